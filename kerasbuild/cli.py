@@ -1,0 +1,115 @@
+"""The ``kerasbuild`` command line. Each command only parses its options and calls a plain
+function; TensorFlow is imported inside the commands that need it, so ``--help``,
+``validate``, ``summary``, ``fmt`` and ``schema`` stay fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .errors import KerasbuildError, SpecError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+MaxParams = Annotated[int, typer.Option("--max-params", help="Refuse specs with more parameters than this.")]
+
+
+@contextmanager
+def friendly_errors():
+    """Print located problems (exit 1) or operational errors (their exit code), no traceback."""
+    try:
+        yield
+    except SpecError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except KerasbuildError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+@app.command()
+def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML or JSON).")],
+             max_params: MaxParams = 2_000_000_000) -> None:
+    """Check spec files: exit 0 when all are valid, 1 when any is not."""
+    from .spec.loader import load_spec
+
+    failed = False
+    for path in specs:
+        try:
+            with friendly_errors():
+                loaded = load_spec(path, max_params=max_params)
+                out.print(f"{path}: ok ({len(loaded.graph.nodes)} layers, "
+                          f"{loaded.graph.total_params:,} params)", highlight=False)
+        except typer.Exit:
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def summary(spec: Path, as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+            max_params: MaxParams = 2_000_000_000) -> None:
+    """Print the layer table: name, type, output shape (NHWC, no batch axis), params."""
+    from .spec.loader import load_spec
+    from .summary import render_summary, summary_dict
+
+    with friendly_errors():
+        loaded = load_spec(spec, max_params=max_params)
+        if as_json:
+            print(json.dumps(summary_dict(loaded)))
+        else:
+            render_summary(loaded, out)
+
+
+@app.command()
+def fmt(spec: Path) -> None:
+    """Print the spec in canonical form (a fixed point: fmt of the output is the output)."""
+    from .spec.format import canonical_yaml
+    from .spec.loader import load_spec
+
+    with friendly_errors():
+        sys.stdout.write(canonical_yaml(load_spec(spec)))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format (for editor completion)."""
+    from .spec.model import document_model
+
+    print(json.dumps(document_model().model_json_schema(), indent=2))
+
+
+@app.command()
+def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the .keras file.")],
+          max_params: MaxParams = 2_000_000_000) -> None:
+    """Build the Keras model and save it as a .keras file (untrained weights)."""
+    from .spec.loader import load_spec
+
+    with friendly_errors():
+        loaded = load_spec(spec, max_params=max_params)
+        if output.suffix != ".keras":
+            raise KerasbuildError(f"output must end in .keras, got {output}")
+        from .compile import build_model
+
+        model = build_model(loaded)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        model.save(output)
+        out.print(f"wrote {output} ({model.count_params():,} params)", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

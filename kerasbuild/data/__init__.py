@@ -1,0 +1,1 @@
+"""Data: sources, splits, preprocessing and augmentation pipelines on tf.data."""

@@ -1,0 +1,15 @@
+"""Layer registry and the layer families registered in it."""
+
+from .registry import (
+           REGISTRY,
+           Inferred,
+           KerasForm,
+           LayerEntry,
+           ShapeError,
+           all_type_names,
+           entries,
+           lookup,
+)
+
+__all__ = ["REGISTRY", "Inferred", "KerasForm", "LayerEntry", "ShapeError", "all_type_names",
+           "entries", "lookup"]

@@ -1,0 +1,163 @@
+"""Convolutions over 1, 2 or 3 spatial axes (Lasagne ``Conv{1,2,3}DLayer``, Keras ``Conv{1,2,3}D``).
+
+Input ``(*spatial, channels)`` (channels-last) -> ``(*spatial_out, num_filters)`` where each
+spatial size is ``(L + 2*pad - ((k-1)*dilation+1)) // stride + 1``; ``pad`` is ``valid`` (0),
+``same`` (TensorFlow's SAME: ``ceil(L / stride)``), ``full`` (``k-1``) or explicit integers.
+Parameters: ``prod(k) * (C / num_groups) * num_filters + num_filters``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from .base import (
+    Init,
+    LayerBase,
+    Nonlinearity,
+    conv_output_length,
+    int_tuple,
+    product,
+    require_rank,
+)
+from .registry import Inferred, KerasForm, ShapeError, register
+from .regularize import WeightPenalties
+
+_KERAS_NAMES = {"filters": "num_filters", "kernel_size": "filter_size", "strides": "stride",
+                "padding": "pad", "dilation_rate": "dilation", "activation": "nonlinearity",
+                "kernel_initializer": "W", "bias_initializer": "b", "groups": "num_groups"}
+
+
+class ConvParams(LayerBase, WeightPenalties):
+    """Conv2DLayer(num_filters, filter_size, stride=1, pad=0, dilation=1, nonlinearity=rectify).
+
+    ``filter_size``, ``stride``, ``dilation``: an integer or one per spatial axis.
+    ``pad``: ``valid``/0, ``same``, ``full``, an integer or one integer per spatial axis
+    (zeros added on both sides). ``untie_biases: true`` (one bias per position) has no Keras
+    counterpart and is refused. Example: ``{name: conv1, type: Conv2DLayer, num_filters: 32,
+    filter_size: 3}``.
+    """
+
+    rank: ClassVar[int] = 2
+    num_filters: int = Field(ge=1, description="Number of output channels.")
+    filter_size: int | tuple[int, ...] = Field(description="Kernel size per spatial axis.")
+    stride: int | tuple[int, ...] = 1
+    pad: Literal["valid", "same", "full"] | int | tuple[int, ...] = 0
+    dilation: int | tuple[int, ...] = 1
+    num_groups: int = Field(1, ge=1, description="Grouped convolution: input channels split into groups.")
+    untie_biases: bool = False
+    nonlinearity: Nonlinearity = "rectify"
+    W: Init = "GlorotUniform"
+    b: Init | None = 0.0
+
+    @field_validator("untie_biases")
+    @classmethod
+    def _tied(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("untie_biases: true (a bias per output position) is not supported by "
+                             "Keras convolutions; remove it or add a BiasLayer with shared_axes: []")
+        return value
+
+    @field_validator("pad", mode="before")
+    @classmethod
+    def _pad(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(value)
+        return value
+
+    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        return (int_tuple(self.filter_size, self.rank, "filter_size"),
+                int_tuple(self.stride, self.rank, "stride"),
+                int_tuple(self.dilation, self.rank, "dilation"))
+
+    def pads(self) -> tuple[Any, ...]:
+        if isinstance(self.pad, str):
+            return (self.pad,) * self.rank
+        return int_tuple(self.pad, self.rank, "pad", minimum=0)
+
+
+def _check(p: ConvParams) -> None:
+    try:
+        p.sizes()
+        p.pads()
+    except ValueError as exc:
+        raise ShapeError(str(exc)) from None
+
+
+def _infer(p: ConvParams, shapes) -> Inferred:
+    (shape,) = shapes
+    _check(p)
+    require_rank(shape, p.rank + 1, f"a {p.rank}D convolution",
+                 " (spatial axes then channels; for Lasagne NCHW input use input_shape with a leading null)")
+    kernel, stride, dilation = p.sizes()
+    channels = shape[-1]
+    if channels is None:
+        raise ShapeError("the channel axis of a convolution's input must be known")
+    if channels % p.num_groups or p.num_filters % p.num_groups:
+        raise ShapeError(f"num_groups={p.num_groups} must divide both the input channels ({channels}) "
+                         f"and num_filters ({p.num_filters})")
+    out = []
+    for axis, (length, k, s, d, pad) in enumerate(zip(shape[:-1], kernel, stride, dilation, p.pads())):
+        size = conv_output_length(length, k, s, pad, d)
+        if size is not None and size < 1:
+            raise ShapeError(f"kernel {list(kernel)} (dilation {list(dilation)}) is larger than the "
+                             f"padded input along spatial axis {axis} (size {length}, pad {pad}); "
+                             "use a smaller filter_size or pad: same")
+        out.append(size)
+    weights = product(kernel) * (channels // p.num_groups) * p.num_filters
+    return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
+
+
+def _build(p: ConvParams, name: str):
+    import keras
+
+    from . import keras_parts as kp
+
+    kernel, stride, dilation = p.sizes()
+    pads = p.pads()
+    explicit = None
+    padding = "valid"
+    if all(x == "same" for x in pads):
+        padding = "same"
+    elif all(x == "valid" or x == 0 for x in pads):
+        padding = "valid"
+    else:
+        explicit = tuple((k - 1) * d if x == "full" else int(x) for x, k, d in zip(pads, kernel, dilation))
+    conv_cls = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}[p.rank]
+    pad_cls = {1: keras.layers.ZeroPadding1D, 2: keras.layers.ZeroPadding2D, 3: keras.layers.ZeroPadding3D}[p.rank]
+    conv = conv_cls(
+        p.num_filters, kernel, strides=stride, padding=padding, dilation_rate=dilation,
+        groups=p.num_groups, activation=kp.activation_arg(p.nonlinearity), use_bias=p.b is not None,
+        kernel_initializer=kp.initializer(p.W),
+        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
+        kernel_regularizer=kp.regularizer(p.l1, p.l2),
+        kernel_constraint=kp.constraint(p.max_norm, list(range(p.rank + 1))), name=name)
+    padder = None
+    if explicit is not None:
+        padder = pad_cls(explicit[0] if p.rank == 1 else explicit, name=f"{name}_pad")
+    separate = (kp.activation_layer(p.nonlinearity, f"{name}_act")
+                if kp.needs_separate_activation(p.nonlinearity) else None)
+
+    def make(inputs):
+        (x,) = inputs
+        if padder is not None:
+            x = padder(x)
+        x = conv(x)
+        return separate(x) if separate is not None else x
+
+    return make
+
+
+def _conv_schema(rank: int) -> type[ConvParams]:
+    doc = ConvParams.__doc__.replace("Conv2DLayer", f"Conv{rank}DLayer")
+    return type(f"Conv{rank}DLayerParams", (ConvParams,),
+                {"__doc__": doc, "rank": rank, "__module__": __name__})
+
+
+for _rank in (1, 2, 3):
+    _aliases = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer") if _rank == 2 else ()
+    register(f"Conv{_rank}DLayer", family="conv", schema=_conv_schema(_rank), infer=_infer, build=_build,
+             aliases=_aliases,
+             keras={f"Conv{_rank}D": KerasForm(rename=_KERAS_NAMES,
+                                               defaults={"nonlinearity": None, "pad": "valid"})})

@@ -1,0 +1,162 @@
+"""Pooling over 1 or 2 spatial axes (Lasagne ``Pool{1,2}DLayer``/``MaxPool{1,2}DLayer``, Keras
+``MaxPooling{1,2}D``/``AveragePooling{1,2}D``) and global pooling.
+
+Input ``(*spatial, C)`` -> ``(*spatial_out, C)`` with ``(L + 2*pad - pool_size) // stride + 1``
+per axis (``ignore_border: true``, Lasagne's default); no parameters. Modes: ``max``,
+``average_inc_pad`` (padding zeros count), ``average_exc_pad`` (they do not), ``l2``
+(``sqrt`` of the sum of squares, Nielsen's L2 pooling).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import LayerBase, conv_output_length, int_tuple, require_rank
+from .registry import Inferred, KerasForm, ShapeError, register
+
+
+class PoolParams(LayerBase):
+    """Pool2DLayer(pool_size, stride=None, pad=0, mode=max, ignore_border=True).
+
+    ``stride`` defaults to ``pool_size`` (non-overlapping windows). ``pad``: 0, ``same`` or
+    integers per axis; explicit padding is only supported with ``mode: max`` and
+    ``average_inc_pad``. Example: ``{name: pool1, type: MaxPool2DLayer, pool_size: 2}``.
+    """
+
+    rank: ClassVar[int] = 2
+    pool_size: int | tuple[int, ...] = Field(description="Window size per spatial axis.")
+    stride: int | tuple[int, ...] | None = Field(None, description="Step per axis; null: pool_size.")
+    pad: Literal["valid", "same"] | int | tuple[int, ...] = 0
+    mode: Literal["max", "average_inc_pad", "average_exc_pad", "l2"] = "max"
+    ignore_border: bool = True
+
+    @field_validator("ignore_border")
+    @classmethod
+    def _border(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("ignore_border: false (partial windows at the border) is not supported; "
+                             "use pad: same to keep border pixels")
+        return value
+
+    @field_validator("pad", mode="before")
+    @classmethod
+    def _pad(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _pad_mode(self) -> PoolParams:
+        explicit = not isinstance(self.pad, str) and self.pad not in (0, (0,) * self.rank)
+        if explicit and self.mode in ("average_exc_pad", "l2"):
+            raise ValueError(f"explicit pad is not supported with mode {self.mode!r}; use pad: same "
+                             "or mode: average_inc_pad")
+        return self
+
+    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...]]:
+        pool = int_tuple(self.pool_size, self.rank, "pool_size")
+        stride = pool if self.stride is None else int_tuple(self.stride, self.rank, "stride")
+        pads = (self.pad,) * self.rank if isinstance(self.pad, str) else int_tuple(self.pad, self.rank, "pad", 0)
+        return pool, stride, pads
+
+
+def _infer(p: PoolParams, shapes) -> Inferred:
+    (shape,) = shapes
+    try:
+        pool, stride, pads = p.sizes()
+    except ValueError as exc:
+        raise ShapeError(str(exc)) from None
+    require_rank(shape, p.rank + 1, f"a {p.rank}D pooling layer")
+    out = []
+    for axis, (length, k, s, pad) in enumerate(zip(shape[:-1], pool, stride, pads)):
+        size = conv_output_length(length, k, s, pad)
+        if size is not None and size < 1:
+            raise ShapeError(f"pool_size {list(pool)} is larger than the input along spatial axis "
+                             f"{axis} (size {length}); it would shrink that side below 1")
+        out.append(size)
+    return Inferred((*out, shape[-1]), 0)
+
+
+def _build(p: PoolParams, name: str):
+    import keras
+
+    from .keras_layers import L2Pooling
+
+    pool, stride, pads = p.sizes()
+    padding = "same" if all(x == "same" for x in pads) else "valid"
+    explicit = None if isinstance(pads[0], str) or not any(pads) else pads
+    if p.mode == "l2":
+        layer = L2Pooling(pool, stride, padding, name=name)
+    else:
+        cls = {("max", 1): keras.layers.MaxPooling1D, ("max", 2): keras.layers.MaxPooling2D,
+               ("avg", 1): keras.layers.AveragePooling1D, ("avg", 2): keras.layers.AveragePooling2D}
+        kind = "max" if p.mode == "max" else "avg"
+        size = pool[0] if p.rank == 1 else pool
+        steps = stride[0] if p.rank == 1 else stride
+        layer = cls[kind, p.rank](size, steps, padding=padding, name=name)
+    padder = None
+    if explicit is not None:
+        pad_cls = keras.layers.ZeroPadding1D if p.rank == 1 else keras.layers.ZeroPadding2D
+        padder = pad_cls(explicit[0] if p.rank == 1 else explicit, name=f"{name}_pad")
+
+    def make(inputs):
+        (x,) = inputs
+        if padder is not None:
+            x = padder(x)
+        return layer(x)
+
+    return make
+
+
+_KERAS_NAMES = {"strides": "stride", "padding": "pad"}
+
+for _rank in (1, 2):
+    _schema = type(f"Pool{_rank}DLayerParams", (PoolParams,), {
+        "__doc__": PoolParams.__doc__.replace("Pool2DLayer", f"Pool{_rank}DLayer"), "rank": _rank,
+        "__module__": __name__})
+    register(
+        f"Pool{_rank}DLayer", family="pool", schema=_schema, infer=_infer, build=_build,
+        fixed={f"MaxPool{_rank}DLayer": {"mode": "max"},
+               **({"MaxPool2DDNNLayer": {"mode": "max"}, "MaxPool2DCCLayer": {"mode": "max"}}
+                  if _rank == 2 else {})},
+        keras={f"MaxPooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
+                                               fixed={"mode": "max"}),
+               f"AveragePooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
+                                                   fixed={"mode": "average_inc_pad"})})
+
+
+class GlobalPoolParams(LayerBase):
+    """GlobalPoolLayer(pool_function=mean): pools every spatial axis away.
+
+    Input ``(*spatial, C)`` -> ``(C,)``; no parameters. ``pool_function``: ``mean`` or ``max``.
+    Example: ``{name: gap, type: GlobalPoolLayer}``.
+    """
+
+    pool_function: Literal["mean", "max"] = "mean"
+
+
+def _infer_global(p: GlobalPoolParams, shapes) -> Inferred:
+    (shape,) = shapes
+    if len(shape) < 2:
+        raise ShapeError(f"global pooling needs spatial axes and channels, got shape {list(shape)}")
+    return Inferred((shape[-1],), 0)
+
+
+def _build_global(p: GlobalPoolParams, name: str):
+    import keras
+
+    def make(inputs):
+        (x,) = inputs
+        rank = len(x.shape) - 2
+        kind = "Average" if p.pool_function == "mean" else "Max"
+        return getattr(keras.layers, f"Global{kind}Pooling{rank}D")(name=name)(x)
+
+    return make
+
+
+register("GlobalPoolLayer", family="pool", schema=GlobalPoolParams, infer=_infer_global,
+         build=_build_global,
+         keras={"GlobalAveragePooling2D": KerasForm(fixed={"pool_function": "mean"}),
+                "GlobalMaxPooling2D": KerasForm(fixed={"pool_function": "max"}),
+                "GlobalAveragePooling1D": KerasForm(fixed={"pool_function": "mean"}),
+                "GlobalMaxPooling1D": KerasForm(fixed={"pool_function": "max"})})

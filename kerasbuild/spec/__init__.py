@@ -1,0 +1,1 @@
+"""Spec loading: files with positions, the three accepted forms, blocks, placeholders."""

@@ -1,0 +1,214 @@
+"""Load a spec: read -> normalise forms -> overrides -> placeholders -> blocks -> validate -> graph.
+
+Every failure is a :class:`~kerasbuild.errors.SpecError` of located problems. Nothing here
+imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, SpecError, did_you_mean
+from ..graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
+from ..layers import all_type_names, lookup
+from . import blocks, forms, placeholders
+from .model import spec_model
+from .source import Source, from_mapping, parse_text, read_source
+
+
+@dataclass
+class LoadedSpec:
+    """A validated spec with everything derived from it.
+
+    ``spec``: the pydantic model (concrete layers, placeholders replaced). ``document``: the
+    canonical document before placeholder substitution and block expansion (what ``fmt``
+    prints and what the tuner searches). ``graph``: shapes and parameter counts.
+    """
+
+    spec: Any
+    document: dict[str, Any]
+    placeholders: list[placeholders.Placeholder]
+    graph: Graph
+    source: Source
+    path: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def load_spec(path_or_mapping: str | FsPath | dict[str, Any], *, hp_values: dict[str, Any] | None = None,
+              overrides: dict[str, Any] | None = None, max_params: int = DEFAULT_MAX_PARAMS,
+              max_activations: int = DEFAULT_MAX_ACTIVATIONS) -> LoadedSpec:
+    """Load and validate a spec file (YAML or JSON) or an in-memory mapping.
+
+    ``hp_values``: values for search-space placeholders by name (others take their defaults).
+    ``overrides``: dotted paths to values (``{"train.max_epochs": 5}``) applied to the
+    canonical document first; list items are addressed by layer name or index.
+    """
+    if isinstance(path_or_mapping, dict):
+        raw = from_mapping(copy.deepcopy(path_or_mapping))
+    else:
+        raw = read_source(path_or_mapping)
+    return load_source(raw, hp_values=hp_values, overrides=overrides, max_params=max_params,
+                       max_activations=max_activations)
+
+
+def load_text(text: str, file: str = "<string>.yaml", **kwargs: Any) -> LoadedSpec:
+    """Like :func:`load_spec` for text held in memory (JSON when ``file`` ends in ``.json``)."""
+    return load_source(parse_text(text, file), **kwargs)
+
+
+def load_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
+                overrides: dict[str, Any] | None = None, max_params: int = DEFAULT_MAX_PARAMS,
+                max_activations: int = DEFAULT_MAX_ACTIVATIONS) -> LoadedSpec:
+    """The loading pipeline over already-parsed data (see :func:`load_spec`)."""
+    source = forms.normalise(raw)
+    if overrides:
+        apply_overrides(source, overrides)
+    document = copy.deepcopy(source.data)
+    found = placeholders.find_placeholders(source)
+    unknown = sorted(set(hp_values or {}) - {p.name for p in found})
+    if unknown:
+        raise SpecError([Problem(f"no placeholder named '{unknown[0]}'"
+                                 f"{did_you_mean(unknown[0], [p.name for p in found])}", (), raw.file)])
+    resolved = Source(placeholders.substitute(source.data, hp_values), source.file, source.positions)
+    expanded = blocks.expand(resolved)
+    spec = validate(expanded)
+    graph = analyse(spec, expanded, max_params=max_params, max_activations=max_activations)
+    return LoadedSpec(spec, document, found, graph, expanded, raw.file)
+
+
+def validate(source: Source) -> BaseModel:
+    """Validate the expanded document with pydantic; map errors to located problems."""
+    try:
+        return spec_model().model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError(_problems(exc, source)) from None
+
+
+def _problems(exc: ValidationError, source: Source) -> list[Problem]:
+    type_names = set(all_type_names())
+    problems: list[Problem] = []
+    seen: set[tuple] = set()
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        if len(loc) >= 3 and loc[0] == "layers" and isinstance(loc[2], str) and loc[2] in type_names:
+            del loc[2]
+        for i, part in enumerate(loc):
+            if isinstance(part, str) and part.startswith("function-"):
+                loc = loc[:i]
+                break
+        path = tuple(loc)
+        message = _message(err, path, source)
+        key = (path, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        problems.append(source.problem(message, path))
+    return problems
+
+
+def _message(err: dict[str, Any], path: tuple, source: Source) -> str:
+    kind = err["type"]
+    msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    layer = _layer_at(source, path)
+    where = f" (layer '{layer['name']}')" if layer and isinstance(layer.get("name"), str) else ""
+    if kind == "extra_forbidden":
+        field = str(path[-1])
+        allowed = _allowed_fields(source, path)
+        return (f"unknown field '{field}'{did_you_mean(field, allowed)}{where}; "
+                f"expected one of: {', '.join(allowed)}")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        given = layer.get("type") if layer else None
+        if given is None:
+            return "missing 'type': every layer needs a type, e.g. DenseLayer or Conv2DLayer"
+        return (f"unknown layer type '{given}'{did_you_mean(str(given), all_type_names())}{where}; "
+                "run 'kerasbuild schema' or see docs/spec-reference.md for the layer types")
+    if kind == "missing":
+        return f"missing required field '{path[-1]}'{where}"
+    if kind.startswith("literal_error"):
+        return f"{msg}, got {err.get('input')!r}{where}"
+    got = err.get("input")
+    if kind in ("int_type", "float_type", "int_parsing", "float_parsing", "bool_type", "bool_parsing",
+                "string_type", "list_type", "tuple_type", "dict_type", "int_from_float",
+                "greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_short",
+                "finite_number", "string_pattern_mismatch"):
+        return f"{msg}, got {got!r}{where}"
+    return f"{msg}{where}"
+
+
+def _layer_at(source: Source, path: tuple) -> dict[str, Any] | None:
+    if len(path) >= 2 and path[0] == "layers" and isinstance(path[1], int):
+        layers = source.data.get("layers") or []
+        if path[1] < len(layers) and isinstance(layers[path[1]], dict):
+            return layers[path[1]]
+    return None
+
+
+def _allowed_fields(source: Source, path: tuple) -> list[str]:
+    layer = _layer_at(source, path)
+    if layer is not None and len(path) == 3:
+        entry = lookup(str(layer.get("type")))
+        if entry is not None:
+            names = list(entry.schema.model_fields)
+            for form in entry.keras.values():
+                names += [k for k in form.rename if k not in names]
+            return names
+    model: Any = spec_model()
+    for part in path[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def apply_overrides(source: Source, overrides: dict[str, Any]) -> None:
+    """Set dotted paths in the canonical document in place (``layers.fc1.num_units``)."""
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = source.data
+        for k, part in enumerate(parts):
+            last = k == len(parts) - 1
+            if isinstance(node, list):
+                index = next((i for i, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part), None)
+                if index is None and part.lstrip("-").isdigit():
+                    index = int(part)
+                if index is None or not -len(node) <= index < len(node):
+                    names = [i.get("name") for i in node if isinstance(i, dict) and i.get("name")]
+                    raise SpecError([Problem(f"--set {dotted}: no item '{part}'{did_you_mean(part, names)}",
+                                             (), source.file)])
+                if last:
+                    node[index] = value
+                else:
+                    node = node[index]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                raise SpecError([Problem(f"--set {dotted}: '{'.'.join(parts[:k])}' is not a mapping or list",
+                                         (), source.file)])

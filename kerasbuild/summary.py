@@ -1,0 +1,38 @@
+"""The nolearn-style layer table (name, type, output shape, params) for a loaded spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .spec.loader import LoadedSpec
+
+
+def summary_dict(loaded: LoadedSpec) -> dict[str, Any]:
+    """``{"name", "total_params", "trainable_params", "layers": [{"name", "type",
+    "output_shape", "params"}]}``; ``output_shape`` excludes the batch axis (NHWC)."""
+    graph = loaded.graph
+    return {
+        "name": loaded.name,
+        "total_params": graph.total_params,
+        "trainable_params": graph.trainable_params,
+        "layers": [{"name": n.name, "type": n.entry.name, "output_shape": list(n.shape),
+                    "params": n.param_count} for n in sorted(graph.nodes, key=lambda n: n.index)],
+    }
+
+
+def render_summary(loaded: LoadedSpec, console: Any) -> None:
+    """Print the layer table with rich."""
+    from rich.table import Table
+
+    data = summary_dict(loaded)
+    table = Table(title=f"{data['name']}", title_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("name")
+    table.add_column("type")
+    table.add_column("output shape")
+    table.add_column("params", justify="right")
+    for i, layer in enumerate(data["layers"]):
+        shape = "x".join("?" if d is None else str(d) for d in layer["output_shape"])
+        table.add_row(str(i), layer["name"], layer["type"], shape, f"{layer['params']:,}")
+    console.print(table)
+    console.print(f"total params: {data['total_params']:,}  trainable: {data['trainable_params']:,}")

@@ -1,0 +1,1 @@
+"""Training: optimisers (with variable momentum), schedules, callbacks, run directories."""
