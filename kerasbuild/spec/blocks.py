@@ -18,6 +18,11 @@ A string value ``$p`` is replaced by parameter ``p``; ``$input`` is the layer fe
 ``conv`` of ``stem`` becomes ``stem_conv``; with ``repeat: n`` the k-th copy (k = 1..n) is
 ``body_k_conv``. Inner references are renamed; other names refer to outer layers. Later layers
 may name the block (``stem``, or ``body_k``) to mean its last layer.
+
+Blocks may use other blocks. A ``with`` value that names a layer of the enclosing block is
+renamed like any inner reference, so a layer name can be passed down as a parameter (a
+residual block's ``shortcut``); ``$input`` passed in ``with`` stays ``$input`` and so means
+the input of the block that receives it (of each copy, with ``repeat``).
 """
 
 from __future__ import annotations
@@ -188,6 +193,9 @@ def _rename(layer: dict[str, Any], inner: set[str], prefix: str, block_input: st
         out["name"] = f"{prefix}_{out['name']}"
         if "incoming" in out:
             out["incoming"] = ref(out["incoming"])
+        if isinstance(out.get("with"), dict):
+            out["with"] = {k: f"{prefix}_{v}" if isinstance(v, str) and v in inner else v
+                           for k, v in out["with"].items()}
         return out
     out["name"] = f"{prefix}_{layer['name']}"
     if "incoming" in out:
