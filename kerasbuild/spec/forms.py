@@ -103,7 +103,8 @@ def normalise(source: Source) -> Source:
     out["layers"] = layers
 
     layer_names = sorted((e["name"] for e in layers if isinstance(e.get("name"), str)), key=len, reverse=True)
-    train = dict(out.get("train") or {}) if isinstance(out.get("train"), dict) else out.get("train")
+    train = out.get("train", {})
+    train = dict(train) if isinstance(train, dict) else train
     for key, value in data.items():
         if key in TOP_LEVEL_KEYS or key in INPUT_KEYS:
             continue
