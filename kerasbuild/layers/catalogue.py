@@ -2,12 +2,15 @@
 
 from . import (  # noqa: F401
     activation,
+    affine,
     conv,
     dense,
+    embedding,
     inputs,
     merge,
     noise,
     norm,
     pool,
+    recurrent,
     shape,
 )

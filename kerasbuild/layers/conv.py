@@ -161,3 +161,119 @@ for _rank in (1, 2, 3):
              aliases=_aliases,
              keras={f"Conv{_rank}D": KerasForm(rename=_KERAS_NAMES,
                                                defaults={"nonlinearity": None, "pad": "valid"})})
+
+
+class TransposedConv2DParams(LayerBase, WeightPenalties):
+    """TransposedConv2DLayer(num_filters, filter_size, stride=1, crop=0, output_padding=0,
+    nonlinearity=rectify, W=GlorotUniform, b=0): the transpose of a 2D convolution (upsampling).
+
+    Input ``(H, W, C)`` -> ``(H', W', num_filters)`` with, per spatial axis,
+    ``L' = (L - 1) * stride + filter_size - 2 * crop + output_padding``. ``crop``: ``valid``/0,
+    ``same`` (``filter_size // 2``), ``full`` (``filter_size - 1``), an integer or one per axis.
+    ``output_padding`` (``< stride``, Lasagne's choice among the possible sizes, Keras'
+    ``output_padding``): rows/columns added at the end; ``null`` is Keras' automatic choice,
+    ``L * stride`` for ``same`` and ``(L - 1) * stride + max(filter_size, stride)`` for ``valid``.
+    Parameters ``fh * fw * C * num_filters + num_filters``. Example: ``{name: up1, type:
+    TransposedConv2DLayer, num_filters: 16, filter_size: 3, stride: 2, crop: same}``.
+    """
+
+    num_filters: int = Field(ge=1, description="Number of output channels.")
+    filter_size: int | tuple[int, ...] = Field(description="Kernel size per spatial axis.")
+    stride: int | tuple[int, ...] = 1
+    crop: Literal["valid", "same", "full"] | int | tuple[int, ...] = 0
+    output_padding: int | tuple[int, ...] | None = 0
+    untie_biases: bool = False
+    nonlinearity: Nonlinearity = "rectify"
+    W: Init = "GlorotUniform"
+    b: Init | None = 0.0
+
+    @field_validator("untie_biases")
+    @classmethod
+    def _tied(cls, value: bool) -> bool:
+        return ConvParams._tied(value)
+
+    @field_validator("crop", "output_padding", mode="before")
+    @classmethod
+    def _tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...], tuple[int, ...] | None]:
+        """``(filter_size, stride, crop per axis, output_padding per axis or None)``."""
+        kernel = int_tuple(self.filter_size, 2, "filter_size")
+        stride = int_tuple(self.stride, 2, "stride")
+        crop = (self.crop,) * 2 if isinstance(self.crop, str) else int_tuple(self.crop, 2, "crop", 0)
+        extra = None if self.output_padding is None else int_tuple(self.output_padding, 2, "output_padding", 0)
+        if extra is None and any(c not in ("valid", "same", 0) for c in crop):
+            raise ValueError("output_padding: null (Keras' automatic size) only goes with crop "
+                             f"valid or same, got crop {self.crop!r}; give output_padding: 0")
+        if extra is not None and any(e >= s for e, s in zip(extra, stride)):
+            raise ValueError(f"output_padding {list(extra)} must be smaller than stride {list(stride)}")
+        return kernel, stride, crop, extra
+
+
+def _crop_amount(crop: Any, kernel: int) -> int:
+    return {"valid": 0, "same": kernel // 2, "full": kernel - 1}.get(crop, crop)
+
+
+def _infer_transposed(p: TransposedConv2DParams, shapes) -> Inferred:
+    (shape,) = shapes
+    try:
+        kernel, stride, crop, extra = p.sizes()
+    except ValueError as exc:
+        raise ShapeError(str(exc)) from None
+    require_rank(shape, 3, "a transposed 2D convolution", " (height, width, channels)")
+    channels = shape[-1]
+    if channels is None:
+        raise ShapeError("the channel axis of a transposed convolution's input must be known")
+    out = []
+    for axis, length in enumerate(shape[:-1]):
+        k, s, c = kernel[axis], stride[axis], crop[axis]
+        if length is None:
+            out.append(None)
+            continue
+        if extra is None:
+            size = length * s if c == "same" else (length - 1) * s + max(k, s)
+        else:
+            size = (length - 1) * s + k - 2 * _crop_amount(c, k) + extra[axis]
+        if size < 1:
+            raise ShapeError(f"crop {p.crop!r} removes everything along spatial axis {axis} "
+                             f"(size {length}, filter_size {k}); crop less")
+        out.append(size)
+    weights = kernel[0] * kernel[1] * channels * p.num_filters
+    return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
+
+
+def _build_transposed(p: TransposedConv2DParams, name: str):
+    import keras
+
+    from . import keras_parts as kp
+
+    kernel, stride, crop, extra = p.sizes()
+    same = all(c == "same" for c in crop)
+    conv = keras.layers.Conv2DTranspose(
+        p.num_filters, kernel, strides=stride, padding="same" if same else "valid",
+        output_padding=extra, activation=kp.activation_arg(p.nonlinearity),
+        use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W),
+        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
+        kernel_regularizer=kp.regularizer(p.l1, p.l2),
+        kernel_constraint=kp.constraint(p.max_norm, [0, 1, 3]), name=name)
+    amounts = (0, 0) if same else tuple(_crop_amount(c, k) for c, k in zip(crop, kernel))
+    cropper = keras.layers.Cropping2D(amounts, name=f"{name}_crop") if any(amounts) else None
+    separate = (kp.activation_layer(p.nonlinearity, f"{name}_act")
+                if kp.needs_separate_activation(p.nonlinearity) else None)
+
+    def make(inputs):
+        x = conv(inputs[0])
+        if cropper is not None:
+            x = cropper(x)
+        return separate(x) if separate is not None else x
+
+    return make
+
+
+register("TransposedConv2DLayer", family="conv", schema=TransposedConv2DParams,
+         infer=_infer_transposed, build=_build_transposed, aliases=("Deconv2DLayer",),
+         keras={"Conv2DTranspose": KerasForm(
+             rename={**{k: v for k, v in _KERAS_NAMES.items()
+                        if k not in ("dilation_rate", "groups", "padding")}, "padding": "crop"},
+             defaults={"nonlinearity": None, "crop": "valid", "output_padding": None})})

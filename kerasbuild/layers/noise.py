@@ -57,6 +57,42 @@ register("DropoutLayer", family="noise", schema=DropoutParams, infer=_infer_drop
          keras={"Dropout": KerasForm(rename={"rate": "p"})})
 
 
+class SpatialDropoutParams(LayerBase):
+    """SpatialDropoutLayer(p=0.5): drops whole feature maps (every position of a channel at once).
+
+    Lasagne's ``spatial_dropout`` (a DropoutLayer sharing the mask over the spatial axes); Keras
+    ``SpatialDropout1D/2D/3D``, picked by the input's rank: ``(L, C)``, ``(H, W, C)`` or
+    ``(D, H, W, C)``. Shape unchanged, no parameters; kept maps are scaled by ``1/(1-p)``.
+    Example: ``{name: sdrop, type: SpatialDropoutLayer, p: 0.2}``.
+    """
+
+    p: float = Field(0.5, ge=0, lt=1, description="Probability of dropping a feature map.")
+
+
+def _infer_spatial(p: SpatialDropoutParams, shapes) -> Inferred:
+    (shape,) = shapes
+    if not 2 <= len(shape) <= 4:
+        raise ShapeError("spatial dropout needs 1 to 3 spatial axes and a channel axis, got shape "
+                         f"{list(shape)}; use DropoutLayer for flat inputs")
+    return Inferred(tuple(shape), 0)
+
+
+def _build_spatial(p: SpatialDropoutParams, name: str):
+    import keras
+
+    def make(inputs):
+        (x,) = inputs
+        cls = getattr(keras.layers, f"SpatialDropout{len(x.shape) - 2}D")
+        return cls(p.p, name=name)(x)
+
+    return make
+
+
+register("SpatialDropoutLayer", family="noise", schema=SpatialDropoutParams, infer=_infer_spatial,
+         build=_build_spatial,
+         keras={f"SpatialDropout{r}D": KerasForm(rename={"rate": "p"}) for r in (1, 2, 3)})
+
+
 class GaussianNoiseParams(LayerBase):
     """GaussianNoiseLayer(sigma=0.1): adds zero-mean Gaussian noise of std ``sigma`` in training.
 

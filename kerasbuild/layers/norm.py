@@ -1,9 +1,9 @@
 """Normalisation layers: batch normalisation (Lasagne ``BatchNormLayer``, Keras
-``BatchNormalization``)."""
+``BatchNormalization``) and AlexNet's local response normalisation."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import Init, LayerBase
 from .registry import Inferred, KerasForm, ShapeError, register
@@ -61,3 +61,45 @@ register("BatchNormLayer", family="norm", schema=BatchNormParams, infer=_infer, 
              convert={"momentum": lambda m: {"alpha": 1.0 - float(m)},
                       "center": _flag("beta"), "scale": _flag("gamma")},
              defaults={"epsilon": 1e-3, "alpha": 0.01})})
+
+
+class LocalResponseNormParams(LayerBase):
+    """LocalResponseNormalization2DLayer(alpha=1e-4, k=2, beta=0.75, n=5): AlexNet's
+    normalisation across neighbouring channels.
+
+    ``y_c = x_c / (k + alpha * sum_{|j - c| <= n // 2} x_j**2) ** beta`` over the channel (last)
+    axis, as Lasagne computes it: ``alpha`` is not divided by ``n``. ``n`` (the window) is odd.
+    Input ``(H, W, C)``, shape unchanged, no parameters.
+    Example: ``{name: norm1, type: LocalResponseNormalization2DLayer}``.
+    """
+
+    alpha: float = Field(1e-4, ge=0, description="Scale of the sum of squares.")
+    k: float = Field(2.0, gt=0, description="Additive constant.")
+    beta: float = Field(0.75, ge=0, description="Exponent.")
+    n: int = Field(5, ge=1, description="Number of adjacent channels summed (odd).")
+
+    @field_validator("n")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError(f"n must be odd (the window is centred on each channel), got {value}")
+        return value
+
+
+def _infer_lrn(p: LocalResponseNormParams, shapes) -> Inferred:
+    (shape,) = shapes
+    if len(shape) != 3 or shape[-1] is None:
+        raise ShapeError("local response normalisation expects (height, width, channels) with "
+                         f"known channels, got {list(shape)}")
+    return Inferred(tuple(shape), 0)
+
+
+def _build_lrn(p: LocalResponseNormParams, name: str):
+    from .keras_layers import LocalResponseNorm
+
+    layer = LocalResponseNorm(p.alpha, p.k, p.beta, p.n, name=name)
+    return lambda inputs: layer(inputs[0])
+
+
+register("LocalResponseNormalization2DLayer", family="norm", schema=LocalResponseNormParams,
+         infer=_infer_lrn, build=_build_lrn)

@@ -160,3 +160,97 @@ register("GlobalPoolLayer", family="pool", schema=GlobalPoolParams, infer=_infer
                 "GlobalMaxPooling2D": KerasForm(fixed={"pool_function": "max"}),
                 "GlobalAveragePooling1D": KerasForm(fixed={"pool_function": "mean"}),
                 "GlobalMaxPooling1D": KerasForm(fixed={"pool_function": "max"})})
+
+
+class FeaturePoolParams(LayerBase):
+    """FeaturePoolLayer(pool_size, axis=-1, pool_function=max): maxout (Goodfellow et al. 2013).
+
+    Pools groups of ``pool_size`` consecutive channels: ``(..., C)`` -> ``(..., C / pool_size)``;
+    ``C`` must be a multiple of ``pool_size``. ``axis`` counts without the batch axis (the
+    default ``-1`` is the channel axis in NHWC; Lasagne's ``axis=1`` meant channels in NCHW).
+    No parameters. Example: ``{name: maxout1, type: FeaturePoolLayer, pool_size: 2}``.
+    """
+
+    pool_size: int = Field(ge=1, description="Number of channels pooled into one.")
+    axis: int = -1
+    pool_function: Literal["max", "mean"] = "max"
+
+
+def _infer_feature(p: FeaturePoolParams, shapes) -> Inferred:
+    (shape,) = shapes
+    if not -len(shape) <= p.axis < len(shape):
+        raise ShapeError(f"axis {p.axis} is outside the input's axes (rank {len(shape)} without batch)")
+    size = shape[p.axis]
+    if size is None or size % p.pool_size:
+        raise ShapeError(f"feature pooling needs the size of axis {p.axis} ({size}) to be a known "
+                         f"multiple of pool_size {p.pool_size}")
+    out = list(shape)
+    out[p.axis] = size // p.pool_size
+    return Inferred(tuple(out), 0)
+
+
+def _build_feature(p: FeaturePoolParams, name: str):
+    from .keras_layers import FeaturePool
+
+    layer = FeaturePool(p.pool_size, p.axis, p.pool_function, name=name)
+    return lambda inputs: layer(inputs[0])
+
+
+register("FeaturePoolLayer", family="pool", schema=FeaturePoolParams, infer=_infer_feature,
+         build=_build_feature)
+
+
+class Upscale2DParams(LayerBase):
+    """Upscale2DLayer(scale_factor, mode=repeat): repeats each row and column ``scale_factor``
+    times (nearest-neighbour upsampling).
+
+    ``(H, W, C)`` -> ``(H * s_h, W * s_w, C)``; no parameters. ``mode: repeat`` is Lasagne's
+    default; ``bilinear`` interpolates (Keras ``UpSampling2D(interpolation='bilinear')``).
+    Lasagne's ``mode: dilate`` (zeros between pixels) is not supported.
+    Example: ``{name: up, type: Upscale2DLayer, scale_factor: 2}``.
+    """
+
+    scale_factor: int | tuple[int, ...] = Field(description="Factor per spatial axis.")
+    mode: Literal["repeat", "bilinear"] = "repeat"
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _dilate(cls, value: Any) -> Any:
+        if value == "dilate":
+            raise ValueError("mode: dilate (zeros between pixels) is not supported; use mode: repeat, "
+                             "or a TransposedConv2DLayer with stride")
+        return value
+
+    def factors(self) -> tuple[int, ...]:
+        return int_tuple(self.scale_factor, 2, "scale_factor")
+
+
+def _interpolation(value: Any) -> dict[str, Any]:
+    if value not in ("nearest", "bilinear"):
+        raise ValueError(f"interpolation must be nearest or bilinear, got {value!r}")
+    return {"mode": "repeat" if value == "nearest" else "bilinear"}
+
+
+def _infer_upscale(p: Upscale2DParams, shapes) -> Inferred:
+    (shape,) = shapes
+    try:
+        factors = p.factors()
+    except ValueError as exc:
+        raise ShapeError(str(exc)) from None
+    require_rank(shape, 3, "Upscale2DLayer", " (height, width, channels)")
+    return Inferred(tuple(None if d is None else d * f for d, f in zip(shape[:2], factors))
+                    + (shape[2],), 0)
+
+
+def _build_upscale(p: Upscale2DParams, name: str):
+    import keras
+
+    layer = keras.layers.UpSampling2D(
+        p.factors(), interpolation="nearest" if p.mode == "repeat" else "bilinear", name=name)
+    return lambda inputs: layer(inputs[0])
+
+
+register("Upscale2DLayer", family="pool", schema=Upscale2DParams, infer=_infer_upscale,
+         build=_build_upscale,
+         keras={"UpSampling2D": KerasForm(rename={"size": "scale_factor"},
+                                          convert={"interpolation": _interpolation})})
