@@ -72,8 +72,10 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         entry = lookup(layer.type)
         path = ("layers", i)
         if layer.name in by_name:
-            problems.append(source.problem(f"duplicate layer name '{layer.name}' (also layer "
-                                           f"{by_name[layer.name].index})", path + ("name",)))
+            first, _ = source.locate(("layers", by_name[layer.name].index))
+            where = f"line {first}" if first is not None else f"layer {by_name[layer.name].index}"
+            problems.append(source.problem(f"duplicate layer name '{layer.name}' (first used at {where}); "
+                                           "layer names must be unique", path + ("name",)))
         if entry.max_inputs == 0:
             inputs: list[str] = []
             if layer.incoming or layer.incomings:
@@ -126,7 +128,8 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
             inferred = node.entry.infer(node.params, [by_name[r].shape for r in node.inputs])
         except ShapeError as exc:
             shapes = ", ".join(str(list(by_name[r].shape)) for r in node.inputs)
-            problems.append(source.problem(f"{exc} (layer '{node.name}', input shape {shapes})",
+            label = "input shapes" if len(node.inputs) > 1 else "input shape"
+            problems.append(source.problem(f"{exc} ({label} {shapes})",
                                            ("layers", node.index)))
             failed.add(node.name)
             continue

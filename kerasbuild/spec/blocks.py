@@ -77,7 +77,7 @@ def expand(source: Source) -> Source:
         if unknown:
             raise source.error(f"unknown key '{unknown[0]}' in a block use{did_you_mean(unknown[0], USE_KEYS)}; "
                                f"expected {', '.join(USE_KEYS)}", origin + (unknown[0],))
-        if bname not in blocks:
+        if not isinstance(bname, str) or bname not in blocks:
             raise source.error(f"unknown block '{bname}'{did_you_mean(str(bname), blocks)}; "
                                f"defined blocks: {', '.join(blocks) or 'none'}", origin + ("use",))
         name = entry.get("name")

@@ -22,6 +22,8 @@ from .source import Source
 
 TOP_LEVEL_KEYS = ("name", "description", "reference", "layers", "blocks", "outputs", "train", "data")
 INPUT_KEYS = ("input", "inputs")
+MAX_LAYERS = 10_000
+"""More layers than this in one spec are refused before any validation."""
 
 NOLEARN_TRAIN_KEYS = (
     "update", "max_epochs", "regression", "verbose", "on_epoch_finished", "on_training_finished",
@@ -93,8 +95,11 @@ def normalise(source: Source) -> Source:
     elif not isinstance(raw_layers, list):
         problems.append(source.problem(f"'layers' must be a list, got {type(raw_layers).__name__}", ("layers",)))
         raw_layers = []
-    elif not raw_layers and not layers:
+    elif not raw_layers:
         problems.append(source.problem("'layers' is empty; a spec needs at least one layer", ("layers",)))
+    elif len(raw_layers) > MAX_LAYERS:
+        raise source.error(f"'layers' has {len(raw_layers):,} entries; at most {MAX_LAYERS:,} layers are "
+                           "allowed (refused before building anything)", ("layers",))
     for i, item in enumerate(raw_layers):
         new = ("layers", len(layers))
         converted = _layer_entry(item, ("layers", i), new, source, remap, problems)
@@ -120,9 +125,9 @@ def normalise(source: Source) -> Source:
             continue
         owner = next((n for n in layer_names if key.startswith(n + "_") and len(key) > len(n) + 1), None)
         if owner is None:
-            known = [*TOP_LEVEL_KEYS, *INPUT_KEYS, *NOLEARN_TRAIN_KEYS, *(n + "_" for n in layer_names)]
+            known = [*TOP_LEVEL_KEYS, *INPUT_KEYS, *NOLEARN_TRAIN_KEYS]
             problems.append(source.problem(
-                f"unknown top-level key '{key}'{did_you_mean(key, known)}; expected one of "
+                f"unknown top-level key '{key}'{did_you_mean(key, known) or _flat_key_hint(key, layer_names)}; expected one of "
                 f"{', '.join(TOP_LEVEL_KEYS)}, a nolearn training key, or '<layer>_<param>' for a "
                 f"layer named in 'layers'", (key,)))
             continue
@@ -142,6 +147,17 @@ def normalise(source: Source) -> Source:
         raise SpecError(problems)
     ordered = {k: out[k] for k in TOP_LEVEL_KEYS if k in out}
     return Source(ordered, source.file, remap.positions)
+
+
+def _flat_key_hint(key: str, layer_names: list[str]) -> str:
+    """``hiden_num_units`` with a layer ``hidden`` -> `` (did you mean 'hidden_num_units'?)``."""
+    for i, char in enumerate(key):
+        if char == "_" and 0 < i < len(key) - 1:
+            close = did_you_mean(key[:i], layer_names)
+            if close:
+                owner = close.split("'")[1]
+                return f" (did you mean '{owner}{key[i:]}'?)"
+    return ""
 
 
 def _layer_entry(item: Any, old: Path, new: Path, source: Source, remap: _Remapper,

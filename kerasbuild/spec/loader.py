@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Problem, SpecError, did_you_mean
 from ..graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from ..layers import all_type_names, lookup
-from . import blocks, forms, placeholders
+from . import blocks, forms, placeholders, safety
 from .model import spec_model
 from .source import Source, from_mapping, parse_text, read_source
 
@@ -71,6 +71,7 @@ def load_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
     source = forms.normalise(raw)
     if overrides:
         apply_overrides(source, overrides)
+    safety.check_no_code(source)
     document = copy.deepcopy(source.data)
     found = placeholders.find_placeholders(source)
     unknown = sorted(set(hp_values or {}) - {p.name for p in found})
@@ -105,20 +106,34 @@ def _problems(exc: ValidationError, source: Source) -> list[Problem]:
                 loc = loc[:i]
                 break
         path = tuple(loc)
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            layer = _layer_at(source, path)
+            if layer is not None and "type" in layer:
+                path = (*path, "type")
         message = _message(err, path, source)
         key = (path, message)
         if key in seen:
             continue
         seen.add(key)
         problems.append(source.problem(message, path))
-    return problems
+    return _drop_missing_explained_by_misspelling(problems)
+
+
+def _drop_missing_explained_by_misspelling(problems: list[Problem]) -> list[Problem]:
+    """``num_filter: 20`` gives both "unknown field 'num_filter' (did you mean 'num_filters'?)"
+    and "missing required field 'num_filters'"; the first says it all."""
+    suggested = {(p.path[:-1], p.message.split("(did you mean '", 1)[1].split("'", 1)[0])
+                 for p in problems if p.message.startswith("unknown field ") and "(did you mean '" in p.message}
+    return [p for p in problems
+            if not (p.message.startswith("missing required field ") and (p.path[:-1], p.path[-1]) in suggested)]
 
 
 def _message(err: dict[str, Any], path: tuple, source: Source) -> str:
     kind = err["type"]
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     layer = _layer_at(source, path)
-    where = f" (layer '{layer['name']}')" if layer and isinstance(layer.get("name"), str) else ""
+    named = source.display_path(path)[1:2] != path[1:2]
+    where = f" (layer '{layer['name']}')" if layer and isinstance(layer.get("name"), str) and not named else ""
     if kind == "extra_forbidden":
         field = str(path[-1])
         allowed = _allowed_fields(source, path)
@@ -157,8 +172,9 @@ def _allowed_fields(source: Source, path: tuple) -> list[str]:
         entry = lookup(str(layer.get("type")))
         if entry is not None:
             names = list(entry.schema.model_fields)
-            for form in entry.keras.values():
-                names += [k for k in form.rename if k not in names]
+            form = entry.keras.get(str(layer.get("type")))
+            if form is not None:
+                names += [k for k in [*form.rename, *form.convert] if k not in names]
             return names
     model: Any = spec_model()
     for part in path[:-1]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -23,6 +24,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    CollectionEndEvent,
+    CollectionStartEvent,
+    MappingStartEvent,
+    NodeEvent,
+)
 
 from ..errors import Path, Problem, SpecError
 
@@ -55,10 +62,35 @@ class Source:
 
     def problem(self, message: str, path: Path = ()) -> Problem:
         line, column = self.locate(path)
-        return Problem(message, tuple(path), self.file, line, column)
+        return Problem(message, self.display_path(path), self.file, line, column)
+
+    def display_path(self, path: Path) -> Path:
+        """``("layers", 3, "num_units")`` -> ``("layers", "fc1", "num_units")`` when layer 3 has
+        a unique name: indices shift when inputs are prepended or blocks expanded, names do not
+        (they are also how placeholders and ``--set`` address layers)."""
+        path = tuple(path)
+        layers = self.data.get("layers") if isinstance(self.data, dict) else None
+        if len(path) < 2 or path[0] != "layers" or not isinstance(path[1], int) or not isinstance(layers, list):
+            return path
+        names = [_layer_name(item) for item in layers]
+        name = names[path[1]] if 0 <= path[1] < len(names) else None
+        if name is None or names.count(name) > 1:
+            return path
+        return ("layers", name, *path[2:])
 
     def error(self, message: str, path: Path = ()) -> SpecError:
         return SpecError([self.problem(message, path)])
+
+
+def _layer_name(item: Any) -> str | None:
+    """The name of a ``layers`` entry in any form (mapping, ``[name, Type, ...]``), or None."""
+    if isinstance(item, dict):
+        name = item.get("name")
+    elif isinstance(item, list) and len(item) >= 2 and isinstance(item[1], str):
+        name = item[0]
+    else:
+        return None
+    return name if isinstance(name, str) and name else None
 
 
 def _fail(file: str, message: str, line: int | None = None, column: int | None = None):
@@ -130,6 +162,49 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
     return source
 
 
+def _scan_events(text: str, file: str) -> None:
+    """Refuse documents nested deeper than :data:`MAX_DEPTH` or holding more than
+    :data:`MAX_NODES` values, at the event where the limit is crossed.
+
+    The event parser is iterative, so this is quick and located where composing the tree
+    would recurse (10,000 nested ``[``) or spend seconds building nodes (huge files).
+    Syntax errors are left to the full load, which words them.
+    """
+    stack: list[list[int]] = []  # [is_mapping, children so far]
+    values = 0
+    try:
+        for event in YAML(typ="rt", pure=True).parse(text):
+            if isinstance(event, NodeEvent):
+                is_key = bool(stack) and stack[-1][0] == 1 and stack[-1][1] % 2 == 0
+                if stack:
+                    stack[-1][1] += 1
+                if not is_key:
+                    values += 1
+                if values > MAX_NODES:
+                    mark = event.start_mark
+                    _fail(file, f"the document holds more than {MAX_NODES:,} values; specs this large "
+                          "are refused before building anything", mark.line + 1, mark.column + 1)
+                if isinstance(event, CollectionStartEvent):
+                    stack.append([int(isinstance(event, MappingStartEvent)), 0])
+                    if len(stack) > MAX_DEPTH:
+                        mark = event.start_mark
+                        _fail(file, f"nesting is deeper than {MAX_DEPTH} levels", mark.line + 1,
+                              mark.column + 1)
+            elif isinstance(event, CollectionEndEvent) and stack:
+                stack.pop()
+    except YAMLError:
+        return
+
+
+def _constant_position(text: str) -> tuple[int | None, int | None]:
+    """Line and column of the first bare ``NaN``/``Infinity`` in JSON text (outside strings)."""
+    match = re.search(r'(?<![\w"])-?(NaN|Infinity)(?![\w"])', text)
+    if match is None:
+        return None, None
+    line = text.count("\n", 0, match.start()) + 1
+    return line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed in a spec; write a finite number")
 
@@ -153,19 +228,21 @@ def _to_plain(node: Any, path: Path, source: Source, counter: list[int], depth: 
         raise source.error(
             f"YAML tag '{_tag_of(node)}' is not allowed: spec files are plain data and "
             "never construct objects or run code", path)
+    if isinstance(node, (CommentedMap, CommentedSeq)) and path not in source.positions \
+            and node.lc.line is not None:
+        source.positions[path] = (node.lc.line + 1, node.lc.col + 1)
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key in node:
             if not isinstance(key, (str, int, float, bool)) or isinstance(key, (CommentedMap, CommentedSeq)):
-                raise source.error(f"mapping keys must be strings, found {type(key).__name__}", path)
+                raise source.error(f"mapping keys must be plain scalars (strings), found "
+                                   f"{type(key).__name__.removeprefix('Commented')}", path)
             try:
                 line, col = node.lc.key(key)
                 source.positions[path + (str(key),)] = (line + 1, col + 1)
             except (KeyError, TypeError, AttributeError):
                 pass
             out[str(key)] = _to_plain(node[key], path + (str(key),), source, counter, depth + 1)
-        if path not in source.positions and node.lc.line is not None:
-            source.positions[path] = (node.lc.line + 1, node.lc.col + 1)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -176,8 +253,6 @@ def _to_plain(node: Any, path: Path, source: Source, counter: list[int], depth: 
             except (KeyError, TypeError, AttributeError):
                 pass
             items.append(_to_plain(item, path + (i,), source, counter, depth + 1))
-        if path not in source.positions and node.lc.line is not None:
-            source.positions[path] = (node.lc.line + 1, node.lc.col + 1)
         return items
     if isinstance(node, bool) or node is None:
         return node
@@ -190,7 +265,9 @@ def _to_plain(node: Any, path: Path, source: Source, counter: list[int], depth: 
         return value
     if isinstance(node, str):
         return str(node)
-    raise source.error(f"unsupported YAML value of type {type(node).__name__}", path)
+    raise source.error(f"unsupported YAML value of type {type(node).__name__.removeprefix('Commented')}: "
+                       "spec values are strings, numbers, booleans, null, lists and mappings "
+                       "(quote it to make it a string)", path)
 
 
 def from_mapping(data: Any, file: str | None = None) -> Source:
