@@ -107,6 +107,29 @@ def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", hel
         out.print(f"wrote {output} ({model.count_params():,} params)", highlight=False)
 
 
+@app.command("from-nolearn")
+def from_nolearn(script: Path,
+                 output: Annotated[Path | None, typer.Option("-o", "--output", help="Spec file to write "
+                                   "(several nets: <stem>_<net>.yaml); default <net>.yaml here.")] = None) -> None:
+    """Convert a nolearn script's NeuralNet(...) calls to specs, reading it, never running it.
+    Exit 0 when everything was translated, 1 when something was not (the rest is still written)."""
+    from .nolearn.output import convert_script
+
+    with friendly_errors():
+        result, paths = convert_script(script, output)
+        for net, path in zip(result.nets, paths):
+            size = "does not validate" if net.param_count is None else f"{net.param_count:,} params"
+            out.print(f"wrote {path} ({net.name}: {len(net.document['layers'])} layers, {size})", highlight=False)
+        for line, message in result.problems:
+            err.print(f"{script}:{line}: {message}", markup=False, highlight=False)
+        for line, message in result.notes:
+            err.print(f"{script}:{line}: note: {message}", markup=False, highlight=False)
+        if not result.nets and not result.problems:
+            raise KerasbuildError(f"no NeuralNet(...) call found in {script}")
+        if result.problems:
+            raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 
