@@ -182,6 +182,12 @@ class LayerTranslator:
                 return MERGE_FUNCTIONS[value.last]
             raise Untranslatable(line, f"merge_function {value.dotted}: expected one of "
                                        f"{', '.join(MERGE_FUNCTIONS)}")
+        if key == "shape" and family == "ReshapeLayer":
+            return self._reshape(to_data(value, line), line)
+        if key == "pattern" and family == "DimshuffleLayer":
+            self.report.problem(line, f"DimshuffleLayer pattern {to_data(value, line)} counts Lasagne's "
+                                      "NCHW axes; it is kept as written: rewrite it for NHWC")
+            return to_data(value, line)
         if key in ("input_var", "convolution"):
             raise Untranslatable(line, f"{key} is a Theano object with no kerasbuild counterpart")
         return to_data(value, line)
@@ -194,6 +200,17 @@ class LayerTranslator:
             self.report.note(line, f"shape {shape}: the fixed batch size {shape[0]} is dropped "
                                    "(kerasbuild takes batch_size from train:)")
         return list(lasagne_to_nhwc([None, *shape[1:]]))
+
+    def _reshape(self, shape: Any, line: int) -> Any:
+        """ReshapeLayer ``(batch, C, H, W)`` -> ``(batch, H, W, C)`` when the sizes are plain
+        numbers; references to input axes (``[1]``) are kept and reported."""
+        if not isinstance(shape, list) or len(shape) < 2:
+            return shape
+        if any(isinstance(item, list) for item in shape[1:]):
+            self.report.problem(line, f"ReshapeLayer shape {shape} refers to NCHW input axes; it is "
+                                      "kept as written: rewrite it for NHWC")
+            return shape
+        return [shape[0], *lasagne_to_nhwc(shape)]
 
 
 class _Drop:

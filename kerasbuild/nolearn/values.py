@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..layers import lookup
-from ..layers.base import LASAGNE_INITS, NONLINEARITIES
+from ..layers.base import NONLINEARITIES
 
 NUMBER_WRAPPERS = {"shared", "float32", "float64", "float16", "float", "int", "int32", "int64",
                    "asarray", "array"}
