@@ -5,7 +5,7 @@ Wired with ``incomings: [a, b, ...]``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -95,6 +95,7 @@ class ConcatParams(LayerBase):
 
     ``axis`` counts without the batch axis; the default ``-1`` is the channel axis in NHWC
     (Lasagne's default ``axis=1`` meant channels in NCHW). All other sizes must agree.
+    Keras ``Concatenate(axis)`` counts the batch axis (``axis: 1`` is our ``axis: 0``).
     Example: ``{name: cat, type: ConcatLayer, incomings: [branch1, branch2]}``.
     """
 
@@ -130,6 +131,14 @@ def _build_concat(p: ConcatParams, name: str):
     return make
 
 
+def _keras_axis(value: Any) -> dict[str, Any]:
+    """Keras counts the batch axis: ``axis: 1`` is the first axis after it (ours: 0)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        raise ValueError(f"axis must be a non-zero integer (0 is the batch axis), got {value!r}")
+    return {"axis": value - 1 if value > 0 else value}
+
+
 register("ConcatLayer", family="merge", schema=ConcatParams, infer=_infer_concat,
-         build=_build_concat, aliases=("ConcatenateLayer",), keras={"Concatenate": KerasForm()},
+         build=_build_concat, aliases=("ConcatenateLayer",),
+         keras={"Concatenate": KerasForm(convert={"axis": _keras_axis})},
          min_inputs=2, max_inputs=None)
