@@ -4,24 +4,34 @@ Field names follow nolearn's ``NeuralNet`` keywords so a pasted nolearn net keep
 ``update`` (the optimiser; nolearn's default ``nesterov_momentum``), ``update_learning_rate``,
 ``update_momentum``, ``max_epochs``, ``regression``, ``on_epoch_finished`` hooks
 (``AdjustVariable``, ``EarlyStopping``), ``batch_iterator_train`` (``BatchIterator`` or
-``FlipBatchIterator``), ``objective_l2``.
+``FlipBatchIterator``), ``objective_l2``. Everything else (``schedules``, ``lookahead``,
+``precision``, ``distribute``...) is kerasbuild's own.
+
+Schedules are evaluated once per epoch, before the epoch runs, from the 0-based epoch index;
+that keeps them exact across ``--resume``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from ..layers.base import StrictModel
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum", "adam", "adamw", "nadam", "adamax",
               "rmsprop", "adagrad", "adadelta", "lion", "radam")
+MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum")
+"""Optimisers whose momentum lives in a variable that a schedule can move."""
+
+Variable = Literal["learning_rate", "momentum"]
+METRICS = ("accuracy", "top5_accuracy", "mae", "mse", "rmse")
 
 
 class AdjustVariable(StrictModel):
     """nolearn's ``AdjustVariable(name, start, stop)``: moves ``update_learning_rate`` or
-    ``update_momentum`` linearly from ``start`` to ``stop`` over ``max_epochs`` epochs."""
+    ``update_momentum`` linearly from ``start`` (first epoch) to ``stop`` (last epoch) over
+    ``max_epochs`` epochs."""
 
     type: Literal["AdjustVariable"]
     name: Literal["update_learning_rate", "update_momentum"]
@@ -31,12 +41,14 @@ class AdjustVariable(StrictModel):
 
 class EarlyStoppingHook(StrictModel):
     """nolearn-style ``EarlyStopping(patience)``: stop when ``monitor`` has not improved by
-    ``min_delta`` for ``patience`` epochs and restore the best weights."""
+    ``min_delta`` for ``patience`` epochs and (``restore_best_weights``) restore the weights of
+    the best epoch, as nolearn's EarlyStopping recipe did."""
 
     type: Literal["EarlyStopping"]
     patience: int = Field(100, ge=1)
     monitor: str = "val_loss"
     min_delta: float = Field(0.0, ge=0)
+    restore_best_weights: bool = True
 
 
 Hook = Annotated[AdjustVariable | EarlyStoppingHook, Field(discriminator="type")]
@@ -52,6 +64,114 @@ class BatchIterator(StrictModel):
     flip_indices: list[tuple[int, int]] | None = None
 
 
+# ----------------------------------------------------------------------------------- schedules
+class _Schedule(StrictModel):
+    variable: Variable = "learning_rate"
+    base: float | None = Field(None, ge=0, description="Value at epoch 0 (default: update_learning_rate "
+                                                       "or update_momentum).")
+
+
+class LinearSchedule(_Schedule):
+    """``start`` at the first epoch to ``stop`` at the last, linearly (nolearn AdjustVariable)."""
+
+    type: Literal["linear"]
+    start: float
+    stop: float
+
+
+class StepSchedule(_Schedule):
+    """``base * gamma ** floor(epoch / step_size)`` (Caffe ``step``)."""
+
+    type: Literal["step"]
+    step_size: int = Field(ge=1)
+    gamma: float = Field(0.1, gt=0)
+
+
+class MultiStepSchedule(_Schedule):
+    """``base * gamma ** (number of milestones <= epoch)`` (Caffe ``multistep``)."""
+
+    type: Literal["multistep"]
+    milestones: list[int] = Field(min_length=1)
+    gamma: float = Field(0.1, gt=0)
+
+
+class ExponentialSchedule(_Schedule):
+    """``base * gamma ** epoch`` (Caffe ``exp``)."""
+
+    type: Literal["exponential"]
+    gamma: float = Field(gt=0)
+
+
+class InvSchedule(_Schedule):
+    """``base * (1 + gamma * epoch) ** -power`` (Caffe ``inv``, per epoch)."""
+
+    type: Literal["inv"]
+    gamma: float = Field(ge=0)
+    power: float = Field(0.75, ge=0)
+
+
+class PolynomialSchedule(_Schedule):
+    """``end + (base - end) * (1 - epoch / max_epochs) ** power`` (Caffe ``poly``)."""
+
+    type: Literal["polynomial"]
+    power: float = Field(1.0, ge=0)
+    end: float = Field(0.0, ge=0)
+
+
+class CosineSchedule(_Schedule):
+    """Linear warm-up from ``warmup_start`` to ``base`` over ``warmup_epochs``, then cosine
+    decay to ``minimum`` at the last epoch (SGDR without restarts)."""
+
+    type: Literal["cosine"]
+    warmup_epochs: int = Field(0, ge=0)
+    warmup_start: float = Field(0.0, ge=0)
+    minimum: float = Field(0.0, ge=0)
+
+
+class OneCycleSchedule(StrictModel):
+    """Smith's one-cycle policy: the learning rate rises linearly from ``max_learning_rate /
+    div_factor`` to ``max_learning_rate`` over the first ``pct_start`` of the epochs while the
+    momentum falls from ``max_momentum`` to ``min_momentum``; then the learning rate falls to
+    ``max_learning_rate / final_div_factor`` while the momentum rises back."""
+
+    type: Literal["one_cycle"]
+    variable: Literal["both"] = "both"
+    max_learning_rate: float = Field(gt=0)
+    div_factor: float = Field(25.0, gt=0)
+    final_div_factor: float = Field(1e4, gt=0)
+    pct_start: float = Field(0.3, gt=0, lt=1)
+    max_momentum: float = Field(0.95, ge=0, lt=1)
+    min_momentum: float = Field(0.85, ge=0, lt=1)
+
+
+class PlateauSchedule(StrictModel):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved by
+    ``min_delta`` for ``patience`` epochs (then wait ``cooldown`` epochs); never below
+    ``minimum``."""
+
+    type: Literal["reduce_on_plateau"]
+    variable: Literal["learning_rate"] = "learning_rate"
+    monitor: str = "val_loss"
+    factor: float = Field(0.1, gt=0, lt=1)
+    patience: int = Field(10, ge=1)
+    min_delta: float = Field(0.0, ge=0)
+    cooldown: int = Field(0, ge=0)
+    minimum: float = Field(0.0, ge=0)
+
+
+Schedule = Annotated[LinearSchedule | StepSchedule | MultiStepSchedule | ExponentialSchedule
+                     | InvSchedule | PolynomialSchedule | CosineSchedule | OneCycleSchedule
+                     | PlateauSchedule, Field(discriminator="type")]
+
+
+class Lookahead(StrictModel):
+    """Lookahead (Zhang et al. 2019) around the chosen optimiser: every ``k`` steps the slow
+    weights move ``alpha`` of the way to the fast weights and the fast weights restart there."""
+
+    k: int = Field(5, ge=1)
+    alpha: float = Field(0.5, gt=0, le=1)
+
+
 class TrainConfig(StrictModel):
     """Training settings; every field has a nolearn-compatible default."""
 
@@ -59,14 +179,76 @@ class TrainConfig(StrictModel):
     update_learning_rate: float = Field(0.01, gt=0)
     update_momentum: float = Field(0.9, ge=0, lt=1)
     update_nesterov: bool | None = None
-    update_params: dict[str, Any] = Field(default_factory=dict)
+    update_params: dict[str, Any] = Field(default_factory=dict, description="Extra keyword arguments "
+                                          "of the Keras optimiser, e.g. {beta_1: 0.9, weight_decay: 1e-4}.")
+    lookahead: Lookahead | None = None
     batch_size: int = Field(128, ge=1)
     max_epochs: int = Field(100, ge=1)
     regression: bool = False
-    objective_l1: float = Field(0.0, ge=0)
-    objective_l2: float = Field(0.0, ge=0)
+    objective_l1: float = Field(0.0, ge=0, description="nolearn: lambda * sum |W| over weights, not biases.")
+    objective_l2: float = Field(0.0, ge=0, description="nolearn: lambda * sum W**2 over weights, not biases.")
+    metrics: list[Literal[METRICS]] | None = None  # type: ignore[valid-type]
     on_epoch_finished: list[Hook] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
     batch_iterator_train: BatchIterator | None = None
     eval_size: float | None = Field(None, ge=0, lt=1)
     verbose: int = 1
     seed: int | None = None
+    deterministic: bool = False
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
+    jit_compile: bool = False
+    steps_per_execution: int | None = Field(None, ge=1, description="Default: 32 on CPU, 1 elsewhere.")
+    distribute: Literal["none", "mirrored", "multi_worker"] = "none"
+
+    @field_validator("distribute")
+    @classmethod
+    def _no_multi_worker(cls, value: str) -> str:
+        if value == "multi_worker":
+            raise ValueError("distribute: multi_worker is not supported: Keras 3 fit() under "
+                             "MultiWorkerMirroredStrategy fails with a PerReplica conversion error "
+                             "(keras-team/keras#20585); use 'mirrored' (one machine, several devices) "
+                             "or 'none'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule_per_variable(self) -> TrainConfig:
+        seen: dict[str, str] = {}
+        for name, variable in self.schedule_targets():
+            if variable in seen:
+                raise ValueError(f"the {variable} has two schedules ({seen[variable]} and {name}); "
+                                 "give each variable at most one")
+            seen[variable] = name
+        if "momentum" in seen and self.update not in MOMENTUM_OPTIMIZERS[1:]:
+            raise ValueError(f"a momentum schedule ({seen['momentum']}) needs update: momentum or "
+                             f"nesterov_momentum, got update: {self.update}")
+        if self.lookahead is not None and self.distribute == "mirrored":
+            raise ValueError("lookahead is not supported with distribute: mirrored")
+        return self
+
+    def schedule_targets(self) -> list[tuple[str, str]]:
+        """``(schedule name, variable)`` for every schedule and AdjustVariable hook."""
+        targets = []
+        for hook in self.on_epoch_finished:
+            if isinstance(hook, AdjustVariable):
+                targets.append(("AdjustVariable", hook.name.removeprefix("update_")))
+        for schedule in self.schedules:
+            if schedule.variable == "both":
+                targets += [(schedule.type, "learning_rate"), (schedule.type, "momentum")]
+            else:
+                targets.append((schedule.type, schedule.variable))
+        return targets
+
+    @property
+    def early_stopping(self) -> EarlyStoppingHook | None:
+        return next((h for h in self.on_epoch_finished if isinstance(h, EarlyStoppingHook)), None)
+
+    @property
+    def nesterov(self) -> bool:
+        if self.update_nesterov is not None:
+            return self.update_nesterov
+        return self.update == "nesterov_momentum"
+
+    @property
+    def effective_batch_size(self) -> int:
+        """``batch_iterator_train.batch_size`` when given (nolearn), else ``batch_size``."""
+        return self.batch_iterator_train.batch_size if self.batch_iterator_train else self.batch_size

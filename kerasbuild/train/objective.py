@@ -1,0 +1,79 @@
+"""Loss, weight penalties and metrics from ``train:``, and :func:`compile_model`.
+
+- Classification: integer labels, sparse categorical cross-entropy (on probabilities when the
+  output layer ends in softmax, on logits otherwise); metric ``accuracy``.
+- Regression (``regression: true``): mean squared error; metric ``rmse``.
+- ``objective_l2`` / ``objective_l1``: nolearn's ``objective(..., l2=...)``: ``lambda * sum(W**2)``
+  (or ``sum |W|``) over the weight kernels of every layer, never biases or batch-norm
+  parameters, added to the mean loss of each batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from .config import TrainConfig
+from .optimizers import make_optimizer
+
+_METRICS = {
+    "accuracy": lambda: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+    "top5_accuracy": lambda: keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
+    "mae": lambda: keras.metrics.MeanAbsoluteError(name="mae"),
+    "mse": lambda: keras.metrics.MeanSquaredError(name="mse"),
+    "rmse": lambda: keras.metrics.RootMeanSquaredError(name="rmse"),
+}
+
+
+def penalised_variables(model: keras.Model) -> list[Any]:
+    """The weights nolearn regularises: kernels (dense, conv, depthwise/pointwise), not biases."""
+    return [v for v in model.trainable_weights if v.name.endswith("kernel")]
+
+
+def ends_in_softmax(model: keras.Model) -> bool:
+    """Whether the (single) output is already a probability distribution."""
+    layer = model.outputs[0]._keras_history.operation
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", "") == "softmax"
+
+
+def make_loss(model: keras.Model, config: TrainConfig):
+    """The batch loss: the data term plus nolearn's weight penalties."""
+    if config.regression:
+        base = keras.losses.MeanSquaredError()
+    else:
+        base = keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model))
+    l1, l2 = config.objective_l1, config.objective_l2
+    if not (l1 or l2):
+        return base
+    weights = penalised_variables(model)
+
+    def loss(y_true, y_pred):
+        penalty = 0.0
+        for w in weights:
+            w = keras.ops.cast(w, "float32")
+            if l2:
+                penalty = penalty + l2 * keras.ops.sum(keras.ops.square(w))
+            if l1:
+                penalty = penalty + l1 * keras.ops.sum(keras.ops.abs(w))
+        return base(y_true, y_pred) + penalty
+
+    return loss
+
+
+def metric_names(config: TrainConfig) -> list[str]:
+    if config.metrics is not None:
+        return list(config.metrics)
+    return ["rmse"] if config.regression else ["accuracy"]
+
+
+def compile_model(model: keras.Model, config: TrainConfig, *, steps_per_execution: int | None = None,
+                  optimizer: keras.optimizers.Optimizer | None = None) -> keras.Model:
+    """Compile ``model`` in place for ``config`` (optimiser, loss, metrics, jit, steps per
+    execution: ``config.steps_per_execution``, else ``steps_per_execution``, else 1)."""
+    model.compile(optimizer=optimizer or make_optimizer(config), loss=make_loss(model, config),
+                  metrics=[_METRICS[name]() for name in metric_names(config)],
+                  jit_compile=config.jit_compile,
+                  steps_per_execution=config.steps_per_execution or steps_per_execution or 1)
+    return model

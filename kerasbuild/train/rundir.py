@@ -1,0 +1,110 @@
+"""The run directory: creating it (``--overwrite`` / ``--resume`` rules), the resolved spec,
+``run.json`` metadata, and reading a finished run back.
+
+Layout::
+
+    RUN/spec.yaml            resolved canonical spec (placeholders replaced, data paths absolute)
+    RUN/run.json             status, epochs, task, class names, inputs, preprocessing, seed
+    RUN/history.csv|json     one row per epoch
+    RUN/metrics.json         test metrics of model_best.keras (and of model_final.keras)
+    RUN/model_best.keras     best epoch by the monitored value (inference model, no optimiser)
+    RUN/model_final.keras    weights when training ended
+    RUN/tensorboard/         TensorBoard event files
+    RUN/backup/              resume point (see kerasbuild.train.backup)
+    RUN/loss.png             train/valid loss, log scale
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ..errors import KerasbuildError
+from ..spec.format import canonical_yaml
+from ..spec.loader import LoadedSpec
+from .files import atomic_write_json, read_json
+
+RUN_JSON = "run.json"
+SPEC = "spec.yaml"
+
+
+def resolved_yaml(loaded: LoadedSpec) -> str:
+    """The spec as trained: placeholders and blocks resolved, a data path made absolute."""
+    import copy
+
+    from ..data.paths import spec_dir
+    from ..data.sources import resolve_path
+
+    document = copy.deepcopy(loaded.source.data)
+    data = loaded.spec.data
+    if data is not None and data.is_path:
+        document["data"]["source"] = str(resolve_path(data.source, spec_dir(loaded)))
+    if data is not None and data.data_dir:
+        document["data"]["data_dir"] = str(resolve_path(data.data_dir, spec_dir(loaded)))
+    return canonical_yaml(dataclasses.replace(loaded, document=document))
+
+
+def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> None:
+    """Create ``run_dir`` for a new run, or check it for ``resume``. Raises KerasbuildError
+    (exit 2) when it exists without ``overwrite``, is not a run directory, or is not writable."""
+    if resume:
+        if not (run_dir / RUN_JSON).is_file():
+            raise KerasbuildError(f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
+                                  "start the run without --resume", exit_code=2)
+        saved = (run_dir / SPEC).read_text(encoding="utf-8")
+        if saved != spec_text:
+            raise KerasbuildError(f"--resume: the spec differs from the one the run in {run_dir} was "
+                                  f"started with ({run_dir / SPEC}); resume with the same spec and --set "
+                                  "values, or start a new run", exit_code=2)
+        status = read_json(run_dir / RUN_JSON).get("status")
+        if status in ("complete", "early_stopped"):
+            raise KerasbuildError(f"--resume: the run in {run_dir} has already finished (status: {status})",
+                                  exit_code=2)
+        return
+    if run_dir.exists() and not run_dir.is_dir():
+        raise KerasbuildError(f"run directory {run_dir} exists and is not a directory", exit_code=2)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not overwrite:
+            raise KerasbuildError(f"run directory {run_dir} already exists; pass --overwrite to replace it "
+                                  "or --resume to continue it", exit_code=2)
+        if not (run_dir / RUN_JSON).is_file():
+            raise KerasbuildError(f"refusing to delete {run_dir} for --overwrite: it is not a kerasbuild "
+                                  f"run directory (no {RUN_JSON})", exit_code=2)
+        shutil.rmtree(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        (run_dir / SPEC).write_text(spec_text, encoding="utf-8")
+    except OSError as exc:
+        raise KerasbuildError(f"cannot write to run directory {run_dir}: {exc.strerror or exc}",
+                              exit_code=2) from None
+
+
+def write_run_json(run_dir: Path, info: dict[str, Any]) -> None:
+    atomic_write_json(run_dir / RUN_JSON, info)
+
+
+def read_run(run_dir: Path) -> dict[str, Any]:
+    """``run.json`` of a run directory, or a clear error when ``run_dir`` is not one."""
+    run_dir = Path(run_dir)
+    if not (run_dir / RUN_JSON).is_file():
+        raise KerasbuildError(f"{run_dir} is not a run directory (no {RUN_JSON}); train one with "
+                              "'kerasbuild train SPEC --run-dir DIR'")
+    return read_json(run_dir / RUN_JSON)
+
+
+def load_run_model(run_dir: Path, which: str = "best"):
+    """``model_best.keras`` (or ``model_final.keras``) of a run, loaded in safe mode."""
+    import keras
+
+    from ..layers import keras_layers  # noqa: F401  (registers the custom layers)
+
+    path = Path(run_dir) / f"model_{which}.keras"
+    if not path.is_file():
+        raise KerasbuildError(f"{path} does not exist; the run has not finished an epoch")
+    return keras.saving.load_model(path, safe_mode=True, compile=False)

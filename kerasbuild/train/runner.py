@@ -1,0 +1,214 @@
+"""``train(loaded, run_dir)``: data -> model -> fit with schedules and early stopping -> a
+complete run directory (see :mod:`kerasbuild.train.rundir` for the layout).
+
+Resume (``resume=True``) continues a killed run from its last completed epoch: weights and
+optimiser state, the layers' random-seed states, the schedule / early-stopping / history
+state and the position of the training data's per-epoch shuffle are all restored, so with
+``deterministic: true`` the result equals an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from ..errors import KerasbuildError, SpecError
+from ..spec.loader import LoadedSpec
+from .objective import compile_model, metric_names
+from .rundir import prepare, resolved_yaml, write_run_json
+
+EXIT_DIVERGED = 3
+"""Exit code of ``kerasbuild train`` when the loss became NaN."""
+
+__all__ = ["EXIT_DIVERGED", "TrainResult", "compile_model", "train"]
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced. ``status``: ``complete`` or ``early_stopped``;
+    ``best_epoch`` 1-based; ``test_metrics``: ``test_loss``, ``test_accuracy`` / ``test_rmse``
+    of ``model_best.keras``."""
+
+    run_dir: Path
+    status: str
+    epochs_completed: int
+    best_epoch: int | None
+    history: list[dict[str, Any]]
+    test_metrics: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _monitor(loaded: LoadedSpec, has_valid: bool) -> str:
+    config = loaded.spec.train
+    names = ["loss", *metric_names(config)]
+    available = names + ([f"val_{n}" for n in names] if has_valid else [])
+    es = config.early_stopping
+    checks = [(es.monitor, ("train", "on_epoch_finished", config.on_epoch_finished.index(es), "monitor"))] \
+        if es else []
+    for i, s in enumerate(config.schedules):
+        if s.type == "reduce_on_plateau":
+            checks.append((s.monitor, ("train", "schedules", i, "monitor")))
+    for monitor, path in checks:
+        if monitor not in available:
+            hint = " (there is no validation split)" if monitor.startswith("val_") and not has_valid else ""
+            raise SpecError([loaded.source.problem(f"cannot monitor '{monitor}'{hint}; the epoch logs "
+                                                   f"have: {', '.join(available)}", path)])
+    if es is not None:
+        return es.monitor
+    return "val_loss" if has_valid else "loss"
+
+
+def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, overwrite: bool = False,
+          data_override: Any = None, console: Console | None = None) -> TrainResult:
+    """Train ``loaded`` and write ``run_dir``. ``data_override``: a DataConfig replacing the
+    spec's ``data:``. Raises KerasbuildError: exit 2 for run-directory problems, exit 3
+    (:data:`EXIT_DIVERGED`) when the loss became NaN (the last good checkpoint is kept)."""
+    import keras
+
+    from ..compile import build_model
+    from ..data.pipeline import make_dataset
+    from ..data.splits import load_for_spec
+    from . import backup, callbacks, session
+    from .display import EpochTable
+    from .files import atomic_write_json, save_inference_model
+    from .plots import plot_loss
+    from .schedules import epoch_schedules, plateau_schedule
+
+    config = loaded.spec.train
+    console = console or Console(stderr=True, soft_wrap=True)
+    run_dir = Path(run_dir)
+    spec_text = resolved_yaml(loaded)
+    splits = load_for_spec(loaded, data_override)
+    has_valid = len(splits.x_valid) > 0
+    monitor = _monitor(loaded, has_valid)
+    prepare(run_dir, spec_text, resume=resume, overwrite=overwrite)
+    backup_dir = run_dir / "backup"
+    state = backup.read_checkpoint(backup_dir) if resume else None
+    previous = _read_previous(run_dir) if resume else {}
+    seed = previous.get("seed", session.effective_seed(config))
+    started = time.perf_counter()
+
+    info: dict[str, Any] = {
+        "status": "running", "spec": str(loaded.path) if loaded.path else None, "name": loaded.name,
+        "task": splits.task, "class_names": splits.class_names, "target_names": splits.target_names,
+        "num_classes": splits.num_classes, "preprocessing": splits.preprocessing,
+        "inputs": [{"name": n.name, "shape": list(n.shape)} for n in loaded.graph.inputs],
+        "outputs": list(loaded.graph.outputs), "monitor": monitor, "seed": seed,
+        "examples": {"train": len(splits.x_train), "valid": len(splits.x_valid), "test": len(splits.x_test)},
+        "epochs_completed": state["epochs_completed"] if state else 0, "max_epochs": config.max_epochs,
+        "best_epoch": None, "started_at": previous.get("started_at", _now()), "finished_at": None,
+        "duration_s": previous.get("duration_s", 0.0), "resumed": bool(state),
+        "versions": {"python": platform.python_version(), "keras": keras.__version__,
+                     "tensorflow": _tf_version()},
+    }
+    write_run_json(run_dir, info)
+
+    with session.training_session(config, seed):
+        strategy = session.strategy_for(config)
+        batch_size = config.effective_batch_size
+        with strategy.scope():
+            model = build_model(loaded)
+            compile_model(model, config, steps_per_execution=session.default_steps_per_execution())
+        train_ds = make_dataset(splits.x_train, splits.y_train, batch_size=batch_size, training=True,
+                                augment=splits.augment, seed=splits.seed)
+        valid_ds = make_dataset(splits.x_valid, splits.y_valid, batch_size=batch_size, training=False) \
+            if has_valid else None
+
+        nan_guard = callbacks.NanGuard()
+        schedules = callbacks.Schedules(epoch_schedules(config), plateau_schedule(config))
+        best = callbacks.BestModel(run_dir / "model_best.keras", monitor, nan_guard, config.early_stopping)
+        history = callbacks.HistoryWriter(run_dir, nan_guard)
+        stateful = {"schedules": schedules, "best": best, "history": history}
+
+        def on_epoch(done: int) -> None:
+            info.update(epochs_completed=done, best_epoch=None if best.best_epoch is None else best.best_epoch + 1)
+            write_run_json(run_dir, info)
+
+        cbs: list[Any] = [schedules, nan_guard, best, history, callbacks.RunStatus(on_epoch, nan_guard)]
+        if config.verbose:
+            cbs.append(EpochTable(console, steps=math.ceil(len(splits.x_train) / batch_size)))
+        cbs += [callbacks.Checkpoint(backup_dir, stateful, nan_guard),
+                keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)]
+        for cb in stateful.values():
+            cb.set_model(model)
+
+        initial_epoch = 0
+        if state is not None:
+            with strategy.scope():
+                model.optimizer.build(model.trainable_variables)
+            backup.restore_checkpoint(backup_dir, state, model, stateful)
+            initial_epoch = state["epochs_completed"]
+            for _ in range(initial_epoch):  # advance the per-epoch reshuffle to where the run was
+                iter(train_ds)
+        if state is None or not state.get("stop_training"):
+            if initial_epoch < config.max_epochs:
+                model.fit(train_ds, validation_data=valid_ds, epochs=config.max_epochs,
+                          initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)
+        elif config.early_stopping and config.early_stopping.restore_best_weights and best.best_weights:
+            model.set_weights(best.best_weights)
+
+        info["duration_s"] = round(info["duration_s"] + time.perf_counter() - started, 3)
+        info["best_epoch"] = None if best.best_epoch is None else best.best_epoch + 1
+        if nan_guard.diverged_epoch is not None:
+            info.update(status="diverged", finished_at=_now(), diverged_epoch=nan_guard.diverged_epoch + 1)
+            write_run_json(run_dir, info)
+            if history.rows:
+                plot_loss(history.rows, run_dir / "loss.png", loaded.name)
+            good = info["epochs_completed"]
+            raise KerasbuildError(
+                f"training diverged: the training loss became NaN in epoch {nan_guard.diverged_epoch + 1}. "
+                + (f"The last good checkpoint (epoch {good}) is kept in {backup_dir} and the best model in "
+                   f"{run_dir / 'model_best.keras'}. " if good else "No epoch completed. ")
+                + "Lower train.update_learning_rate or clip gradients (train.update_params: {clipnorm: 1.0}).",
+                exit_code=EXIT_DIVERGED)
+
+        save_inference_model(model, run_dir / "model_final.keras")
+        metrics = _test_metrics(model, best, splits, batch_size, make_dataset)
+        atomic_write_json(run_dir / "metrics.json", metrics)
+        plot_loss(history.rows, run_dir / "loss.png", loaded.name)
+
+    stopped = best.stopped_epoch is not None or bool(state and state.get("stop_training"))
+    info.update(status="early_stopped" if stopped else "complete", finished_at=_now(),
+                epochs_completed=len(history.rows))
+    write_run_json(run_dir, info)
+    return TrainResult(run_dir, info["status"], len(history.rows), info["best_epoch"], history.rows,
+                       metrics, info["duration_s"])
+
+
+def _read_previous(run_dir: Path) -> dict[str, Any]:
+    from .files import read_json
+
+    return read_json(run_dir / "run.json")
+
+
+def _tf_version() -> str:
+    import tensorflow as tf
+
+    return tf.__version__
+
+
+def _test_metrics(model, best, splits, batch_size: int, make_dataset) -> dict[str, Any]:
+    """Test metrics of the final weights and of the best weights (the model ends with the
+    best weights)."""
+    if len(splits.x_test) == 0:
+        return {"model": "model_best.keras", "n_test": 0}
+    test_ds = make_dataset(splits.x_test, splits.y_test, batch_size=batch_size, training=False)
+    final = model.evaluate(test_ds, verbose=0, return_dict=True)
+    if best.best_weights is not None:
+        model.set_weights(best.best_weights)
+    scores = model.evaluate(test_ds, verbose=0, return_dict=True)
+    return {"model": "model_best.keras", "n_test": len(splits.x_test),
+            "best_epoch": None if best.best_epoch is None else best.best_epoch + 1,
+            **{f"test_{k}": float(v) for k, v in scores.items()},
+            "final": {f"test_{k}": float(v) for k, v in final.items()}}

@@ -1,0 +1,53 @@
+"""Process-wide TensorFlow settings for one training run: seeds, op determinism, precision
+policy, distribution strategy and the default ``steps_per_execution``."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+
+import keras
+import tensorflow as tf
+
+from .config import TrainConfig
+
+CPU_STEPS_PER_EXECUTION = 32
+"""Default on CPU: one Python round trip per 32 batches (+40% for the Nielsen net on 2 cores)."""
+
+
+def effective_seed(config: TrainConfig) -> int:
+    """``train.seed``, or a fresh random one (recorded in run.json so the run can be repeated)."""
+    return config.seed if config.seed is not None else secrets.randbelow(2**31)
+
+
+def has_gpu() -> bool:
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
+def default_steps_per_execution() -> int:
+    return 1 if has_gpu() else CPU_STEPS_PER_EXECUTION
+
+
+def strategy_for(config: TrainConfig) -> tf.distribute.Strategy:
+    """``distribute: mirrored``: MirroredStrategy over all GPUs, or all logical CPU devices
+    when there is no GPU; ``none``: the default (single-device) strategy."""
+    if config.distribute == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
+    return tf.distribute.get_strategy()
+
+
+@contextlib.contextmanager
+def training_session(config: TrainConfig, seed: int) -> Iterator[None]:
+    """Seed Python, NumPy and TensorFlow; switch on op determinism when asked; set the dtype
+    policy for the duration (restored afterwards)."""
+    keras.utils.set_random_seed(seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
