@@ -2,7 +2,8 @@
 
 ``update=nesterov_momentum`` -> ``update: nesterov_momentum``; ``update_learning_rate`` /
 ``update_momentum`` / ``update_nesterov`` are kept (Theano shared variables unwrapped); any
-other ``update_<name>`` goes to ``update_params`` (``update_beta1`` -> ``{beta1: ...}``).
+other ``update_<name>`` goes to ``update_params`` under its Keras name (``update_beta1`` ->
+``{beta_1: ...}``).
 ``AdjustVariable`` and ``EarlyStopping`` hooks, ``BatchIterator`` / ``FlipBatchIterator``
 (with the ``flip_indices`` its class body defines), ``TrainSplit(eval_size)``, ``regression``,
 ``max_epochs``, ``verbose``, ``objective_l1``/``objective_l2`` translate one to one. nolearn's
@@ -26,6 +27,8 @@ TRAIN_KEYS = ("update", "max_epochs", "regression", "verbose", "on_epoch_finishe
 """``NeuralNet`` keyword arguments that are not layer parameters (plus every ``update_*``)."""
 
 KEPT_UPDATE_KEYS = ("update_learning_rate", "update_momentum", "update_nesterov")
+KERAS_UPDATE_NAMES = {"beta1": "beta_1", "beta2": "beta_2"}
+"""Lasagne update-function arguments whose Keras optimiser argument is spelt differently."""
 NOLEARN_EVAL_SIZE = 0.2
 HARMLESS = {"use_label_encoder": "kerasbuild encodes class labels itself",
             "check_input": "kerasbuild checks its inputs itself",
@@ -67,7 +70,8 @@ def _translate(key: str, value: Any, line: int, kwargs: dict[str, tuple[Any, int
     if key in KEPT_UPDATE_KEYS:
         return {key: to_data(value, line)}
     if key.startswith("update_"):
-        return {"update_params": {key[len("update_"):]: to_data(value, line)}}
+        name = key[len("update_"):]
+        return {"update_params": {KERAS_UPDATE_NAMES.get(name, name): to_data(value, line)}}
     if key == "on_epoch_finished":
         hooks = value if isinstance(value, list) else [value]
         out = []
