@@ -133,6 +133,11 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
                                            ("layers", node.index)))
             failed.add(node.name)
             continue
+        except OverflowError:
+            problems.append(source.problem("sizes too large to compute (beyond floating point range); "
+                                           "refused", ("layers", node.index)))
+            failed.add(node.name)
+            continue
         node.shape = tuple(inferred.shape)
         node.param_count = inferred.params
         node.trainable_count = inferred.trainable_params
@@ -140,14 +145,25 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         raise SpecError(problems)
     graph = Graph(nodes, outputs, by_name)
     if graph.total_params > max_params:
-        raise source.error(f"the model would have {graph.total_params:,} parameters "
-                           f"({graph.total_params * 4 / 2**30:,.1f} GiB as float32), over the limit of "
+        raise source.error(f"the model would have {_count(graph.total_params)} parameters "
+                           f"({_gib(graph.total_params)} as float32), over the limit of "
                            f"{max_params:,}; refused before allocating anything (raise it with --max-params)", ())
     if graph.activation_values > max_activations:
-        raise source.error(f"one example needs {graph.activation_values:,} activation values "
-                           f"({graph.activation_values * 4 / 2**30:,.1f} GiB as float32), over the limit of "
+        raise source.error(f"one example needs {_count(graph.activation_values)} activation values "
+                           f"({_gib(graph.activation_values)} as float32), over the limit of "
                            f"{max_activations:,}; refused before allocating anything", ())
     return graph
+
+
+def _count(n: int) -> str:
+    """``1234567`` -> ``"1,234,567"``; counts past 10^18 as a power of ten."""
+    return f"{n:,}" if n < 10**18 else f"about 10^{len(str(n)) - 1}"
+
+
+def _gib(values: int) -> str:
+    """Size of ``values`` float32 numbers in GiB, for messages (exact integers never overflow)."""
+    gib = values * 4 // 2**30
+    return f"{gib:,} GiB" if gib < 10**15 else f"about 10^{len(str(gib)) - 1} GiB"
 
 
 def _topological_order(nodes: list[Node], by_name: dict[str, Node], source: Source) -> list[Node]:

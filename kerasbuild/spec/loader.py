@@ -101,14 +101,15 @@ def _problems(exc: ValidationError, source: Source) -> list[Problem]:
         loc = list(err["loc"])
         if len(loc) >= 3 and loc[0] == "layers" and isinstance(loc[2], str) and loc[2] in type_names:
             del loc[2]
+        loc = _without_union_tags(loc, source.data)
         for i, part in enumerate(loc):
             if isinstance(part, str) and part.startswith("function-"):
                 loc = loc[:i]
                 break
         path = tuple(loc)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            layer = _layer_at(source, path)
-            if layer is not None and "type" in layer:
+            item = _value_at(source.data, path)
+            if isinstance(item, dict) and "type" in item:
                 path = (*path, "type")
         message = _message(err, path, source)
         key = (path, message)
@@ -139,6 +140,12 @@ def _message(err: dict[str, Any], path: tuple, source: Source) -> str:
         allowed = _allowed_fields(source, path)
         return (f"unknown field '{field}'{did_you_mean(field, allowed)}{where}; "
                 f"expected one of: {', '.join(allowed)}")
+    if kind in ("union_tag_invalid", "union_tag_not_found") and path[:1] != ("layers",):
+        tags = (err.get("ctx") or {}).get("expected_tags", "")
+        if kind == "union_tag_not_found":
+            return f"missing 'type'{'; expected one of: ' + tags if tags else ''}"
+        given = str((err.get("ctx") or {}).get("tag"))
+        return f"unknown type '{given}'{did_you_mean(given, [t.strip(chr(39) + ' ') for t in tags.split(',')])}; expected one of: {tags}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         given = layer.get("type") if layer else None
         if given is None:
@@ -177,28 +184,61 @@ def _allowed_fields(source: Source, path: tuple) -> list[str]:
                 names += [k for k in [*form.rename, *form.convert] if k not in names]
             return names
     model: Any = spec_model()
-    for part in path[:-1]:
+    for k, part in enumerate(path[:-1]):
         if isinstance(part, int):
             continue
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return []
-        model = _inner_model(field.annotation)
+        value = _value_at(source.data, path[:k + 1])
+        if isinstance(value, list) and k + 1 < len(path) - 1 and isinstance(path[k + 1], int):
+            value = _value_at(source.data, path[:k + 2])
+        model = _inner_model(field.annotation, value)
         if model is None:
             return []
     return list(getattr(model, "model_fields", {}))
 
 
-def _inner_model(annotation: Any) -> Any:
+def _inner_model(annotation: Any, value: Any = None) -> Any:
+    """The pydantic model inside ``annotation``; for a union of models, the one whose ``type``
+    literal matches ``value['type']`` (hooks, augmentations), else the first."""
     import typing
 
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+    def models(ann: Any) -> list[Any]:
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return [ann]
+        return [m for arg in typing.get_args(ann) for m in models(arg)]
+
+    found = models(annotation)
+    tag = value.get("type") if isinstance(value, dict) else None
+    for model in found:
+        type_field = model.model_fields.get("type")
+        if tag is not None and type_field is not None and tag in typing.get_args(type_field.annotation):
+            return model
+    return found[0] if found else None
+
+
+def _value_at(data: Any, path: Any) -> Any:
+    """The value at ``path`` in plain data, or ``None`` when the path does not exist."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _without_union_tags(loc: list[Any], data: Any) -> list[Any]:
+    """Drop the discriminator values pydantic puts in error locations
+    (``train.on_epoch_finished.0.EarlyStopping.patience`` -> ``...0.patience``)."""
+    out: list[Any] = []
+    for part in loc:
+        if out and isinstance(out[-1], int) and isinstance(part, str):
+            item = _value_at(data, out)
+            if isinstance(item, dict) and item.get("type") == part:
+                continue
+        out.append(part)
+    return out
 
 
 def apply_overrides(source: Source, overrides: dict[str, Any]) -> None:

@@ -36,6 +36,8 @@ from ..errors import Path, Problem, SpecError
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+MAX_INT = 2**63 - 1
+"""Integers beyond int64 are refused where they are read (no size can be that large)."""
 _STANDARD_TAGS = {
     None, "?", "!",
     *(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")),
@@ -137,9 +139,10 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
         except json.JSONDecodeError as exc:
             _fail(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
         except ValueError as exc:
-            _fail(file, f"invalid JSON: {exc}")
+            _fail(file, f"invalid JSON: {exc}", *_constant_position(text))
         except RecursionError:
-            _fail(file, f"nesting is deeper than {MAX_DEPTH} levels")
+            pass  # located by the event scan below
+    _scan_events(text, file)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
@@ -224,13 +227,13 @@ def _to_plain(node: Any, path: Path, source: Source, counter: list[int], depth: 
             "specs this large are refused", path)
     if depth > MAX_DEPTH:
         raise source.error(f"nesting is deeper than {MAX_DEPTH} levels", path)
+    if isinstance(node, (CommentedMap, CommentedSeq)) and path not in source.positions \
+            and node.lc.line is not None:
+        source.positions[path] = (node.lc.line + 1, node.lc.col + 1)
     if isinstance(node, TaggedScalar) or _tag_of(node) not in _STANDARD_TAGS:
         raise source.error(
             f"YAML tag '{_tag_of(node)}' is not allowed: spec files are plain data and "
             "never construct objects or run code", path)
-    if isinstance(node, (CommentedMap, CommentedSeq)) and path not in source.positions \
-            and node.lc.line is not None:
-        source.positions[path] = (node.lc.line + 1, node.lc.col + 1)
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key in node:
@@ -257,6 +260,9 @@ def _to_plain(node: Any, path: Path, source: Source, counter: list[int], depth: 
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
+        if abs(node) > MAX_INT:
+            raise source.error(f"integer with {len(str(abs(node)))} digits is out of range (at most "
+                               f"{MAX_INT:,}); sizes this large are refused", path)
         return int(node)
     if isinstance(node, float):
         value = float(node)
