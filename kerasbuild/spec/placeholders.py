@@ -49,21 +49,21 @@ class HyperParam(StrictModel):
             if not (math.isfinite(self.min) and math.isfinite(self.max)):
                 raise ValueError("min and max must be finite")
             if self.min >= self.max:
-                raise ValueError(f"min must be < max, got min={self.min}, max={self.max}")
+                raise ValueError(f"min must be < max, got min={self.min:g}, max={self.max:g}")
             if self.hp == "int" and (self.min != int(self.min) or self.max != int(self.max)):
                 raise ValueError("hp: int needs integer min and max")
             if self.step is not None:
                 if self.step <= 0:
-                    raise ValueError(f"step must be > 0, got {self.step}")
+                    raise ValueError(f"step must be > 0, got {self.step:g}")
                 if self.hp == "int" and self.step != int(self.step):
                     raise ValueError("hp: int needs an integer step")
             if self.sampling != "linear" and self.min <= 0:
-                raise ValueError(f"sampling: {self.sampling} needs min > 0, got min={self.min}")
+                raise ValueError(f"sampling: {self.sampling} needs min > 0, got min={self.min:g}")
             if self.default is not None:
                 if isinstance(self.default, bool) or not isinstance(self.default, (int, float)):
                     raise ValueError(f"default must be a number, got {self.default!r}")
                 if not self.min <= self.default <= self.max:
-                    raise ValueError(f"default {self.default} is outside [{self.min}, {self.max}]")
+                    raise ValueError(f"default {self.default:g} is outside [{self.min:g}, {self.max:g}]")
                 if self.hp == "int" and self.default != int(self.default):
                     raise ValueError(f"hp: int needs an integer default, got {self.default}")
         elif self.hp == "choice":
@@ -120,7 +120,8 @@ def find_placeholders(source: Source, data: Any | None = None) -> list[Placehold
             except ValidationError as exc:
                 for err in exc.errors():
                     sub = tuple(err["loc"])
-                    problems.append(source.problem(f"search-space placeholder: {err['msg']}", path + sub))
+                    message = err["msg"].removeprefix("Value error, ")
+                    problems.append(source.problem(f"search-space placeholder: {message}", path + sub))
             return
         if isinstance(node, dict):
             for key, value in node.items():
