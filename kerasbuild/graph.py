@@ -162,8 +162,13 @@ def _count(n: int) -> str:
 
 def _gib(values: int) -> str:
     """Size of ``values`` float32 numbers in GiB, for messages (exact integers never overflow)."""
-    gib = values * 4 // 2**30
-    return f"{gib:,} GiB" if gib < 10**15 else f"about 10^{len(str(gib)) - 1} GiB"
+    size = values * 4
+    if size < 2**30:
+        return f"{size / 2**20:,.1f} MiB"
+    if size < 2**70:
+        return f"{size / 2**30:,.1f} GiB"
+    gib = size // 2**30
+    return f"about 10^{len(str(gib)) - 1} GiB"
 
 
 def _topological_order(nodes: list[Node], by_name: dict[str, Node], source: Source) -> list[Node]:
