@@ -1,0 +1,127 @@
+"""What an export starts from: a run directory or a ``.keras`` file, read into one record.
+
+A run directory (written by ``kerasbuild train``) holds ``model_best.keras``, the resolved
+``spec.yaml`` and ``run.json`` (task, class names, preprocessing). A bare ``.keras`` file is
+accepted too; a ``spec.yaml``/``run.json`` beside it is used when present, otherwise the task
+is read from the model (a softmax or sigmoid output is a classifier) and there is no
+preprocessing to bake in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import KerasbuildError
+from .preprocess import Preprocessing, parse_preprocessing
+
+MODEL_FILE = "model_best.keras"
+
+
+@dataclass
+class ExportSource:
+    """A loaded Keras model plus what serving needs to know about it.
+
+    ``task``: ``"classification"`` or ``"regression"``. ``input_names``: the model's input
+    names in order (the spec's input layer names, e.g. ``["image"]``). ``output_names``: the
+    model's output layer names. ``class_names``: one per class (indices as strings when the
+    run did not record names). ``spec_text``: the resolved spec YAML, or ``None``.
+    """
+
+    model: Any
+    origin: Path
+    task: str
+    input_names: list[str]
+    output_names: list[str]
+    class_names: list[str] = field(default_factory=list)
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    spec_text: str | None = None
+    run_info: dict[str, Any] = field(default_factory=dict)
+
+
+def load_keras_model(path: Path) -> Any:
+    """Load a ``.keras`` file in safe mode (custom kerasbuild layers registered); refuse ``.h5``."""
+    path = Path(path)
+    if path.suffix in (".h5", ".hdf5"):
+        raise KerasbuildError(f"{path}: legacy HDF5 models are not loaded (they can hold code); "
+                              "re-save the model as .keras with keras 3 (model.save('model.keras'))")
+    if path.suffix != ".keras":
+        raise KerasbuildError(f"{path}: expected a run directory or a .keras file")
+    if not path.is_file():
+        raise KerasbuildError(f"{path}: no such file")
+    import keras
+
+    from ..layers import keras_layers  # noqa: F401  (registers the custom layers)
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as exc:  # keras raises many types for corrupt or foreign archives
+        raise KerasbuildError(f"{path}: cannot load the model: {exc}") from None
+
+
+def read_source(path: str | Path) -> ExportSource:
+    """Read a run directory or a ``.keras`` file into an :class:`ExportSource`."""
+    path = Path(path)
+    if path.is_dir():
+        model_path = path / MODEL_FILE
+        if not model_path.is_file():
+            raise KerasbuildError(f"{path}: not a run directory (no {MODEL_FILE}); pass a run "
+                                  "directory written by 'kerasbuild train' or a .keras file")
+        run_dir = path
+    elif path.exists() or path.suffix in (".keras", ".h5", ".hdf5"):
+        model_path, run_dir = path, path.parent
+    else:
+        raise KerasbuildError(f"{path}: no such run directory or .keras file")
+    model = load_keras_model(model_path)
+    run_info = _read_run_json(run_dir / "run.json")
+    spec_file = run_dir / "spec.yaml"
+    spec_text = spec_file.read_text() if spec_file.is_file() else None
+    output_names = list(model.output_names)
+    task = run_info.get("task") or _task_from_spec(spec_text) or _task_from_model(model)
+    if task not in ("classification", "regression"):
+        raise KerasbuildError(f"{run_dir / 'run.json'}: task must be 'classification' or "
+                              f"'regression', got {task!r}")
+    class_names = [str(c) for c in run_info.get("class_names") or []]
+    if task == "classification" and not class_names:
+        class_names = [str(i) for i in range(_class_count(model))]
+    return ExportSource(
+        model=model, origin=path, task=task, input_names=[t.name for t in model.inputs],
+        output_names=output_names, class_names=class_names,
+        preprocessing=parse_preprocessing(run_info.get("preprocessing"), run_dir / "run.json"),
+        spec_text=spec_text, run_info=run_info)
+
+
+def _read_run_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise KerasbuildError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise KerasbuildError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _task_from_spec(spec_text: str | None) -> str | None:
+    if not spec_text:
+        return None
+    from ruamel.yaml import YAML
+
+    train = (YAML(typ="safe").load(spec_text) or {}).get("train") or {}
+    return "regression" if train.get("regression") else None
+
+
+def _task_from_model(model: Any) -> str:
+    last = model.get_layer(model.output_names[-1])
+    activation = last.get_config().get("activation")
+    name = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
+    if not name and last.__class__.__name__ == "Softmax":
+        name = "softmax"
+    return "classification" if name in ("softmax", "sigmoid") else "regression"
+
+
+def _class_count(model: Any) -> int:
+    return int(model.outputs[0].shape[-1])

@@ -1,0 +1,113 @@
+"""Check an exported artifact against the Keras model before it is published.
+
+Sample inputs are drawn in the raw input domain the export accepts (0..255 pixels when a
+1/255 scaling is baked in), for two batch sizes (1 and 7, which also exercises the dynamic
+batch axis). Every float output must satisfy ``|exported - keras| <= ATOL + RTOL * |keras|``
+(float32: ATOL = RTOL = 1e-5), and ``classes`` must equal the Keras argmax wherever the
+Keras top two probabilities differ by more than the tolerance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import KerasbuildError
+from .preprocess import Preprocessing
+from .signature import name_outputs
+from .source import ExportSource
+
+ATOL = 1e-5
+RTOL = 1e-5
+BATCH_SIZES = (1, 7)
+
+Runner = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What was compared: ``samples`` examples, the largest absolute difference seen."""
+
+    samples: int
+    max_abs_diff: float
+    atol: float = ATOL
+    rtol: float = RTOL
+
+
+def sample_inputs(source: ExportSource, preprocessing: Preprocessing, batch: int,
+                  seed: int = 0) -> dict[str, np.ndarray]:
+    """Raw inputs by name: ``(batch, *shape)``, unknown sizes set to 5.
+
+    Float inputs are uniform over the raw range (``preprocessing.raw_range``); integer inputs
+    (token ids) are uniform over 0..9.
+    """
+    rng = np.random.default_rng(seed)
+    found = {}
+    for tensor, name in zip(source.model.inputs, source.input_names):
+        shape = (batch, *[d if d is not None else 5 for d in tuple(tensor.shape)[1:]])
+        dtype = np.dtype(str(tensor.dtype))
+        if np.issubdtype(dtype, np.floating):
+            low, high = preprocessing.raw_range
+            found[name] = rng.uniform(low, high, size=shape).astype(np.float32)
+        else:
+            found[name] = rng.integers(0, 10, size=shape).astype(dtype)
+    return found
+
+
+def keras_outputs(model: Any, source: ExportSource, preprocessing: Preprocessing,
+                  inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reference: ``model`` on the preprocessed inputs, named like the signature."""
+    prepared = [preprocessing.apply(inputs[n].astype(np.float32)) if np.issubdtype(inputs[n].dtype, np.floating)
+                else inputs[n] for n in source.input_names]
+    raw = model(prepared if len(prepared) > 1 else prepared[0], training=False)
+    raw = [np.asarray(r) for r in raw] if isinstance(raw, (list, tuple)) else np.asarray(raw)
+    return name_outputs(source, raw, _np_argmax)
+
+
+def _np_argmax(p: np.ndarray) -> np.ndarray:
+    if p.shape[-1] == 1:
+        return (p[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(p, axis=-1).astype(np.int64)
+
+
+def compare(expected: dict[str, np.ndarray], got: dict[str, np.ndarray], what: str) -> float:
+    """Raise :class:`KerasbuildError` unless ``got`` matches ``expected``; return the max diff."""
+    if set(got) != set(expected):
+        raise KerasbuildError(f"{what}: outputs {sorted(got)} differ from the expected {sorted(expected)}")
+    worst = 0.0
+    for name, want in expected.items():
+        have = np.asarray(got[name])
+        if have.shape != want.shape:
+            raise KerasbuildError(f"{what}: output '{name}' has shape {have.shape}, the Keras model gives {want.shape}")
+        if name == "classes" and "probabilities" in expected:
+            probs = np.sort(expected["probabilities"], axis=-1)
+            margin = probs[:, -1] - probs[:, -2] if probs.shape[-1] > 1 else np.abs(probs[:, 0] - 0.5)
+            clear = margin > 2 * (ATOL + RTOL)
+            if np.any(have[clear] != want[clear]):
+                bad = int(np.argmax((have != want) & clear))
+                raise KerasbuildError(f"{what}: output 'classes' is {int(have[bad])} for sample {bad}, "
+                                      f"the Keras model gives {int(want[bad])}; the export was not published")
+            continue
+        diff = np.abs(have.astype(np.float64) - want.astype(np.float64))
+        limit = ATOL + RTOL * np.abs(want.astype(np.float64))
+        if not np.all(diff <= limit):  # NaN fails too
+            raise KerasbuildError(f"{what}: output '{name}' differs from the Keras model by up to "
+                                  f"{diff.max():.3g} (tolerance {ATOL:g} + {RTOL:g} * |value|, float32); "
+                                  "the export was not published")
+        worst = max(worst, float(diff.max()) if diff.size else 0.0)
+    return worst
+
+
+def verify(run: Runner, source: ExportSource, preprocessing: Preprocessing, reference: Any,
+           what: str) -> VerifyReport:
+    """Compare ``run`` (the exported artifact) with ``reference`` (a Keras model) on samples."""
+    worst, count = 0.0, 0
+    for seed, batch in enumerate(BATCH_SIZES):
+        inputs = sample_inputs(source, preprocessing, batch, seed)
+        expected = keras_outputs(reference, source, preprocessing, inputs)
+        worst = max(worst, compare(expected, run(inputs), what))
+        count += batch
+    return VerifyReport(count, worst)
