@@ -1,0 +1,193 @@
+"""Search-job files: what to search, with which tuner, for how long, and where to keep it.
+
+A job is a small YAML (or JSON) file, usually in ``tuning/``::
+
+    spec: nielsen_dropout_space.yaml      # the spec with {hp: ...} placeholders
+    tuner: hyperband                      # random | bayesian | hyperband | grid
+    objective: val_accuracy               # a Keras metric name from fit's logs
+    direction: max                        # default: max for *acc*/*auc*, else min
+    hyperband: {max_epochs: 9, factor: 3}
+    early_stopping: {patience: 3}         # per trial, on the objective
+    overrides: {data.limit: 2000}         # dotted-path spec changes used only while searching
+    directory: ../runs/tuning             # trials live in DIRECTORY/PROJECT_NAME
+    seed: 0
+
+Relative paths (``spec``, ``directory``) are relative to the job file. Problems are reported
+like spec problems: ``FILE:LINE:COL: field.path: message``. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from ..errors import KerasbuildError, SpecError, did_you_mean
+from ..layers.base import StrictModel
+from ..spec.loader import LoadedSpec, load_spec
+from ..spec.source import Source, read_source
+
+TUNERS = ("random", "bayesian", "hyperband", "grid")
+_MAXIMISE = re.compile(r"acc|auc|precision|recall|f1|iou")
+
+
+class HyperbandSettings(StrictModel):
+    """Hyperband's budget: the most epochs one model trains and the reduction ``factor``."""
+
+    max_epochs: int = Field(9, ge=1, description="Most epochs one model is trained for.")
+    factor: int = Field(3, ge=2, description="Reduction factor between successive rounds.")
+    iterations: int = Field(1, ge=1, description="How many times the whole Hyperband runs.")
+
+
+class EarlyStoppingSettings(StrictModel):
+    """Stop a trial when ``monitor`` (default: the objective) has not improved for ``patience``
+    epochs."""
+
+    patience: int = Field(ge=1)
+    monitor: str | None = None
+    min_delta: float = Field(0.0, ge=0)
+
+
+class Job(StrictModel):
+    """A search job (see the module docstring for the file layout)."""
+
+    spec: str = Field(description="Spec file with placeholders, relative to the job file.")
+    tuner: Literal[TUNERS] = "random"  # type: ignore[valid-type]
+    objective: str = "val_loss"
+    direction: Literal["min", "max"] | None = None
+    max_trials: int | None = Field(None, ge=1, description="Trials to run (random, bayesian, grid; "
+                                   "default 10 for random and bayesian, the whole grid for grid).")
+    executions_per_trial: int = Field(1, ge=1)
+    hyperband: HyperbandSettings | None = None
+    early_stopping: EarlyStoppingSettings | None = None
+    max_retries_per_trial: int = Field(0, ge=0)
+    max_consecutive_failed_trials: int = Field(3, ge=1)
+    trial_timeout: float = Field(120.0, gt=0, description="Distributed search: seconds without a "
+                                 "heartbeat from a worker after which its trial is ended (retried "
+                                 "or failed).")
+    directory: str = Field("runs/tuning", description="Parent of the project directory, relative "
+                           "to the job file.")
+    project_name: str | None = Field(None, description="Default: the job file's name without suffix.")
+    seed: int | None = 0
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Dotted spec paths and values "
+                                      "used while searching (e.g. data.limit: 2000); best_spec.yaml "
+                                      "is written without them.")
+
+    @field_validator("objective")
+    @classmethod
+    def _metric_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value):
+            raise ValueError(f"objective must be a metric name such as val_loss or val_accuracy, got {value!r}")
+        return value
+
+    @field_validator("project_name")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+            raise ValueError(f"project_name must be a plain file name (letters, digits, _ . -), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _tuner_settings(self) -> Job:
+        if self.tuner == "hyperband" and self.max_trials is not None:
+            raise ValueError("hyperband sets its own number of trials from hyperband.max_epochs and "
+                             "hyperband.factor; remove max_trials")
+        if self.tuner != "hyperband" and self.hyperband is not None:
+            raise ValueError(f"the hyperband section only applies to tuner: hyperband, not tuner: {self.tuner}")
+        return self
+
+    @property
+    def objective_direction(self) -> str:
+        """``min`` or ``max``: as given, else ``max`` for accuracy-like metrics."""
+        if self.direction is not None:
+            return self.direction
+        return "max" if _MAXIMISE.search(self.objective.lower()) else "min"
+
+
+@dataclass
+class LoadedJob:
+    """A validated job with its paths resolved and its spec loaded (placeholders intact)."""
+
+    job: Job
+    path: Path
+    spec_path: Path
+    search_spec: LoadedSpec
+
+    @property
+    def directory(self) -> Path:
+        return _resolve(self.job.directory, self.path.parent)
+
+    @property
+    def project_name(self) -> str:
+        return self.job.project_name or self.path.stem
+
+    @property
+    def project_dir(self) -> Path:
+        """Where Keras Tuner keeps the trials, and where results are written."""
+        return self.directory / self.project_name
+
+
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def load_job(path: str | Path) -> LoadedJob:
+    """Read and validate a job file and the spec it names; every problem is located."""
+    source = read_source(path)
+    if not isinstance(source.data, dict):
+        raise source.error("a search job must be a mapping with at least 'spec'")
+    try:
+        job = Job.model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError([source.problem(_message(err, source), tuple(err["loc"]))
+                         for err in exc.errors(include_url=False)]) from None
+    job_path = Path(path)
+    spec_path = _resolve(job.spec, job_path.parent)
+    if not spec_path.is_file():
+        raise source.error(f"spec file not found: {spec_path}", ("spec",))
+    search_spec = load_spec(spec_path, overrides=job.overrides or None)
+    if not search_spec.placeholders:
+        raise source.error(f"the spec {spec_path} has no {{hp: ...}} placeholders, so there is "
+                           "nothing to search", ("spec",))
+    if job.early_stopping is not None and job.early_stopping.patience >= _most_epochs(job, search_spec):
+        raise source.error(f"patience {job.early_stopping.patience} is not below the most epochs a "
+                           f"trial trains ({_most_epochs(job, search_spec)}), so it would never stop "
+                           "a trial", ("early_stopping", "patience"))
+    return LoadedJob(job, job_path, spec_path, search_spec)
+
+
+def _most_epochs(job: Job, spec: LoadedSpec) -> int:
+    if job.tuner == "hyperband":
+        return (job.hyperband or HyperbandSettings()).max_epochs
+    tuned = next((p for p in spec.placeholders if p.name == "train.max_epochs"), None)
+    return int(tuned.param.max) if tuned is not None else spec.spec.train.max_epochs
+
+
+def _message(err: dict[str, Any], source: Source) -> str:
+    msg = err["msg"].removeprefix("Value error, ")
+    loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        field = str(loc[-1])
+        allowed = list(_fields_at(loc))
+        return f"unknown field '{field}'{did_you_mean(field, allowed)}; expected one of: {', '.join(allowed)}"
+    if err["type"] == "missing":
+        return f"missing required field '{loc[-1]}'"
+    if err["type"].startswith("literal_error") or "input" in err and not isinstance(err["input"], dict):
+        return f"{msg}, got {err.get('input')!r}"
+    return msg
+
+
+def _fields_at(loc: tuple) -> dict[str, Any]:
+    sections = {"hyperband": HyperbandSettings, "early_stopping": EarlyStoppingSettings}
+    if len(loc) == 2 and loc[0] in sections:
+        return sections[loc[0]].model_fields
+    return Job.model_fields
+
+
+def job_error(loaded: LoadedJob, message: str) -> KerasbuildError:
+    """An operational error about a job, naming its file."""
+    return KerasbuildError(f"{loaded.path}: {message}")

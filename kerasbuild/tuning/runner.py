@@ -1,0 +1,132 @@
+"""Build the Keras Tuner tuner of a job and run a search in this process.
+
+The oracle is Keras Tuner's own (random, Bayesian, Hyperband, grid) with one change: the
+search stops, instead of raising, when ``max_consecutive_failed_trials`` trials in a row have
+failed (:class:`StopAfterFailures`), so the trials are saved, the results are written and the
+report says why it stopped. Trials live in ``DIRECTORY/PROJECT_NAME`` and the project is never
+overwritten: running the same job again resumes it, and finished trials are not repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner
+from keras_tuner import oracles
+
+from .hypermodel import SpecHyperModel
+from .job import HyperbandSettings, LoadedJob
+from .results import SearchResults, collect_results, failure_streak, write_results
+
+
+class StopAfterFailures:
+    """Oracle mixin: answer STOPPED once the last ``failure_limit`` ended trials all failed."""
+
+    failure_limit: int = 3
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        if failure_streak({i: t.status for i, t in self.trials.items()}, self.end_order) >= self.failure_limit:
+            return {"status": "STOPPED"}
+        return super().populate_space(trial_id)
+
+
+_ORACLES = {"random": oracles.RandomSearchOracle, "bayesian": oracles.BayesianOptimizationOracle,
+            "hyperband": oracles.HyperbandOracle, "grid": oracles.GridSearchOracle}
+
+
+def make_oracle(loaded_job: LoadedJob) -> keras_tuner.Oracle:
+    """The job's oracle (Keras Tuner's, with :class:`StopAfterFailures`)."""
+    job = loaded_job.job
+    base = _ORACLES[job.tuner]
+    cls = type(f"Stopping{base.__name__}", (StopAfterFailures, base), {})
+    kwargs: dict[str, Any] = dict(
+        objective=keras_tuner.Objective(job.objective, job.objective_direction), seed=job.seed,
+        max_retries_per_trial=job.max_retries_per_trial,
+        # Keras Tuner raises out of end_trial at its own limit; StopAfterFailures stops instead.
+        max_consecutive_failed_trials=None)
+    if job.tuner == "hyperband":
+        hb = job.hyperband or HyperbandSettings()
+        kwargs.update(max_epochs=hb.max_epochs, factor=hb.factor, hyperband_iterations=hb.iterations)
+    else:
+        kwargs["max_trials"] = job.max_trials or (None if job.tuner == "grid" else 10)
+    oracle = cls(**kwargs)
+    oracle.failure_limit = job.max_consecutive_failed_trials
+    return oracle
+
+
+class SpecTuner(keras_tuner.Tuner):
+    """Keras Tuner's ``Tuner`` over a :class:`SpecHyperModel`; records which worker ran each
+    trial in ``trial_ID/worker.json`` and, as a distributed worker, keeps the chief informed
+    that it is alive (:mod:`kerasbuild.tuning.distributed`)."""
+
+    def __init__(self, oracle: keras_tuner.Oracle, hypermodel: SpecHyperModel, **kwargs: Any) -> None:
+        keras_tuner.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.heartbeat_interval: float | None = None
+        self._heartbeat = None
+
+    def on_trial_begin(self, trial: Any) -> None:
+        super().on_trial_begin(trial)
+        if self.heartbeat_interval is not None:
+            from .distributed import Heartbeat
+
+            self._heartbeat = Heartbeat(self.oracle, trial.trial_id, self.heartbeat_interval)
+
+    def on_trial_end(self, trial: Any) -> None:
+        record = {"tuner_id": self.tuner_id, "pid": os.getpid(), "host": socket.gethostname(),
+                  "status": trial.status}
+        Path(self.get_trial_dir(trial.trial_id), "worker.json").write_text(json.dumps(record) + "\n")
+        try:
+            super().on_trial_end(trial)
+        finally:
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
+                self._heartbeat = None
+
+
+class SpecHyperband(SpecTuner, keras_tuner.Hyperband):
+    """:class:`SpecTuner` with Hyperband's epochs and checkpoint hand-over between rounds."""
+
+
+def build_tuner(loaded_job: LoadedJob, *, verbose: int = 0) -> SpecTuner:
+    """The job's tuner; reloads the project when it exists (never overwrites it)."""
+    job = loaded_job.job
+    oracle = make_oracle(loaded_job)
+    hypermodel = SpecHyperModel(loaded_job, verbose=verbose)
+    if job.tuner == "grid":
+        hypermodel.space.check_finite()
+    cls = SpecHyperband if job.tuner == "hyperband" else SpecTuner
+    loaded_job.directory.mkdir(parents=True, exist_ok=True)
+    tuner = cls(oracle, hypermodel, directory=str(loaded_job.directory),
+                project_name=loaded_job.project_name, overwrite=False,
+                executions_per_trial=job.executions_per_trial)
+    oracle_file = loaded_job.project_dir / "oracle.json"
+    if isinstance(tuner.oracle, keras_tuner.Oracle) and not tuner.oracle.trials and oracle_file.is_file():
+        # Started before under another tuner id (e.g. distributed): take the trials over.
+        tuner.oracle.reload()
+    return tuner
+
+
+def tensorboard_callback(loaded_job: LoadedJob) -> keras.callbacks.TensorBoard:
+    """TensorBoard logs under ``PROJECT/tensorboard``; Keras Tuner adds one HParams run per
+    trial (``tensorboard --logdir PROJECT/tensorboard``, HPARAMS tab)."""
+    return keras.callbacks.TensorBoard(log_dir=str(loaded_job.project_dir / "tensorboard"),
+                                       write_graph=False, profile_batch=0)
+
+
+def search(tuner: SpecTuner, loaded_job: LoadedJob) -> None:
+    """Run trials until the oracle says stop (this process is the whole search, or a worker)."""
+    tuner.search(callbacks=[tensorboard_callback(loaded_job)])
+
+
+def run_search(loaded_job: LoadedJob, *, verbose: int = 0) -> SearchResults:
+    """Run (or resume) the job's search here; write ``results.json`` and ``best_spec.yaml``."""
+    tuner = build_tuner(loaded_job, verbose=verbose)
+    search(tuner, loaded_job)
+    results = collect_results(loaded_job)
+    write_results(loaded_job, results)
+    return results
