@@ -288,12 +288,21 @@ def _validate(document: dict[str, Any], lines: dict[tuple[Any, ...], int], line:
         loaded = load_spec(document)
     except SpecError as exc:
         for problem in exc.problems:
-            path = tuple(problem.path)
+            path = _indexed(tuple(problem.path), document)
             where = next((lines[path[:k]] for k in range(len(path), 0, -1) if path[:k] in lines), line)
             report.problem(where, f"the converted spec does not validate: "
-                                  f"{'.'.join(map(str, path)) or '<root>'}: {problem.message}")
+                                  f"{'.'.join(map(str, problem.path)) or '<root>'}: {problem.message}")
         return None
     return loaded.graph.total_params
+
+
+def _indexed(path: tuple[Any, ...], document: dict[str, Any]) -> tuple[Any, ...]:
+    """``("layers", "hidden", "num_units")`` -> ``("layers", 1, "num_units")``."""
+    if len(path) >= 2 and path[0] == "layers" and isinstance(path[1], str):
+        names = [layer.get("name") for layer in document["layers"]]
+        if path[1] in names:
+            return ("layers", names.index(path[1]), *path[2:])
+    return path
 
 
 def _target_names(target: ast.expr) -> list[str]:

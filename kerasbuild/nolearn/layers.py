@@ -116,6 +116,9 @@ class LayerTranslator:
                 stack.extend(node.incoming)
         ordered = [found[i] for i in sorted(found)]
         names: dict[int, str] = {}
+        for node in ordered:
+            for line, message in node.problems:
+                self.report.problem(line, f"{node.type_name}: {message}")
         for position, node in enumerate(ordered):
             given = node.params.get("name", (None, 0))[0]
             names[node.index] = given if isinstance(given, str) else (
@@ -165,9 +168,9 @@ class LayerTranslator:
         family = entry.name if entry else type_name
         if key == "shape" and family == "InputLayer":
             return self._shape(to_data(value, line), line)
-        if key == "axis" and family == "ConcatLayer":
+        if key == "axis" and family in ("ConcatLayer", "FeaturePoolLayer", "SliceLayer"):
             return _axis(to_data(value, line), line)
-        if key == "shared_axes" and family == "DropoutLayer":
+        if key == "shared_axes" and isinstance(to_data(value, line), list):
             return [_axis(a, line, channels_ok=False) for a in to_data(value, line)]
         if key == "axes" and family == "BatchNormLayer":
             if to_data(value, line) == "auto":

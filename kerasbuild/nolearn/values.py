@@ -33,13 +33,19 @@ LAYER_FUNCTIONS = {"dropout": "DropoutLayer"}
 """Lasagne lower-case layer aliases."""
 
 
-class Untranslatable(Exception):
-    """An expression with no kerasbuild equivalent; ``line`` is its 1-based source line."""
+MISSING = object()
+"""Stands for a layer argument that could not be translated (already reported)."""
 
-    def __init__(self, line: int, message: str) -> None:
+
+class Untranslatable(Exception):
+    """An expression with no kerasbuild equivalent; ``line`` is its 1-based source line.
+    ``origin``: the ``(line, message)`` of the root cause when a name's value was the problem."""
+
+    def __init__(self, line: int, message: str, origin: tuple[int, str] | None = None) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.origin = origin
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class LayerCall:
     params: dict[str, tuple[Any, int]]
     line: int
     custom: bool = False
+    problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -218,10 +225,12 @@ class Evaluator:
     def _name(self, node: ast.Name, scope: Scope) -> Any:
         bound = scope.get(node.id)
         if isinstance(bound, Failed):
-            raise Untranslatable(node.lineno, f"'{node.id}' (assigned on line {bound.error.line}) "
-                                              f"cannot be translated: {bound.error.message}")
+            line, message = bound.error.origin or (bound.error.line, bound.error.message)
+            raise Untranslatable(node.lineno, f"'{node.id}' (line {line}): {message}", (line, message))
         if bound is None:
             return Symbol(node.id, node.lineno)
+        if isinstance(bound, Symbol):
+            return Symbol(bound.dotted, node.lineno)
         return bound
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> Any:
@@ -249,6 +258,12 @@ class Evaluator:
         name = func.last if isinstance(func, Symbol) else getattr(func, "name", None)
         if name == "NeuralNet":
             return self.on_net(node, scope)
+        if _is_layer_class(func):
+            problems: list[tuple[int, str]] = []
+            args, kwargs = self._arguments(node, scope, problems)
+            type_name = LAYER_FUNCTIONS.get(name, name)
+            custom = isinstance(func, UserClass) or lookup(type_name) is None
+            return self._layer(type_name, args, kwargs, node, custom, problems)
         args, kwargs = self._arguments(node, scope)
         if isinstance(func, UserFunction) and func.unwraps and len(args) == 1 and not kwargs:
             return _number(args[0], node)
@@ -258,8 +273,6 @@ class Evaluator:
         if isinstance(func, UserClass):
             if func.name in TRAIN_OBJECTS:
                 return Call(func.name, tuple(args), kwargs, node.lineno, func)
-            if any(base.endswith("Layer") for base in func.bases):
-                return self._layer(func.name, args, kwargs, node, custom=True)
             raise Untranslatable(node.lineno, f"{func.name} is a class defined in the script "
                                               f"(line {func.line}) that kerasbuild does not know")
         if not isinstance(func, Symbol):
@@ -280,18 +293,28 @@ class Evaluator:
             return Call(name, tuple(args), kwargs, node.lineno)
         if name == "batch_norm":
             return self._batch_norm(args, kwargs, node)
-        if name in LAYER_FUNCTIONS or lookup(name) is not None or name.endswith("Layer"):
-            return self._layer(LAYER_FUNCTIONS.get(name, name), args, kwargs, node,
-                               custom=lookup(LAYER_FUNCTIONS.get(name, name)) is None)
         raise Untranslatable(node.lineno, f"the call {describe(node)} cannot be translated "
                                           "(kerasbuild reads the script, it never runs it)")
 
-    def _arguments(self, node: ast.Call, scope: Scope) -> tuple[list[Any], dict[str, Any]]:
+    def _arguments(self, node: ast.Call, scope: Scope, problems: list[tuple[int, str]] | None = None
+                   ) -> tuple[list[Any], dict[str, Any]]:
+        """Evaluate a call's arguments. With ``problems`` (a layer call) a parameter that cannot
+        be translated is recorded there and becomes :data:`MISSING`; the first positional
+        argument (the input layer) must always translate."""
+        def tolerant(expr: ast.expr, what: str, required: bool = False) -> Any:
+            try:
+                return self.value(expr, scope)
+            except Untranslatable as exc:
+                if problems is None or required:
+                    raise
+                problems.append((exc.line, f"{what}: {exc.message}"))
+                return MISSING
+
         args = []
-        for arg in node.args:
+        for i, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):
                 raise Untranslatable(arg.lineno, f"*{describe(arg.value)} cannot be translated")
-            args.append(self.value(arg, scope))
+            args.append(tolerant(arg, f"argument {i + 1}", required=i == 0))
         kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
             if keyword.arg is None:
@@ -301,12 +324,12 @@ class Evaluator:
                                          f"**{describe(keyword.value)} is not a literal mapping")
                 kwargs.update(merged.items)
             else:
-                kwargs[keyword.arg] = self.value(keyword.value, scope)
+                kwargs[keyword.arg] = tolerant(keyword.value, keyword.arg)
         return args, kwargs
 
     # ------------------------------------------------------------------ layers
     def _layer(self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
-               custom: bool) -> LayerRef:
+               custom: bool, problems: list[tuple[int, str]] | None = None) -> LayerRef:
         """A Lasagne layer instantiation: the first argument is the incoming layer(s)."""
         entry = lookup(type_name)
         positional = positional_names(entry.name if entry else "")
@@ -325,14 +348,17 @@ class Evaluator:
         elif source is not None:
             raise Untranslatable(node.lineno, f"the input of {type_name} must be a layer, got "
                                               f"{describe(node.args[0]) if node.args else source!r}")
+        problems = list(problems or [])
         if len(rest) > len(positional) and entry is not None:
-            raise Untranslatable(node.lineno, f"{type_name} takes at most {len(positional)} positional "
-                                              f"parameters after its input, got {len(rest)}")
+            problems.append((node.lineno, f"takes at most {len(positional)} positional "
+                                          f"parameters after its input, got {len(rest)}; name them"))
         for key, value in zip(positional, rest):
-            params[key] = (value, node.lineno)
+            if value is not MISSING:
+                params[key] = (value, node.lineno)
         for key, value in kwargs.items():
-            params[key] = (value, _keyword_line(node, key))
-        call = LayerCall(len(self.nodes), type_name, incoming, params, node.lineno, custom)
+            if value is not MISSING:
+                params[key] = (value, _keyword_line(node, key))
+        call = LayerCall(len(self.nodes), type_name, incoming, params, node.lineno, custom, problems)
         self.nodes.append(call)
         return LayerRef(call)
 
@@ -375,12 +401,29 @@ _POSITIONAL = {
     "ConcatLayer": ("axis",), "ElemwiseSumLayer": ("coeffs",), "ElemwiseMergeLayer": ("merge_function",),
     "NonlinearityLayer": ("nonlinearity",), "GlobalPoolLayer": ("pool_function",),
     "FlattenLayer": ("outdim",), "BatchNormLayer": ("axes", "epsilon", "alpha"),
+    "ReshapeLayer": ("shape",), "DimshuffleLayer": ("pattern",), "SpatialDropoutLayer": ("p",),
+    "LocalResponseNormalization2DLayer": ("alpha", "k", "beta", "n"), "PadLayer": ("width", "val"),
+    "Upscale2DLayer": ("scale_factor", "mode"), "FeaturePoolLayer": ("pool_size", "axis", "pool_function"),
+    "BiasLayer": ("b", "shared_axes"), "ScaleLayer": ("scales", "shared_axes"),
+    "ParametricRectifierLayer": ("alpha", "shared_axes"), "SliceLayer": ("indices", "axis"),
+    "TransposedConv2DLayer": ("num_filters", "filter_size", "stride", "crop"),
+    "EmbeddingLayer": ("input_size", "output_size", "W"), "RecurrentLayer": ("num_units",),
+    "LSTMLayer": ("num_units",), "GRULayer": ("num_units",),
 }
 
 
 def positional_names(entry_name: str) -> tuple[str, ...]:
     """Lasagne's positional parameters after ``incoming`` for a registry entry."""
     return _POSITIONAL.get(entry_name, ())
+
+
+def _is_layer_class(func: Any) -> bool:
+    if isinstance(func, UserClass):
+        return any(base.endswith("Layer") for base in func.bases)
+    if not isinstance(func, Symbol):
+        return False
+    name = LAYER_FUNCTIONS.get(func.last, func.last)
+    return lookup(name) is not None or name.endswith("Layer")
 
 
 def is_number_wrapper(name: str) -> bool:
