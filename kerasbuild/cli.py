@@ -130,6 +130,100 @@ def from_nolearn(script: Path,
             raise typer.Exit(1)
 
 
+@app.command()
+def train(spec: Path,
+          sets: Annotated[list[str] | None, typer.Option("--set", help="Override a spec value: KEY=VALUE "
+                                                        "(dotted path, YAML value), e.g. train.max_epochs=5.")] = None,
+          run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory (default runs/<name>).")] = None,
+          resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run from its last epoch.")] = False,
+          overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+          ) -> None:
+    """Train SPEC on its data: section and write a run directory (exit 3 when the loss diverges)."""
+    from .spec.loader import load_spec
+    from .train.overrides import parse_sets
+
+    with friendly_errors():
+        loaded = load_spec(spec, overrides=parse_sets(sets))
+        from .train.report import describe_result
+        from .train.runner import train as run_training
+
+        result = run_training(loaded, run_dir or Path("runs") / loaded.name, resume=resume,
+                              overwrite=overwrite, console=err)
+        out.print(describe_result(result), highlight=False)
+
+
+@app.command()
+def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", help="Evaluate on every example "
+                                                                "of this source instead of the run's test split.")] = None,
+             ) -> None:
+    """Evaluate a run's model_best.keras (default: on the run's own test split)."""
+    with friendly_errors():
+        from .train.evaluate import evaluate_run
+
+        scores = evaluate_run(run, data)
+        out.print(" ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()),
+                  highlight=False)
+
+
+@app.command()
+def predict(model: Annotated[Path, typer.Argument(help="A run directory, or an exported version "
+                                                    "directory (models/NAME/N, or models/NAME for the latest).")],
+            inputs: Annotated[Path, typer.Argument(help=".npz file with raw inputs under key 'x' (NHWC).")],
+            output: Annotated[Path, typer.Option("-o", "--output", help="Output .npz (y, labels).")]) -> None:
+    """Predict on raw inputs: writes y (probabilities or targets) and labels (classification)."""
+    with friendly_errors():
+        from .export import predict as _exported  # noqa: F401  (registers exported versions)
+        from .train.predict import predict_file
+
+        summary_ = predict_file(model, inputs, output)
+        out.print(f"wrote {summary_['output']} ({summary_['n']} predictions, y shape {summary_['shape']})",
+                  highlight=False)
+
+
+@app.command()
+def plot(run: Path, filters: Annotated[str | None, typer.Option("--filters", help="Also draw this convolution "
+                                                                "layer's kernels (e.g. conv1).")] = None,
+         ) -> None:
+    """Draw loss.png (train/valid loss, log scale) and, with --filters, a kernel grid image."""
+    with friendly_errors():
+        from .train.report import plot_run
+
+        for path in plot_run(run, filters):
+            out.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to average.")],
+             output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the ensemble run.")],
+             overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing directory.")] = False,
+             ) -> None:
+    """Average the members' outputs into one model, written as a run directory."""
+    with friendly_errors():
+        from .train.ensemble import ensemble_runs
+
+        metrics = ensemble_runs(runs, output, overwrite=overwrite)
+        out.print(f"wrote {output}/model_best.keras"
+                  + (f"; test accuracy {metrics['test_accuracy']:.4f}" if "test_accuracy" in metrics else ""),
+                  highlight=False)
+
+
+@app.command()
+def export(source: Annotated[Path, typer.Argument(help="A run directory or a .keras file.")],
+           out_dir: Annotated[Path, typer.Option("--out", help="Model directory; the export becomes its next "
+                                                          "integer version, e.g. models/NAME/3.")],
+           fmt: Annotated[str, typer.Option("--format", help="savedmodel, onnx or tflite.")] = "savedmodel",
+           no_preprocessing: Annotated[bool, typer.Option("--no-preprocessing", help="Do not bake the run's "
+                                                          "preprocessing in (clients send model inputs).")] = False,
+           ) -> None:
+    """Export for serving: verified against the Keras model, published atomically as OUT/N."""
+    with friendly_errors():
+        from .export import export as run_export
+        from .export.report import describe_export
+
+        result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing)
+        out.print(describe_export(result), highlight=False)
+
+
 def main() -> None:
     app()
 

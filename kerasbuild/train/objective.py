@@ -32,10 +32,18 @@ def penalised_variables(model: keras.Model) -> list[Any]:
 
 
 def ends_in_softmax(model: keras.Model) -> bool:
-    """Whether the (single) output is already a probability distribution."""
-    layer = model.outputs[0]._keras_history.operation
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", "") == "softmax"
+    """Whether the (single) output is already a probability distribution: the output layer's
+    activation is softmax, or it averages outputs that are (an ensemble)."""
+    return _is_softmax(model.outputs[0]._keras_history.operation)
+
+
+def _is_softmax(layer: Any) -> bool:
+    if isinstance(layer, keras.Model):
+        return ends_in_softmax(layer)
+    if isinstance(layer, keras.layers.Average):
+        inputs = layer._inbound_nodes[0].input_tensors
+        return all(_is_softmax(t._keras_history.operation) for t in inputs)
+    return getattr(getattr(layer, "activation", None), "__name__", "") == "softmax"
 
 
 def make_loss(model: keras.Model, config: TrainConfig):

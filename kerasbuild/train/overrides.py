@@ -1,0 +1,28 @@
+"""``--set key=value`` options: dotted spec paths with values read as YAML scalars
+(``train.max_epochs=5`` -> 5, ``train.update=adam`` -> "adam", ``data.resize=[32, 32]``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ..errors import KerasbuildError
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """``["train.max_epochs=5"]`` -> ``{"train.max_epochs": 5}``; KerasbuildError when malformed."""
+    overrides: dict[str, Any] = {}
+    yaml = YAML(typ="safe", pure=True)
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise KerasbuildError(f"--set {item!r}: expected KEY=VALUE with a dotted key, "
+                                  "e.g. --set train.max_epochs=5")
+        try:
+            overrides[key] = yaml.load(text) if text.strip() else ""
+        except YAMLError as exc:
+            raise KerasbuildError(f"--set {item!r}: the value is not valid YAML ({exc.problem})") from None
+    return overrides
