@@ -1,7 +1,8 @@
 """Files that travel with an export in ``N/assets/``: the resolved spec (``spec.yaml``), the
 class names (``labels.txt``, one per line in class-index order, TensorFlow Serving's
-convention) and ``export.json`` (format, input/output names, dtypes, shapes, baked
-preprocessing)."""
+convention) and ``export.json`` (format, task, inputs with their shapes without the batch
+axis and dtypes, output names, the baked-in ``preprocessing`` and, after ``--no-preprocessing``, the
+``client_preprocessing`` clients must apply themselves; keys as in ``run.json``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .preprocess import Preprocessing
-from .signature import output_names
+from .signature import output_names, raw_input_shape
 from .source import ExportSource
 
 ASSETS_DIR = "assets"
@@ -28,10 +29,11 @@ def metadata(source: ExportSource, fmt: str, preprocessing: Preprocessing) -> di
         "format": fmt,
         "task": source.task,
         "signature": "serving_default",
-        "inputs": [{"name": name, "shape": [None, *tuple(t.shape)[1:]], "dtype": str(t.dtype)}
+        "inputs": [{"name": name, "shape": list(raw_input_shape(t, preprocessing)), "dtype": str(t.dtype)}
                    for t, name in zip(source.model.inputs, source.input_names)],
         "outputs": output_names(source),
         "preprocessing": preprocessing.as_dict() if not preprocessing.is_identity else None,
+        "client_preprocessing": source.preprocessing.as_dict() if preprocessing != source.preprocessing else None,
         "class_names": source.class_names,
         "source": str(source.origin),
         "kerasbuild_version": __version__,

@@ -1,6 +1,9 @@
-"""Predict with an exported version directory (SavedModel, ONNX or TFLite), as a client would:
-raw inputs in, named outputs out. ``models/NAME`` (the parent of the versions) means its
-highest version."""
+"""Predict with an exported version directory (SavedModel, ONNX or TFLite), as a client would.
+
+``models/NAME`` (the parent of the versions) means its highest version. Importing this module
+registers :func:`exported_loader` with :mod:`kerasbuild.train.predict`, so ``kerasbuild
+predict models/NAME/3 x.npz -o y.npz`` works like it does for a run directory.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KerasbuildError
+from ..train.predict import Predictor, register_loader
 from .assets import read_labels, read_metadata
 from .exporter import FORMATS, export_format
 from .versions import version_numbers
@@ -34,33 +38,60 @@ def is_exported(path: str | Path) -> bool:
     return resolve_version_dir(path) is not None
 
 
-def predict_exported(path: str | Path, x: np.ndarray | dict[str, np.ndarray]) -> dict[str, Any]:
-    """Run the exported model at ``path`` on raw inputs.
+def predict_exported(path: str | Path, x: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Run the exported model at ``path`` on inputs as the signature takes them.
 
-    ``x``: one array ``(N, *input_shape)`` (NHWC for images, raw values when the export bakes
-    in preprocessing) or arrays by input name. Returns the signature's outputs by name
-    (``probabilities`` ``(N, K)`` and ``classes`` ``(N,)`` for a classifier, ``predictions``
-    for a regressor) plus ``class_names`` (the labels, possibly empty).
+    ``x``: one array ``(N, *input_shape)`` (NHWC for images; raw values when the export bakes
+    in the preprocessing) or arrays by input name. Returns the signature's outputs by name:
+    ``probabilities`` ``(N, K)`` and ``classes`` ``(N,)`` for a classifier, ``predictions``
+    for a regressor.
     """
+    version_dir = _version_dir(path)
+    fmt = export_format(version_dir)
+    if not isinstance(x, dict):
+        names = [i["name"] for i in read_metadata(version_dir).get("inputs", [])]
+        if len(names) != 1:
+            raise KerasbuildError(f"{version_dir}: pass inputs by name (the model's inputs: {names or 'unknown'})")
+        x = {names[0]: x}
+    return dict(FORMATS[fmt].runner(version_dir)(x))
+
+
+def exported_loader(path: Path) -> Predictor | None:
+    """A :class:`~kerasbuild.train.predict.Predictor` for an exported version, or ``None``.
+
+    Takes raw inputs like a run directory does: when the export was made with
+    ``--no-preprocessing`` the run's preprocessing is applied here instead of in the graph.
+    Returns probabilities ``(N, K)`` or regression targets ``(N, K)`` in the target's units.
+    """
+    version_dir = resolve_version_dir(path)
+    if version_dir is None:
+        return None
+    metadata = read_metadata(version_dir)
+    if len(metadata.get("inputs", [])) != 1:
+        raise KerasbuildError(f"{version_dir}: kerasbuild predict needs assets/export.json and a "
+                              "single-input model; use predict_exported() with inputs by name")
+    name = metadata["inputs"][0]["name"]
+    client = metadata.get("client_preprocessing") or {}
+    run = FORMATS[export_format(version_dir)].runner(version_dir)
+    output = "probabilities" if metadata.get("task") == "classification" else metadata["outputs"][0]
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        from ..data.splits import preprocess_inputs, restore_targets
+
+        y = np.asarray(run({name: preprocess_inputs(x, client) if client else x})[output])
+        return restore_targets(y, client) if metadata.get("task") == "regression" else y
+
+    info: dict[str, Any] = {**metadata, "class_names": read_labels(version_dir),
+                            "preprocessing": metadata.get("preprocessing") or client}
+    return Predictor(predict, info, version_dir)
+
+
+def _version_dir(path: str | Path) -> Path:
     version_dir = resolve_version_dir(path)
     if version_dir is None:
         raise KerasbuildError(f"{path}: not an exported version (expected saved_model.pb, model.onnx "
                               "or model.tflite, or integer version directories holding one)")
-    fmt = export_format(version_dir)
-    names = [i["name"] for i in read_metadata(version_dir).get("inputs", [])]
-    if not isinstance(x, dict):
-        if len(names) > 1:
-            raise KerasbuildError(f"{version_dir}: the model has inputs {names}; pass arrays by name")
-        x = {names[0] if names else _only_input(version_dir, fmt): x}
-    outputs = dict(FORMATS[fmt].runner(version_dir)(x))
-    outputs["class_names"] = read_labels(version_dir)
-    return outputs
+    return version_dir
 
 
-def _only_input(version_dir: Path, fmt: str) -> str:
-    if fmt == "savedmodel":
-        import tensorflow as tf
-
-        specs = tf.saved_model.load(str(version_dir)).signatures["serving_default"].structured_input_signature[1]
-        return next(iter(specs))
-    raise KerasbuildError(f"{version_dir}: assets/export.json is missing; pass inputs by name")
+register_loader(exported_loader)

@@ -2,7 +2,7 @@
 
 Inputs are named after the spec's input layers (``image``) with shape ``(None, *shape)``
 (NHWC); the preprocessing is applied inside the graph when baked in, so clients send raw
-values (e.g. pixels 0..255). Outputs: a classifier gives ``probabilities`` (float32,
+values (e.g. pixels 0..255) and a regressor answers in the target's units. Outputs: a classifier gives ``probabilities`` (float32,
 ``(None, K)``) and ``classes`` (int64 argmax, ``(None,)``); a regressor gives
 ``predictions``; a model with several outputs gives one output per output layer, named after
 the layer.
@@ -38,11 +38,20 @@ def name_outputs(source: ExportSource, raw: Any, argmax: Any) -> dict[str, Any]:
     return {"probabilities": probabilities, "classes": argmax(probabilities)}
 
 
-def input_specs(source: ExportSource, *, raw_dtype: Any = None) -> list[Any]:
-    """One ``tf.TensorSpec`` per model input: ``(None, *shape)``, named after the input."""
+def raw_input_shape(tensor: Any, preprocessing: Preprocessing) -> tuple[int | None, ...]:
+    """The shape clients send (no batch axis): the model's input shape, with free height and
+    width when a resize is baked in (images of any size are resized to the model's)."""
+    shape = tuple(tensor.shape)[1:]
+    if preprocessing.resize is not None and len(shape) == 3:
+        return (None, None, shape[-1])
+    return shape
+
+
+def input_specs(source: ExportSource, preprocessing: Preprocessing, *, raw_dtype: Any = None) -> list[Any]:
+    """One ``tf.TensorSpec`` per model input: ``(None, *raw shape)``, named after the input."""
     import tensorflow as tf
 
-    return [tf.TensorSpec((None, *tuple(t.shape)[1:]), raw_dtype or tf.as_dtype(t.dtype), name=name)
+    return [tf.TensorSpec((None, *raw_input_shape(t, preprocessing)), raw_dtype or tf.as_dtype(t.dtype), name=name)
             for t, name in zip(source.model.inputs, source.input_names)]
 
 
@@ -67,23 +76,25 @@ def make_serving_module(source: ExportSource, preprocessing: Preprocessing) -> A
     model = source.model
 
     def call(*inputs: Any) -> dict[str, Any]:
-        prepared = [preprocessing.apply(tf.cast(x, tf.float32)) if x.dtype.is_floating or x.dtype == tf.uint8
+        prepared = [preprocessing.apply_tf(tf.cast(x, tf.float32)) if x.dtype.is_floating or x.dtype == tf.uint8
                     else x for x in inputs]
         raw = model(prepared if len(prepared) > 1 else prepared[0], training=False)
+        if source.task == "regression" and len(source.output_names) == 1:
+            raw = preprocessing.restore_tf(raw)
         return name_outputs(source, raw, tf_argmax)
 
     def serve(*inputs: Any) -> dict[str, Any]:
         return call(*inputs)
 
     module = tf.Module()
-    module.serve = tf.function(serve, input_signature=input_specs(source))
+    module.serve = tf.function(serve, input_signature=input_specs(source, preprocessing))
     functions = [module.serve]
     all_float = all(tf.as_dtype(t.dtype).is_floating for t in model.inputs)
     if not preprocessing.is_identity and all_float:
         def serve_uint8(*inputs: Any) -> dict[str, Any]:
             return call(*inputs)
 
-        module.serve_uint8 = tf.function(serve_uint8, input_signature=input_specs(source, raw_dtype=tf.uint8))
+        module.serve_uint8 = tf.function(serve_uint8, input_signature=input_specs(source, preprocessing, raw_dtype=tf.uint8))
         functions.append(module.serve_uint8)
     # Track the TensorFlow variables the functions capture, not the Keras model: with the
     # Keras model attached, the TFLite converter keeps unfrozen resource variables and the

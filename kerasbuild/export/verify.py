@@ -1,7 +1,8 @@
 """Check an exported artifact against the Keras model before it is published.
 
-Sample inputs are drawn in the raw input domain the export accepts (0..255 pixels when a
-1/255 scaling is baked in), for two batch sizes (1 and 7, which also exercises the dynamic
+The reference is what ``kerasbuild predict`` does with the run directory: training's own
+preprocessing, the Keras model, regression targets mapped back. Sample inputs are drawn in
+the raw input domain the export accepts (0..255 pixels when a 1/255 scaling is baked in), for two batch sizes (1 and 7, which also exercises the dynamic
 batch axis). Every float output must satisfy ``|exported - keras| <= ATOL + RTOL * |keras|``
 (float32: ATOL = RTOL = 1e-5), and ``classes`` must equal the Keras argmax wherever the
 Keras top two probabilities differ by more than the tolerance.
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..errors import KerasbuildError
 from .preprocess import Preprocessing
-from .signature import name_outputs
+from .signature import name_outputs, raw_input_shape
 from .source import ExportSource
 
 ATOL = 1e-5
@@ -39,15 +40,18 @@ class VerifyReport:
 
 def sample_inputs(source: ExportSource, preprocessing: Preprocessing, batch: int,
                   seed: int = 0) -> dict[str, np.ndarray]:
-    """Raw inputs by name: ``(batch, *shape)``, unknown sizes set to 5.
+    """Raw inputs by name: ``(batch, *shape)``; unknown sizes are 5, and with a baked-in
+    resize the images are 4 pixels larger than the model's input, so the resize is exercised.
 
-    Float inputs are uniform over the raw range (``preprocessing.raw_range``); integer inputs
-    (token ids) are uniform over 0..9.
+    Float inputs are uniform over ``preprocessing.raw_range``; integer inputs (token ids) are
+    uniform over 0..9.
     """
     rng = np.random.default_rng(seed)
     found = {}
     for tensor, name in zip(source.model.inputs, source.input_names):
-        shape = (batch, *[d if d is not None else 5 for d in tuple(tensor.shape)[1:]])
+        model_shape = tuple(tensor.shape)[1:]
+        raw = raw_input_shape(tensor, preprocessing)
+        shape = (batch, *[d if d is not None else (m + 4 if m else 5) for d, m in zip(raw, model_shape)])
         dtype = np.dtype(str(tensor.dtype))
         if np.issubdtype(dtype, np.floating):
             low, high = preprocessing.raw_range
@@ -59,11 +63,17 @@ def sample_inputs(source: ExportSource, preprocessing: Preprocessing, batch: int
 
 def keras_outputs(model: Any, source: ExportSource, preprocessing: Preprocessing,
                   inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The reference: ``model`` on the preprocessed inputs, named like the signature."""
-    prepared = [preprocessing.apply(inputs[n].astype(np.float32)) if np.issubdtype(inputs[n].dtype, np.floating)
+    """The reference: training's own preprocessing (:func:`kerasbuild.data.splits.preprocess_inputs`)
+    -> ``model`` -> :func:`~kerasbuild.data.splits.restore_targets`, named like the signature."""
+    from ..data.splits import preprocess_inputs, restore_targets
+
+    steps = preprocessing.as_dict()
+    prepared = [preprocess_inputs(inputs[n], steps) if np.issubdtype(inputs[n].dtype, np.floating)
                 else inputs[n] for n in source.input_names]
     raw = model(prepared if len(prepared) > 1 else prepared[0], training=False)
     raw = [np.asarray(r) for r in raw] if isinstance(raw, (list, tuple)) else np.asarray(raw)
+    if source.task == "regression" and len(source.output_names) == 1:
+        raw = np.asarray(restore_targets(raw, steps), np.float32)
     return name_outputs(source, raw, _np_argmax)
 
 
