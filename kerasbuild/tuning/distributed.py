@@ -1,0 +1,291 @@
+"""Distributed search on Keras Tuner's own chief/worker protocol (gRPC, ``KERASTUNER_*`` env).
+
+One chief holds the oracle and hands out trials; workers (on this or other machines, sharing
+the job's directory) build, train and report. Keras Tuner itself has no notion of a worker
+that dies mid-trial: its trial stays "ongoing" for ever and the chief never finishes. Here:
+
+- each worker sends a heartbeat (a ``GetTrial`` call) every few seconds while it runs a trial
+  (:class:`Heartbeat`);
+- the chief ends the trial of a worker it has not heard from for ``trial_timeout`` seconds as
+  INVALID, so the oracle retries it (``max_retries_per_trial``) on another worker or fails it,
+  and forgets that worker (:func:`end_silent_workers`), so the search completes;
+- :func:`launch` (``kerasbuild tune JOB --workers N``) restarts a worker process that died,
+  under the same tuner id; Keras Tuner then hands it the trial it was running.
+
+The chief exits once the oracle has stopped and every worker has been told so; the launcher
+stops it in any case when its workers are done.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import KerasbuildError
+from .job import LoadedJob
+from .results import SearchResults, collect_results, write_results
+
+WORKER_RESTARTS = 2
+"""How many times :func:`launch` restarts one worker process that died."""
+
+
+def _set_env(tuner_id: str, host: str, port: int) -> None:
+    os.environ["KERASTUNER_TUNER_ID"] = tuner_id
+    os.environ["KERASTUNER_ORACLE_IP"] = host
+    os.environ["KERASTUNER_ORACLE_PORT"] = str(port)
+
+
+def heartbeat_interval(trial_timeout: float) -> float:
+    """Seconds between heartbeats: four chances per timeout, at most every 10 s."""
+    return min(10.0, trial_timeout / 4)
+
+
+class Heartbeat:
+    """Calls ``oracle.get_trial(trial_id)`` every ``interval`` seconds on a daemon thread
+    until :meth:`stop`; a failed call is ignored (the next one may get through)."""
+
+    def __init__(self, oracle: Any, trial_id: str, interval: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(oracle, trial_id, interval),
+                                        name=f"heartbeat-{trial_id}", daemon=True)
+        self._thread.start()
+
+    def _run(self, oracle: Any, trial_id: str, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                oracle.get_trial(trial_id)
+            except Exception:  # noqa: BLE001  (the chief may be busy or restarting; beat again)
+                pass
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+# ------------------------------------------------------------------------------------ chief
+def _servicer_class():
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    class WatchingServicer(OracleServicer):
+        """Keras Tuner's servicer that also records when each worker was last heard from."""
+
+        def __init__(self, oracle: Any) -> None:
+            super().__init__(oracle)
+            self.contact: dict[str, float] = {}
+
+        def _seen_trial(self, trial_id: str) -> None:
+            for tuner_id, trial in list(self.oracle.ongoing_trials.items()):
+                if trial.trial_id == trial_id:
+                    self.contact[tuner_id] = time.monotonic()
+
+        def CreateTrial(self, request, context):  # noqa: N802  (gRPC method name)
+            self.contact[request.tuner_id] = time.monotonic()
+            return super().CreateTrial(request, context)
+
+        def GetTrial(self, request, context):  # noqa: N802
+            self._seen_trial(request.trial_id)
+            return super().GetTrial(request, context)
+
+        def UpdateTrial(self, request, context):  # noqa: N802
+            self._seen_trial(request.trial_id)
+            return super().UpdateTrial(request, context)
+
+        def EndTrial(self, request, context):  # noqa: N802
+            self._seen_trial(request.trial.trial_id)
+            return super().EndTrial(request, context)
+
+    return WatchingServicer
+
+
+def end_silent_workers(oracle: Any, contact: dict[str, float], timeout: float, now: float) -> list[str]:
+    """End (as INVALID: retried or failed) the trial of every worker not heard from for
+    ``timeout`` seconds and forget the worker; returns messages saying what was done."""
+    from keras_tuner.src.engine.oracle import synchronized
+
+    @synchronized
+    def _end(oracle: Any) -> list[str]:
+        done: list[str] = []
+        try:
+            for tuner_id in sorted(oracle.tuner_ids):
+                last = contact.setdefault(tuner_id, now)
+                if now - last <= timeout:
+                    continue
+                trial = oracle.ongoing_trials.get(tuner_id)
+                if trial is not None:
+                    ended = copy.copy(trial)
+                    ended.status = "INVALID"
+                    ended.message = (f"worker {tuner_id} sent no heartbeat for {now - last:.0f} s "
+                                     f"(trial_timeout {timeout:g} s); presumed dead")
+                    oracle.end_trial(ended)
+                    done.append(f"trial {trial.trial_id}: {ended.message}; now {oracle.trials[trial.trial_id].status}")
+                else:
+                    done.append(f"worker {tuner_id} silent for {now - last:.0f} s; forgotten")
+                oracle.tuner_ids.discard(tuner_id)
+                contact.pop(tuner_id, None)
+        except Exception as exc:  # noqa: BLE001  (never leave the oracle lock held)
+            done.append(f"could not end silent workers: {exc!r}")
+        return done
+
+    return _end(oracle)
+
+
+def serve(oracle: Any, host: str, port: int, trial_timeout: float, *, poll: float = 0.5) -> None:
+    """Serve ``oracle`` to workers on ``host:port`` until the search is over (the oracle has
+    stopped and every worker has been told), ending silent workers' trials meanwhile."""
+    import grpc
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute.oracle_chief import exit_chief
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    servicer = _servicer_class()(oracle)
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    if server.add_insecure_port(f"{host}:{port}") == 0:
+        raise KerasbuildError(f"the chief cannot listen on {host}:{port} (port in use?)", exit_code=2)
+    server.start()
+    print(f"chief: serving the oracle on {host}:{port}", flush=True)
+    try:
+        while True:
+            time.sleep(poll)
+            for message in end_silent_workers(oracle, servicer.contact, trial_timeout, time.monotonic()):
+                print(f"chief: {message}", flush=True)
+            if servicer.stop_triggered and exit_chief(oracle):
+                break
+    finally:
+        server.stop(grace=1)
+
+
+def run_chief(loaded_job: LoadedJob, port: int, *, host: str = "0.0.0.0") -> SearchResults:
+    """``kerasbuild tune JOB --chief --port P``: hold the oracle, serve workers until the
+    search is over, then write the results."""
+    from .runner import build_tuner
+
+    _set_env("chief", host, port)
+    tuner = build_tuner(loaded_job)
+    tuner.save()
+    serve(tuner.oracle, host, port, loaded_job.job.trial_timeout)
+    results = collect_results(loaded_job)
+    write_results(loaded_job, results)
+    return results
+
+
+# ----------------------------------------------------------------------------------- worker
+def parse_address(address: str) -> tuple[str, int]:
+    """``HOST:PORT`` -> ``(host, port)``; raises KerasbuildError (exit 2) otherwise."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise KerasbuildError(f"--oracle must be HOST:PORT (e.g. 10.0.0.5:8000), got {address!r}", exit_code=2)
+    return host, int(port)
+
+
+def run_worker(loaded_job: LoadedJob, tuner_id: str, oracle_address: str) -> None:
+    """``kerasbuild tune JOB --worker ID --oracle HOST:PORT``: run trials the chief hands out
+    until it says stop. ``ID`` must be unique per worker (and not contain 'chief')."""
+    from .runner import build_tuner, search
+
+    if "chief" in tuner_id:
+        raise KerasbuildError(f"a worker id must not contain 'chief' (Keras Tuner reserves it), got {tuner_id!r}",
+                              exit_code=2)
+    host, port = parse_address(oracle_address)
+    _set_env(tuner_id, host, port)
+    tuner = build_tuner(loaded_job)
+    tuner.heartbeat_interval = heartbeat_interval(loaded_job.job.trial_timeout)
+    search(tuner, loaded_job)
+
+
+# --------------------------------------------------------------------------------- launcher
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Launched:
+    """What :func:`launch` saw: the results, each worker's exit code and restarts, the logs."""
+
+    results: SearchResults
+    worker_exit_codes: dict[str, int]
+    restarts: dict[str, int]
+    log_dir: Path
+
+
+def _tune_command(job_path: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "kerasbuild.cli", "tune", str(job_path), *args]
+
+
+def _start(command: list[str], log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen, grace: float) -> int:
+    try:
+        return process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def launch(loaded_job: LoadedJob, workers: int, *, poll: float = 0.5) -> Launched:
+    """``kerasbuild tune JOB --workers N``: a chief and ``N`` workers on 127.0.0.1 (a free
+    port), logs in ``PROJECT/logs/``. Restarts a worker that dies (at most
+    :data:`WORKER_RESTARTS` times each), waits for the workers, stops the chief, writes the
+    results."""
+    if workers < 1:
+        raise KerasbuildError(f"--workers must be at least 1, got {workers}", exit_code=2)
+    port = free_port()
+    log_dir = loaded_job.project_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    job_path = loaded_job.path.resolve()
+    chief = _start(_tune_command(job_path, "--chief", "--port", str(port), "--host", "127.0.0.1"),
+                   log_dir / "chief.log")
+    names = [f"worker{i}" for i in range(workers)]
+    procs: dict[str, subprocess.Popen] = {}
+    restarts = dict.fromkeys(names, 0)
+    codes: dict[str, int] = {}
+
+    def start_worker(name: str) -> None:
+        procs[name] = _start(_tune_command(job_path, "--worker", name, "--oracle", f"127.0.0.1:{port}"),
+                             log_dir / f"{name}.log")
+
+    try:
+        for name in names:
+            start_worker(name)
+        while len(codes) < workers:
+            time.sleep(poll)
+            for name in names:
+                if name in codes or procs[name].poll() is None:
+                    continue
+                rc = procs[name].returncode
+                if rc != 0 and chief.poll() is None and restarts[name] < WORKER_RESTARTS:
+                    restarts[name] += 1
+                    print(f"launcher: {name} exited with {rc}; restarting it "
+                          f"({restarts[name]}/{WORKER_RESTARTS})", flush=True)
+                    start_worker(name)
+                else:
+                    codes[name] = rc
+            if chief.poll() is not None and chief.returncode != 0:
+                raise KerasbuildError(f"the chief exited with {chief.returncode}; see {log_dir / 'chief.log'}")
+    finally:
+        for name, proc in procs.items():
+            if name not in codes and proc.poll() is None:
+                codes[name] = _stop(proc, 0)
+        _stop(chief, grace=5)
+    results = collect_results(loaded_job)
+    write_results(loaded_job, results)
+    return Launched(results, codes, restarts, log_dir)
