@@ -51,6 +51,11 @@ class LayerTranslator:
         self.report = report
         self.layers: list[dict[str, Any]] = []
         self.lines: Lines = {}
+        self.sequence = False
+        """True for nets with recurrent or embedding layers: Lasagne's ``(batch, time, features)``
+        is Keras's layout too, so shapes and axes only lose the batch axis."""
+        self.images = False
+        """True once an input of rank >= 3 (NCHW images or NCL signals) was seen."""
 
     # ------------------------------------------------------------------ the three forms
     def from_value(self, value: Any, flat: dict[str, tuple[Any, int]], line: int) -> dict[str, tuple[Any, int]]:
@@ -67,6 +72,7 @@ class LayerTranslator:
             parsed = self._list_item(item, position, line)
             if parsed is not None:
                 items.append(parsed)
+        self.sequence = any(_is_sequence(_class_name(cls)) for _, cls, *_ in items)
         names = sorted((name for name, *_ in items), key=len, reverse=True)
         claimed: dict[str, dict[str, tuple[Any, int]]] = {name: {} for name in names}
         rest: dict[str, tuple[Any, int]] = {}
@@ -115,6 +121,7 @@ class LayerTranslator:
                 found[node.index] = node
                 stack.extend(node.incoming)
         ordered = [found[i] for i in sorted(found)]
+        self.sequence = any(_is_sequence(node.type_name) for node in ordered)
         names: dict[int, str] = {}
         for node in ordered:
             for line, message in node.problems:
@@ -148,6 +155,13 @@ class LayerTranslator:
                                       "(a custom layer?); it is kept under its name, so the spec does "
                                       "not validate until you replace it with a kerasbuild layer")
         out: dict[str, Any] = {"name": name, "type": _canonical(type_name)}
+        if out["type"] == "LSTMLayer" and "peepholes" not in params:
+            self.report.problem(line, f"layer '{name}': Lasagne's LSTMLayer has peepholes by default, "
+                                      "Keras's LSTM has none; the converted layer has none (write "
+                                      "peepholes=False in the script to accept that)")
+        if out["type"] == "SliceLayer" and "axis" not in params and self.images:
+            self.report.problem(line, f"layer '{name}': Lasagne's default axis=-1 is the last NCHW "
+                                      "axis (columns) but kerasbuild's is the channel axis; give axis")
         self.lines[("layers", index)] = line
         for key, (value, value_line) in params.items():
             if key in DROPPED:
@@ -165,14 +179,14 @@ class LayerTranslator:
 
     def _param(self, type_name: str, key: str, value: Any, line: int) -> Any:
         entry = lookup(type_name)
-        family = entry.name if entry else type_name
-        if key == "shape" and family == "InputLayer":
+        canonical = entry.name if entry else type_name
+        if key == "shape" and canonical == "InputLayer":
             return self._shape(to_data(value, line), line)
-        if key == "axis" and family in ("ConcatLayer", "FeaturePoolLayer", "SliceLayer"):
-            return _axis(to_data(value, line), line)
+        if key == "axis" and canonical in ("ConcatLayer", "FeaturePoolLayer", "SliceLayer"):
+            return _axis(to_data(value, line), line, sequence=self.sequence)
         if key == "shared_axes" and isinstance(to_data(value, line), list):
-            return [_axis(a, line, channels_ok=False) for a in to_data(value, line)]
-        if key == "axes" and family == "BatchNormLayer":
+            return [_axis(a, line, channels_ok=False, sequence=self.sequence) for a in to_data(value, line)]
+        if key == "axes" and canonical == "BatchNormLayer":
             if to_data(value, line) == "auto":
                 return _DROP
             raise Untranslatable(line, "only axes='auto' (normalise over all but the channel axis) is supported")
@@ -185,9 +199,9 @@ class LayerTranslator:
                 return MERGE_FUNCTIONS[value.last]
             raise Untranslatable(line, f"merge_function {value.dotted}: expected one of "
                                        f"{', '.join(MERGE_FUNCTIONS)}")
-        if key == "shape" and family == "ReshapeLayer":
+        if key == "shape" and canonical == "ReshapeLayer":
             return self._reshape(to_data(value, line), line)
-        if key == "pattern" and family == "DimshuffleLayer":
+        if key == "pattern" and canonical == "DimshuffleLayer" and not self.sequence:
             self.report.problem(line, f"DimshuffleLayer pattern {to_data(value, line)} counts Lasagne's "
                                       "NCHW axes; it is kept as written: rewrite it for NHWC")
             return to_data(value, line)
@@ -202,12 +216,15 @@ class LayerTranslator:
         if shape[0] is not None:
             self.report.note(line, f"shape {shape}: the fixed batch size {shape[0]} is dropped "
                                    "(kerasbuild takes batch_size from train:)")
+        if self.sequence:
+            return list(shape[1:])
+        self.images = self.images or len(shape) >= 3
         return list(lasagne_to_nhwc([None, *shape[1:]]))
 
     def _reshape(self, shape: Any, line: int) -> Any:
         """ReshapeLayer ``(batch, C, H, W)`` -> ``(batch, H, W, C)`` when the sizes are plain
         numbers; references to input axes (``[1]``) are kept and reported."""
-        if not isinstance(shape, list) or len(shape) < 2:
+        if not isinstance(shape, list) or len(shape) < 2 or self.sequence:
             return shape
         if any(isinstance(item, list) for item in shape[1:]):
             self.report.problem(line, f"ReshapeLayer shape {shape} refers to NCHW input axes; it is "
@@ -264,8 +281,16 @@ def _params(value: Any, line: int) -> dict[str, tuple[Any, int]]:
     return {k: (v, value.lines.get(k, line)) for k, v in value.items.items()}
 
 
-def _axis(axis: Any, line: int, channels_ok: bool = True) -> int:
-    """A Lasagne axis (NCHW with the batch axis 0) -> kerasbuild's (NHWC without it)."""
+def _is_sequence(type_name: str) -> bool:
+    entry = lookup(type_name)
+    return entry is not None and entry.family in ("recurrent", "embedding")
+
+
+def _axis(axis: Any, line: int, channels_ok: bool = True, sequence: bool = False) -> int:
+    """A Lasagne axis (NCHW with the batch axis 0) -> kerasbuild's (NHWC without it); in a
+    sequence net (same layout) only the batch axis goes."""
+    if sequence and isinstance(axis, int) and not isinstance(axis, bool) and axis != 0:
+        return axis - 1 if axis > 0 else axis
     if isinstance(axis, bool) or not isinstance(axis, int) or axis < 1:
         raise Untranslatable(line, f"axis {axis!r}: only the channel axis 1 or spatial axes >= 2 "
                                    "of Lasagne's (batch, channels, rows, columns) can be translated")

@@ -126,3 +126,35 @@ def test_syntax_error_is_a_located_problem():
     result = from_nolearn("net = NeuralNet(\n  layers=[\n", "broken.py")
     assert result.nets == []
     assert result.problems[0][0] in (2, 3) and "syntax error" in result.problems[0][1]
+
+
+def test_sequence_nets_keep_their_layout_and_lstm_peepholes_are_reported():
+    result = from_nolearn(textwrap.dedent("""\
+        from nolearn.lasagne import NeuralNet
+        from lasagne.layers import InputLayer, LSTMLayer, DenseLayer, SliceLayer
+        l = InputLayer((None, 20, 8))
+        l = LSTMLayer(l, 16)
+        l = SliceLayer(l, -1, axis=1)
+        l = DenseLayer(l, 3)
+        net = NeuralNet(layers=l)
+        """), "s.py")
+    net = result.nets[0]
+    layers = net.document["layers"]
+    # (batch, time, features) is Keras's layout too: only the batch axis goes
+    assert layers[0]["shape"] == [20, 8]
+    assert layers[2] == {"name": "slice2", "type": "SliceLayer", "indices": -1, "axis": 0}
+    # LSTM 4 gates * (8*16 + 16*16 + 16) = 1,600; dense 16*3 + 3 = 51
+    assert net.param_count == 1_600 + 51
+    assert [line for line, m in result.problems if "peepholes" in m] == [4]
+
+
+def test_slice_without_axis_on_images_is_reported():
+    result = from_nolearn(textwrap.dedent("""\
+        from nolearn.lasagne import NeuralNet
+        from lasagne.layers import InputLayer, SliceLayer
+        l = InputLayer((None, 3, 8, 8))
+        l = SliceLayer(l, 0)
+        net = NeuralNet(layers=l)
+        """), "s.py")
+    assert result.problems == [(4, "layer 'slice1': Lasagne's default axis=-1 is the last NCHW axis "
+                                   "(columns) but kerasbuild's is the channel axis; give axis")]
