@@ -35,6 +35,10 @@ def friendly_errors():
     except KerasbuildError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"error: {name}{exc.strerror or exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command()

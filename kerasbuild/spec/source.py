@@ -103,17 +103,20 @@ def read_source(path: str | FsPath) -> Source:
     """Read a spec file (``.yaml``, ``.yml`` or ``.json``) into a :class:`Source`."""
     file = str(path)
     fs_path = FsPath(path)
-    if not fs_path.exists():
-        _fail(file, "file not found")
-    if fs_path.is_dir():
-        _fail(file, "is a directory, expected a YAML or JSON spec file")
-    size = fs_path.stat().st_size
-    if size > MAX_BYTES:
-        _fail(file, f"file is {size:,} bytes; spec files are limited to {MAX_BYTES:,} bytes")
     try:
-        raw = fs_path.read_bytes()
+        if not fs_path.exists():
+            _fail(file, "file not found")
+        if fs_path.is_dir():
+            _fail(file, "is a directory, expected a YAML or JSON spec file")
+        size = fs_path.stat().st_size
+        if size > MAX_BYTES:
+            _fail(file, f"file is {size:,} bytes; spec files are limited to {MAX_BYTES:,} bytes")
+        with fs_path.open("rb") as handle:  # bounded: devices and pipes report no size
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         _fail(file, f"cannot read file: {exc.strerror or exc}")
+    if len(raw) > MAX_BYTES:
+        _fail(file, f"file is larger than {MAX_BYTES:,} bytes, the limit for spec files")
     return parse_text(raw, file)
 
 
