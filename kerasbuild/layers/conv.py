@@ -249,7 +249,9 @@ def _build_transposed(p: TransposedConv2DParams, name: str):
     from . import keras_parts as kp
 
     kernel, stride, crop, extra = p.sizes()
-    same = all(c == "same" for c in crop)
+    # Keras' own 'same' only for its automatic size (L * stride); every other crop is a 'valid'
+    # transposed convolution cropped explicitly (TensorFlow's 'same' fails for some even kernels).
+    same = extra is None and all(c == "same" for c in crop)
     conv = keras.layers.Conv2DTranspose(
         p.num_filters, kernel, strides=stride, padding="same" if same else "valid",
         output_padding=extra, activation=kp.activation_arg(p.nonlinearity),
