@@ -18,6 +18,7 @@ like spec problems: ``FILE:LINE:COL: field.path: message``. Nothing here imports
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..errors import KerasbuildError, SpecError, did_you_mean
+from ..errors import SpecError, did_you_mean
 from ..layers.base import StrictModel
 from ..spec.loader import LoadedSpec, load_spec
 from ..spec.source import Source, read_source
@@ -132,7 +133,7 @@ class LoadedJob:
 
 def _resolve(path: str, base: Path) -> Path:
     p = Path(path).expanduser()
-    return p if p.is_absolute() else base / p
+    return p if p.is_absolute() else Path(os.path.normpath(base / p))
 
 
 def load_job(path: str | Path) -> LoadedJob:
@@ -153,11 +154,27 @@ def load_job(path: str | Path) -> LoadedJob:
     if not search_spec.placeholders:
         raise source.error(f"the spec {spec_path} has no {{hp: ...}} placeholders, so there is "
                            "nothing to search", ("spec",))
+    _check_objective(job, search_spec, source)
     if job.early_stopping is not None and job.early_stopping.patience >= _most_epochs(job, search_spec):
         raise source.error(f"patience {job.early_stopping.patience} is not below the most epochs a "
                            f"trial trains ({_most_epochs(job, search_spec)}), so it would never stop "
                            "a trial", ("early_stopping", "patience"))
     return LoadedJob(job, job_path, spec_path, search_spec)
+
+
+def _check_objective(job: Job, spec: LoadedSpec, source: Source) -> None:
+    """The objective (and the early-stopping monitor) must be a value fit logs: the loss or a
+    metric of ``train.metrics``, on the training or (``val_``) the validation split."""
+    from ..train.objective import metric_names
+
+    logged = ["loss", *metric_names(spec.spec.train)]
+    names = logged + [f"val_{n}" for n in logged]
+    checks = [("objective",), ("early_stopping", "monitor")]
+    for path in checks:
+        value = job.objective if path == ("objective",) else (job.early_stopping and job.early_stopping.monitor)
+        if value is not None and value not in names:
+            raise source.error(f"'{value}' is not logged by this spec's training{did_you_mean(value, names)}; "
+                               f"expected one of: {', '.join(names)}", path)
 
 
 def _most_epochs(job: Job, spec: LoadedSpec) -> int:
@@ -186,8 +203,3 @@ def _fields_at(loc: tuple) -> dict[str, Any]:
     if len(loc) == 2 and loc[0] in sections:
         return sections[loc[0]].model_fields
     return Job.model_fields
-
-
-def job_error(loaded: LoadedJob, message: str) -> KerasbuildError:
-    """An operational error about a job, naming its file."""
-    return KerasbuildError(f"{loaded.path}: {message}")
