@@ -17,7 +17,7 @@ from ..errors import Problem, SpecError, did_you_mean
 from ..graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from ..layers import all_type_names, lookup
 from . import blocks, forms, placeholders, safety
-from .model import spec_model
+from .model import keras_form_models, spec_model
 from .source import Source, from_mapping, parse_text, read_source
 
 
@@ -106,7 +106,7 @@ def _problems(exc: ValidationError, source: Source) -> list[Problem]:
             if isinstance(part, str) and part.startswith("function-"):
                 loc = loc[:i]
                 break
-        path = tuple(loc)
+        path = _keras_spelling(tuple(loc), err, source)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             item = _value_at(source.data, path)
             if isinstance(item, dict) and "type" in item:
@@ -118,6 +118,22 @@ def _problems(exc: ValidationError, source: Source) -> list[Problem]:
         seen.add(key)
         problems.append(source.problem(message, path))
     return _drop_missing_explained_by_misspelling(problems)
+
+
+def _keras_spelling(path: tuple, err: dict[str, Any], source: Source) -> tuple:
+    """A missing or invalid field of a Keras-spelled layer is named as the user spells it
+    (``units``, not ``num_units``)."""
+    layer = _layer_at(source, path)
+    if layer is None or len(path) < 3 or err["type"] == "extra_forbidden":
+        return path
+    entry = lookup(str(layer.get("type")))
+    form = entry.keras.get(str(layer.get("type"))) if entry is not None else None
+    if form is None:
+        return path
+    to_keras = {lasagne: keras for keras, lasagne in form.rename.items()}
+    if path[2] in to_keras and (err["type"] == "missing" or to_keras[path[2]] in layer):
+        return (*path[:2], to_keras[path[2]], *path[3:])
+    return path
 
 
 def _drop_missing_explained_by_misspelling(problems: list[Problem]) -> list[Problem]:
@@ -178,11 +194,9 @@ def _allowed_fields(source: Source, path: tuple) -> list[str]:
     if layer is not None and len(path) == 3:
         entry = lookup(str(layer.get("type")))
         if entry is not None:
-            names = list(entry.schema.model_fields)
-            form = entry.keras.get(str(layer.get("type")))
-            if form is not None:
-                names += [k for k in [*form.rename, *form.convert] if k not in names]
-            return names
+            if str(layer.get("type")) in entry.keras:
+                return list(keras_form_models()[str(layer.get("type"))].model_fields)
+            return list(entry.schema.model_fields)
     model: Any = spec_model()
     for k, part in enumerate(path[:-1]):
         if isinstance(part, int):

@@ -100,6 +100,24 @@ def test_schema_accepts_the_library_and_rejects_a_misspelt_field():
     assert list(validator.iter_errors(bad))
 
 
+def test_schema_accepts_keras_spellings():
+    import jsonschema
+
+    from kerasbuild import load_text
+
+    validator = jsonschema.Draft202012Validator(json.loads(_run("schema").stdout))
+    document = load_text("""
+input: {shape: [16, 16, 3], name: image}
+layers:
+  - {name: conv, type: Conv2D, filters: 8, kernel_size: 3, padding: same, activation: relu}
+  - {name: bn, type: BatchNormalization, epsilon: 0.001, momentum: 0.99, center: false}
+  - {name: fc, type: Dense, units: 10, activation: softmax, use_bias: false}
+""").document
+    assert list(validator.iter_errors(document)) == []
+    document["layers"][3]["num_units"] = document["layers"][3].pop("units")
+    assert [e.path[-1] for e in validator.iter_errors(document)] == [3]
+
+
 def test_fmt_prints_the_canonical_form(tmp_path):
     spec = tmp_path / "net.yaml"
     spec.write_text("layers: [[input, InputLayer], [out, DenseLayer]]\ninput_shape: [null, 4]\n"

@@ -117,6 +117,15 @@ layers:
       "bad.yaml:6:34: layers.fc.num_units: Input should be greater than or equal to 1, got -3",
       "bad.yaml:6:49: layers.fc.nonlinearity: unknown nonlinearity 'sigmod' (did you mean 'sigmoid'?); "
       f"expected one of {NONLINEARITY_NAMES}"]),
+    "keras_spelling": ("""
+input: {shape: [16, 16, 3]}
+layers:
+  - {name: conv, type: Conv2D, filters: 0, kernel_size: 3}
+  - {name: fc, type: Dense, unit: 10}
+""", ["bad.yaml:4:32: layers.conv.filters: Input should be greater than or equal to 1, got 0",
+      "bad.yaml:5:29: layers.fc.unit: unknown field 'unit' (did you mean 'units'?); expected one of: "
+      "l1, l2, max_norm, name, incoming, incomings, units, activation, kernel_initializer, "
+      "bias_initializer, num_leading_axes, use_bias, type"]),
     "yaml_syntax": ("""
 input: {shape: [3]
 layers: []
