@@ -158,6 +158,17 @@ def test_random_rotation_and_zoom_keep_shape_and_mass(digits28):
 
 
 # ------------------------------------------------------------------ elastic, noise
+def test_bilinear_sampler_interpolates_and_fills_outside_with_zero(digits28):
+    x = tf.constant(digits28[:4])
+    r, c = aug._grid(x)
+    np.testing.assert_array_equal(aug.bilinear_sample(x, r, c).numpy(), digits28[:4])
+    half = aug.bilinear_sample(x, r + 0.5, c).numpy()
+    expected = (digits28[:4, :-1] + digits28[:4, 1:]) / 2
+    np.testing.assert_allclose(half[:, :-1], expected, atol=1e-6)
+    np.testing.assert_allclose(half[:, -1], digits28[:4, -1] / 2, atol=1e-6)  # half outside: zero
+    assert (aug.bilinear_sample(x, r + 28, c).numpy() == 0).all()
+
+
 def test_elastic_distortion_is_identity_at_alpha_zero_and_distorts_otherwise(digits28):
     x = tf.constant(digits28)
     np.testing.assert_array_equal(aug.elastic_distort(x, SEED, alpha=0.0, sigma=4.0).numpy(), digits28)
