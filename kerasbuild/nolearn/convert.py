@@ -78,11 +78,16 @@ def from_nolearn(source_text: str, filename: str = "<script>") -> ConversionResu
         tree = ast.parse(source_text, filename=filename)
     except SyntaxError as exc:
         return ConversionResult([], [(exc.lineno or 1, f"syntax error: {exc.msg}")])
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return ConversionResult([], [(1, f"cannot parse the script: {exc}")])
     walker = _Walker(filename)
-    walker.block(tree.body, walker.module)
-    for node in ast.walk(tree):
-        if _is_neuralnet_call(node) and id(node) not in walker.seen:
-            walker.convert_net(node, walker.module)
+    try:
+        walker.block(tree.body, walker.module)
+        for node in ast.walk(tree):
+            if _is_neuralnet_call(node) and id(node) not in walker.seen:
+                walker.convert_net(node, walker.module)
+    except RecursionError:
+        return ConversionResult(walker.nets, [(1, "the script nests expressions too deeply to read")])
     return ConversionResult(sorted(walker.nets, key=lambda n: n.line))
 
 

@@ -219,7 +219,10 @@ class Evaluator:
             if type(node.op) in ops and not (isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0):
                 return ops[type(node.op)](left, right)
             if isinstance(node.op, ast.Pow) and abs(right) <= 64 and abs(left) <= 1e6:
-                return left ** right
+                try:
+                    return left ** right
+                except (OverflowError, ZeroDivisionError):
+                    pass
         raise Untranslatable(node.lineno, f"the expression {describe(node)} cannot be translated")
 
     def _name(self, node: ast.Name, scope: Scope) -> Any:
