@@ -138,13 +138,17 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
         _fail(file, "file contains NUL bytes; expected YAML or JSON text")
     if file.endswith(".json"):
         try:
-            json.loads(text, parse_constant=_reject_constant)
+            values = _count_values(json.loads(text, parse_constant=_reject_constant))
         except json.JSONDecodeError as exc:
             _fail(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
         except ValueError as exc:
             _fail(file, f"invalid JSON: {exc}", *_constant_position(text))
         except RecursionError:
             pass  # located by the event scan below
+        else:
+            if values > MAX_NODES:
+                _fail(file, f"the document holds {values:,} values, more than {MAX_NODES:,}; specs this "
+                      "large are refused before building anything")
     _scan_events(text, file)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
@@ -200,6 +204,19 @@ def _scan_events(text: str, file: str) -> None:
                 stack.pop()
     except YAMLError:
         return
+
+
+def _count_values(data: Any) -> int:
+    """Number of values (not keys) in parsed JSON, counted without recursion."""
+    count, todo = 0, [data]
+    while todo:
+        node = todo.pop()
+        count += 1
+        if isinstance(node, dict):
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return count
 
 
 def _constant_position(text: str) -> tuple[int | None, int | None]:
