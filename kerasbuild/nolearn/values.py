@@ -144,6 +144,11 @@ class Scope:
         self.names[name] = value
 
 
+_KINDS = {"Lambda": "a lambda", "ListComp": "a list comprehension", "JoinedStr": "an f-string",
+          "GeneratorExp": "a generator expression", "IfExp": "a conditional expression",
+          "Compare": "a comparison", "BoolOp": "a boolean expression"}
+
+
 def describe(node: ast.AST) -> str:
     """Short source text of ``node`` for messages."""
     text = ast.unparse(node)
@@ -159,15 +164,17 @@ class Evaluator:
 
     # ------------------------------------------------------------------ expressions
     def value(self, node: ast.expr, scope: Scope) -> Any:
-        method = getattr(self, "_" + type(node).__name__.lower(), None)
-        if method is None:
-            kind = {"Lambda": "a lambda", "ListComp": "a list comprehension", "JoinedStr": "an f-string",
-                    "GeneratorExp": "a generator expression", "IfExp": "a conditional expression",
-                    "Compare": "a comparison", "BoolOp": "a boolean expression"}.get(type(node).__name__,
-                                                                                   type(node).__name__)
+        """The symbolic value of ``node``; raises :class:`Untranslatable` with its line."""
+        handlers = {ast.Constant: self._constant, ast.List: self._list, ast.Tuple: self._list,
+                    ast.Dict: self._dict, ast.UnaryOp: self._unaryop, ast.BinOp: self._binop,
+                    ast.Name: self._name, ast.Attribute: self._attribute,
+                    ast.Subscript: self._subscript, ast.Call: self._call}
+        handler = handlers.get(type(node))
+        if handler is None:
+            kind = _KINDS.get(type(node).__name__, type(node).__name__)
             raise Untranslatable(node.lineno, f"{kind} ({describe(node)}) cannot be translated "
                                               "without running the script")
-        return method(node, scope)
+        return handler(node, scope)
 
     def _constant(self, node: ast.Constant, scope: Scope) -> Any:
         if isinstance(node.value, (bytes, complex)) or node.value is Ellipsis:
@@ -181,8 +188,6 @@ class Evaluator:
                 raise Untranslatable(item.lineno, f"unpacking ({describe(item)}) cannot be translated")
             out.append(self.value(item, scope))
         return out
-
-    _tuple = _list
 
     def _dict(self, node: ast.Dict, scope: Scope) -> DictValue:
         out = DictValue()

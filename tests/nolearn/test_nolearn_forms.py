@@ -152,3 +152,32 @@ def test_several_nets_are_named_by_their_variables():
                           "script.py")
     assert [net.name for net in result.nets] == ["net", "net_b", "build"]
     assert [net.param_count for net in result.nets] == [SMALL_CONV_PARAMS, SMALL_CONV_PARAMS, 0]
+
+
+def test_module_attribute_neuralnet_and_more_params():
+    result = from_nolearn(textwrap.dedent("""\
+        import nolearn.lasagne
+        import lasagne.layers as L
+        import lasagne.updates
+
+        SETTINGS = {'hidden_num_units': 50, 'max_epochs': 15}
+        net = nolearn.lasagne.NeuralNet(
+            layers=[('input', L.InputLayer), ('hidden', L.DenseLayer), ('output', L.DenseLayer)],
+            input_shape=(None, 10),
+            output_num_units=2,
+            output_nonlinearity=lasagne.nonlinearities.sigmoid,
+            update=lasagne.updates.sgd,
+            update_learning_rate=0.1,
+            eval_size=0.1,
+            objective_l2=1e-4,
+            more_params=SETTINGS,
+        )
+        """), "s.py")
+    assert result.problems == []
+    net = result.nets[0]
+    assert net.name == "net"
+    assert net.document["layers"][1] == {"name": "hidden", "type": "DenseLayer", "num_units": 50}
+    assert net.document["train"] == {"update": "sgd", "update_learning_rate": 0.1, "eval_size": 0.1,
+                                     "objective_l2": 1e-4, "max_epochs": 15}
+    # hidden 10*50 + 50 = 550; output 50*2 + 2 = 102
+    assert net.param_count == 550 + 102
