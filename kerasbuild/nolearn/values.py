@@ -277,7 +277,7 @@ class Evaluator:
             return _number(args[0], node)
         if isinstance(func, UserFunction):
             raise Untranslatable(node.lineno, f"{func.name}() is a function defined in the script "
-                                              "(line {}); kerasbuild does not run code".format(func.line))
+                                              f"(line {func.line}); kerasbuild does not run code")
         if isinstance(func, UserClass):
             if func.name in TRAIN_OBJECTS:
                 return Call(func.name, tuple(args), kwargs, node.lineno, func)
@@ -289,7 +289,7 @@ class Evaluator:
             if len(args) != 1:
                 raise Untranslatable(node.lineno, f"{describe(node)}: expected one value to unwrap")
             return _number(args[0], node)
-        if name in ("dict",):
+        if name == "dict":
             out = DictValue()
             for key, value in kwargs.items():
                 out.items[key] = value

@@ -75,3 +75,24 @@ def test_no_neuralnet_and_bad_output_are_errors(tmp_path):
     broken.write_text("net = NeuralNet(\n")
     result = runner.invoke(app, ["from-nolearn", str(broken)])
     assert result.exit_code == 1 and f"{broken}:1: syntax error" in result.output
+
+
+def test_spec_that_does_not_validate_is_still_written(tmp_path):
+    script = tmp_path / "custom.py"
+    script.write_text(
+        "from lasagne.layers import InputLayer, DenseLayer\n"
+        "from nolearn.lasagne import NeuralNet\n"
+        "from mylayers import MaxoutLayer\n"
+        "net = NeuralNet(\n"
+        "    layers=[('input', InputLayer), ('maxout', MaxoutLayer), ('out', DenseLayer)],\n"
+        "    input_shape=(None, 20), maxout_pool_size=2, out_num_units=3,\n"
+        ")\n")
+    out = tmp_path / "custom.yaml"
+    result = runner.invoke(app, ["from-nolearn", str(script), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "wrote" in result.output and "does not validate" in result.output
+    assert f"{script}:5: layer 'maxout': MaxoutLayer is not a layer kerasbuild knows" in result.output
+    text = out.read_text()
+    assert "{name: maxout, type: MaxoutLayer, pool_size: 2}" in text
+    validate = runner.invoke(app, ["validate", str(out)])
+    assert validate.exit_code == 1 and "unknown layer type 'MaxoutLayer'" in validate.output
