@@ -1,0 +1,134 @@
+"""The real ``kerasbuild`` command on malformed input: exit 1, one located line per problem,
+no traceback, bounded time; loading every case imports no TensorFlow and stays small."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .cases import CORPUS, PROBLEM_RE, SENTINEL, VALID, static_cases, write_generated
+
+CASES = static_cases()
+SCRIPT = Path(sys.executable).parent / "kerasbuild"
+KERASBUILD = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "kerasbuild.cli"]
+"""The installed console script (what users run), or the module when it is not installed."""
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "COLUMNS": "80"}
+
+
+def run(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    return subprocess.run([*KERASBUILD, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess) -> list[re.Match]:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines
+    matches = [PROBLEM_RE.match(line) for line in lines]
+    assert all(matches), result.stderr
+    return matches
+
+
+def test_validate_reports_every_corpus_file_located():
+    files = sorted(CORPUS.iterdir())
+    result = run("validate", *map(str, files), timeout=300)
+    matches = assert_clean_failure(result)
+    by_file: dict[str, list] = {}
+    for match in matches:
+        by_file.setdefault(match["file"], []).append(match)
+    assert set(by_file) == {str(f) for f in files}
+    for f in files:
+        expected = CASES[f.name]
+        found = by_file[str(f)]
+        assert any(expected["message"] in m["message"] for m in found), (f.name, found)
+        if expected["line"] is not None:
+            assert any(m["line"] == str(expected["line"]) for m in found), (f.name, expected)
+    assert not SENTINEL.exists()
+
+
+SUBSET = ["python_object_apply.yaml", "python_name.yaml", "alias_bomb.yaml", "lambda_layer.yaml",
+          "tfsm_layer.yaml", "params_1e12.yaml", "giant_input.yaml", "duplicate_keys.json",
+          "trailing_garbage.json", "typo_layer_field.yaml", "cycle.yaml", "merge_mismatch.yaml",
+          "hp_min_gt_max.yaml", "non_utf8.yaml", "multi_document.yaml", "empty.yaml"]
+
+
+@pytest.mark.parametrize("name", SUBSET)
+def test_validate_exits_1_with_located_first_line(name):
+    path = CORPUS / name
+    expected = CASES[name]
+    matches = assert_clean_failure(run("validate", str(path)))
+    first = next(m for m in matches if expected["message"] in m["message"])
+    assert first["file"] == str(path)
+    assert first["line"] == (None if expected["line"] is None else str(expected["line"]))
+    if expected["path"] is not None:
+        assert first["path"] == expected["path"]
+
+
+@pytest.mark.parametrize("command", ["summary", "fmt"])
+@pytest.mark.parametrize("name", ["python_object_apply.yaml", "lambda_layer.yaml", "cycle.yaml", "non_utf8.yaml"])
+def test_summary_and_fmt_fail_cleanly(command, name):
+    assert_clean_failure(run(command, str(CORPUS / name)))
+
+
+@pytest.mark.parametrize("name", ["deep_list.yaml", "deep_map.json", "huge_file.yaml", "layers_100k.json"])
+def test_generated_cases_fail_cleanly_in_bounded_time(tmp_path, name):
+    expected = write_generated(tmp_path)[name]
+    matches = assert_clean_failure(run("validate", str(tmp_path / name)))
+    assert expected["message"] in matches[0]["message"]
+
+
+def test_paths_that_cannot_be_read_fail_cleanly(tmp_path):
+    for target in (tmp_path / "missing.yaml", tmp_path, Path("/dev/zero"), tmp_path / ("x" * 5000)):
+        result = run("validate", str(target))
+        assert_clean_failure(result)
+    assert "file not found" in run("validate", str(tmp_path / "missing.yaml")).stderr
+    assert "larger than 2,000,000 bytes" in run("summary", "/dev/zero").stderr
+    assert "File name too long" in run("validate", str(tmp_path / ("x" * 5000))).stderr
+
+
+def test_bom_files_validate():
+    result = run("validate", str(VALID / "bom.yaml"), str(VALID / "bom.json"))
+    assert result.returncode == 0, result.stderr
+    assert "7,850 params" in result.stdout and "15 params" in result.stdout
+
+
+LOAD_ALL = textwrap.dedent("""
+    import json, resource, sys, time
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+    from kerasbuild.errors import SpecError
+    from kerasbuild.spec.loader import load_spec
+    results, slowest = {}, 0.0
+    for name in sys.argv[1:]:
+        start = time.perf_counter()
+        try:
+            load_spec(name)
+            results[name] = "loaded"
+        except SpecError:
+            results[name] = "refused"
+        except BaseException as exc:
+            results[name] = f"crashed: {type(exc).__name__}: {exc}"[:300]
+        slowest = max(slowest, time.perf_counter() - start)
+    print(json.dumps({"results": results, "slowest_s": slowest,
+                      "tensorflow": "tensorflow" in sys.modules, "keras": "keras" in sys.modules,
+                      "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+
+
+def test_loading_every_case_imports_no_tensorflow_and_stays_small(tmp_path):
+    write_generated(tmp_path)
+    files = [str(p) for p in sorted(CORPUS.iterdir())] + [str(p) for p in sorted(tmp_path.iterdir())]
+    result = subprocess.run([sys.executable, "-c", LOAD_ALL, *files], capture_output=True, text=True,
+                            timeout=300, env=ENV)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["results"].values()) == {"refused"}, report["results"]
+    assert not report["tensorflow"] and not report["keras"]
+    assert report["max_rss_mib"] < 1024, report
+    assert report["slowest_s"] < 20, report
