@@ -170,9 +170,10 @@ class TransposedConv2DParams(LayerBase, WeightPenalties):
     Input ``(H, W, C)`` -> ``(H', W', num_filters)`` with, per spatial axis,
     ``L' = (L - 1) * stride + filter_size - 2 * crop + output_padding``. ``crop``: ``valid``/0,
     ``same`` (``filter_size // 2``), ``full`` (``filter_size - 1``), an integer or one per axis.
-    ``output_padding`` (``< stride``, Lasagne's choice among the possible sizes, Keras'
-    ``output_padding``): rows/columns added at the end; ``null`` is Keras' automatic choice,
-    ``L * stride`` for ``same`` and ``(L - 1) * stride + max(filter_size, stride)`` for ``valid``.
+    ``output_padding`` (``< stride``, Keras' name): rows/columns added at the end; ``null`` is
+    Keras' automatic choice, ``L * stride`` for ``same`` and ``(L - 1) * stride +
+    max(filter_size, stride)`` for ``valid``. Lasagne's ``output_size`` (the wanted ``L'`` per
+    axis, when ``stride > 1`` allows several) sets ``output_padding`` from the input size.
     Parameters ``fh * fw * C * num_filters + num_filters``. Example: ``{name: up1, type:
     TransposedConv2DLayer, num_filters: 16, filter_size: 3, stride: 2, crop: same}``.
     """
@@ -182,6 +183,7 @@ class TransposedConv2DParams(LayerBase, WeightPenalties):
     stride: int | tuple[int, ...] = 1
     crop: Literal["valid", "same", "full"] | int | tuple[int, ...] = 0
     output_padding: int | tuple[int, ...] | None = 0
+    output_size: int | tuple[int, ...] | None = None
     untie_biases: bool = False
     nonlinearity: Nonlinearity = "rectify"
     W: Init = "GlorotUniform"
@@ -192,7 +194,7 @@ class TransposedConv2DParams(LayerBase, WeightPenalties):
     def _tied(cls, value: bool) -> bool:
         return ConvParams._tied(value)
 
-    @field_validator("crop", "output_padding", mode="before")
+    @field_validator("crop", "output_padding", "output_size", mode="before")
     @classmethod
     def _tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
@@ -206,9 +208,32 @@ class TransposedConv2DParams(LayerBase, WeightPenalties):
         if extra is None and any(c not in ("valid", "same", 0) for c in crop):
             raise ValueError("output_padding: null (Keras' automatic size) only goes with crop "
                              f"valid or same, got crop {self.crop!r}; give output_padding: 0")
+        if self.output_size is not None and extra != (0, 0):
+            raise ValueError("give either output_size (Lasagne) or output_padding (Keras), not both")
         if extra is not None and any(e >= s for e, s in zip(extra, stride)):
             raise ValueError(f"output_padding {list(extra)} must be smaller than stride {list(stride)}")
         return kernel, stride, crop, extra
+
+    def extra_for(self, spatial: tuple[int | None, ...]) -> tuple[int, ...] | None:
+        """``output_padding`` per axis for an input of spatial size ``spatial`` (``output_size``
+        resolved); raises :class:`ShapeError` when that size cannot be reached."""
+        try:
+            kernel, stride, crop, extra = self.sizes()
+            if self.output_size is None:
+                return extra
+            wanted = int_tuple(self.output_size, 2, "output_size")
+        except ValueError as exc:
+            raise ShapeError(str(exc)) from None
+        if any(length is None for length in spatial):
+            raise ShapeError(f"output_size needs known input sizes, got {list(spatial)}")
+        smallest = [(length - 1) * s + k - 2 * _crop_amount(c, k)
+                    for length, k, s, c in zip(spatial, kernel, stride, crop)]
+        extra = tuple(w - m for w, m in zip(wanted, smallest))
+        if any(not 0 <= e < s for e, s in zip(extra, stride)):
+            options = [f"{m}..{m + s - 1}" for m, s in zip(smallest, stride)]
+            raise ShapeError(f"output_size {list(wanted)} cannot be reached from input {list(spatial)}; "
+                             f"possible sizes per axis: {', '.join(options)}")
+        return extra
 
 
 def _crop_amount(crop: Any, kernel: int) -> int:
@@ -222,6 +247,7 @@ def _infer_transposed(p: TransposedConv2DParams, shapes) -> Inferred:
     except ValueError as exc:
         raise ShapeError(str(exc)) from None
     require_rank(shape, 3, "a transposed 2D convolution", " (height, width, channels)")
+    extra = p.extra_for(shape[:-1])
     channels = shape[-1]
     if channels is None:
         raise ShapeError("the channel axis of a transposed convolution's input must be known")
@@ -248,26 +274,27 @@ def _build_transposed(p: TransposedConv2DParams, name: str):
 
     from . import keras_parts as kp
 
-    kernel, stride, crop, extra = p.sizes()
-    # Keras' own 'same' only for its automatic size (L * stride); every other crop is a 'valid'
-    # transposed convolution cropped explicitly (TensorFlow's 'same' fails for some even kernels).
-    same = extra is None and all(c == "same" for c in crop)
-    conv = keras.layers.Conv2DTranspose(
-        p.num_filters, kernel, strides=stride, padding="same" if same else "valid",
-        output_padding=extra, activation=kp.activation_arg(p.nonlinearity),
-        use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W),
-        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
-        kernel_regularizer=kp.regularizer(p.l1, p.l2),
-        kernel_constraint=kp.constraint(p.max_norm, [0, 1, 3]), name=name)
-    amounts = (0, 0) if same else tuple(_crop_amount(c, k) for c, k in zip(crop, kernel))
-    cropper = keras.layers.Cropping2D(amounts, name=f"{name}_crop") if any(amounts) else None
+    kernel, stride, crop, _ = p.sizes()
     separate = (kp.activation_layer(p.nonlinearity, f"{name}_act")
                 if kp.needs_separate_activation(p.nonlinearity) else None)
 
     def make(inputs):
-        x = conv(inputs[0])
-        if cropper is not None:
-            x = cropper(x)
+        (x,) = inputs
+        extra = p.extra_for(tuple(x.shape[1:-1]))
+        # Keras' own 'same' only for its automatic size (L * stride); every other crop is a
+        # 'valid' transposed convolution cropped explicitly (TensorFlow's 'same' fails for
+        # some even kernels).
+        same = extra is None and all(c == "same" for c in crop)
+        x = keras.layers.Conv2DTranspose(
+            p.num_filters, kernel, strides=stride, padding="same" if same else "valid",
+            output_padding=extra, activation=kp.activation_arg(p.nonlinearity),
+            use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W),
+            bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
+            kernel_regularizer=kp.regularizer(p.l1, p.l2),
+            kernel_constraint=kp.constraint(p.max_norm, [0, 1, 3]), name=name)(x)
+        amounts = (0, 0) if same else tuple(_crop_amount(c, k) for c, k in zip(crop, kernel))
+        if any(amounts):
+            x = keras.layers.Cropping2D(amounts, name=f"{name}_crop")(x)
         return separate(x) if separate is not None else x
 
     return make

@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+from kerasbuild import load_spec
 from kerasbuild.errors import SpecError
 from kerasbuild.layers import all_type_names, entries, lookup
-from kerasbuild.spec.loader import load_spec
 
 from .keras_graph import build_nodes, example_batch
 from .rows import ROWS, Row
@@ -122,6 +122,8 @@ def test_keras_forms_take_keras_defaults():
     ({"type": "SliceLayer", "indices": 4, "axis": 0}, "outside axis 0 of size 4"),
     ({"type": "TransposedConv2DLayer", "num_filters": 2, "filter_size": 3, "stride": 2,
       "output_padding": 2}, "smaller than stride"),
+    ({"type": "TransposedConv2DLayer", "num_filters": 2, "filter_size": 3, "stride": 2,
+      "output_size": 12}, "possible sizes per axis: 9..10"),
     ({"type": "SpatialDropoutLayer"}, None),
     ({"type": "RecurrentLayer", "num_units": 3}, "(time steps, features)"),
     ({"type": "DimshuffleLayer", "pattern": [0, 2, 1]}, "has 3 axes, the input has 4"),
