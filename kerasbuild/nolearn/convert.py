@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..layers.base import NAME_PATTERN
+from . import py2
 from .layers import LayerTranslator
 from .report import Report
 from .training import is_train_key, train_section
@@ -57,6 +58,7 @@ class ConversionResult:
 
     nets: list[ConvertedNet]
     script_problems: list[tuple[int, str]] = field(default_factory=list)
+    script_notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def specs(self) -> list[dict[str, Any]]:
@@ -69,13 +71,13 @@ class ConversionResult:
 
     @property
     def notes(self) -> list[tuple[int, str]]:
-        return sorted({n for net in self.nets for n in net.notes})
+        return sorted({*self.script_notes, *(n for net in self.nets for n in net.notes)})
 
 
 def from_nolearn(source_text: str, filename: str = "<script>") -> ConversionResult:
     """Find every ``NeuralNet(...)`` call in ``source_text`` and translate it (never runs it)."""
     try:
-        tree = ast.parse(source_text, filename=filename)
+        tree, notes = py2.parse(source_text, filename)
     except SyntaxError as exc:
         return ConversionResult([], [(exc.lineno or 1, f"syntax error: {exc.msg}")])
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -87,8 +89,8 @@ def from_nolearn(source_text: str, filename: str = "<script>") -> ConversionResu
             if _is_neuralnet_call(node) and id(node) not in walker.seen:
                 walker.convert_net(node, walker.module)
     except RecursionError:
-        return ConversionResult(walker.nets, [(1, "the script nests expressions too deeply to read")])
-    return ConversionResult(sorted(walker.nets, key=lambda n: n.line))
+        return ConversionResult(walker.nets, [(1, "the script nests expressions too deeply to read")], notes)
+    return ConversionResult(sorted(walker.nets, key=lambda n: n.line), [], notes)
 
 
 def _is_neuralnet_call(node: ast.AST) -> bool:

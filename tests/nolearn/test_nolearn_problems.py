@@ -158,3 +158,29 @@ def test_slice_without_axis_on_images_is_reported():
         """), "s.py")
     assert result.problems == [(4, "layer 'slice1': Lasagne's default axis=-1 is the last NCHW axis "
                                    "(columns) but kerasbuild's is the channel axis; give axis")]
+
+
+def test_python2_statements_are_read_and_noted():
+    result = from_nolearn(textwrap.dedent("""\
+        import cPickle as pickle
+        from lasagne.layers import InputLayer, DenseLayer
+        from nolearn.lasagne import NeuralNet
+        try:
+            import foo
+        except ImportError, e:
+            print "no foo", e
+        net = NeuralNet(layers=[('input', InputLayer), ('out', DenseLayer)],
+                        input_shape=(None, 5), out_num_units=2)
+        print net
+        if 0:
+            raise ValueError, "never"
+        """), "old.py")
+    assert result.problems == []
+    assert [line for line, _ in result.notes] == [6, 7, 10, 12]
+    assert result.nets[0].param_count == 5 * 2 + 2
+    assert result.nets[0].line == 8
+
+
+def test_unfixable_syntax_error_reports_the_first_error():
+    result = from_nolearn("print 'a'\nx = = 1\n", "bad.py")
+    assert result.nets == [] and result.problems[0][0] == 2
