@@ -29,6 +29,7 @@ from ..spec.loader import load_spec, load_text
 from ..spec.placeholders import substitute
 from ..train.files import atomic_write_json, atomic_write_text
 from .job import LoadedJob
+from .space import SearchSpace
 
 RESULTS = "results.json"
 BEST_SPEC = "best_spec.yaml"
@@ -86,7 +87,7 @@ def failure_streak(statuses: dict[str, str], end_order: list[str]) -> int:
 def collect_results(loaded_job: LoadedJob) -> SearchResults:
     """Read every trial of the job's project, ranked: completed trials best first, then the rest."""
     job = loaded_job.job
-    names = {p.name for p in loaded_job.search_spec.placeholders}
+    space = SearchSpace.from_loaded(loaded_job.search_spec)
     project = loaded_job.project_dir
     rows = []
     for file in sorted(project.glob("trial_*/trial.json")):
@@ -98,7 +99,7 @@ def collect_results(loaded_job: LoadedJob) -> SearchResults:
         completed = state["status"] == "COMPLETED" and score is not None and math.isfinite(score)
         message = (state.get("message") or "").strip()
         rows.append(TrialRow(state["trial_id"], state["status"], float(score) if completed else None,
-                             {k: v for k, v in values.items() if k in names},
+                             space.values(values),
                              values.get("tuner/epochs"), worker,
                              message.splitlines()[-1] if message and not completed else None))
     sign = -1.0 if job.objective_direction == "max" else 1.0

@@ -96,12 +96,14 @@ class SearchSpace:
     def declare(self, hp: Any) -> dict[str, Any]:
         """Register every placeholder in ``hp`` (a ``keras_tuner.HyperParameters``) and return
         the active values by placeholder name, decoded (the ``hp_values`` of ``load_spec``)."""
+        active: dict[str, Any] = {}
         for p in self.placeholders:
             with ExitStack() as stack:
                 for parent, values in self._scopes(p):
                     stack.enter_context(hp.conditional_scope(parent, values))
-                _register(hp, p)
-        return self.values(hp.values)
+                if _register(hp, p) is not None:  # None: the placeholder's condition is not met
+                    active[p.name] = hp.values[p.name]
+        return self.values(active)
 
     def values(self, tuner_values: dict[str, Any]) -> dict[str, Any]:
         """Keras Tuner's ``hp.values`` -> placeholder values (``tuner/*`` entries dropped,
