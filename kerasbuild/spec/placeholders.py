@@ -30,14 +30,17 @@ class HyperParam(StrictModel):
     ``{hp: float, min: 1e-4, max: 1e-1, sampling: log}``, ``{hp: choice, values: [relu, tanh]}``,
     ``{hp: bool, default: true}``."""
 
-    hp: Literal["int", "float", "choice", "bool"]
-    min: float | None = None
-    max: float | None = None
-    step: float | None = None
-    sampling: Literal["linear", "log", "reverse_log"] = "linear"
-    values: list[Any] | None = None
-    default: Any = None
-    when: Condition | None = None
+    hp: Literal["int", "float", "choice", "bool"] = Field(description="Kind of value searched.")
+    min: float | None = Field(None, description="Smallest value (int, float; required for them).")
+    max: float | None = Field(None, description="Largest value, inclusive (int, float; required for them).")
+    step: float | None = Field(None, description="Spacing of the values tried (int, float), > 0.")
+    sampling: Literal["linear", "log", "reverse_log"] = Field(
+        "linear", description="How values between min and max are drawn; log needs min > 0.")
+    values: list[Any] | None = Field(None, description="The candidates of hp: choice (non-empty).")
+    default: Any = Field(None, description="Value used without a tuner (default: min, the first "
+                         "choice, or false).")
+    when: Condition | None = Field(None, description="Active only when another placeholder has one "
+                                   "of the given values.")
 
     @model_validator(mode="after")
     def _consistent(self) -> HyperParam:
