@@ -181,3 +181,17 @@ def test_module_attribute_neuralnet_and_more_params():
                                      "objective_l2": 1e-4, "max_epochs": 15}
     # hidden 10*50 + 50 = 550; output 50*2 + 2 = 102
     assert net.param_count == 550 + 102
+
+
+def test_reshape_to_nchw_becomes_nhwc():
+    net, result = convert_one("""
+        l = InputLayer((None, 100))
+        l = DenseLayer(l, 784)
+        l = lasagne.layers.ReshapeLayer(l, ([0], 1, 28, 28))
+        l = Conv2DLayer(l, 4, 3)
+        net = NeuralNet(layers=l)
+    """)
+    assert result.problems == []
+    assert net.document["layers"][2]["shape"] == [[0], 28, 28, 1]
+    # dense 100*784 + 784 = 79,184; conv 3*3*1*4 + 4 = 40
+    assert net.param_count == 79_184 + 40
