@@ -156,7 +156,7 @@ def _conv_schema(rank: int) -> type[ConvParams]:
 
 
 for _rank in (1, 2, 3):
-    _aliases = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer") if _rank == 2 else ()
+    _aliases = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer", "DilatedConv2DLayer") if _rank == 2 else ()
     register(f"Conv{_rank}DLayer", family="conv", schema=_conv_schema(_rank), infer=_infer, build=_build,
              aliases=_aliases,
              keras={f"Conv{_rank}D": KerasForm(rename=_KERAS_NAMES,

@@ -17,7 +17,8 @@ class DenseLayerParams(LayerBase, WeightPenalties):
 
     Input ``(d1, ..., dk)`` -> output ``(num_units,)``: with ``num_leading_axes: 1`` (Lasagne's
     default) the input is flattened first, so a conv feature map feeds a dense layer directly;
-    ``num_leading_axes: -1`` applies the layer to the last axis only (Keras ``Dense``).
+    ``num_leading_axes: -1`` applies the layer to the last axis only (Keras ``Dense``; Lasagne's
+    ``NINLayer``, a 1x1 convolution, is this form).
     Parameters: ``prod(d) * num_units + num_units`` (no bias when ``b: null``).
     Example: ``{name: hidden, type: DenseLayer, num_units: 500, nonlinearity: rectify}``.
     """
@@ -68,5 +69,6 @@ def _build(p: DenseLayerParams, name: str):
 
 
 register("DenseLayer", family="dense", schema=DenseLayerParams, infer=_infer, build=_build,
+         fixed={"NINLayer": {"num_leading_axes": -1}},
          keras={"Dense": KerasForm(rename=_KERAS_NAMES,
                                    defaults={"nonlinearity": None, "num_leading_axes": -1})})

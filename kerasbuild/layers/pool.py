@@ -1,5 +1,6 @@
-"""Pooling over 1 or 2 spatial axes (Lasagne ``Pool{1,2}DLayer``/``MaxPool{1,2}DLayer``, Keras
-``MaxPooling{1,2}D``/``AveragePooling{1,2}D``) and global pooling.
+"""Pooling over 1, 2 or 3 spatial axes (Lasagne ``Pool{1,2,3}DLayer``/``MaxPool{1,2,3}DLayer``,
+Keras ``MaxPooling{1,2,3}D``/``AveragePooling{1,2,3}D``), global pooling, feature pooling
+(maxout) and upscaling.
 
 Input ``(*spatial, C)`` -> ``(*spatial_out, C)`` with ``(L + 2*pad - pool_size) // stride + 1``
 per axis (``ignore_border: true``, Lasagne's default); no parameters. Modes: ``max``,
@@ -88,15 +89,13 @@ def _build(p: PoolParams, name: str):
     if p.mode == "l2":
         layer = L2Pooling(pool, stride, padding, name=name)
     else:
-        cls = {("max", 1): keras.layers.MaxPooling1D, ("max", 2): keras.layers.MaxPooling2D,
-               ("avg", 1): keras.layers.AveragePooling1D, ("avg", 2): keras.layers.AveragePooling2D}
-        kind = "max" if p.mode == "max" else "avg"
+        kind = "Max" if p.mode == "max" else "Average"
         size = pool[0] if p.rank == 1 else pool
         steps = stride[0] if p.rank == 1 else stride
-        layer = cls[kind, p.rank](size, steps, padding=padding, name=name)
+        layer = getattr(keras.layers, f"{kind}Pooling{p.rank}D")(size, steps, padding=padding, name=name)
     padder = None
     if explicit is not None:
-        pad_cls = keras.layers.ZeroPadding1D if p.rank == 1 else keras.layers.ZeroPadding2D
+        pad_cls = getattr(keras.layers, f"ZeroPadding{p.rank}D")
         padder = pad_cls(explicit[0] if p.rank == 1 else explicit, name=f"{name}_pad")
 
     def make(inputs):
@@ -110,7 +109,7 @@ def _build(p: PoolParams, name: str):
 
 _KERAS_NAMES = {"strides": "stride", "padding": "pad"}
 
-for _rank in (1, 2):
+for _rank in (1, 2, 3):
     _schema = type(f"Pool{_rank}DLayerParams", (PoolParams,), {
         "__doc__": PoolParams.__doc__.replace("Pool2DLayer", f"Pool{_rank}DLayer"), "rank": _rank,
         "__module__": __name__})
@@ -118,7 +117,8 @@ for _rank in (1, 2):
         f"Pool{_rank}DLayer", family="pool", schema=_schema, infer=_infer, build=_build,
         fixed={f"MaxPool{_rank}DLayer": {"mode": "max"},
                **({"MaxPool2DDNNLayer": {"mode": "max"}, "MaxPool2DCCLayer": {"mode": "max"}}
-                  if _rank == 2 else {})},
+                  if _rank == 2 else {}),
+               **({"MaxPool3DDNNLayer": {"mode": "max"}} if _rank == 3 else {})},
         keras={f"MaxPooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
                                                fixed={"mode": "max"}),
                f"AveragePooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
@@ -156,10 +156,8 @@ def _build_global(p: GlobalPoolParams, name: str):
 
 register("GlobalPoolLayer", family="pool", schema=GlobalPoolParams, infer=_infer_global,
          build=_build_global,
-         keras={"GlobalAveragePooling2D": KerasForm(fixed={"pool_function": "mean"}),
-                "GlobalMaxPooling2D": KerasForm(fixed={"pool_function": "max"}),
-                "GlobalAveragePooling1D": KerasForm(fixed={"pool_function": "mean"}),
-                "GlobalMaxPooling1D": KerasForm(fixed={"pool_function": "max"})})
+         keras={f"Global{kind}Pooling{rank}D": KerasForm(fixed={"pool_function": fn})
+                for rank in (1, 2, 3) for kind, fn in (("Average", "mean"), ("Max", "max"))})
 
 
 class FeaturePoolParams(LayerBase):
