@@ -1,7 +1,16 @@
-"""``tf.data`` input pipelines: cache, shuffle, batch, parallel batched augmentation, prefetch."""
+"""``tf.data`` input pipelines: cache, shuffle, batch, parallel batched augmentation, prefetch.
+
+Training pipelines hold the arrays in memory as tensors (their cache) and shuffle by index: each
+epoch is a seeded permutation cut into batches of indices, and one ``map`` with
+``num_parallel_calls=AUTOTUNE`` gathers a batch and augments it with batched TF ops. Every
+random choice (order and augmentation parameters) is a pure function of ``(seed, epoch, batch
+index)``, so a run resumed at epoch ``k`` (``initial_epoch=k``) sees exactly the batches an
+uninterrupted run sees from epoch ``k`` on.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,33 +20,59 @@ from .augment import apply_augmentations
 from .config import Augmentation
 
 
+def steps_per_epoch(num_examples: int, batch_size: int) -> int:
+    """Batches in one epoch (the last one may be smaller): pass to ``fit(steps_per_epoch=)``
+    with an ``epochs=`` dataset so Keras keeps one iterator across epochs."""
+    return max(1, math.ceil(num_examples / batch_size))
+
+
 def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, training: bool,
                  augment: Sequence[Augmentation] = (), seed: int = 0,
-                 keypoints: bool | None = None, cache: bool = True) -> tf.data.Dataset:
+                 keypoints: bool | None = None, epochs: int | None = None,
+                 initial_epoch: int = 0) -> tf.data.Dataset:
     """A dataset of ``(images, targets)`` batches (``images`` only when ``y`` is None).
 
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y``: ``(N,)`` labels or ``(N, K)``
-    targets. ``training``: reshuffle every epoch (seeded) and apply ``augment`` (see
+    targets. Evaluation datasets (``training=False``) keep their order and are never
+    augmented. Training datasets shuffle every epoch and apply ``augment`` (see
     :func:`kerasbuild.data.config.augmentations_for`) to whole batches in a ``map`` with
-    ``num_parallel_calls=AUTOTUNE``; each epoch draws fresh, seed-determined parameters.
+    ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image:
+
+    - ``epochs=None``: a re-iterable dataset; each pass over it is a new, seeded epoch.
+    - ``epochs=E``: one stream of epochs ``initial_epoch .. E-1`` back to back, each seeded by
+      its epoch number (resumable); train with ``fit(..., steps_per_epoch=steps_per_epoch(N,
+      batch_size), epochs=E, initial_epoch=initial_epoch)``.
+
     ``keypoints``: whether flips move the targets (default: ``y`` is 2-D floating with an
-    even number of columns). Evaluation datasets keep their order and are never augmented.
+    even number of columns, i.e. interleaved x, y keypoint coordinates).
     """
-    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
-    if cache:
-        ds = ds.cache()
-    if training:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    if training and augment and y is not None:
-        if keypoints is None:
-            keypoints = bool(y.ndim == 2 and np.issubdtype(y.dtype, np.floating) and y.shape[1] % 2 == 0)
-        steps = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        augment = list(augment)
+    if not training or y is None:
+        ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).cache()
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    count = len(x)
+    steps = steps_per_epoch(count, batch_size)
+    images, targets = tf.constant(x), tf.constant(y)
 
-        def augment_batch(batch: tuple[tf.Tensor, tf.Tensor], step_seed: tf.Tensor):
-            return apply_augmentations(batch[0], batch[1], step_seed, augment, keypoints=bool(keypoints))
+    def one_epoch(epoch: tf.Tensor) -> tf.data.Dataset:
+        """Batches of example indices (a seeded permutation) with a random key per batch."""
+        key = tf.stack([tf.constant(seed, tf.int64), epoch])
+        order = tf.argsort(tf.random.stateless_uniform([count], key))
+        keys = tf.data.Dataset.range(steps).map(lambda step: tf.random.experimental.stateless_fold_in(key, step))
+        return tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(order).batch(batch_size), keys)
 
-        ds = tf.data.Dataset.zip(ds, steps).map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE,
-                                                deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    if epochs is None:
+        epoch_ids = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    else:
+        epoch_ids = tf.data.Dataset.range(initial_epoch, epochs)
+    if keypoints is None:
+        keypoints = bool(y.ndim == 2 and np.issubdtype(y.dtype, np.floating) and y.shape[1] % 2 == 0)
+    augment = list(augment)
+
+    def load_batch(index: tf.Tensor, key: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        batch = tf.gather(images, index), tf.gather(targets, index)
+        if not augment:
+            return batch
+        return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints))
+
+    ds = epoch_ids.flat_map(one_epoch)
+    return ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
