@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras_tuner as kt
 import pytest
 
 from kerasbuild.errors import SpecError
 from kerasbuild.spec.loader import load_spec, load_text
 from kerasbuild.tuning.space import SearchSpace
+
+REPO = Path(__file__).resolve().parents[2]
 
 CONDITIONAL = """\
 name: conditional
@@ -86,11 +90,11 @@ def test_choices_of_mixed_values_are_encoded_and_decoded():
 
 
 def test_grid_search_needs_a_step_on_every_float():
-    space = SearchSpace.from_loaded(load_spec("tuning/nielsen_dropout_space.yaml"))
+    space = SearchSpace.from_loaded(load_spec(REPO / "tuning" / "nielsen_dropout_space.yaml"))
     with pytest.raises(SpecError) as caught:
         space.check_finite()
     problems = caught.value.problems
     assert [p.path for p in problems] == [("train", "update_learning_rate"), ("train", "update_momentum")]
-    lines = open("tuning/nielsen_dropout_space.yaml").read().splitlines()
+    lines = (REPO / "tuning" / "nielsen_dropout_space.yaml").read_text().splitlines()
     expected = next(i for i, line in enumerate(lines, 1) if "update_learning_rate:" in line)
     assert problems[0].file.endswith("nielsen_dropout_space.yaml") and problems[0].line == expected
