@@ -31,6 +31,8 @@ def canonical_yaml(loaded: LoadedSpec) -> str:
         if isinstance(layer, CommentedMap):
             layer.fa.set_flow_style()
     for block in (doc.get("blocks") or {}).values():
+        if isinstance(block, CommentedMap) and isinstance(block.get("params"), CommentedMap):
+            block["params"].fa.set_flow_style()
         for layer in block.get("layers", []) if isinstance(block, dict) else []:
             if isinstance(layer, CommentedMap):
                 layer.fa.set_flow_style()
@@ -39,4 +41,4 @@ def canonical_yaml(loaded: LoadedSpec) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     buffer = io.StringIO()
     yaml.dump(doc, buffer)
-    return buffer.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())

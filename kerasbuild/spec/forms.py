@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import Path, Problem, SpecError, did_you_mean
 from .source import Source
 
-TOP_LEVEL_KEYS = ("name", "description", "reference", "layers", "blocks", "outputs", "train", "data")
+TOP_LEVEL_KEYS = ("name", "description", "reference", "blocks", "layers", "outputs", "train", "data")
 INPUT_KEYS = ("input", "inputs")
 MAX_LAYERS = 10_000
 """More layers than this in one spec are refused before any validation."""

@@ -11,7 +11,7 @@ from kerasbuild.cli import app
 from kerasbuild.layers import lookup
 from kerasbuild.layers.base import NONLINEARITIES
 
-TOP_LEVEL = ("name, description, reference, layers, blocks, outputs, train, data, a nolearn training "
+TOP_LEVEL = ("name, description, reference, blocks, layers, outputs, train, data, a nolearn training "
              "key, or '<layer>_<param>' for a layer named in 'layers'")
 DENSE_FIELDS = ", ".join(lookup("DenseLayer").schema.model_fields)
 NONLINEARITY_NAMES = ", ".join(sorted(NONLINEARITIES)) + " or null"
