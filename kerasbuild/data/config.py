@@ -168,8 +168,10 @@ class DataConfig(StrictModel):
     target_scale: TargetScale | Literal["auto"] | None = Field(
         "auto", description="Regression targets (y - center) / scale; auto: keypoints CSV to [-1, 1].")
     # augmentation
-    expand: Expand | None = None
-    augment: list[Augmentation] = Field(default_factory=list)
+    expand: Expand | None = Field(None, description="Offline x5 expansion of the training split "
+                                  "by one-pixel shifts (Nielsen), e.g. {shifts: 1}.")
+    augment: list[Augmentation] = Field(default_factory=list, description="On-line augmentations of "
+                                        "training batches, applied in order inside tf.data.")
 
     @field_validator("source")
     @classmethod
