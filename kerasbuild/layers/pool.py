@@ -198,16 +198,17 @@ register("FeaturePoolLayer", family="pool", schema=FeaturePoolParams, infer=_inf
          build=_build_feature)
 
 
-class Upscale2DParams(LayerBase):
+class UpscaleParams(LayerBase):
     """Upscale2DLayer(scale_factor, mode=repeat): repeats each row and column ``scale_factor``
     times (nearest-neighbour upsampling).
 
     ``(H, W, C)`` -> ``(H * s_h, W * s_w, C)``; no parameters. ``mode: repeat`` is Lasagne's
-    default; ``bilinear`` interpolates (Keras ``UpSampling2D(interpolation='bilinear')``).
+    default; ``bilinear`` interpolates (2D only; Keras ``UpSampling2D(interpolation='bilinear')``).
     Lasagne's ``mode: dilate`` (zeros between pixels) is not supported.
     Example: ``{name: up, type: Upscale2DLayer, scale_factor: 2}``.
     """
 
+    rank: ClassVar[int] = 2
     scale_factor: int | tuple[int, ...] = Field(description="Factor per spatial axis.")
     mode: Literal["repeat", "bilinear"] = "repeat"
 
@@ -219,8 +220,14 @@ class Upscale2DParams(LayerBase):
                              "or a TransposedConv2DLayer with stride")
         return value
 
+    @model_validator(mode="after")
+    def _bilinear_2d(self) -> UpscaleParams:
+        if self.mode == "bilinear" and self.rank != 2:
+            raise ValueError(f"mode: bilinear is only available in 2D, not in Upscale{self.rank}DLayer")
+        return self
+
     def factors(self) -> tuple[int, ...]:
-        return int_tuple(self.scale_factor, 2, "scale_factor")
+        return int_tuple(self.scale_factor, self.rank, "scale_factor")
 
 
 def _interpolation(value: Any) -> dict[str, Any]:
@@ -229,26 +236,37 @@ def _interpolation(value: Any) -> dict[str, Any]:
     return {"mode": "repeat" if value == "nearest" else "bilinear"}
 
 
-def _infer_upscale(p: Upscale2DParams, shapes) -> Inferred:
+def _infer_upscale(p: UpscaleParams, shapes) -> Inferred:
     (shape,) = shapes
     try:
         factors = p.factors()
     except ValueError as exc:
         raise ShapeError(str(exc)) from None
-    require_rank(shape, 3, "Upscale2DLayer", " (height, width, channels)")
-    return Inferred(tuple(None if d is None else d * f for d, f in zip(shape[:2], factors))
-                    + (shape[2],), 0)
+    require_rank(shape, p.rank + 1, f"Upscale{p.rank}DLayer", " (spatial axes, then channels)")
+    return Inferred(tuple(None if d is None else d * f for d, f in zip(shape[:-1], factors))
+                    + (shape[-1],), 0)
 
 
-def _build_upscale(p: Upscale2DParams, name: str):
+def _build_upscale(p: UpscaleParams, name: str):
     import keras
 
-    layer = keras.layers.UpSampling2D(
-        p.factors(), interpolation="nearest" if p.mode == "repeat" else "bilinear", name=name)
+    factors = p.factors()
+    if p.rank == 1:
+        layer = keras.layers.UpSampling1D(factors[0], name=name)
+    elif p.rank == 2:
+        layer = keras.layers.UpSampling2D(
+            factors, interpolation="nearest" if p.mode == "repeat" else "bilinear", name=name)
+    else:
+        layer = keras.layers.UpSampling3D(factors, name=name)
     return lambda inputs: layer(inputs[0])
 
 
-register("Upscale2DLayer", family="pool", schema=Upscale2DParams, infer=_infer_upscale,
-         build=_build_upscale,
-         keras={"UpSampling2D": KerasForm(rename={"size": "scale_factor"},
-                                          convert={"interpolation": _interpolation})})
+for _rank in (1, 2, 3):
+    _schema = type(f"Upscale{_rank}DLayerParams", (UpscaleParams,), {
+        "__doc__": UpscaleParams.__doc__.replace("Upscale2DLayer", f"Upscale{_rank}DLayer"),
+        "rank": _rank, "__module__": __name__})
+    register(f"Upscale{_rank}DLayer", family="pool", schema=_schema, infer=_infer_upscale,
+             build=_build_upscale,
+             keras={f"UpSampling{_rank}D": KerasForm(
+                 rename={"size": "scale_factor"},
+                 convert={"interpolation": _interpolation} if _rank == 2 else {})})

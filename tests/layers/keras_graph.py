@@ -43,3 +43,8 @@ def example_batch(loaded, batch: int = 2, seed: int = 0) -> Any:
         else:
             arrays.append(rng.normal(size=shape).astype("float32"))
     return arrays if len(arrays) > 1 else arrays[0]
+
+
+def matches(actual: tuple[int, ...], inferred: tuple[int | None, ...]) -> bool:
+    """A concrete array shape (without batch) agrees with an inferred one (``None``: any size)."""
+    return len(actual) == len(inferred) and all(d is None or a == d for a, d in zip(actual, inferred))

@@ -120,6 +120,10 @@ ROWS: list[Row] = [
     r("FeaturePoolLayer", {"pool_size": 2, "axis": 0, "pool_function": "mean"}, (6, 5),
       shape=(3, 5)),
     r("Upscale2DLayer", {"scale_factor": 2}, (3, 4, 2), shape=(6, 8, 2), params_count=0),
+    r("Upscale1DLayer", {"scale_factor": 3}, (4, 2), shape=(12, 2), params_count=0),
+    r("UpSampling1D", {"size": 2}, (None, 2), shape=(None, 2)),
+    r("Upscale3DLayer", {"scale_factor": [1, 2, 3]}, (2, 2, 2, 1), shape=(2, 4, 6, 1)),
+    r("UpSampling3D", {"size": 2}, (2, 1, 2, 3), shape=(4, 2, 4, 3)),
     r("UpSampling2D", {"size": [2, 3], "interpolation": "bilinear"}, (3, 3, 1), shape=(6, 9, 1)),
     # normalisation
     r("BatchNormLayer", {}, (4, 4, 3), shape=(4, 4, 3), params_count=12, trainable=6),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from kerasbuild.errors import SpecError
 from kerasbuild.spec.loader import load_spec
 
-from .keras_graph import build_nodes, example_batch
+from .keras_graph import build_nodes, example_batch, matches
 
 small = st.integers
 pad = st.one_of(st.sampled_from(["valid", "same", "full"]), small(0, 2))
@@ -103,7 +103,7 @@ def _check_against_keras(spec: dict) -> None:
     assert trainable == loaded.graph.trainable_params
     out = model.predict(example_batch(loaded, batch=3), verbose=0)
     final = loaded.graph.by_name[loaded.graph.outputs[0]].shape
-    assert out.shape == (3, *(5 if d is None else d for d in final))
+    assert out.shape[0] == 3 and matches(out.shape[1:], final)
 
 
 PROPERTY_SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
