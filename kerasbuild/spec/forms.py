@@ -18,12 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Path, Problem, SpecError, did_you_mean
+from ..layers import lookup
 from .source import Source
 
 TOP_LEVEL_KEYS = ("name", "description", "reference", "blocks", "layers", "outputs", "train", "data")
 INPUT_KEYS = ("input", "inputs")
 MAX_LAYERS = 10_000
 """More layers than this in one spec are refused before any validation."""
+
+MODULE_PREFIXES = ("layers.", "lasagne.layers.", "keras.layers.")
+"""Module paths a pasted layer type may carry (``('hidden', layers.DenseLayer)``)."""
 
 NOLEARN_TRAIN_KEYS = (
     "update", "max_epochs", "regression", "verbose", "on_epoch_finished", "on_training_finished",
@@ -105,6 +109,9 @@ def normalise(source: Source) -> Source:
         converted = _layer_entry(item, ("layers", i), new, source, remap, problems)
         if converted is not None:
             layers.append(converted)
+    for entry in layers:
+        if "type" in entry:
+            entry["type"] = _registered_type(entry["type"])
     out["layers"] = layers
 
     layer_names = sorted((e["name"] for e in layers if isinstance(e.get("name"), str)), key=len, reverse=True)
@@ -147,6 +154,16 @@ def normalise(source: Source) -> Source:
         raise SpecError(problems)
     ordered = {k: out[k] for k in TOP_LEVEL_KEYS if k in out}
     return Source(ordered, source.file, remap.positions)
+
+
+def _registered_type(type_name: Any) -> Any:
+    """``layers.DenseLayer`` / ``lasagne.layers.dnn.Conv2DDNNLayer`` / ``keras.layers.Dense``, as
+    pasted from Python, -> the registered name; anything else is left for validation (an
+    unregistered dotted name is refused as an import path, never imported)."""
+    if not isinstance(type_name, str) or not type_name.startswith(MODULE_PREFIXES):
+        return type_name
+    short = type_name.rsplit(".", 1)[-1]
+    return short if lookup(short) is not None else type_name
 
 
 def _flat_key_hint(key: str, layer_names: list[str]) -> str:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kerasbuild import load_spec, load_text
+from kerasbuild import SpecError, load_spec, load_text
 from kerasbuild.layers.base import NONLINEARITIES
 from kerasbuild.spec.format import canonical_yaml
 from kerasbuild.summary import summary_dict
@@ -203,3 +203,17 @@ outputs: [cat]
     assert loaded.graph.by_name["l"].shape == (3,)
     assert loaded.graph.by_name["l"].params.nonlinearity == "rectify"
     assert loaded.graph.by_name["cat"].shape == (15,)
+
+
+def test_pasted_module_prefixes_name_registered_types():
+    loaded = load_text("layers: [[input, layers.InputLayer], [hidden, lasagne.layers.DenseLayer],\n"
+                       "         [out, keras.layers.Dense]]\n"
+                       "input_shape: [null, 4]\nhidden_num_units: 3\nout_units: 2\n")
+    assert [layer["type"] for layer in loaded.document["layers"]] == ["InputLayer", "DenseLayer", "Dense"]
+    assert loaded.graph.total_params == (4 * 3 + 3) + (3 * 2 + 2)
+
+
+def test_prefixed_unregistered_type_is_refused_not_imported():
+    with pytest.raises(SpecError) as info:
+        load_text("input: {shape: [4]}\nlayers:\n  - {name: f, type: layers.Lambda}\n", file="x.yaml")
+    assert str(info.value).startswith("x.yaml:3:15: layers.f.type: layer type 'layers.Lambda' is refused")
