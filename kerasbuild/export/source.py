@@ -10,6 +10,7 @@ preprocessing to bake in.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ def load_keras_model(path: Path) -> Any:
         raise KerasbuildError(f"{path}: expected a run directory or a .keras file")
     if not path.is_file():
         raise KerasbuildError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise KerasbuildError(f"{path}: not a .keras archive (a .keras file is the zip archive that "
+                              "model.save('name.keras') writes)")
     import keras
 
     from ..layers import keras_layers  # noqa: F401  (registers the custom layers)
