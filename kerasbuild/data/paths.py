@@ -1,4 +1,5 @@
-"""Check a spec's ``data:`` section against the file system before anything trains.
+"""Check a spec's ``data:`` section against the file system before anything loads
+(:func:`check_data`) and the loaded data against the model (:func:`check_shapes`).
 
 Problems come back as :class:`~kerasbuild.errors.SpecError` located in the spec file
 (``spec.yaml:12:11: data.source: ... does not exist``). No TensorFlow.
@@ -7,11 +8,14 @@ Problems come back as :class:`~kerasbuild.errors.SpecError` located in the spec 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from .config import DataConfig, augmentations_for
 from .sources import resolve_path
+
+if TYPE_CHECKING:
+    from .splits import Splits
 
 
 def spec_dir(loaded: Any) -> Path | None:
@@ -47,3 +51,45 @@ def check_data(loaded: Any, data: DataConfig | None = None) -> None:
             problems.append(loaded.source.problem(f"{path} does not exist{where}", ("data", field)))
     if problems:
         raise SpecError(problems)
+
+
+def check_shapes(loaded: Any, splits: Splits) -> None:
+    """The loaded data fits the model: one input whose shape matches the examples (``None``
+    matches any size), and an output with one unit per class (classification; 1 unit also
+    fits 2 classes) or per target column (regression). Raises a located SpecError."""
+    graph = loaded.graph
+    problems = []
+    inputs = graph.inputs
+    if len(inputs) != 1:
+        problems.append(loaded.source.problem(f"a data: section feeds one input, but the model has "
+                                              f"{len(inputs)}", ("layers",)))
+    else:
+        node = inputs[0]
+        want, got = tuple(node.shape), tuple(splits.input_shape)
+        if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
+            hint = (f"; set data.resize: [{want[0]}, {want[1]}] or change the input shape"
+                    if len(want) == 3 and len(got) == 3 and want[2] == got[2] else "")
+            problems.append(loaded.source.problem(
+                f"the data's examples are {_dims(got)} but input layer '{node.name}' expects "
+                f"{_dims(want)}{hint}", ("layers", node.index, "shape")))
+    for name in graph.outputs:
+        node = graph.by_name[name]
+        units = node.shape[-1] if node.shape else None
+        if splits.task == "classification":
+            classes = splits.num_classes
+            if units is not None and units != classes and not (units == 1 and classes == 2):
+                problems.append(loaded.source.problem(
+                    f"the data has {classes} classes but output layer '{name}' has {units} units",
+                    ("layers", node.index)))
+        else:
+            columns = splits.y_train.shape[1]
+            if units is not None and units != columns:
+                problems.append(loaded.source.problem(
+                    f"the data has {columns} target columns but output layer '{name}' has {units} units",
+                    ("layers", node.index)))
+    if problems:
+        raise SpecError(problems)
+
+
+def _dims(shape: tuple) -> str:
+    return "x".join("?" if d is None else str(d) for d in shape)

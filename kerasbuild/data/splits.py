@@ -134,13 +134,15 @@ def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
 
 
 def load_for_spec(loaded: Any, data: DataConfig | None = None) -> Splits:
-    """Check (located errors) and load the data of a :class:`~kerasbuild.spec.loader.LoadedSpec`;
-    ``data`` overrides the spec's own ``data:`` section."""
-    from .paths import check_data, spec_dir
+    """Check (located errors), load and match against the model the data of a
+    :class:`~kerasbuild.spec.loader.LoadedSpec`; ``data`` overrides the spec's ``data:``."""
+    from .paths import check_data, check_shapes, spec_dir
 
     data = data if data is not None else loaded.spec.data
     check_data(loaded, data)
-    return load_arrays(data, loaded.spec.train, base_dir=spec_dir(loaded))
+    splits = load_arrays(data, loaded.spec.train, base_dir=spec_dir(loaded))
+    check_shapes(loaded, splits)
+    return splits
 
 
 def preprocess_inputs(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:

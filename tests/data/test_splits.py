@@ -119,3 +119,23 @@ def test_load_for_spec_reads_paths_relative_to_the_spec_file(tmp_path):
     s = load_for_spec(load_spec(spec))
     assert (len(s.x_train), len(s.x_valid), len(s.x_test)) == (19, 5, 6)
     assert s.input_shape == (4, 4, 1)
+
+
+def test_data_that_does_not_fit_the_model_is_located_at_the_layers(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(textwrap.dedent("""\
+        name: t
+        input: {shape: [28, 28, 1]}
+        layers:
+          - {name: hidden, type: DenseLayer, num_units: 10}
+          - {name: out, type: DenseLayer, num_units: 5, nonlinearity: softmax}
+        data: {source: "builtin:digits"}
+        """))
+    with pytest.raises(SpecError) as info:
+        load_for_spec(load_spec(spec))
+    first, second = info.value.problems
+    assert (first.line, first.path[-1]) == (2, "shape")
+    assert "examples are 8x8x1 but input layer 'input' expects 28x28x1; set data.resize: [28, 28]" in first.message
+    assert second.line == 5 and "the data has 10 classes but output layer 'out' has 5 units" in second.message
+    spec.write_text(spec.read_text().replace("[28, 28, 1]", "[8, 8, 1]").replace("num_units: 5", "num_units: 10"))
+    assert load_for_spec(load_spec(spec)).input_shape == (8, 8, 1)
