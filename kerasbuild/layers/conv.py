@@ -163,21 +163,22 @@ for _rank in (1, 2, 3):
                                                defaults={"nonlinearity": None, "pad": "valid"})})
 
 
-class TransposedConv2DParams(LayerBase, WeightPenalties):
+class TransposedConvParams(LayerBase, WeightPenalties):
     """TransposedConv2DLayer(num_filters, filter_size, stride=1, crop=0, output_padding=0,
     nonlinearity=rectify, W=GlorotUniform, b=0): the transpose of a 2D convolution (upsampling).
 
-    Input ``(H, W, C)`` -> ``(H', W', num_filters)`` with, per spatial axis,
+    Input ``(H, W, C)`` -> ``(H', W', num_filters)`` (3D: ``(D, H, W, C)``) with, per spatial axis,
     ``L' = (L - 1) * stride + filter_size - 2 * crop + output_padding``. ``crop``: ``valid``/0,
     ``same`` (``filter_size // 2``), ``full`` (``filter_size - 1``), an integer or one per axis.
     ``output_padding`` (``< stride``, Keras' name): rows/columns added at the end; ``null`` is
     Keras' automatic choice, ``L * stride`` for ``same`` and ``(L - 1) * stride +
     max(filter_size, stride)`` for ``valid``. Lasagne's ``output_size`` (the wanted ``L'`` per
     axis, when ``stride > 1`` allows several) sets ``output_padding`` from the input size.
-    Parameters ``fh * fw * C * num_filters + num_filters``. Example: ``{name: up1, type:
+    Parameters ``prod(filter_size) * C * num_filters + num_filters``. Example: ``{name: up1, type:
     TransposedConv2DLayer, num_filters: 16, filter_size: 3, stride: 2, crop: same}``.
     """
 
+    rank: ClassVar[int] = 2
     num_filters: int = Field(ge=1, description="Number of output channels.")
     filter_size: int | tuple[int, ...] = Field(description="Kernel size per spatial axis.")
     stride: int | tuple[int, ...] = 1
@@ -201,14 +202,15 @@ class TransposedConv2DParams(LayerBase, WeightPenalties):
 
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...], tuple[int, ...] | None]:
         """``(filter_size, stride, crop per axis, output_padding per axis or None)``."""
-        kernel = int_tuple(self.filter_size, 2, "filter_size")
-        stride = int_tuple(self.stride, 2, "stride")
-        crop = (self.crop,) * 2 if isinstance(self.crop, str) else int_tuple(self.crop, 2, "crop", 0)
-        extra = None if self.output_padding is None else int_tuple(self.output_padding, 2, "output_padding", 0)
+        kernel = int_tuple(self.filter_size, self.rank, "filter_size")
+        stride = int_tuple(self.stride, self.rank, "stride")
+        crop = ((self.crop,) * self.rank if isinstance(self.crop, str)
+                else int_tuple(self.crop, self.rank, "crop", 0))
+        extra = None if self.output_padding is None else int_tuple(self.output_padding, self.rank, "output_padding", 0)
         if extra is None and any(c not in ("valid", "same", 0) for c in crop):
             raise ValueError("output_padding: null (Keras' automatic size) only goes with crop "
                              f"valid or same, got crop {self.crop!r}; give output_padding: 0")
-        if self.output_size is not None and extra != (0, 0):
+        if self.output_size is not None and any(extra or (1,)):
             raise ValueError("give either output_size (Lasagne) or output_padding (Keras), not both")
         if extra is not None and any(e >= s for e, s in zip(extra, stride)):
             raise ValueError(f"output_padding {list(extra)} must be smaller than stride {list(stride)}")
@@ -221,7 +223,7 @@ class TransposedConv2DParams(LayerBase, WeightPenalties):
             kernel, stride, crop, extra = self.sizes()
             if self.output_size is None:
                 return extra
-            wanted = int_tuple(self.output_size, 2, "output_size")
+            wanted = int_tuple(self.output_size, self.rank, "output_size")
         except ValueError as exc:
             raise ShapeError(str(exc)) from None
         if any(length is None for length in spatial):
@@ -240,13 +242,13 @@ def _crop_amount(crop: Any, kernel: int) -> int:
     return {"valid": 0, "same": kernel // 2, "full": kernel - 1}.get(crop, crop)
 
 
-def _infer_transposed(p: TransposedConv2DParams, shapes) -> Inferred:
+def _infer_transposed(p: TransposedConvParams, shapes) -> Inferred:
     (shape,) = shapes
     try:
         kernel, stride, crop, extra = p.sizes()
     except ValueError as exc:
         raise ShapeError(str(exc)) from None
-    require_rank(shape, 3, "a transposed 2D convolution", " (height, width, channels)")
+    require_rank(shape, p.rank + 1, f"a transposed {p.rank}D convolution", " (spatial axes, then channels)")
     extra = p.extra_for(shape[:-1])
     channels = shape[-1]
     if channels is None:
@@ -265,11 +267,11 @@ def _infer_transposed(p: TransposedConv2DParams, shapes) -> Inferred:
             raise ShapeError(f"crop {p.crop!r} removes everything along spatial axis {axis} "
                              f"(size {length}, filter_size {k}); crop less")
         out.append(size)
-    weights = kernel[0] * kernel[1] * channels * p.num_filters
+    weights = product(kernel) * channels * p.num_filters
     return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
 
 
-def _build_transposed(p: TransposedConv2DParams, name: str):
+def _build_transposed(p: TransposedConvParams, name: str):
     import keras
 
     from . import keras_parts as kp
@@ -285,24 +287,28 @@ def _build_transposed(p: TransposedConv2DParams, name: str):
         # 'valid' transposed convolution cropped explicitly (TensorFlow's 'same' fails for
         # some even kernels).
         same = extra is None and all(c == "same" for c in crop)
-        x = keras.layers.Conv2DTranspose(
+        x = getattr(keras.layers, f"Conv{p.rank}DTranspose")(
             p.num_filters, kernel, strides=stride, padding="same" if same else "valid",
             output_padding=extra, activation=kp.activation_arg(p.nonlinearity),
             use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W),
             bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
             kernel_regularizer=kp.regularizer(p.l1, p.l2),
-            kernel_constraint=kp.constraint(p.max_norm, [0, 1, 3]), name=name)(x)
-        amounts = (0, 0) if same else tuple(_crop_amount(c, k) for c, k in zip(crop, kernel))
+            kernel_constraint=kp.constraint(p.max_norm, [*range(p.rank), p.rank + 1]), name=name)(x)
+        amounts = (0,) * p.rank if same else tuple(_crop_amount(c, k) for c, k in zip(crop, kernel))
         if any(amounts):
-            x = keras.layers.Cropping2D(amounts, name=f"{name}_crop")(x)
+            x = getattr(keras.layers, f"Cropping{p.rank}D")(amounts, name=f"{name}_crop")(x)
         return separate(x) if separate is not None else x
 
     return make
 
 
-register("TransposedConv2DLayer", family="conv", schema=TransposedConv2DParams,
-         infer=_infer_transposed, build=_build_transposed, aliases=("Deconv2DLayer",),
-         keras={"Conv2DTranspose": KerasForm(
-             rename={**{k: v for k, v in _KERAS_NAMES.items()
-                        if k not in ("dilation_rate", "groups", "padding")}, "padding": "crop"},
-             defaults={"nonlinearity": None, "crop": "valid", "output_padding": None})})
+for _rank in (2, 3):
+    _schema = type(f"TransposedConv{_rank}DLayerParams", (TransposedConvParams,), {
+        "__doc__": TransposedConvParams.__doc__.replace("2D", f"{_rank}D"),
+        "rank": _rank, "__module__": __name__})
+    register(f"TransposedConv{_rank}DLayer", family="conv", schema=_schema,
+             infer=_infer_transposed, build=_build_transposed, aliases=(f"Deconv{_rank}DLayer",),
+             keras={f"Conv{_rank}DTranspose": KerasForm(
+                 rename={**{k: v for k, v in _KERAS_NAMES.items()
+                            if k not in ("dilation_rate", "groups", "padding")}, "padding": "crop"},
+                 defaults={"nonlinearity": None, "crop": "valid", "output_padding": None})})

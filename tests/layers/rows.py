@@ -89,6 +89,12 @@ ROWS: list[Row] = [
       (5, 5, 2), shape=(10, 10, 4), params_count=76),
     r("Conv2DTranspose", {"filters": 3, "kernel_size": 2, "strides": 3}, (4, 4, 1),
       shape=(12, 12, 3), params_count=15),
+    r("TransposedConv3DLayer", {"num_filters": 2, "filter_size": 2, "stride": 2}, (2, 3, 2, 1),
+      shape=(4, 6, 4, 2), params_count=8 * 2 + 2),
+    r("Deconv3DLayer", {"num_filters": 1, "filter_size": 3, "crop": "same"}, (3, 3, 3, 2),
+      shape=(3, 3, 3, 1), params_count=27 * 2 + 1),
+    r("Conv3DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
+      (2, 2, 2, 1), shape=(4, 4, 4, 2), params_count=27 * 2 + 2),
     # pooling
     r("Pool1DLayer", {"pool_size": 2}, (9, 3), shape=(4, 3), params_count=0),
     r("MaxPool1DLayer", {"pool_size": 3, "stride": 1}, (5, 2), shape=(3, 2)),
