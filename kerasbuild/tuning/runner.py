@@ -69,6 +69,14 @@ class SpecTuner(keras_tuner.Tuner):
         self.heartbeat_interval: float | None = None
         self._heartbeat = None
 
+    def _populate_initial_space(self) -> None:
+        # The spec declares its whole space, conditional placeholders included, so unlike
+        # Keras Tuner's default this builds no model: a space whose models fail to build
+        # fails in its trials (retried, counted, reported), and the chief stays light.
+        hp = self.oracle.get_space()
+        self.hypermodel.declare_hyperparameters(hp)
+        self.oracle.update_space(hp)
+
     def on_trial_begin(self, trial: Any) -> None:
         super().on_trial_begin(trial)
         print(f"{self.tuner_id}: trial {trial.trial_id} started", flush=True)
