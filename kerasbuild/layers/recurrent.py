@@ -5,8 +5,9 @@ Input ``(L, F)``: ``L`` time steps (may be unknown, ``null``) of ``F`` features.
 ``(L, num_units)``, or ``(num_units,)`` with ``only_return_final: true`` (Keras
 ``return_sequences: false``, its default). The initialisers ``W_in_to_hid``,
 ``W_hid_to_hid`` and ``b`` apply to every gate (Lasagne's per-gate ``Gate`` objects are not
-supported). Lasagne options Keras lacks (``grad_clipping``, ``gradient_steps``,
-``learn_init``, LSTM ``peepholes``) are refused unless left at their no-op values.
+supported); Keras' ``dropout`` and ``recurrent_dropout`` are accepted. Lasagne options Keras
+lacks (``grad_clipping``, ``gradient_steps``, ``learn_init``, LSTM ``peepholes``) are refused
+unless left at their no-op values.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class RecurrentBase(LayerBase):
                                                   "return the sequence reversed.")
     only_return_final: bool = Field(False, description="Return only the last hidden state.")
     unroll_scan: bool = Field(False, description="Unroll the loop (needs a known sequence length).")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Keras: dropout rate on the inputs.")
+    recurrent_dropout: float = Field(0.0, ge=0, lt=1, description="Keras: dropout rate on the state.")
     learn_init: bool = False
     grad_clipping: float = 0.0
     gradient_steps: int = -1
@@ -122,8 +125,10 @@ class GRUParams(RecurrentBase):
 def _infer(p: RecurrentBase, shapes) -> Inferred:
     (shape,) = shapes
     if len(shape) != 2 or shape[1] is None:
+        hint = ("; for sequences of unknown length give the InputLayer shape: [null, features] with "
+                "layout: nhwc" if len(shape) == 2 else "; reshape spatial inputs to (steps, features) first")
         raise ShapeError(f"a recurrent layer expects (time steps, features) with known features, "
-                         f"got {list(shape)}; reshape or flatten spatial inputs first")
+                         f"got {list(shape)}{hint}")
     if p.unroll_scan and shape[0] is None:
         raise ShapeError("unroll_scan: true needs a known sequence length")
     features, units = shape[1], p.num_units
@@ -150,7 +155,8 @@ def _build(p: RecurrentBase, name: str):
         recurrent_initializer=kp.initializer(p.W_hid_to_hid),
         bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
         return_sequences=not p.only_return_final, go_backwards=p.backwards or p.go_backwards,
-        unroll=p.unroll_scan, name=name, **kwargs)
+        unroll=p.unroll_scan, dropout=p.dropout, recurrent_dropout=p.recurrent_dropout, name=name,
+        **kwargs)
     reverse = None
     if p.backwards and not p.only_return_final:
         from .keras_layers import Reverse

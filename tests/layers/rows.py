@@ -204,5 +204,6 @@ ROWS: list[Row] = [
       (4, 3), shape=(4, 2), params_count=4 * (6 + 4)),
     r("GRULayer", {"num_units": 4, "only_return_final": True}, (6, 3), shape=(4,),
       params_count=3 * (12 + 16 + 8)),
-    r("GRU", {"units": 4, "return_sequences": True}, (None, 3), shape=(None, 4), params_count=108),
+    r("GRU", {"units": 4, "return_sequences": True, "dropout": 0.2, "recurrent_dropout": 0.1},
+      (None, 3), shape=(None, 4), params_count=108),
 ]
