@@ -7,6 +7,8 @@ problems and exits with code 1, never with a traceback.
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -14,8 +16,16 @@ Path = tuple[str | int, ...]
 
 
 def format_path(path: Sequence[str | int]) -> str:
-    """``("layers", 3, "num_units")`` -> ``"layers.3.num_units"``; empty -> ``"<root>"``."""
-    return ".".join(str(p) for p in path) if path else "<root>"
+    """``("layers", 3, "num_units")`` -> ``"layers.3.num_units"``; empty -> ``"<root>"``.
+
+    A key that is empty or holds spaces, colons, quotes or control characters is shown
+    JSON-quoted (``train."max epochs"``), so a printed problem stays one parseable line."""
+    return ".".join(_path_part(p) for p in path) if path else "<root>"
+
+
+def _path_part(part: str | int) -> str:
+    text = str(part)
+    return json.dumps(text) if not text or re.search(r'[\s:"\\]', text) or not text.isprintable() else text
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 1) -> str:
@@ -44,7 +54,8 @@ class Problem:
         where = self.file or "<spec>"
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        return f"{where}: {format_path(self.path)}: {self.message}"
+        message = " ".join(self.message.splitlines())
+        return f"{where}: {format_path(self.path)}: {message}"
 
 
 @dataclass

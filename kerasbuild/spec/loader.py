@@ -102,6 +102,7 @@ def _problems(exc: ValidationError, source: Source) -> list[Problem]:
         if len(loc) >= 3 and loc[0] == "layers" and isinstance(loc[2], str) and loc[2] in type_names:
             del loc[2]
         loc = _without_union_tags(loc, source.data)
+        loc = _without_type_labels(loc, source.data)
         for i, part in enumerate(loc):
             if isinstance(part, str) and part.startswith("function-"):
                 loc = loc[:i]
@@ -240,6 +241,22 @@ def _value_at(data: Any, path: Any) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return data
+
+
+_TYPE_LABELS = {"int", "float", "str", "bool", "list", "dict", "tuple", "none", "literal", "is-instance"}
+
+
+def _without_type_labels(loc: list[Any], data: Any) -> list[Any]:
+    """Drop the union-member labels pydantic puts in error locations (``int``,
+    ``tuple[int, ...]``): they name no field. A key the data really has is always kept."""
+    out: list[Any] = []
+    for part in loc:
+        node = _value_at(data, out)
+        is_key = isinstance(node, dict) and part in node
+        if isinstance(part, str) and not is_key and (part in _TYPE_LABELS or any(c in part for c in "[ ,")):
+            continue
+        out.append(part)
+    return out
 
 
 def _without_union_tags(loc: list[Any], data: Any) -> list[Any]:

@@ -96,7 +96,7 @@ def _layer_name(item: Any) -> str | None:
 
 
 def _fail(file: str, message: str, line: int | None = None, column: int | None = None):
-    raise SpecError([Problem(message, (), file, line, column)])
+    raise SpecError([Problem(" ".join(message.split()), (), file, line, column)])
 
 
 def read_source(path: str | FsPath) -> Source:
@@ -165,7 +165,10 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
     except RecursionError:
         _fail(file, f"nesting is deeper than {MAX_DEPTH} levels")
     except YAMLError as exc:
-        _fail(file, f"invalid YAML: {exc}")
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        column = position - text.rfind("\n", 0, position) if isinstance(position, int) else None
+        _fail(file, f"invalid YAML: {str(exc).splitlines()[0]}", line, column)
     source = Source(None, file)
     counter = [0]
     source.data = _to_plain(tree, (), source, counter, 0)
@@ -173,33 +176,42 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
 
 
 def _scan_events(text: str, file: str) -> None:
-    """Refuse documents nested deeper than :data:`MAX_DEPTH` or holding more than
-    :data:`MAX_NODES` values, at the event where the limit is crossed.
+    """Refuse non-standard tags, documents nested deeper than :data:`MAX_DEPTH` and documents
+    holding more than :data:`MAX_NODES` values, at the event where that happens.
 
-    The event parser is iterative, so this is quick and located where composing the tree
-    would recurse (10,000 nested ``[``) or spend seconds building nodes (huge files).
+    The event parser is iterative and constructs nothing, so this is quick, safe and located
+    before the composer would recurse (10,000 nested ``[``), spend seconds building nodes
+    (huge files) or hand a tagged node (``!!python/...``, ``!!set``) to a constructor.
     Syntax errors are left to the full load, which words them.
     """
-    stack: list[list[int]] = []  # [is_mapping, children so far]
+    stack: list[list[Any]] = []  # [is_mapping, children so far, current key or index]
     values = 0
     try:
         for event in YAML(typ="rt", pure=True).parse(text):
             if isinstance(event, NodeEvent):
-                is_key = bool(stack) and stack[-1][0] == 1 and stack[-1][1] % 2 == 0
+                is_key = bool(stack) and stack[-1][0] and stack[-1][1] % 2 == 0
                 if stack:
-                    stack[-1][1] += 1
+                    level = stack[-1]
+                    if not level[0]:
+                        level[2] = level[1]
+                    elif is_key:
+                        level[2] = getattr(event, "value", "?")
+                    level[1] += 1
                 if not is_key:
                     values += 1
+                mark = event.start_mark
+                where = (mark.line + 1, mark.column + 1)
                 if values > MAX_NODES:
-                    mark = event.start_mark
                     _fail(file, f"the document holds more than {MAX_NODES:,} values; specs this large "
-                          "are refused before building anything", mark.line + 1, mark.column + 1)
+                          "are refused before building anything", *where)
+                if getattr(event, "tag", None) not in _STANDARD_TAGS:
+                    raise SpecError([Problem(
+                        f"YAML tag '{event.tag}' is not allowed: spec files are plain data and never "
+                        "construct objects or run code", tuple(level[2] for level in stack), file, *where)])
                 if isinstance(event, CollectionStartEvent):
-                    stack.append([int(isinstance(event, MappingStartEvent)), 0])
+                    stack.append([isinstance(event, MappingStartEvent), 0, None])
                     if len(stack) > MAX_DEPTH:
-                        mark = event.start_mark
-                        _fail(file, f"nesting is deeper than {MAX_DEPTH} levels", mark.line + 1,
-                              mark.column + 1)
+                        _fail(file, f"nesting is deeper than {MAX_DEPTH} levels", *where)
             elif isinstance(event, CollectionEndEvent) and stack:
                 stack.pop()
     except YAMLError:

@@ -13,8 +13,10 @@ HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
 VALID = HERE / "valid"
 
+_PART = r'(?:[^\s:".]+|"(?:[^"\\]|\\.)*")'
 PROBLEM_RE = re.compile(
-    r"^(?P<file>.+?)(?::(?P<line>\d+):(?P<column>\d+))?: (?P<path><root>|[^\s:]+): (?P<message>\S.*)$")
+    rf"^(?P<file>.+?)(?::(?P<line>\d+):(?P<column>\d+))?: (?P<path><root>|{_PART}(?:\.{_PART})*): "
+    r"(?P<message>\S.*)$")
 """One printed problem: ``FILE:LINE:COL: field.path: message`` or ``FILE: field.path: message``."""
 
 SENTINEL = Path("/tmp/kerasbuild-corpus-pwned")

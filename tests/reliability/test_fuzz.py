@@ -1,0 +1,171 @@
+"""Property-based fuzzing of the loader and validator.
+
+Whatever the input (random text, random bytes, line-level mutations of the specs in
+``specs/``, tree-level mutations of their parsed data), loading either succeeds or raises
+:class:`SpecError` whose problems all have a message and print as ``FILE:LINE:COL: path:
+message`` or ``FILE: path: message``. Any other exception is a bug. Examples are derandomised
+(the same ones on every run) and each must finish within :data:`SECONDS`.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kerasbuild.errors import SpecError
+from kerasbuild.spec.loader import load_source, load_spec
+from kerasbuild.spec.source import parse_text
+
+from .cases import PROBLEM_RE, SENTINEL
+
+SPECS = sorted((Path(__file__).parents[2] / "specs").glob("*.yaml"))
+TEXTS = {p.name: p.read_text() for p in SPECS}
+SECONDS = 10.0
+
+FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+NASTY_SCALARS = [
+    "-1", "0", "1.5", ".nan", "-.inf", "1e400", "99999999999999999999999", "[]", "{}", "null", "~",
+    "true", "''", "Lambda", "TFSMLayer", "os.system", "'lambda x: x'", "*anchor", "&anchor x",
+    "!!python/object/apply:os.system ['true']", "!!python/name:os.system ''", "!custom 1",
+    "{hp: int, min: 5, max: 1}", "{hp: choice, values: []}", "{hp: float, min: 0, max: 1, step: 0}",
+    "[1, [2, [3]]]", "{use: nowhere, name: x}", "'\\udc80'", "2001-12-14", "!!binary aGk=", "|\n  text",
+    "{module: os, class_name: X}", "[null, -5, 28]",
+]
+"""Replacement values chosen to reach error paths: code tags, non-finite and huge numbers,
+placeholders that are out of range, references to nothing."""
+
+
+def check(load, file: str) -> None:
+    """Run ``load()``; allow success or a well-formed :class:`SpecError`, nothing else."""
+    start = time.perf_counter()
+    try:
+        load()
+    except SpecError as exc:
+        assert exc.problems, "SpecError without problems"
+        for problem in exc.problems:
+            assert problem.message.strip(), repr(problem)
+            text = str(problem)
+            match = PROBLEM_RE.match(text)
+            assert match and "\n" not in text, text
+            assert match["file"] == file, text
+    elapsed = time.perf_counter() - start
+    assert elapsed < SECONDS, f"took {elapsed:.1f} s"
+    assert not SENTINEL.exists()
+
+
+@FUZZ
+@given(text=st.text(max_size=400), suffix=st.sampled_from([".yaml", ".json"]))
+def test_random_text(text, suffix):
+    file = "fuzz" + suffix
+    check(lambda: load_source(parse_text(text, file)), file)
+
+
+@FUZZ
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".yaml", ".json"]))
+def test_random_bytes(data, suffix):
+    file = "fuzz" + suffix
+    check(lambda: load_source(parse_text(data, file)), file)
+
+
+LINE_OPS = ("delete", "duplicate", "swap", "tag", "replace_value", "typo_key", "indent", "truncate")
+
+
+@st.composite
+def mutated_spec_text(draw) -> str:
+    """A spec from ``specs/`` with 1-3 line-level mutations."""
+    lines = TEXTS[draw(st.sampled_from(sorted(TEXTS)))].splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        if not lines:
+            break
+        op = draw(st.sampled_from(LINE_OPS))
+        i = draw(st.integers(0, len(lines) - 1))
+        line = lines[i]
+        if op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(i, line)
+        elif op == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], line
+        elif op == "tag" and ": " in line:
+            key, _, value = line.partition(": ")
+            lines[i] = f"{key}: {draw(st.sampled_from(['!!python/object/apply:os.system', '!x', '!!set']))} {value}"
+        elif op == "replace_value" and ": " in line:
+            key, _, value = line.partition(": ")
+            if draw(st.booleans()) and "," in value:
+                parts = value.split(",")
+                k = draw(st.integers(0, len(parts) - 1))
+                head, sep, _ = parts[k].partition(": ")
+                parts[k] = f"{head}{sep or ': '}{draw(st.sampled_from(NASTY_SCALARS))}"
+                lines[i] = key + ": " + ",".join(parts)
+            else:
+                lines[i] = f"{key}: {draw(st.sampled_from(NASTY_SCALARS))}"
+        elif op == "typo_key" and ":" in line:
+            key, sep, value = line.partition(":")
+            pos = draw(st.integers(0, max(len(key) - 1, 0)))
+            lines[i] = key[:pos] + draw(st.sampled_from(["", "x", "_"])) + key[pos + 1:] + sep + value
+        elif op == "indent":
+            lines[i] = draw(st.sampled_from(["", " ", "   ", "\t"])) + line.lstrip()
+        elif op == "truncate":
+            lines[i] = line[: draw(st.integers(0, len(line)))]
+    return "\n".join(lines) + "\n"
+
+
+@settings(FUZZ, max_examples=60)
+@given(text=mutated_spec_text())
+def test_mutated_spec_files(text):
+    check(lambda: load_source(parse_text(text, "mutated.yaml")), "mutated.yaml")
+
+
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["", "relu", "Lambda", "os.system", "DenseLayer", "input", "same", "$x"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["type", "name", "hp", "x"]),
+                                                                inner, max_size=3),
+    max_leaves=6)
+
+TREES = {name: parse_text(text, name).data for name, text in TEXTS.items()}
+
+
+def _paths(node: Any, path: tuple = ()) -> list[tuple]:
+    out = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, path + (i,))
+    return out
+
+
+@st.composite
+def mutated_spec_tree(draw) -> dict:
+    """A parsed spec with 1-3 tree mutations: delete or rename a key, replace a value."""
+    tree = copy.deepcopy(TREES[draw(st.sampled_from(sorted(TREES)))])
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(tree)[1:]))
+        parent = tree
+        for part in path[:-1]:
+            parent = parent[part]
+        key = path[-1]
+        op = draw(st.sampled_from(["delete", "rename", "replace"]))
+        if op == "delete":
+            del parent[key]
+        elif op == "rename" and isinstance(parent, dict):
+            parent[key + draw(st.sampled_from(["s", "_", "x"]))] = parent.pop(key)
+        else:
+            parent[key] = draw(VALUES)
+    return tree
+
+
+@settings(FUZZ, max_examples=60)
+@given(tree=mutated_spec_tree())
+def test_mutated_spec_mappings(tree):
+    check(lambda: load_spec(tree), "<spec>")
