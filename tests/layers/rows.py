@@ -125,6 +125,7 @@ ROWS: list[Row] = [
     r("FeaturePoolLayer", {"pool_size": 3}, (4, 4, 6), shape=(4, 4, 2), params_count=0),
     r("FeaturePoolLayer", {"pool_size": 2, "axis": 0, "pool_function": "mean"}, (6, 5),
       shape=(3, 5)),
+    r("FeaturePoolLayer", {"pool_size": 2}, (None, 6), shape=(None, 3)),
     r("Upscale2DLayer", {"scale_factor": 2}, (3, 4, 2), shape=(6, 8, 2), params_count=0),
     r("Upscale1DLayer", {"scale_factor": 3}, (4, 2), shape=(12, 2), params_count=0),
     r("UpSampling1D", {"size": 2}, (None, 2), shape=(None, 2)),
@@ -188,6 +189,7 @@ ROWS: list[Row] = [
     r("SliceLayer", {"indices": [0, 5, 2]}, (3, 6), shape=(3, 3), params_count=0),
     r("SliceLayer", {"indices": -1, "axis": 0}, (5, 4), shape=(4,)),
     r("SliceLayer", {"indices": [1, None]}, (None, 4), shape=(None, 3)),
+    r("SliceLayer", {"indices": [0, 2], "axis": 0}, (None, 3), shape=(None, 3)),
     # embedding and recurrent
     r("EmbeddingLayer", {"input_size": 20, "output_size": 4}, (7,), shape=(7, 4),
       params_count=80, dtype="int32"),
