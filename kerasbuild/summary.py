@@ -27,12 +27,18 @@ def render_summary(loaded: LoadedSpec, console: Any) -> None:
     data = summary_dict(loaded)
     table = Table(title=f"{data['name']}", title_justify="left")
     table.add_column("#", justify="right", style="dim")
-    table.add_column("name")
-    table.add_column("type")
-    table.add_column("output shape")
-    table.add_column("params", justify="right")
+    table.add_column("name", overflow="fold")
+    table.add_column("type", overflow="fold")
+    table.add_column("output shape", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
     for i, layer in enumerate(data["layers"]):
         shape = "x".join("?" if d is None else str(d) for d in layer["output_shape"])
         table.add_row(str(i), layer["name"], layer["type"], shape, f"{layer['params']:,}")
+    if not console.is_terminal:  # piped or captured: the whole table, however wide
+        from rich.console import Console
+        from rich.measure import Measurement
+
+        width = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        console = Console(file=console.file, width=max(width, console.width), soft_wrap=True)
     console.print(table)
     console.print(f"total params: {data['total_params']:,}  trainable: {data['trainable_params']:,}")

@@ -66,6 +66,11 @@ def test_summary_table_lists_layers_and_totals():
     assert "28x28x6" in result.stdout and "S2_coeff" in result.stdout
 
 
+def test_piped_summary_is_never_truncated():
+    result = _run("summary", str(SPECS / "alexnet.yaml"))
+    assert "│ C1_lrn     │ LocalResponseNormalization2DLayer │ 56x56x96     │" in result.stdout
+
+
 def test_max_params_refusal_includes_the_estimate():
     result = _run("validate", str(SPECS / "vgg16.yaml"), "--max-params", "1000000")
     assert result.exit_code == 1
