@@ -142,3 +142,31 @@ def test_fmt_is_a_fixed_point_with_the_same_summary(path):
     result = CliRunner().invoke(app, ["fmt", str(path)])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == once
+
+
+def test_fkp_net3_is_the_pasted_nolearn_net():
+    """Flat form as in the lecture: layer list of [name, type], '<layer>_<param>' and training
+    keywords at the top level, NCHW input_shape."""
+    from kerasbuild.spec.source import read_source
+
+    raw = read_source(SPEC_DIR / "fkp_net3.yaml").data
+    assert raw["input_shape"] == [None, 1, 96, 96] and raw["conv1_num_filters"] == 32
+    assert all(isinstance(item, list) and len(item) == 2 for item in raw["layers"])
+    loaded = load_spec(SPEC_DIR / "fkp_net3.yaml")
+    train = loaded.spec.train
+    assert loaded.graph.by_name["input"].shape == (96, 96, 1)
+    assert train.regression is True and train.max_epochs == 10_000
+    assert train.batch_iterator_train.type == "FlipBatchIterator" and train.batch_iterator_train.batch_size == 48
+    assert [h.type for h in train.on_epoch_finished] == ["AdjustVariable", "AdjustVariable", "EarlyStopping"]
+    assert train.on_epoch_finished[2].patience == 250
+
+
+def test_nielsen_specs_train_on_the_bundled_mnist_digits():
+    for name in ("nielsen_fc100", "nielsen_conv1", "nielsen_conv2", "nielsen_relu_l2", "nielsen_dropout"):
+        spec = load_spec(SPEC_DIR / f"{name}.yaml").spec
+        assert spec.data.source == "builtin:mnist_5k", name
+        assert spec.train.eval_size == 0.1 and spec.train.max_epochs >= 40, name
+        assert spec.layers[0].shape == (28, 28, 1) and spec.layers[-1].nonlinearity == "softmax", name
+    l2 = {layer.name: layer.l2 for layer in load_spec(SPEC_DIR / "nielsen_relu_l2.yaml").spec.layers
+          if hasattr(layer, "l2")}
+    assert l2 == {"conv1": 1.4e-4, "conv2": 1.4e-4, "hidden": 1.4e-4, "output": 1.4e-4}
