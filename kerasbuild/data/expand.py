@@ -10,6 +10,8 @@ def shift_images(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
     (negative: up / left), filling the uncovered border with zeros."""
     out = np.zeros_like(x)
     h, w = x.shape[1:3]
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
     src_r = slice(max(0, -dy), h - max(0, dy))
     dst_r = slice(max(0, dy), h - max(0, -dy))
     src_c = slice(max(0, -dx), w - max(0, dx))

@@ -104,6 +104,13 @@ def test_translate_moves_a_pixel_by_exactly_the_pixel_count():
     assert out.sum() == 2.0
 
 
+@pytest.mark.parametrize(("dy", "dx"), [(0, 0), (1, 0), (0, -1), (-3, 4), (27, -27), (30, 0)])
+def test_tf_translate_matches_the_numpy_shift_used_for_expansion(digits28, dy, dx):
+    n = len(digits28)
+    out = aug.translate(tf.constant(digits28), tf.fill([n], dy), tf.fill([n], dx)).numpy()
+    np.testing.assert_array_equal(out, shift_images(digits28, dy, dx))
+
+
 def test_random_shift_is_a_whole_pixel_translation_with_zero_fill(digits28):
     out = aug.random_shift(tf.constant(digits28), SEED, max_pixels=2).numpy()
     seen = set()
