@@ -128,7 +128,9 @@ def end_silent_workers(oracle: Any, contact: dict[str, float], timeout: float, n
                     ended.message = (f"worker {tuner_id} sent no heartbeat for {now - last:.0f} s "
                                      f"(trial_timeout {timeout:g} s); presumed dead")
                     oracle.end_trial(ended)
-                    done.append(f"trial {trial.trial_id}: {ended.message}; now {oracle.trials[trial.trial_id].status}")
+                    status = oracle.trials[trial.trial_id].status
+                    outcome = "it will be retried" if status == "INVALID" else f"it is {status} (no retries left)"
+                    done.append(f"trial {trial.trial_id}: {ended.message}; {outcome}")
                 else:
                     done.append(f"worker {tuner_id} silent for {now - last:.0f} s; forgotten")
                 oracle.tuner_ids.discard(tuner_id)

@@ -1,0 +1,111 @@
+"""Distributed searches on 127.0.0.1 with real worker processes (Keras Tuner's chief/worker
+gRPC protocol): both workers of a launcher complete trials, and a worker killed mid-trial
+does not stall the search."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kerasbuild.cli import app
+from kerasbuild.tuning.distributed import free_port
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+JOB = """\
+spec: space.yaml
+tuner: random
+objective: val_accuracy
+max_trials: 4
+max_retries_per_trial: 1
+trial_timeout: 6
+directory: search
+seed: 5
+"""
+
+
+def _workers_of_completed(project: Path) -> dict[str, str]:
+    out = {}
+    for trial in project.glob("trial_*/trial.json"):
+        state = json.loads(trial.read_text())
+        if state["status"] == "COMPLETED":
+            out[state["trial_id"]] = json.loads((trial.parent / "worker.json").read_text())["tuner_id"]
+    return out
+
+
+def test_launcher_runs_a_chief_and_two_workers_that_both_complete_trials(make_job, tmp_path):
+    path = make_job(JOB.replace("max_trials: 4", "max_trials: 6"))
+    result = runner.invoke(app, ["tune", str(path), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "search" / "job"
+    by_worker = _workers_of_completed(project)
+    assert len(by_worker) == 6
+    assert set(by_worker.values()) == {"worker0", "worker1"}
+    for name in ("worker0", "worker1"):
+        log = (project / "logs" / f"{name}.log").read_text()
+        assert f"{name}: trial " in log and "the chief has no more trials; done" in log
+    assert "serving the oracle on 127.0.0.1:" in (project / "logs" / "chief.log").read_text()
+    saved = json.loads((project / "results.json").read_text())
+    assert saved["counts"] == {"COMPLETED": 6}
+    assert (project / "best_spec.yaml").is_file()
+
+
+def _wait_for(path: Path, text: str, process: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = path.read_text() if path.exists() else ""
+        if text in content:
+            return content
+        assert process.poll() is None, f"{path.name} exited early:\n{content[-2000:]}"
+        time.sleep(0.2)
+    raise AssertionError(f"no {text!r} in {path} after {timeout} s")
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "kerasbuild.cli", "tune", *args],
+                                stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def test_a_worker_killed_mid_trial_does_not_stall_the_search(make_job, tmp_path):
+    path = make_job(JOB)
+    port = free_port()
+    oracle = f"127.0.0.1:{port}"
+    processes: list[subprocess.Popen] = []
+    try:
+        chief = _start([str(path), "--chief", "--port", str(port), "--host", "127.0.0.1"], tmp_path / "chief.log")
+        processes.append(chief)
+        doomed = _start([str(path), "--worker", "w1", "--oracle", oracle], tmp_path / "w1.log")
+        processes.append(doomed)
+        log = _wait_for(tmp_path / "w1.log", "w1: trial ", doomed, timeout=180)
+        killed_trial = log.split("w1: trial ")[1].split()[0]
+        doomed.send_signal(signal.SIGKILL)
+        assert doomed.wait(timeout=10) == -signal.SIGKILL
+        survivor = _start([str(path), "--worker", "w0", "--oracle", oracle], tmp_path / "w0.log")
+        processes.append(survivor)
+        assert survivor.wait(timeout=240) == 0, (tmp_path / "w0.log").read_text()[-3000:]
+        assert chief.wait(timeout=30) == 0, (tmp_path / "chief.log").read_text()[-3000:]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    chief_log = (tmp_path / "chief.log").read_text()
+    assert f"trial {killed_trial}: worker w1 sent no heartbeat" in chief_log
+    assert "presumed dead; it will be retried" in chief_log
+    project = tmp_path / "search" / "job"
+    by_worker = _workers_of_completed(project)
+    assert len(by_worker) == 4  # every trial completed, the killed one retried
+    assert by_worker[killed_trial] == "w0"
+    saved = json.loads((project / "results.json").read_text())
+    assert saved["counts"] == {"COMPLETED": 4}
