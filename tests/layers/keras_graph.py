@@ -48,3 +48,10 @@ def example_batch(loaded, batch: int = 2, seed: int = 0) -> Any:
 def matches(actual: tuple[int, ...], inferred: tuple[int | None, ...]) -> bool:
     """A concrete array shape (without batch) agrees with an inferred one (``None``: any size)."""
     return len(actual) == len(inferred) and all(d is None or a == d for a, d in zip(actual, inferred))
+
+
+def run(model, batch) -> Any:
+    """The model's inference output as numpy, called eagerly (no tf.function tracing)."""
+    import keras
+
+    return keras.ops.convert_to_numpy(model(batch, training=False))

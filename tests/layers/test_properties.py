@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from kerasbuild.errors import SpecError
 from kerasbuild.spec.loader import load_spec
 
-from .keras_graph import build_nodes, example_batch, matches
+from .keras_graph import build_nodes, example_batch, matches, run
 
 small = st.integers
 pad = st.one_of(st.sampled_from(["valid", "same", "full"]), small(0, 2))
@@ -101,7 +101,7 @@ def _check_against_keras(spec: dict) -> None:
     assert model.count_params() == loaded.graph.total_params
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert trainable == loaded.graph.trainable_params
-    out = model.predict(example_batch(loaded, batch=3), verbose=0)
+    out = run(model, example_batch(loaded, batch=3))
     final = loaded.graph.by_name[loaded.graph.outputs[0]].shape
     assert out.shape[0] == 3 and matches(out.shape[1:], final)
 
