@@ -27,6 +27,19 @@ seed: 0
 """
 
 
+def _hparams_of(run_dir) -> str:
+    """The serialised HParams plugin data written into a TensorBoard run directory."""
+    import tensorflow as tf
+
+    found = []
+    for events in run_dir.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "hparams":
+                    found.append(value.metadata.plugin_data.content.decode("utf-8", "replace"))
+    return "\n".join(found)
+
+
 def _trial_files(project):
     return {p.parent.name: p.stat().st_mtime_ns for p in project.glob("trial_*/trial.json")}
 
@@ -47,8 +60,10 @@ def test_hyperband_search_writes_ranked_results_and_a_plain_best_spec_that_train
     assert saved["best"]["trial_id"] == results.best.trial_id
     assert saved["counts"] == {"COMPLETED": 6}
     assert [t["score"] for t in saved["trials"]] == scores
-    # TensorBoard: one HParams run per trial
-    assert len(list((project / "tensorboard").glob("*/execution0"))) == 6
+    # TensorBoard: one HParams run per trial, with the placeholders as hyper-parameters
+    runs = sorted((project / "tensorboard").glob("*/execution0"))
+    assert len(runs) == 6
+    assert all("layers.hidden.num_units" in _hparams_of(run) for run in runs)
 
     best_file = project / "best_spec.yaml"
     text = best_file.read_text()
