@@ -71,6 +71,7 @@ def load_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
     source = forms.normalise(raw)
     if overrides:
         apply_overrides(source, overrides)
+        source = forms.normalise(source)  # an override may break the form ('layers': 3)
     safety.check_no_code(source)
     document = copy.deepcopy(source.data)
     found = placeholders.find_placeholders(source)
@@ -112,12 +113,10 @@ def _problems(exc: ValidationError, source: Source) -> list[Problem]:
             item = _value_at(source.data, path)
             if isinstance(item, dict) and "type" in item:
                 path = (*path, "type")
-        message = _message(err, path, source)
-        key = (path, message)
-        if key in seen:
+        if path in seen:  # a union reports each member's complaint: keep the first (the literal's)
             continue
-        seen.add(key)
-        problems.append(source.problem(message, path))
+        seen.add(path)
+        problems.append(source.problem(_message(err, path, source), path))
     return _drop_missing_explained_by_misspelling(problems)
 
 

@@ -74,7 +74,9 @@ def test_random_bytes(data, suffix):
     check(lambda: load_source(parse_text(data, file)), file)
 
 
-LINE_OPS = ("delete", "duplicate", "swap", "tag", "replace_value", "typo_key", "indent", "truncate")
+LINE_OPS = ("delete", "duplicate", "swap", "tag", "replace_value", "typo_key", "indent", "truncate", "chars")
+SYNTAX_CHARS = ["[", "]", "{", "}", ":", ",", "-", "&a ", "*a", "!", "'", '"', "#", "|", ">", "\t", "%", "@", "`",
+                "? ", "---", "...", "\\", "\x00", "\ufeff", "\u2028"]
 
 
 @st.composite
@@ -115,6 +117,9 @@ def mutated_spec_text(draw) -> str:
             lines[i] = draw(st.sampled_from(["", " ", "   ", "\t"])) + line.lstrip()
         elif op == "truncate":
             lines[i] = line[: draw(st.integers(0, len(line)))]
+        elif op == "chars":
+            pos = draw(st.integers(0, len(line)))
+            lines[i] = line[:pos] + draw(st.sampled_from(SYNTAX_CHARS)) + line[pos:]
     return "\n".join(lines) + "\n"
 
 
@@ -169,3 +174,27 @@ def mutated_spec_tree(draw) -> dict:
 @given(tree=mutated_spec_tree())
 def test_mutated_spec_mappings(tree):
     check(lambda: load_spec(tree), "<spec>")
+
+
+@st.composite
+def overrides(draw) -> tuple[str, dict[str, Any]]:
+    """``--set`` overrides: dotted paths made of real keys, layer names, indices and junk."""
+    name = draw(st.sampled_from(sorted(TREES)))
+    paths = _paths(TREES[name])[1:]
+    out = {}
+    for _ in range(draw(st.integers(1, 3))):
+        parts = [str(p) for p in draw(st.sampled_from(paths))]
+        if draw(st.booleans()):
+            parts.append(draw(st.sampled_from(["x", "0", "-1", "", "hp", "99999999999999999999", "name"])))
+        if draw(st.booleans()):
+            parts = parts[: draw(st.integers(1, len(parts)))]
+        out[".".join(parts)] = draw(VALUES)
+    return name, out
+
+
+@settings(FUZZ, max_examples=40)
+@given(case=overrides())
+def test_random_overrides(case):
+    name, values = case
+    path = SPECS[[p.name for p in SPECS].index(name)]
+    check(lambda: load_spec(path, overrides=values), str(path))
