@@ -55,14 +55,17 @@ def expand(source: Source) -> Source:
     out_layers: list[dict[str, Any]] = []
     aliases: dict[str, str] = {}
 
-    def emit(layer: dict[str, Any], origin: Path, field_origin: Path | None) -> None:
+    def emit(layer: dict[str, Any], origin: Path, field_origin: Path | None,
+             from_with: dict[str, Path] | None = None) -> None:
+        """Locate the new layer at its ``use`` entry, each field at the template (or, for a
+        ``$param`` given in ``with``, at that value)."""
         new = ("layers", len(out_layers))
         line, col = source.locate(origin)
         if line is not None:
             positions[new] = (line, col or 1)
         base = field_origin if field_origin is not None else origin
         for key in layer:
-            line, col = source.locate(base + (key,))
+            line, col = source.locate((from_with or {}).get(key, base + (key,)))
             if line is not None:
                 positions[new + (key,)] = (line, col or 1)
         out_layers.append(layer)
@@ -103,12 +106,12 @@ def expand(source: Source) -> Source:
         current = entry.get("incoming", prev)
         for k in range(1, repeat + 1):
             prefix = name if repeat == 1 else f"{name}_{k}"
-            current = _instantiate_once(bname, block, params, prefix, current, origin, depth)
+            current = _instantiate_once(bname, block, params, prefix, current, origin, depth, set(given))
             aliases[prefix] = current
         aliases[name] = current
         return current
 
-    def _instantiate_once(bname, block, params, prefix, block_input, origin, depth) -> str | None:
+    def _instantiate_once(bname, block, params, prefix, block_input, origin, depth, given) -> str | None:
         inner = {layer["name"] for layer in block["layers"] if isinstance(layer, dict) and "name" in layer}
         last = block_input
         for t, template in enumerate(block["layers"]):
@@ -118,7 +121,9 @@ def expand(source: Source) -> Source:
             if "use" in layer:
                 last = instantiate(layer, tpath, last, depth + 1)
                 continue
-            emit(layer, origin, tpath)
+            from_with = {key: origin + ("with", value[1:]) for key, value in template.items()
+                         if isinstance(value, str) and value[1:] in given and value.startswith("$")}
+            emit(layer, origin, tpath, from_with)
             last = layer["name"]
         return last
 

@@ -134,3 +134,19 @@ layers:
   - {use: loop, name: x}
 """)
     assert "blocks nest deeper than" in error
+
+
+def test_bad_parameter_value_is_located_at_the_use_that_gives_it():
+    text = RESIDUAL.replace("{use: res, name: stem}", "{use: res, name: stem, with: {filters: -4}}")
+    assert _error(text).splitlines() == [
+        "net.yaml:11:35: layers.stem_conv_a.num_filters: Input should be greater than or equal to 1, got -4",
+        "net.yaml:11:35: layers.stem_conv_b.num_filters: Input should be greater than or equal to 1, got -4",
+    ]
+
+
+def test_error_in_a_template_value_is_located_in_the_block():
+    text = RESIDUAL.replace("filter_size: 3, pad: same, nonlinearity: $act", "filter_size: 3, pad: sane, nonlinearity: $act")
+    lines = _error(text).splitlines()
+    assert len(lines) == 4  # stem and the three copies of body
+    assert lines[0] == "net.yaml:7:82: layers.stem_conv_a.pad: Input should be 'valid', 'same' or 'full', got 'sane'"
+    assert lines[3].startswith("net.yaml:7:82: layers.body_3_conv_a.pad: ")
