@@ -127,7 +127,7 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         try:
             inferred = node.entry.infer(node.params, [by_name[r].shape for r in node.inputs])
         except ShapeError as exc:
-            shapes = ", ".join(str(list(by_name[r].shape)) for r in node.inputs)
+            shapes = ", ".join(_shape_text(by_name[r].shape) for r in node.inputs)
             label = "input shapes" if len(node.inputs) > 1 else "input shape"
             problems.append(source.problem(f"{exc} ({label} {shapes})",
                                            ("layers", node.index)))
@@ -153,6 +153,11 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
                            f"({_gib(graph.activation_values)} as float32), over the limit of "
                            f"{max_activations:,}; refused before allocating anything", ())
     return graph
+
+
+def _shape_text(shape: Shape) -> str:
+    """``(None, 8)`` -> ``"[null, 8]"``, as the shape would be written in a spec."""
+    return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
 
 
 def _count(n: int) -> str:

@@ -75,6 +75,18 @@ layers:
   - {name: fc, type: DenseLayer, num_units: 2}
 """, ["bad.yaml:5:6: layers.2.name: duplicate layer name 'fc' (first used at line 4); layer names "
       "must be unique"]),
+    "flatten_unknown_size": ("""
+input: {shape: [null, 8], layout: nhwc}
+layers:
+  - {name: fc, type: DenseLayer, num_units: 4}
+""", ["bad.yaml:4:5: layers.fc: cannot flatten an input of unknown size [None, 8] into a dense layer "
+      "(input shape [null, 8])"]),
+    "too_many_activations": ("""
+input: {shape: [20000, 20000, 3]}
+layers:
+  - {name: conv, type: Conv2DLayer, num_filters: 4, filter_size: 3}
+""", ["bad.yaml:2:1: <root>: one example needs 2,799,680,016 activation values (10.4 GiB as float32), "
+      "over the limit of 500,000,000; refused before allocating anything"]),
     "empty_layers": ("""
 input: {shape: [3]}
 layers: []
