@@ -79,7 +79,7 @@ class SpecTuner(keras_tuner.Tuner):
 
     def on_trial_begin(self, trial: Any) -> None:
         super().on_trial_begin(trial)
-        print(f"{self.tuner_id}: trial {trial.trial_id} started", flush=True)
+        print(f"{self.tuner_id}: trial {trial.trial_id} started (pid {os.getpid()})", flush=True)
         if self.heartbeat_interval is not None:
             from .distributed import Heartbeat
 
