@@ -10,12 +10,12 @@ preprocessing to bake in.
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import KerasbuildError
+from ..safe_load import load_keras_model
 from .preprocess import Preprocessing, parse_preprocessing
 
 MODEL_FILE = "model_best.keras"
@@ -42,29 +42,6 @@ class ExportSource:
     run_info: dict[str, Any] = field(default_factory=dict)
 
 
-def load_keras_model(path: Path) -> Any:
-    """Load a ``.keras`` file in safe mode (custom kerasbuild layers registered); refuse ``.h5``."""
-    path = Path(path)
-    if path.suffix in (".h5", ".hdf5"):
-        raise KerasbuildError(f"{path}: legacy HDF5 models are not loaded (they can hold code); "
-                              "re-save the model as .keras with keras 3 (model.save('model.keras'))")
-    if path.suffix != ".keras":
-        raise KerasbuildError(f"{path}: expected a run directory or a .keras file")
-    if not path.is_file():
-        raise KerasbuildError(f"{path}: no such file")
-    if not zipfile.is_zipfile(path):
-        raise KerasbuildError(f"{path}: not a .keras archive (a .keras file is the zip archive that "
-                              "model.save('name.keras') writes)")
-    import keras
-
-    from ..layers import keras_layers  # noqa: F401  (registers the custom layers)
-
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as exc:  # keras raises many types for corrupt or foreign archives
-        raise KerasbuildError(f"{path}: cannot load the model: {exc}") from None
-
-
 def read_source(path: str | Path) -> ExportSource:
     """Read a run directory or a ``.keras`` file into an :class:`ExportSource`."""
     path = Path(path)
@@ -78,7 +55,7 @@ def read_source(path: str | Path) -> ExportSource:
         model_path, run_dir = path, path.parent
     else:
         raise KerasbuildError(f"{path}: no such run directory or .keras file")
-    model = load_keras_model(model_path)
+    model = load_keras_model(model_path, compile=False)
     run_info = _read_run_json(run_dir / "run.json")
     spec_file = run_dir / "spec.yaml"
     spec_text = spec_file.read_text() if spec_file.is_file() else None

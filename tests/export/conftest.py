@@ -97,9 +97,9 @@ def mnist_test_images() -> tuple[np.ndarray, np.ndarray]:
 
 def load_keras(run_dir: Path):
     """The run's ``model_best.keras`` (safe mode, custom layers registered)."""
-    from kerasbuild.export.source import load_keras_model
+    from kerasbuild.safe_load import load_keras_model
 
-    return load_keras_model(run_dir / "model_best.keras")
+    return load_keras_model(run_dir / "model_best.keras", compile=False)
 
 
 def fresh_python(code: str, **arrays: np.ndarray) -> dict:

@@ -75,9 +75,9 @@ def test_export_of_a_bare_keras_file(mnist_run, tmp_path):
 
 @pytest.mark.parametrize("name,setup,message", [
     ("missing", None, r"missing: no such run directory or \.keras file"),
-    ("old.h5", "file", r"old\.h5: legacy HDF5 models are not loaded .*re-save the model as \.keras"),
+    ("old.h5", "file", r"old\.h5: HDF5 model files \(\.h5\) are refused.*Re-save the model as \.keras"),
     ("empty_dir", "dir", r"empty_dir: not a run directory \(no model_best\.keras\)"),
-    ("broken.keras", "file", r"broken\.keras: not a \.keras archive \(a \.keras file is the zip archive"),
+    ("broken.keras", "file", r"broken\.keras: not a valid \.keras archive \(a \.keras file is a zip archive\)"),
 ])
 def test_cli_export_errors_are_one_clear_line(name, setup, message, tmp_path):
     path = tmp_path / name
