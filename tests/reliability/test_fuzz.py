@@ -10,16 +10,21 @@ message`` or ``FILE: path: message``. Any other exception is a bug. Examples are
 from __future__ import annotations
 
 import copy
+import io
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from kerasbuild.errors import SpecError
+from kerasbuild.spec.format import canonical_yaml
 from kerasbuild.spec.loader import load_source, load_spec
 from kerasbuild.spec.source import parse_text
+from kerasbuild.summary import render_summary, summary_dict
 
 from .cases import PROBLEM_RE, SENTINEL
 
@@ -43,10 +48,16 @@ placeholders that are out of range, references to nothing."""
 
 
 def check(load, file: str) -> None:
-    """Run ``load()``; allow success or a well-formed :class:`SpecError`, nothing else."""
+    """Run ``load()``; allow success or a well-formed :class:`SpecError`, nothing else.
+    What loads must also print (``summary``, ``summary --json``, ``fmt``) and ``fmt``'s
+    output must load again."""
     start = time.perf_counter()
     try:
-        load()
+        loaded = load()
+        render_summary(loaded, Console(file=io.StringIO(), width=120))
+        json.dumps(summary_dict(loaded))
+        again = load_source(parse_text(canonical_yaml(loaded), "fmt.yaml"))
+        assert again.graph.total_params == loaded.graph.total_params
     except SpecError as exc:
         assert exc.problems, "SpecError without problems"
         for problem in exc.problems:
