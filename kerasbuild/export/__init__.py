@@ -6,6 +6,6 @@
 """
 
 from .exporter import FORMATS, ExportResult, export
-from .predict import is_exported, predict_exported, resolve_version_dir
+from .predict import predict_exported, resolve_version_dir
 
-__all__ = ["FORMATS", "ExportResult", "export", "is_exported", "predict_exported", "resolve_version_dir"]
+__all__ = ["FORMATS", "ExportResult", "export", "predict_exported", "resolve_version_dir"]

@@ -33,11 +33,6 @@ def resolve_version_dir(path: str | Path) -> Path | None:
     return None
 
 
-def is_exported(path: str | Path) -> bool:
-    """Whether ``path`` is an exported version or a directory of versions."""
-    return resolve_version_dir(path) is not None
-
-
 def predict_exported(path: str | Path, x: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Run the exported model at ``path`` on inputs as the signature takes them.
 

@@ -39,7 +39,6 @@ class ExportSource:
     class_names: list[str] = field(default_factory=list)
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     spec_text: str | None = None
-    run_info: dict[str, Any] = field(default_factory=dict)
 
 
 def read_source(path: str | Path) -> ExportSource:
@@ -71,7 +70,7 @@ def read_source(path: str | Path) -> ExportSource:
         model=model, origin=path, task=task, input_names=[t.name for t in model.inputs],
         output_names=output_names, class_names=class_names,
         preprocessing=parse_preprocessing(run_info.get("preprocessing"), run_dir / "run.json"),
-        spec_text=spec_text, run_info=run_info)
+        spec_text=spec_text)
 
 
 def _read_run_json(path: Path) -> dict[str, Any]:
