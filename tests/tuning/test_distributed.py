@@ -46,23 +46,23 @@ def test_launcher_runs_two_workers_that_both_complete_trials_and_restarts_a_dead
     project = tmp_path / "search" / "job"
     killed: list[str] = []
 
-    def kill_worker1_in_its_first_trial() -> None:
+    def kill_worker1_in_its_second_trial() -> None:
         log = project / "logs" / "worker1.log"
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             text = log.read_text() if log.exists() else ""
-            if "worker1: trial " in text:
-                line = text.split("worker1: trial ")[1].splitlines()[0]  # "3 started (pid 1234)"
+            if text.count("worker1: trial ") >= 2:
+                line = text.split("worker1: trial ")[2].splitlines()[0]  # "3 started (pid 1234)"
                 killed.append(line.split()[0])
                 os.kill(int(line.split("pid ")[1].rstrip(")")), signal.SIGKILL)
                 return
             time.sleep(0.2)
 
-    killer = threading.Thread(target=kill_worker1_in_its_first_trial, daemon=True)
+    killer = threading.Thread(target=kill_worker1_in_its_second_trial, daemon=True)
     killer.start()
     launched = launch(load_job(path), 2)
     killer.join(timeout=5)
-    assert killed, "worker1 never started a trial"
+    assert killed, "worker1 never started a second trial"
     assert launched.restarts == {"worker0": 0, "worker1": 1}
     assert launched.worker_exit_codes == {"worker0": 0, "worker1": 0}
     by_worker = _workers_of_completed(project)
