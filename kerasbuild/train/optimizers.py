@@ -40,7 +40,6 @@ class SGD(keras.optimizers.Optimizer):
         with keras.name_scope(self.name, caller=self):
             self.momentum_variable = keras.Variable(float(momentum), name="momentum", dtype="float32",
                                                     trainable=False, aggregation="only_first_replica")
-        self._track_variable(self.momentum_variable)
         self.nesterov = bool(nesterov)
 
     @property

@@ -153,7 +153,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
                 iter(train_ds)
         if state is None or not state.get("stop_training"):
             if initial_epoch < config.max_epochs:
-                model.fit(train_ds, validation_data=valid_ds, epochs=config.max_epochs,
+                model.fit(one_draw_per_epoch(train_ds), validation_data=valid_ds, epochs=config.max_epochs,
                           initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)
         elif config.early_stopping and config.early_stopping.restore_best_weights and best.best_weights:
             model.set_weights(best.best_weights)
@@ -184,6 +184,18 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     write_run_json(run_dir, info)
     return TrainResult(run_dir, info["status"], len(history.rows), info["best_epoch"], history.rows,
                        metrics, info["duration_s"])
+
+
+def one_draw_per_epoch(dataset):
+    """``dataset`` behind a lazy ``flat_map``: its iterator (and so the per-epoch reshuffle and
+    augmentation seeds) is created only when an epoch pulls its first batch, not each time
+    Keras creates an iterator it may never use. Epoch ``k`` thus always sees the ``k``-th
+    draw, which is what lets a resumed run skip ahead by creating ``k`` iterators."""
+    import tensorflow as tf
+
+    steps = int(dataset.cardinality())
+    lazy = tf.data.Dataset.range(1).flat_map(lambda _: dataset)
+    return lazy.apply(tf.data.experimental.assert_cardinality(steps)) if steps > 0 else lazy
 
 
 def _read_previous(run_dir: Path) -> dict[str, Any]:

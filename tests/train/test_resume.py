@@ -1,0 +1,104 @@
+"""Resume after SIGKILL ends with the same weights as an uninterrupted run (same seed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SPEC = """
+name: resume_net
+input: {shape: [28, 28, 1], name: image}
+layers:
+  - {name: conv1, type: Conv2DLayer, num_filters: 8, filter_size: 5, nonlinearity: rectify}
+  - {name: pool1, type: MaxPool2DLayer, pool_size: 2}
+  - {name: drop1, type: DropoutLayer, p: 0.3}
+  - {name: hidden, type: DenseLayer, num_units: 32}
+  - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
+data: {source: "builtin:mnist_5k", test_size: 0.2, augment: [{type: shift, max_pixels: 1}]}
+train:
+  update: nesterov_momentum
+  update_learning_rate: 0.05
+  batch_size: 32
+  max_epochs: 6
+  seed: 3
+  deterministic: true
+  on_epoch_finished:
+    - {type: AdjustVariable, name: update_momentum, start: 0.5, stop: 0.95}
+    - {type: EarlyStopping, patience: 10}
+  schedules:
+    - {type: reduce_on_plateau, patience: 1, factor: 0.5}
+"""
+
+KILL_AFTER = 3
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kerasbuild.cli", *args]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _epochs_done(run: Path) -> int:
+    try:
+        return json.loads((run / "backup" / "state.json").read_text())["epochs_completed"]
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+
+
+def _weights(path: Path) -> list[np.ndarray]:
+    import keras
+
+    from kerasbuild.layers import keras_layers  # noqa: F401
+
+    return keras.saving.load_model(path, safe_mode=True, compile=False).get_weights()
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
+    spec = tmp_path / "resume.yaml"
+    spec.write_text(SPEC)
+    full, killed = tmp_path / "full", tmp_path / "killed"
+
+    proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while _epochs_done(killed) < KILL_AFTER and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = _epochs_done(killed)
+    run_json = json.loads((killed / "run.json").read_text())
+    assert KILL_AFTER <= done < 6, f"killed after {done} epochs; expected mid-run"
+    assert run_json["status"] == "running"
+    assert len(json.loads((killed / "history.json").read_text())) >= done
+
+    subprocess.run(_cli("train", str(spec), "--run-dir", str(full)), env=_env(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    resumed = subprocess.run(_cli("train", str(spec), "--run-dir", str(killed), "--resume"), env=_env(),
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+    history_full = json.loads((full / "history.json").read_text())
+    history_resumed = json.loads((killed / "history.json").read_text())
+    assert [r["epoch"] for r in history_resumed] == [1, 2, 3, 4, 5, 6]
+    for a, b in zip(history_full, history_resumed, strict=True):
+        for key in ("loss", "val_loss", "val_accuracy", "learning_rate", "momentum"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), (a["epoch"], key)
+    for a, b in zip(_weights(full / "model_final.keras"), _weights(killed / "model_final.keras"), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    for a, b in zip(_weights(full / "model_best.keras"), _weights(killed / "model_best.keras"), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    info = json.loads((killed / "run.json").read_text())
+    assert info["status"] == "complete" and info["resumed"] is True and info["epochs_completed"] == 6
+    assert json.loads((full / "metrics.json").read_text())["test_accuracy"] == pytest.approx(
+        json.loads((killed / "metrics.json").read_text())["test_accuracy"], abs=1e-6)
