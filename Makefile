@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench docs clean
+.PHONY: setup demo test test-fast lint bench bench-quick docs clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,14 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check kerasbuild tests bench
+
+bench: $(STAMP)
+	cd bench && for b in bench_validate bench_build bench_train bench_export bench_gpu; do \
+		../$(BIN)/python $$b.py --json results.jsonl || exit 1; done
+
+bench-quick: $(STAMP)
+	cd bench && for b in bench_validate bench_build bench_train bench_export bench_gpu; do \
+		../$(BIN)/python $$b.py --quick || exit 1; done
 
 docs: $(STAMP)
 	$(BIN)/python -m kerasbuild.docs docs/spec-reference.md
