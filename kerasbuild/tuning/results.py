@@ -146,14 +146,16 @@ def write_results(loaded_job: LoadedJob, results: SearchResults) -> None:
 
 def render_results(results: SearchResults, console: Console, limit: int = 20) -> None:
     """The ranked table of trials: values, score, status, worker."""
-    names = sorted({k for t in results.trials for k in t.values})
     table = Table(title=f"trials ranked by {results.objective} ({results.direction})")
-    for column in ("#", "trial", "status", results.objective, "epochs", "worker", *names):
-        table.add_column(column, overflow="fold")
+    for column in ("#", "trial", "status", results.objective, "epochs", "worker"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("hyper-parameters", overflow="fold")
     for rank, t in enumerate(results.trials[:limit], 1):
+        # layers.fc1.num_units -> fc1.num_units; the full names are in results.json
+        values = "  ".join(f"{k.removeprefix('layers.').removeprefix('train.')}={_short(v)}"
+                           for k, v in t.values.items())
         table.add_row(str(rank), t.trial_id, t.status, "" if t.score is None else f"{t.score:.4f}",
-                      "" if t.epochs is None else str(t.epochs), t.worker or "",
-                      *(_short(t.values.get(n, "")) for n in names))
+                      "" if t.epochs is None else str(t.epochs), t.worker or "", values)
     console.print(table)
     if len(results.trials) > limit:
         console.print(f"... {len(results.trials) - limit} more trials in results.json")
