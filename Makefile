@@ -12,7 +12,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[cpu,test]'
+	$(BIN)/python -m pip install -e '.[cpu,test,export]'
 	touch $(STAMP)
 
 demo: $(STAMP)
