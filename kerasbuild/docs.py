@@ -33,7 +33,7 @@ def _markdown(doc: str | None) -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return " ".join(str(text).split()).replace("``", "`").replace("|", "\\|")
 
 
 def _yaml_value(value: Any) -> str:
@@ -100,7 +100,7 @@ def _model_section(model: type[BaseModel], title: str, level: int = 2) -> list[s
     for name, definition in sorted(schema.get("$defs", {}).items()):
         if definition.get("type") != "object" and "properties" not in definition:
             continue
-        lines += [f"{'#' * (level + 1)} {name}", "", _cell(definition.get("description", "")), "",
+        lines += [f"{'#' * (level + 1)} {name}", "", _markdown(definition.get("description", "")), "",
                   *_table(definition), ""]
     return lines
 
