@@ -182,8 +182,8 @@ def test_validate_summary_and_fmt_do_not_import_tensorflow():
 @pytest.mark.parametrize("command", ["validate", "summary"])
 def test_validate_and_summary_are_fast(command):
     """Wall time of the real console script on ResNet-50 (175 layers after block expansion),
-    process start-up included. Measured 0.55 s (idle) to 1.0 s (busy) on the 2-core development machine; 3 s allows for a
-    loaded machine."""
+    process start-up included. Measured 0.55 s (idle) to 1.0 s (busy) on the 2-core development
+    machine; 3 s allows for a loaded machine."""
     start = time.perf_counter()
     result = subprocess.run([str(KERASBUILD), command, str(SPECS / "resnet50.yaml")],
                             capture_output=True, text=True)
