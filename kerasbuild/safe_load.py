@@ -26,8 +26,6 @@ from typing import Any
 
 from .errors import KerasbuildError
 
-REFUSED_SUFFIXES = (".h5", ".hdf5", ".hd5", ".pb", ".pkl", ".pickle")
-
 
 def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
     """Load the ``keras.Model`` saved at ``path`` (a ``.keras`` archive) in safe mode.
