@@ -48,9 +48,10 @@ def tune(job_path: Path, console: Console, *, chief: bool = False, port: int | N
     if dry_run:
         render_space(loaded_job, console)
         return None
-    from ..data.paths import check_data
+    if not chief:  # the chief trains nothing, so it needs no data
+        from ..data.paths import check_data
 
-    check_data(loaded_job.search_spec)
+        check_data(loaded_job.search_spec)
     if worker is not None:
         from .distributed import run_worker
 

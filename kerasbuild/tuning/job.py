@@ -72,7 +72,7 @@ class Job(StrictModel):
     directory: str = Field("runs/tuning", description="Parent of the project directory, relative "
                            "to the job file.")
     project_name: str | None = Field(None, description="Default: the job file's name without suffix.")
-    seed: int | None = 0
+    seed: int | None = Field(0, ge=0, description="Seed of the oracle's sampling (None: random).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Dotted spec paths and values "
                                       "used while searching (e.g. data.limit: 2000); best_spec.yaml "
                                       "is written without them.")

@@ -45,7 +45,9 @@ def make_oracle(loaded_job: LoadedJob) -> keras_tuner.Oracle:
     base = _ORACLES[job.tuner]
     cls = type(f"Stopping{base.__name__}", (StopAfterFailures, base), {})
     kwargs: dict[str, Any] = dict(
-        objective=keras_tuner.Objective(job.objective, job.objective_direction), seed=job.seed,
+        objective=keras_tuner.Objective(job.objective, job.objective_direction),
+        # Keras Tuner reads seed 0 as "no seed" (``seed or random.randint(...)``): shift by one.
+        seed=None if job.seed is None else job.seed + 1,
         max_retries_per_trial=job.max_retries_per_trial,
         # Keras Tuner raises out of end_trial at its own limit; StopAfterFailures stops instead.
         max_consecutive_failed_trials=None)

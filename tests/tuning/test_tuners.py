@@ -48,3 +48,15 @@ def test_grid_search_refuses_a_continuous_float_before_any_trial(make_job, space
     assert result.output.startswith(f"{tmp_path / 'space.yaml'}:{line}:")
     assert "grid search needs a finite space: give placeholder 'train.update_learning_rate' a step" in result.output
     assert not list((tmp_path / "search").glob("*/trial_*"))
+
+
+def _first_values(make_job, seed: int, project: str) -> list[dict]:
+    path = make_job(f"spec: space.yaml\nmax_trials: 3\nseed: {seed}\ndirectory: search\n"
+                    f"project_name: {project}\n")
+    oracle = build_tuner(load_job(path)).oracle
+    return [oracle.create_trial(f"tuner{i}").hyperparameters.values for i in range(3)]
+
+
+def test_the_job_seed_fixes_the_sampled_values_seed_0_included(make_job):
+    assert _first_values(make_job, 0, "a") == _first_values(make_job, 0, "b")
+    assert _first_values(make_job, 0, "c") != _first_values(make_job, 1, "d")
