@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,3 +81,23 @@ def test_refusals_happen_before_keras_is_imported(tmp_path):
     assert "model file not found" in lines["missing.keras"]
     assert "expected a .keras model file" in lines["model.pkl"]
     assert "keras imported: False False" in result.stdout
+
+
+@pytest.mark.slow
+def test_export_refuses_lambda_and_h5_models_cleanly(tmp_path):
+    import keras
+
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x + 1.0)(inputs)).save(tmp_path / "lambda.keras")
+    (tmp_path / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for name, message in (("lambda.keras", "refused by Keras safe mode"),
+                          ("model.h5", "HDF5 model files (.h5) are refused")):
+        result = subprocess.run([str(Path(sys.executable).parent / "kerasbuild"), "export", str(tmp_path / name),
+                                 "--out", str(tmp_path / "models")], capture_output=True, text=True,
+                                timeout=300, env=env)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert message in result.stderr
+    models = tmp_path / "models"
+    assert not models.exists() or not any(models.iterdir())
