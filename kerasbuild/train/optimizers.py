@@ -16,6 +16,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from ..errors import KerasbuildError
 from .config import TrainConfig
 
 _KERAS = {"adam": "Adam", "adamw": "AdamW", "nadam": "Nadam", "adamax": "Adamax",
@@ -154,18 +155,21 @@ class Lookahead(keras.optimizers.Optimizer):
         for slow, fast in zip(self.slow, variables, strict=True):
             slow.assign(fast)
 
-    def update_step(self, gradient, variable, learning_rate):
-        self.inner_optimizer.update_step(gradient, variable, learning_rate)
-        slow = self.slow[self._get_variable_index(variable)]
-        sync = ops.equal(ops.mod(self.iterations + 1, self.k), 0)
-        moved = ops.add(slow, ops.multiply(ops.subtract(variable, slow), ops.cast(self.alpha, variable.dtype)))
-        self.assign(slow, ops.where(sync, moved, slow))
-        self.assign(variable, ops.where(sync, moved, variable))
-
     def apply(self, grads, trainable_variables=None):
-        super().apply(grads, trainable_variables)
-        # The inner optimiser's step counter drives its bias corrections (Adam, RAdam...).
-        self.inner_optimizer._iterations.assign(self._iterations)
+        """The inner optimiser's full step (weight decay, clipping, its own counters), then
+        the slow-weight sync when its step count reaches a multiple of ``k``."""
+        if not self.built:
+            with keras.name_scope(self.name, caller=self):
+                self.build(trainable_variables)
+            self.built = True
+        variables = trainable_variables if trainable_variables is not None else self._trainable_variables
+        self.inner_optimizer.apply(grads, variables)
+        sync = ops.equal(ops.mod(self.inner_optimizer.iterations, self.k), 0)
+        for slow, fast in zip(self.slow, variables, strict=True):
+            moved = ops.add(slow, ops.multiply(ops.subtract(fast, slow), ops.cast(self.alpha, fast.dtype)))
+            slow.assign(ops.where(sync, moved, slow))
+            fast.assign(ops.where(sync, moved, fast))
+        self._iterations.assign_add(1)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "k": self.k, "alpha": self.alpha,
@@ -182,13 +186,16 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     """The optimiser ``train:`` asks for, with its learning rate (and momentum) in variables."""
     lr = float(config.update_learning_rate)
     params = dict(config.update_params)
-    if config.update in ("sgd", "momentum", "nesterov_momentum"):
-        momentum = 0.0 if config.update == "sgd" else float(config.update_momentum)
-        optimizer: keras.optimizers.Optimizer = SGD(lr, momentum=momentum, nesterov=config.nesterov, **params)
-    elif config.update == "radam":
-        optimizer = RAdam(lr, **params)
-    else:
-        optimizer = getattr(keras.optimizers, _KERAS[config.update])(learning_rate=lr, **params)
+    try:
+        if config.update in ("sgd", "momentum", "nesterov_momentum"):
+            momentum = 0.0 if config.update == "sgd" else float(config.update_momentum)
+            optimizer: keras.optimizers.Optimizer = SGD(lr, momentum=momentum, nesterov=config.nesterov, **params)
+        elif config.update == "radam":
+            optimizer = RAdam(lr, **params)
+        else:
+            optimizer = getattr(keras.optimizers, _KERAS[config.update])(learning_rate=lr, **params)
+    except (TypeError, ValueError) as exc:
+        raise KerasbuildError(f"train.update_params {params} do not fit update: {config.update}: {exc}") from None
     if config.lookahead is not None:
         optimizer = Lookahead(optimizer, k=config.lookahead.k, alpha=config.lookahead.alpha)
     return optimizer
