@@ -19,6 +19,9 @@ import keras
 import keras_tuner
 from keras_tuner import oracles
 
+from ..errors import KerasbuildError
+from ..spec.format import canonical_yaml
+from ..train.files import atomic_write_text
 from .hypermodel import SpecHyperModel
 from .job import HyperbandSettings, LoadedJob
 from .results import SearchResults, collect_results, failure_streak, write_results
@@ -103,8 +106,29 @@ class SpecHyperband(SpecTuner, keras_tuner.Hyperband):
     """:class:`SpecTuner` with Hyperband's epochs and checkpoint hand-over between rounds."""
 
 
+SEARCH_SPEC = "search_spec.yaml"
+"""The searched spec (placeholders and search-time overrides in), kept in the project so a
+later run can tell whether it resumes the same search."""
+
+
+def check_same_search(loaded_job: LoadedJob) -> None:
+    """Record the searched spec in a new project; refuse to resume a project that searched a
+    different one (KerasbuildError, exit 2)."""
+    text = canonical_yaml(loaded_job.search_spec)
+    project = loaded_job.project_dir
+    saved = project / SEARCH_SPEC
+    if not saved.is_file():
+        project.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(saved, text)
+    elif saved.read_text(encoding="utf-8") != text:
+        raise KerasbuildError(f"{project} holds a search of a different spec (see {saved}); resuming it "
+                              f"with {loaded_job.spec_path} would mix trials of two spaces. Use another "
+                              "project_name, or delete that directory to start afresh", exit_code=2)
+
+
 def build_tuner(loaded_job: LoadedJob, *, verbose: int = 0) -> SpecTuner:
     """The job's tuner; reloads the project when it exists (never overwrites it)."""
+    check_same_search(loaded_job)
     job = loaded_job.job
     oracle = make_oracle(loaded_job)
     hypermodel = SpecHyperModel(loaded_job, verbose=verbose)

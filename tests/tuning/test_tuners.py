@@ -60,3 +60,14 @@ def _first_values(make_job, seed: int, project: str) -> list[dict]:
 def test_the_job_seed_fixes_the_sampled_values_seed_0_included(make_job):
     assert _first_values(make_job, 0, "a") == _first_values(make_job, 0, "b")
     assert _first_values(make_job, 0, "c") != _first_values(make_job, 1, "d")
+
+
+def test_a_project_is_not_resumed_with_a_different_search_spec(make_job, space_text, tmp_path):
+    path = make_job("spec: space.yaml\nmax_trials: 2\ndirectory: search\n")
+    build_tuner(load_job(path))
+    assert (tmp_path / "search" / "job" / "search_spec.yaml").is_file()
+    build_tuner(load_job(path))  # the same spec: fine
+    (tmp_path / "space.yaml").write_text(space_text.replace("values: [16, 32, 64]", "values: [16, 32, 128]"))
+    result = runner.invoke(app, ["tune", str(path)])
+    assert result.exit_code == 2
+    assert "holds a search of a different spec" in result.output
