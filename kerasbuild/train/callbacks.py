@@ -41,10 +41,14 @@ def _assign_variable(optimizer: keras.optimizers.Optimizer, variable: str, value
 def current_values(optimizer: keras.optimizers.Optimizer) -> dict[str, float]:
     """The learning rate (and momentum, for :class:`~kerasbuild.train.optimizers.SGD`) now."""
     opt = base_optimizer(optimizer)
-    values = {"learning_rate": float(keras.ops.convert_to_numpy(opt.learning_rate))}
+    values = {"learning_rate": _float(opt.learning_rate)}
     if hasattr(opt, "momentum_variable"):
-        values["momentum"] = float(keras.ops.convert_to_numpy(opt.momentum_variable))
+        values["momentum"] = _float(opt.momentum_variable)
     return values
+
+
+def _float(value) -> float:
+    return float(value.numpy()) if hasattr(value, "numpy") else float(value)
 
 
 class Schedules(keras.callbacks.Callback):

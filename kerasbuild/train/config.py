@@ -204,7 +204,7 @@ class TrainConfig(StrictModel):
     @classmethod
     def _no_multi_worker(cls, value: str) -> str:
         if value == "multi_worker":
-            raise ValueError("distribute: multi_worker is not supported: Keras 3 fit() under "
+            raise ValueError("multi_worker is not supported: Keras 3 fit() under "
                              "MultiWorkerMirroredStrategy fails with a PerReplica conversion error "
                              "(keras-team/keras#20585); use 'mirrored' (one machine, several devices) "
                              "or 'none'")

@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..errors import KerasbuildError
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
@@ -44,7 +46,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """Parse a run-directory JSON file; a damaged one is a :class:`KerasbuildError`, not a traceback."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise KerasbuildError(f"{path}: not valid JSON ({exc}); the file is damaged or was not "
+                              "written by kerasbuild") from None
 
 
 def write_history(run_dir: Path, rows: list[dict[str, Any]]) -> None:

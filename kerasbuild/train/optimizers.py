@@ -45,7 +45,7 @@ class SGD(keras.optimizers.Optimizer):
 
     @property
     def momentum(self) -> float:
-        return float(ops.convert_to_numpy(self.momentum_variable))
+        return float(self.momentum_variable.numpy())
 
     @momentum.setter
     def momentum(self, value: float) -> None:

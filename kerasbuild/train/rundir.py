@@ -99,12 +99,11 @@ def read_run(run_dir: Path) -> dict[str, Any]:
 
 
 def load_run_model(run_dir: Path, which: str = "best"):
-    """``model_best.keras`` (or ``model_final.keras``) of a run, loaded in safe mode."""
-    import keras
-
-    from ..layers import keras_layers  # noqa: F401  (registers the custom layers)
+    """``model_best.keras`` (or ``model_final.keras``) of a run, loaded in safe mode
+    (:func:`kerasbuild.safe_load.load_keras_model`: a damaged file is a KerasbuildError)."""
+    from ..safe_load import load_keras_model
 
     path = Path(run_dir) / f"model_{which}.keras"
     if not path.is_file():
         raise KerasbuildError(f"{path} does not exist; the run has not finished an epoch")
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
+    return load_keras_model(path, compile=False)
