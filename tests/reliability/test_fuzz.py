@@ -209,3 +209,35 @@ def test_random_overrides(case):
     name, values = case
     path = SPECS[[p.name for p in SPECS].index(name)]
     check(lambda: load_spec(path, overrides=values), str(path))
+
+
+SCRIPTS = {p.name: p.read_text() for p in sorted((Path(__file__).parents[1] / "nolearn" / "scripts").glob("*.py"))}
+SCRIPT_JUNK = ["(", ")", "[", ",", ":", "=", "lambda x: x", "-1", "1e400", "**", "\\", "exec 'x'", "print x",
+               "NeuralNet(", "9" * 400, "import os", "os.system('touch /tmp/kerasbuild-corpus-pwned')"]
+
+
+@settings(FUZZ, max_examples=30)
+@given(data=st.data())
+def test_mutated_nolearn_scripts(data):
+    """``from-nolearn`` reads scripts with :mod:`ast` only: mutated scripts convert or report
+    located problems (line, message), never run and never raise anything else."""
+    from kerasbuild.nolearn.convert import from_nolearn
+
+    lines = SCRIPTS[data.draw(st.sampled_from(sorted(SCRIPTS)))].split("\n")
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        pos = data.draw(st.integers(0, len(lines[i])))
+        if data.draw(st.booleans()):
+            lines[i] = lines[i][:pos] + data.draw(st.sampled_from(SCRIPT_JUNK)) + lines[i][pos:]
+        else:
+            del lines[i]
+    start = time.perf_counter()
+    try:
+        result = from_nolearn("\n".join(lines), "script.py")
+    except SpecError as exc:
+        assert all(PROBLEM_RE.match(str(p)) for p in exc.problems), str(exc)
+    else:
+        for line, message in result.problems:
+            assert isinstance(line, int) and line >= 0 and message.strip()
+    assert time.perf_counter() - start < SECONDS
+    assert not SENTINEL.exists()
