@@ -82,9 +82,7 @@ def inference_copy(model: Any) -> Any:
     """An uncompiled copy of ``model`` with the same weights: the saved ``.keras`` file then
     holds only the architecture and weights (no optimiser), so it loads with just the custom
     layers registered."""
-    import keras
-
-    copy = keras.models.clone_model(model)
+    copy = type(model).from_config(model.get_config())  # clone_model would copy the compile config
     copy.set_weights(model.get_weights())
     return copy
 

@@ -116,6 +116,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
 
     with session.training_session(config, seed):
         strategy = session.strategy_for(config)
+        info["replicas"] = strategy.num_replicas_in_sync
         batch_size = config.effective_batch_size
         with strategy.scope():
             model = build_model(loaded)

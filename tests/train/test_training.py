@@ -1,0 +1,147 @@
+"""Real training runs: accuracy, the run directory, early stopping, NaN, precision."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from kerasbuild.compile import build_model
+from kerasbuild.errors import KerasbuildError
+from kerasbuild.layers import keras_layers  # noqa: F401
+from kerasbuild.spec.loader import load_spec
+from kerasbuild.train.runner import EXIT_DIVERGED, compile_model, train
+
+
+def _weights(path: Path) -> list[np.ndarray]:
+    return keras.saving.load_model(path, safe_mode=True, compile=False).get_weights()
+
+
+def test_digits_run_reaches_accuracy_and_writes_the_run_directory(digits_spec: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    result = train(load_spec(digits_spec), run)
+    assert result.status == "complete" and result.epochs_completed == 8
+    assert result.test_metrics["test_accuracy"] >= 0.93
+    assert result.test_metrics["n_test"] == 359
+
+    names = {p.name for p in run.iterdir()}
+    assert {"spec.yaml", "run.json", "history.csv", "history.json", "metrics.json", "model_best.keras",
+            "model_final.keras", "tensorboard", "backup", "loss.png"} <= names
+    assert not [n for n in names if n.startswith(".")], "temporary files left behind"
+    assert (run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    assert json.loads((run / "backup" / "state.json").read_text())["epochs_completed"] == 8
+
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "complete" and info["task"] == "classification"
+    assert info["class_names"] == [str(i) for i in range(10)]
+    assert info["inputs"] == [{"name": "image", "shape": [8, 8, 1]}]
+    assert info["preprocessing"] == {"scale": 1 / 16}
+    assert info["epochs_completed"] == 8 and info["seed"] == 1 and info["replicas"] == 1
+    assert info["examples"] == {"train": 1150, "valid": 288, "test": 359}
+
+    history = json.loads((run / "history.json").read_text())
+    assert [row["epoch"] for row in history] == list(range(1, 9))
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "momentum", "duration"} <= set(history[0])
+    assert history[-1]["loss"] < history[0]["loss"] / 2
+    csv_lines = (run / "history.csv").read_text().splitlines()
+    assert len(csv_lines) == 9 and csv_lines[0].startswith("epoch,")
+
+    metrics = json.loads((run / "metrics.json").read_text())
+    best = metrics["best_epoch"]
+    assert best == 1 + int(np.argmin([row["val_loss"] for row in history]))
+    assert load_spec(run / "spec.yaml").spec.train.max_epochs == 8
+    with zipfile.ZipFile(run / "model_best.keras") as archive:  # an inference model: no optimiser
+        assert "compile_config" not in json.loads(archive.read("config.json"))
+    model = keras.saving.load_model(run / "model_best.keras", safe_mode=True)
+    assert model.count_params() == (9 * 8 + 8) + (72 * 32 + 32) + (32 * 10 + 10)
+
+
+def test_existing_run_directory_needs_overwrite(digits_spec: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    (run).mkdir()
+    (run / "run.json").write_text("{}")
+    with pytest.raises(KerasbuildError, match="already exists; pass --overwrite") as info:
+        train(load_spec(digits_spec, overrides={"train.max_epochs": 1}), run)
+    assert info.value.exit_code == 2
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(KerasbuildError, match="not a kerasbuild run directory"):
+        train(load_spec(digits_spec, overrides={"train.max_epochs": 1}), other, overwrite=True)
+    assert (other / "keep.txt").read_text() == "mine"
+
+
+def test_unwritable_run_directory_is_a_clear_error(digits_spec: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(KerasbuildError, match="cannot write to run directory|is not a directory"):
+        train(load_spec(digits_spec, overrides={"train.max_epochs": 1}), blocker / "run")
+
+
+def test_early_stopping_restores_the_best_weights(digits_spec: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    overrides = {"train.max_epochs": 20, "train.on_epoch_finished": [
+        {"type": "EarlyStopping", "patience": 3, "monitor": "val_accuracy", "min_delta": 0.5}]}
+    result = train(load_spec(digits_spec, overrides=overrides), run)
+    # nothing can improve val_accuracy by 0.5, so epoch 1 stays best and training stops after 4
+    assert result.status == "early_stopped" and result.epochs_completed == 4 and result.best_epoch == 1
+    best, final = _weights(run / "model_best.keras"), _weights(run / "model_final.keras")
+    for a, b in zip(best, final, strict=True):
+        np.testing.assert_array_equal(a, b)
+    loaded = load_spec(run / "spec.yaml")
+    last = build_model(loaded)
+    compile_model(last, loaded.spec.train)
+    last.optimizer.build(last.trainable_variables)
+    last.load_weights(run / "backup" / "epoch_0004.weights.h5")
+    assert any(not np.array_equal(a, b) for a, b in zip(best, last.get_weights(), strict=True))
+    history = json.loads((run / "history.json").read_text())
+    assert result.test_metrics["test_accuracy"] == pytest.approx(history[0]["val_accuracy"], abs=0.05)
+
+
+def test_nan_loss_stops_with_exit_code_and_keeps_the_last_good_checkpoint(digits_spec: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    overrides = {"train.max_epochs": 5, "train.update": "sgd",
+                 "train.schedules": [{"type": "exponential", "gamma": 1e12}]}  # lr 0.05, then 5e10
+    with pytest.raises(KerasbuildError, match="loss became NaN in epoch 2") as info:
+        train(load_spec(digits_spec, overrides=overrides), run)
+    assert info.value.exit_code == EXIT_DIVERGED == 3
+    assert "epoch 1" in str(info.value) and "backup" in str(info.value)
+    state = json.loads((run / "backup" / "state.json").read_text())
+    assert state["epochs_completed"] == 1 and (run / "backup" / state["weights"]).is_file()
+    weights = _weights(run / "model_best.keras")
+    assert all(np.isfinite(w).all() for w in weights)
+    run_info = json.loads((run / "run.json").read_text())
+    assert run_info["status"] == "diverged" and run_info["diverged_epoch"] == 2
+    assert run_info["epochs_completed"] == 1 and not (run / "model_final.keras").exists()
+
+
+def test_objective_l2_penalises_kernels_not_biases(digits_spec: Path, tmp_path: Path) -> None:
+    plain = train(load_spec(digits_spec, overrides={"train.max_epochs": 3}), tmp_path / "plain")
+    l2 = train(load_spec(digits_spec, overrides={"train.max_epochs": 3, "train.objective_l2": 0.01}),
+               tmp_path / "l2")
+    k_plain = [w for w in _weights(tmp_path / "plain" / "model_final.keras") if w.ndim > 1]
+    k_l2 = [w for w in _weights(tmp_path / "l2" / "model_final.keras") if w.ndim > 1]
+    assert sum(float((w ** 2).sum()) for w in k_l2) < 0.7 * sum(float((w ** 2).sum()) for w in k_plain)
+    assert l2.history[0]["loss"] > plain.history[0]["loss"]  # the penalty is part of the loss
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16"])
+def test_mixed_precision_trains(digits_spec: Path, tmp_path: Path, precision: str) -> None:
+    result = train(load_spec(digits_spec, overrides={"train.precision": precision, "train.max_epochs": 6}),
+                   tmp_path / "run")
+    assert result.test_metrics["test_accuracy"] >= 0.85
+    assert keras.config.dtype_policy().name == "float32"  # restored after the run
+
+
+@pytest.mark.slow
+def test_mnist_5k_small_net_reaches_accuracy(mnist_spec: Path, tmp_path: Path) -> None:
+    result = train(load_spec(mnist_spec), tmp_path / "run")
+    assert result.test_metrics["n_test"] == 1000
+    assert result.test_metrics["test_accuracy"] >= 0.95
+    lrs = [row["learning_rate"] for row in result.history]
+    assert lrs[0] == pytest.approx(0.01) and lrs[1] == pytest.approx(0.05) and lrs[-1] < 0.01
