@@ -74,7 +74,26 @@ class Heartbeat:
 
 
 # ------------------------------------------------------------------------------------ chief
+def _create_or_hold(oracle: Any, tuner_id: str) -> Any:
+    """``oracle.create_trial(tuner_id)``, except that a worker is told to wait (IDLE) rather
+    than to stop while other workers still run trials: if one of them dies, its trial comes
+    back for retry and needs a worker to run it."""
+    from keras_tuner.src.engine.oracle import synchronized
+    from keras_tuner.src.engine.trial import Trial
+
+    @synchronized
+    def create(oracle: Any) -> Any:
+        trial = oracle.create_trial(tuner_id)
+        if trial.status == "STOPPED" and oracle.ongoing_trials:
+            oracle.tuner_ids.add(tuner_id)  # create_trial forgot it on STOPPED
+            return Trial(oracle.get_space(), status="IDLE")
+        return trial
+
+    return create(oracle)
+
+
 def _servicer_class():
+    from keras_tuner.src import protos
     from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
     class WatchingServicer(OracleServicer):
@@ -91,7 +110,10 @@ def _servicer_class():
 
         def CreateTrial(self, request, context):  # noqa: N802  (gRPC method name)
             self.contact[request.tuner_id] = time.monotonic()
-            return super().CreateTrial(request, context)
+            trial = _create_or_hold(self.oracle, request.tuner_id)
+            if trial.status == "STOPPED":
+                self.stop_triggered = True
+            return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
         def GetTrial(self, request, context):  # noqa: N802
             self._seen_trial(request.trial_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from ..train.files import atomic_write_text
 from .hypermodel import SpecHyperModel
 from .job import HyperbandSettings, LoadedJob
 from .results import SearchResults, collect_results, failure_streak, write_results
+
+IDLE_PAUSE_S = 0.5
+"""Pause of a worker between two requests for a trial that the chief answered IDLE."""
 
 
 class StopAfterFailures:
@@ -73,6 +77,14 @@ class SpecTuner(keras_tuner.Tuner):
         keras_tuner.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.heartbeat_interval: float | None = None
         self._heartbeat = None
+        self._waiting = False
+
+    def pre_create_trial(self) -> None:
+        # Keras Tuner asks again at once after an IDLE answer (a distributed Hyperband round,
+        # or the chief holding workers while others finish): pause between such requests.
+        if self._waiting:
+            time.sleep(IDLE_PAUSE_S)
+        self._waiting = True
 
     def _populate_initial_space(self) -> None:
         # The spec declares its whole space, conditional placeholders included, so unlike
@@ -83,6 +95,7 @@ class SpecTuner(keras_tuner.Tuner):
         self.oracle.update_space(hp)
 
     def on_trial_begin(self, trial: Any) -> None:
+        self._waiting = False
         super().on_trial_begin(trial)
         print(f"{self.tuner_id}: trial {trial.trial_id} started (pid {os.getpid()})", flush=True)
         if self.heartbeat_interval is not None:
