@@ -8,6 +8,8 @@ are channels-last (NHWC, NLC, NDHWC).
 from __future__ import annotations
 
 import math
+import types
+import typing
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -218,4 +220,27 @@ class LayerBase(StrictModel):
                     raise ValueError(f"{type_name} fixes {key}={value!r}; use {entry.name} to change it")
                 data[key] = value
         data["type"] = entry.name
+        for key, value in data.items():
+            field = cls.model_fields.get(key)
+            if isinstance(value, bool) and field is not None and _numbers_only(field.annotation):
+                raise ValueError(f"{key} expects a number, got {str(value).lower()} "
+                                 "(a boolean is not read as 1 or 0)")
         return data
+
+
+def _numbers_only(annotation: Any) -> bool:
+    """Whether a field takes numbers but neither booleans nor names (``Init`` takes a name or a
+    number and words its own error)."""
+    found: set[Any] = set()
+
+    def walk(ann: Any) -> None:
+        if typing.get_origin(ann) is Literal:
+            found.update(type(a) for a in typing.get_args(ann))
+        elif typing.get_args(ann) and typing.get_origin(ann) in (typing.Union, Annotated, types.UnionType):
+            for arg in typing.get_args(ann):
+                walk(arg)
+        else:
+            found.add(ann)
+
+    walk(annotation)
+    return bool(found & {int, float}) and not found & {bool, str, Any}
