@@ -221,6 +221,9 @@ class TrainConfig(StrictModel):
         if "momentum" in seen and self.update not in MOMENTUM_OPTIMIZERS[1:]:
             raise ValueError(f"a momentum schedule ({seen['momentum']}) needs update: momentum or "
                              f"nesterov_momentum, got update: {self.update}")
+        if self.distribute == "mirrored" and (self.steps_per_execution or 1) > 1:
+            raise ValueError("steps_per_execution > 1 fails under distribute: mirrored in Keras 3.15 "
+                             "(multi-step loop placeholder error); leave it unset")
         if self.lookahead is not None and self.distribute == "mirrored":
             raise ValueError("lookahead is not supported with distribute: mirrored")
         return self

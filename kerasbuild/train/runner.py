@@ -120,7 +120,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
         batch_size = config.effective_batch_size
         with strategy.scope():
             model = build_model(loaded)
-            compile_model(model, config, steps_per_execution=session.default_steps_per_execution())
+            compile_model(model, config, steps_per_execution=session.default_steps_per_execution(config))
         train_ds = make_dataset(splits.x_train, splits.y_train, batch_size=batch_size, training=True,
                                 augment=splits.augment, seed=splits.seed)
         valid_ds = make_dataset(splits.x_valid, splits.y_valid, batch_size=batch_size, training=False) \

@@ -25,8 +25,10 @@ def has_gpu() -> bool:
     return bool(tf.config.list_logical_devices("GPU"))
 
 
-def default_steps_per_execution() -> int:
-    return 1 if has_gpu() else CPU_STEPS_PER_EXECUTION
+def default_steps_per_execution(config: TrainConfig) -> int:
+    """32 on CPU; 1 on GPU and under ``distribute: mirrored`` (Keras 3.15's multi-step loop
+    fails there with "You must feed a value for placeholder tensor")."""
+    return 1 if has_gpu() or config.distribute == "mirrored" else CPU_STEPS_PER_EXECUTION
 
 
 def strategy_for(config: TrainConfig) -> tf.distribute.Strategy:
