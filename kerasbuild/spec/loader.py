@@ -81,6 +81,7 @@ def load_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
                                  f"{did_you_mean(unknown[0], [p.name for p in found])}", (), raw.file)])
     resolved = Source(placeholders.substitute(source.data, hp_values), source.file, source.positions)
     expanded = blocks.expand(resolved)
+    safety.check_no_code(expanded)  # block parameters may name a type ('with: {kind: Lambda}')
     spec = validate(expanded)
     graph = analyse(spec, expanded, max_params=max_params, max_activations=max_activations)
     return LoadedSpec(spec, document, found, graph, expanded, raw.file)
