@@ -44,6 +44,11 @@ def tune(job_path: Path, console: Console, *, chief: bool = False, port: int | N
         raise KerasbuildError("--chief needs --port (the port workers connect to)", exit_code=2)
     if (worker is None) != (oracle is None):
         raise KerasbuildError("--worker ID and --oracle HOST:PORT go together", exit_code=2)
+    if worker is not None:
+        from .distributed import check_worker_id, parse_address
+
+        check_worker_id(worker)
+        parse_address(str(oracle))
     loaded_job = load_job(job_path)
     if dry_run:
         render_space(loaded_job, console)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -212,14 +213,22 @@ def parse_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def check_worker_id(tuner_id: str) -> None:
+    """A worker id names its state file (``PROJECT/ID.json``) and must not make it the chief:
+    letters, digits, ``_`` and ``-``; not containing 'chief'; not 'oracle' or 'results'."""
+    if (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", tuner_id) or "chief" in tuner_id
+            or tuner_id in ("oracle", "results")):
+        raise KerasbuildError(f"--worker: {tuner_id!r} cannot be a worker id; use letters, digits, _ and -, "
+                              "without 'chief' (Keras Tuner's chief) and other than 'oracle' or 'results' "
+                              "(files of the search), e.g. --worker hostb-0", exit_code=2)
+
+
 def run_worker(loaded_job: LoadedJob, tuner_id: str, oracle_address: str) -> None:
     """``kerasbuild tune JOB --worker ID --oracle HOST:PORT``: run trials the chief hands out
     until it says stop. ``ID`` must be unique per worker (and not contain 'chief')."""
     from .runner import build_tuner, search
 
-    if "chief" in tuner_id:
-        raise KerasbuildError(f"a worker id must not contain 'chief' (Keras Tuner reserves it), got {tuner_id!r}",
-                              exit_code=2)
+    check_worker_id(tuner_id)
     host, port = parse_address(oracle_address)
     _set_env(tuner_id, host, port)
     tuner = build_tuner(loaded_job)

@@ -106,7 +106,7 @@ class SpecTuner(keras_tuner.Tuner):
     def on_trial_end(self, trial: Any) -> None:
         record = {"tuner_id": self.tuner_id, "pid": os.getpid(), "host": socket.gethostname(),
                   "status": trial.status}
-        Path(self.get_trial_dir(trial.trial_id), "worker.json").write_text(json.dumps(record) + "\n")
+        atomic_write_text(Path(self.get_trial_dir(trial.trial_id), "worker.json"), json.dumps(record) + "\n")
         try:
             super().on_trial_end(trial)
         finally:

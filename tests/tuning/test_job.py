@@ -106,6 +106,9 @@ def test_fkp_job_without_the_kaggle_csv_stops_before_any_trial_naming_the_file()
     (["--chief"], "--chief needs --port"),
     (["--worker", "w1"], "--worker ID and --oracle HOST:PORT go together"),
     (["--chief", "--port", "1", "--workers", "2"], "choose one of --chief, --workers"),
+    (["--worker", "oracle", "--oracle", "127.0.0.1:1"], "'oracle' cannot be a worker id"),
+    (["--worker", "w-chief", "--oracle", "127.0.0.1:1"], "'w-chief' cannot be a worker id"),
+    (["--worker", "w1", "--oracle", "127.0.0.1"], "--oracle must be HOST:PORT"),
 ])
 def test_contradictory_modes_exit_2(make_job, args, message):
     path = make_job("spec: space.yaml\n")
