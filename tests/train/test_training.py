@@ -145,3 +145,27 @@ def test_mnist_5k_small_net_reaches_accuracy(mnist_spec: Path, tmp_path: Path) -
     assert result.test_metrics["test_accuracy"] >= 0.95
     lrs = [row["learning_rate"] for row in result.history]
     assert lrs[0] == pytest.approx(0.01) and lrs[1] == pytest.approx(0.05) and lrs[-1] < 0.01
+
+
+def test_resume_refuses_a_finished_run_and_a_changed_spec(digits_spec: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(load_spec(digits_spec, overrides={"train.max_epochs": 2}), run)
+    with pytest.raises(KerasbuildError, match="already finished"):
+        train(load_spec(digits_spec, overrides={"train.max_epochs": 2}), run, resume=True)
+    with pytest.raises(KerasbuildError, match="the spec differs"):
+        train(load_spec(digits_spec, overrides={"train.max_epochs": 3}), run, resume=True)
+    with pytest.raises(KerasbuildError, match="not a run directory"):
+        train(load_spec(digits_spec), tmp_path / "nothing", resume=True)
+
+
+def test_epoch_table_rows_highlight_the_best_values() -> None:
+    from rich.console import Console
+
+    from kerasbuild.train.display import EpochTable
+
+    table = EpochTable(Console(record=True, width=100))
+    first = table.row(1, {"loss": 0.5, "val_loss": 0.4, "val_accuracy": 0.9}, 2.5)
+    second = table.row(2, {"loss": 0.6, "val_loss": 0.3, "val_accuracy": 0.85}, 2.0)
+    assert "[blue]     0.50000[/blue]" in first and "1.25000" in first and "2.50s" in first
+    assert "[blue]" not in second and "[green]     0.30000[/green]" in second
+    assert "0.8500" in second and second.count("[green]") == 1
