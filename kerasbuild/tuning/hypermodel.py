@@ -49,7 +49,8 @@ class SpecHyperModel(keras_tuner.HyperModel):
         loaded = self.resolve(hp)
         keras.utils.set_random_seed(effective_seed(loaded.spec.train))
         model = build_model(loaded)
-        return compile_model(model, loaded.spec.train, steps_per_execution=default_steps_per_execution())
+        train = loaded.spec.train
+        return compile_model(model, train, steps_per_execution=default_steps_per_execution(train))
 
     def splits(self, loaded: LoadedSpec) -> Splits:
         """The data of ``loaded``, loaded once per data section (augmentation aside)."""
