@@ -98,3 +98,32 @@ def test_grid_search_needs_a_step_on_every_float():
     lines = (REPO / "tuning" / "nielsen_dropout_space.yaml").read_text().splitlines()
     expected = next(i for i, line in enumerate(lines, 1) if "update_learning_rate:" in line)
     assert problems[0].file.endswith("nielsen_dropout_space.yaml") and problems[0].line == expected
+
+
+BLOCKS = """\
+name: blocks_space
+input: {shape: [8, 8, 1]}
+blocks:
+  dense_drop:
+    params: {units: null}
+    layers:
+      - {name: dense, type: DenseLayer, num_units: $units}
+      - {name: drop, type: DropoutLayer, p: 0.1}
+layers:
+  - {use: dense_drop, name: body, repeat: {hp: int, min: 1, max: 3, default: 1},
+     with: {units: {hp: choice, values: [8, 16], default: 8}}}
+  - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
+"""
+
+
+def test_block_repeat_and_block_parameters_are_searchable():
+    space = SearchSpace.from_loaded(load_text(BLOCKS))
+    assert space.names == ["layers.body.repeat", "layers.body.with.units"]
+    hp = kt.HyperParameters()
+    space.declare(hp)
+    hp.values.update({"layers.body.repeat": 3, "layers.body.with.units": 16})
+    resolved = load_text(BLOCKS, hp_values=space.values(hp.values))
+    dense = [n.name for n in resolved.graph.nodes if n.name.endswith("_dense")]
+    assert dense == ["body_1_dense", "body_2_dense", "body_3_dense"]
+    # 64*16+16, then two 16*16+16, then 16*10+10
+    assert resolved.graph.total_params == 1040 + 2 * 272 + 170
