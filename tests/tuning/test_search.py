@@ -40,6 +40,15 @@ def _hparams_of(run_dir) -> str:
     return "\n".join(found)
 
 
+def _epochs_logged(run_dir) -> int:
+    """How many epochs TensorBoard logged a loss for in ``run_dir``."""
+    import tensorflow as tf
+
+    return sum(1 for events in run_dir.glob("events.out.tfevents.*")
+               for event in tf.compat.v1.train.summary_iterator(str(events))
+               for value in event.summary.value if value.tag == "epoch_loss")
+
+
 def _trial_files(project):
     return {p.parent.name: p.stat().st_mtime_ns for p in project.glob("trial_*/trial.json")}
 
@@ -85,7 +94,7 @@ def test_hyperband_search_writes_ranked_results_and_a_plain_best_spec_that_train
 
 
 def test_running_the_same_job_again_resumes_without_repeating_trials(make_job, tmp_path):
-    job_text = "spec: space.yaml\ntuner: random\nobjective: val_loss\nmax_trials: 2\ndirectory: search\nseed: 3\n"
+    job_text = "spec: space.yaml\ntuner: random\nobjective: val_loss\nmax_trials: 2\ndirectory: search\nseed: 1\n"
     path = make_job(job_text)
     project = tmp_path / "search" / "job"
     started = time.perf_counter()
@@ -107,6 +116,12 @@ def test_running_the_same_job_again_resumes_without_repeating_trials(make_job, t
     assert sorted(files) == ["trial_0", "trial_1", "trial_2"]
     assert {k: files[k] for k in done} == done
     assert len(more.completed) == 3
+    # each trial trained for its own train.max_epochs (a placeholder, applied in HyperModel.fit);
+    # seed 1 samples both 2 and 3
+    assert {t.values["train.max_epochs"] for t in more.trials} == {2, 3}
+    for trial in more.trials:
+        run = project / "tensorboard" / trial.trial_id / "execution0" / "validation"
+        assert _epochs_logged(run) == trial.values["train.max_epochs"]
 
 
 def test_a_trial_that_always_raises_ends_the_search_with_a_clear_report(make_job, space_text, tmp_path):
