@@ -77,7 +77,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     import keras
 
     from ..compile import build_model
-    from ..data.pipeline import make_dataset
+    from ..data.pipeline import make_dataset, steps_per_epoch
     from ..data.splits import load_for_spec
     from . import backup, callbacks, session
     from .display import EpochTable
@@ -154,7 +154,8 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
                 iter(train_ds)
         if state is None or not state.get("stop_training"):
             if initial_epoch < config.max_epochs:
-                model.fit(one_draw_per_epoch(train_ds), validation_data=valid_ds, epochs=config.max_epochs,
+                epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(len(splits.x_train), batch_size))
+                model.fit(epochs_ds, validation_data=valid_ds, epochs=config.max_epochs,
                           initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)
         elif config.early_stopping and config.early_stopping.restore_best_weights and best.best_weights:
             model.set_weights(best.best_weights)
@@ -187,16 +188,16 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
                        metrics, info["duration_s"])
 
 
-def one_draw_per_epoch(dataset):
-    """``dataset`` behind a lazy ``flat_map``: its iterator (and so the per-epoch reshuffle and
-    augmentation seeds) is created only when an epoch pulls its first batch, not each time
-    Keras creates an iterator it may never use. Epoch ``k`` thus always sees the ``k``-th
-    draw, which is what lets a resumed run skip ahead by creating ``k`` iterators."""
+def one_draw_per_epoch(dataset, steps: int):
+    """``dataset`` (``steps`` batches per pass) behind a lazy ``flat_map``: its iterator (and
+    so the per-epoch reshuffle and augmentation draw) is created only when an epoch pulls its
+    first batch, not each time Keras creates an iterator it may never use. Epoch ``k`` thus
+    always sees the ``k``-th draw, which lets a resumed run skip ahead by creating ``k``
+    iterators. The asserted cardinality keeps Keras on its known-length epoch loop."""
     import tensorflow as tf
 
-    steps = int(dataset.cardinality())
     lazy = tf.data.Dataset.range(1).flat_map(lambda _: dataset)
-    return lazy.apply(tf.data.experimental.assert_cardinality(steps)) if steps > 0 else lazy
+    return lazy.apply(tf.data.experimental.assert_cardinality(steps))
 
 
 def _read_previous(run_dir: Path) -> dict[str, Any]:
