@@ -132,3 +132,23 @@ def test_loading_every_case_imports_no_tensorflow_and_stays_small(tmp_path):
     assert not report["tensorflow"] and not report["keras"]
     assert report["max_rss_mib"] < 1024, report
     assert report["slowest_s"] < 20, report
+
+
+BLOCKED = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
+           "from kerasbuild.cli import main; sys.argv = ['kerasbuild', *sys.argv[1:]]; main()")
+"""The CLI with TensorFlow and Keras made unimportable: any import of them is an ImportError."""
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["validate", *map(str, sorted(CORPUS.iterdir()))], 1),
+    (["summary", str(CORPUS / "lambda_layer.yaml")], 1),
+    (["fmt", str(CORPUS / "cycle.yaml")], 1),
+    (["validate", str(VALID / "bom.yaml")], 0),
+    (["summary", "--json", str(VALID / "bom.yaml")], 0),
+    (["fmt", str(VALID / "bom.json")], 0),
+])
+def test_validate_summary_fmt_never_import_tensorflow(args, code):
+    result = subprocess.run([sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True,
+                            timeout=300, env=ENV)
+    assert result.returncode == code, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "ImportError" not in result.stderr
