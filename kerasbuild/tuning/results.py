@@ -39,7 +39,7 @@ BEST_SPEC = "best_spec.yaml"
 class TrialRow:
     """One trial: placeholder ``values``, ``score`` (the objective at its best epoch, None
     unless COMPLETED), Hyperband's ``epochs`` budget, the ``worker`` (tuner id) that ran it
-    and, for a failed trial, the last line of its error."""
+    last, how many ``seconds`` that took and, for a failed trial, the last line of its error."""
 
     trial_id: str
     status: str
@@ -47,6 +47,7 @@ class TrialRow:
     values: dict[str, Any]
     epochs: int | None = None
     worker: str | None = None
+    seconds: float | None = None
     error: str | None = None
 
 
@@ -94,13 +95,13 @@ def collect_results(loaded_job: LoadedJob) -> SearchResults:
         state = json.loads(file.read_text(encoding="utf-8"))
         values = state["hyperparameters"]["values"]
         worker_file = file.parent / "worker.json"
-        worker = json.loads(worker_file.read_text())["tuner_id"] if worker_file.is_file() else None
+        ran = json.loads(worker_file.read_text()) if worker_file.is_file() else {}
         score = state.get("score")
         completed = state["status"] == "COMPLETED" and score is not None and math.isfinite(score)
         message = (state.get("message") or "").strip()
         rows.append(TrialRow(state["trial_id"], state["status"], float(score) if completed else None,
                              space.values(values),
-                             values.get("tuner/epochs"), worker,
+                             values.get("tuner/epochs"), ran.get("tuner_id"), ran.get("seconds"),
                              message.splitlines()[-1] if message and not completed else None))
     sign = -1.0 if job.objective_direction == "max" else 1.0
     rows.sort(key=lambda r: (r.score is None, sign * r.score if r.score is not None else 0.0, r.trial_id))

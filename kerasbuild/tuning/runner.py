@@ -70,7 +70,7 @@ def make_oracle(loaded_job: LoadedJob) -> keras_tuner.Oracle:
 
 class SpecTuner(keras_tuner.Tuner):
     """Keras Tuner's ``Tuner`` over a :class:`SpecHyperModel`; records which worker ran each
-    trial in ``trial_ID/worker.json`` and, as a distributed worker, keeps the chief informed
+    trial, and for how long, in ``trial_ID/worker.json`` and, as a distributed worker, keeps the chief informed
     that it is alive (:mod:`kerasbuild.tuning.distributed`)."""
 
     def __init__(self, oracle: keras_tuner.Oracle, hypermodel: SpecHyperModel, **kwargs: Any) -> None:
@@ -78,6 +78,7 @@ class SpecTuner(keras_tuner.Tuner):
         self.heartbeat_interval: float | None = None
         self._heartbeat = None
         self._waiting = False
+        self._started = time.monotonic()
 
     def pre_create_trial(self) -> None:
         # Keras Tuner asks again at once after an IDLE answer (a distributed Hyperband round,
@@ -96,6 +97,7 @@ class SpecTuner(keras_tuner.Tuner):
 
     def on_trial_begin(self, trial: Any) -> None:
         self._waiting = False
+        self._started = time.monotonic()
         super().on_trial_begin(trial)
         print(f"{self.tuner_id}: trial {trial.trial_id} started (pid {os.getpid()})", flush=True)
         if self.heartbeat_interval is not None:
@@ -105,7 +107,7 @@ class SpecTuner(keras_tuner.Tuner):
 
     def on_trial_end(self, trial: Any) -> None:
         record = {"tuner_id": self.tuner_id, "pid": os.getpid(), "host": socket.gethostname(),
-                  "status": trial.status}
+                  "status": trial.status, "seconds": round(time.monotonic() - self._started, 3)}
         atomic_write_text(Path(self.get_trial_dir(trial.trial_id), "worker.json"), json.dumps(record) + "\n")
         try:
             super().on_trial_end(trial)

@@ -131,3 +131,16 @@ def test_a_worker_killed_mid_trial_does_not_stall_the_search(make_job, tmp_path)
     assert by_worker[killed_trial] == "w0"
     saved = json.loads((project / "results.json").read_text())
     assert saved["counts"] == {"COMPLETED": 4}
+
+
+def test_heartbeats_keep_a_worker_whose_trial_outlasts_the_timeout(make_job, tmp_path):
+    # trial_timeout 2 s, heartbeat every 0.5 s, one trial of 80 epochs: several times longer
+    path = make_job(JOB.replace("max_trials: 4", "max_trials: 1").replace("trial_timeout: 6", "trial_timeout: 2")
+                    + "overrides: {train.max_epochs: 80}\n")
+    launched = launch(load_job(path), 1)
+    project = tmp_path / "search" / "job"
+    assert launched.restarts == {"worker0": 0} and launched.worker_exit_codes == {"worker0": 0}
+    [trial] = launched.results.trials
+    assert (trial.status, trial.worker) == ("COMPLETED", "worker0")
+    assert trial.seconds > 2 * 2
+    assert "no heartbeat" not in (project / "logs" / "chief.log").read_text()
