@@ -146,9 +146,13 @@ BLOCKED = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] =
     (["validate", str(VALID / "bom.yaml")], 0),
     (["summary", "--json", str(VALID / "bom.yaml")], 0),
     (["fmt", str(VALID / "bom.json")], 0),
+    (["build", str(CORPUS / "params_1e12.yaml"), "-o", "/tmp/kerasbuild-never-written.keras"], 1),
+    (["train", str(CORPUS / "giant_input.yaml"), "--run-dir", "/tmp/kerasbuild-never-written"], 1),
 ])
 def test_validate_summary_fmt_never_import_tensorflow(args, code):
+    """Also ``build`` and ``train`` of absurd sizes: refused before TensorFlow could allocate."""
     result = subprocess.run([sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True,
                             timeout=300, env=ENV)
     assert result.returncode == code, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "ImportError" not in result.stderr
+    assert not Path("/tmp/kerasbuild-never-written").exists()
