@@ -83,3 +83,17 @@ def test_guide_lasagne_and_keras_spellings_match():
         "{name: bn, type: BatchNormalization, epsilon: 0.001, momentum: 0.99}"))
     assert lasagne["total_params"] == keras_spelt["total_params"] == 5_376
     assert [x["output_shape"] for x in lasagne["layers"]][-1] == [x["output_shape"] for x in keras_spelt["layers"]][-1]
+
+
+def test_guide_error_example_is_what_validate_prints():
+    from kerasbuild import SpecError
+
+    text = GUIDE.read_text()
+    spec, output = re.findall(r"For this file:\n\n```text\n(.*?)```\n\n```text\n\$ kerasbuild validate bad.yaml\n(.*?)```",
+                              text, re.S)[0]
+    with pytest.raises(SpecError) as info:
+        load_text(spec, file="bad.yaml")
+    actual = [str(p) for p in info.value.problems]
+    documented = output.strip().splitlines()
+    assert actual[:2] == documented[:2]
+    assert actual[2].startswith(documented[2].split(", ...")[0])
