@@ -35,7 +35,8 @@ def plot_loss(history: list[dict[str, Any]], path: Path, title: str = "") -> Pat
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    if ax.lines:
+        ax.legend()
     if title:
         ax.set_title(title)
     fig.tight_layout()

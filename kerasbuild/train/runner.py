@@ -101,7 +101,8 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
 
     info: dict[str, Any] = {
         "status": "running", "spec": str(loaded.path) if loaded.path else None, "name": loaded.name,
-        "task": splits.task, "class_names": splits.class_names, "target_names": splits.target_names,
+        "task": splits.task,
+        "class_names": splits.class_names if splits.task == "classification" else None, "target_names": splits.target_names,
         "num_classes": splits.num_classes, "preprocessing": splits.preprocessing,
         "inputs": [{"name": n.name, "shape": list(n.shape)} for n in loaded.graph.inputs],
         "outputs": list(loaded.graph.outputs), "monitor": monitor, "seed": seed,

@@ -169,3 +169,15 @@ def test_epoch_table_rows_highlight_the_best_values() -> None:
     assert "[blue]     0.50000[/blue]" in first and "1.25000" in first and "2.50s" in first
     assert "[blue]" not in second and "[green]     0.30000[/green]" in second
     assert "0.8500" in second and second.count("[green]") == 1
+
+
+def test_regression_reports_rmse(digits_spec: Path, tmp_path: Path) -> None:
+    overrides = {"train.regression": True, "train.update": "adam", "train.update_learning_rate": 0.01,
+                 "layers.output.num_units": 1, "layers.output.nonlinearity": "linear"}
+    result = train(load_spec(digits_spec, overrides=overrides), tmp_path / "run")
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["task"] == "regression" and info["class_names"] is None
+    assert {"loss", "rmse", "val_rmse"} <= set(result.history[0])
+    # predicting the digit's value: the labels' standard deviation is 2.87
+    assert result.test_metrics["test_rmse"] < 1.5
+    assert result.test_metrics["test_loss"] == pytest.approx(result.test_metrics["test_rmse"] ** 2, rel=1e-3)
