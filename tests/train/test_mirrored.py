@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import DIGITS_SPEC
 
 SCRIPT = """
@@ -23,6 +25,7 @@ print(result.test_metrics["test_accuracy"])
 """
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_trains_over_two_logical_cpus(tmp_path: Path) -> None:
     spec = tmp_path / "digits.yaml"
     spec.write_text(DIGITS_SPEC)
