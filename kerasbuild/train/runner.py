@@ -153,13 +153,12 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
             initial_epoch = state["epochs_completed"]
             for _ in range(initial_epoch):  # advance the per-epoch reshuffle to where the run was
                 iter(train_ds)
-        if state is None or not state.get("stop_training"):
-            if initial_epoch < config.max_epochs:
-                epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(len(splits.x_train), batch_size))
-                model.fit(epochs_ds, validation_data=valid_ds, epochs=config.max_epochs,
-                          initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)
+        if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
+            epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(len(splits.x_train), batch_size))
+            model.fit(epochs_ds, validation_data=valid_ds, epochs=config.max_epochs,
+                      initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)
         elif config.early_stopping and config.early_stopping.restore_best_weights and best.best_weights:
-            model.set_weights(best.best_weights)
+            model.set_weights(best.best_weights)  # killed after the last epoch, before the end
 
         info["duration_s"] = round(info["duration_s"] + time.perf_counter() - started, 3)
         info["best_epoch"] = None if best.best_epoch is None else best.best_epoch + 1
