@@ -99,20 +99,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     seed = previous.get("seed", session.effective_seed(config))
     started = time.perf_counter()
 
-    info: dict[str, Any] = {
-        "status": "running", "spec": str(loaded.path) if loaded.path else None, "name": loaded.name,
-        "task": splits.task,
-        "class_names": splits.class_names if splits.task == "classification" else None, "target_names": splits.target_names,
-        "num_classes": splits.num_classes, "preprocessing": splits.preprocessing,
-        "inputs": [{"name": n.name, "shape": list(n.shape)} for n in loaded.graph.inputs],
-        "outputs": list(loaded.graph.outputs), "monitor": monitor, "seed": seed,
-        "examples": {"train": len(splits.x_train), "valid": len(splits.x_valid), "test": len(splits.x_test)},
-        "epochs_completed": state["epochs_completed"] if state else 0, "max_epochs": config.max_epochs,
-        "best_epoch": None, "started_at": previous.get("started_at", _now()), "finished_at": None,
-        "duration_s": previous.get("duration_s", 0.0), "resumed": bool(state),
-        "versions": {"python": platform.python_version(), "keras": keras.__version__,
-                     "tensorflow": _tf_version()},
-    }
+    info = _initial_info(loaded, splits, monitor, seed, state, previous)
     write_run_json(run_dir, info)
 
     with session.training_session(config, seed):
@@ -167,13 +154,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
             write_run_json(run_dir, info)
             if history.rows:
                 plot_loss(history.rows, run_dir / "loss.png", loaded.name)
-            good = info["epochs_completed"]
-            raise KerasbuildError(
-                f"training diverged: the training loss became NaN in epoch {nan_guard.diverged_epoch + 1}. "
-                + (f"The last good checkpoint (epoch {good}) is kept in {backup_dir} and the best model in "
-                   f"{run_dir / 'model_best.keras'}. " if good else "No epoch completed. ")
-                + "Lower train.update_learning_rate or clip gradients (train.update_params: {clipnorm: 1.0}).",
-                exit_code=EXIT_DIVERGED)
+            raise _diverged(nan_guard.diverged_epoch + 1, info["epochs_completed"], run_dir)
 
         save_inference_model(model, run_dir / "model_final.keras")
         metrics = _test_metrics(model, best, splits, batch_size, make_dataset)
@@ -186,6 +167,38 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     write_run_json(run_dir, info)
     return TrainResult(run_dir, info["status"], len(history.rows), info["best_epoch"], history.rows,
                        metrics, info["duration_s"])
+
+
+def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, state: dict | None,
+                  previous: dict[str, Any]) -> dict[str, Any]:
+    """run.json at the start of a run (or of a resumed run)."""
+    import keras
+    import tensorflow as tf
+
+    config = loaded.spec.train
+    classification = splits.task == "classification"
+    return {
+        "status": "running", "spec": str(loaded.path) if loaded.path else None, "name": loaded.name,
+        "task": splits.task, "class_names": splits.class_names if classification else None,
+        "target_names": splits.target_names, "num_classes": splits.num_classes,
+        "preprocessing": splits.preprocessing,
+        "inputs": [{"name": n.name, "shape": list(n.shape)} for n in loaded.graph.inputs],
+        "outputs": list(loaded.graph.outputs), "monitor": monitor, "seed": seed,
+        "examples": {"train": len(splits.x_train), "valid": len(splits.x_valid), "test": len(splits.x_test)},
+        "epochs_completed": state["epochs_completed"] if state else 0, "max_epochs": config.max_epochs,
+        "best_epoch": None, "started_at": previous.get("started_at", _now()), "finished_at": None,
+        "duration_s": previous.get("duration_s", 0.0), "resumed": bool(state),
+        "versions": {"python": platform.python_version(), "keras": keras.__version__,
+                     "tensorflow": tf.__version__},
+    }
+
+
+def _diverged(epoch: int, good: int, run_dir: Path) -> KerasbuildError:
+    kept = (f"The last good checkpoint (epoch {good}) is kept in {run_dir / 'backup'} and the best model in "
+            f"{run_dir / 'model_best.keras'}. " if good else "No epoch completed. ")
+    return KerasbuildError(f"training diverged: the training loss became NaN in epoch {epoch}. {kept}"
+                           "Lower train.update_learning_rate or clip gradients (train.update_params: "
+                           "{clipnorm: 1.0}).", exit_code=EXIT_DIVERGED)
 
 
 def one_draw_per_epoch(dataset, steps: int):
@@ -204,12 +217,6 @@ def _read_previous(run_dir: Path) -> dict[str, Any]:
     from .files import read_json
 
     return read_json(run_dir / "run.json")
-
-
-def _tf_version() -> str:
-    import tensorflow as tf
-
-    return tf.__version__
 
 
 def _test_metrics(model, best, splits, batch_size: int, make_dataset) -> dict[str, Any]:
