@@ -130,12 +130,15 @@ def test_objective_l2_penalises_kernels_not_biases(digits_spec: Path, tmp_path: 
     assert l2.history[0]["loss"] > plain.history[0]["loss"]  # the penalty is part of the loss
 
 
-@pytest.mark.parametrize("precision", ["mixed_bfloat16"])
-def test_mixed_precision_trains(digits_spec: Path, tmp_path: Path, precision: str) -> None:
-    result = train(load_spec(digits_spec, overrides={"train.precision": precision, "train.max_epochs": 6}),
-                   tmp_path / "run")
+@pytest.mark.parametrize("setting", [{"train.precision": "mixed_bfloat16"}, {"train.precision": "mixed_float16"},
+                                     {"train.jit_compile": True}])
+def test_precision_and_xla_settings_train(digits_spec: Path, tmp_path: Path, setting: dict) -> None:
+    result = train(load_spec(digits_spec, overrides={**setting, "train.max_epochs": 6}), tmp_path / "run")
     assert result.test_metrics["test_accuracy"] >= 0.85
     assert keras.config.dtype_policy().name == "float32"  # restored after the run
+    model = keras.saving.load_model(tmp_path / "run" / "model_best.keras", safe_mode=True)
+    expected = setting.get("train.precision", "float32")
+    assert model.get_layer("conv1").dtype_policy.name == expected
 
 
 @pytest.mark.slow
