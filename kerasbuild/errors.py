@@ -18,14 +18,15 @@ Path = tuple[str | int, ...]
 def format_path(path: Sequence[str | int]) -> str:
     """``("layers", 3, "num_units")`` -> ``"layers.3.num_units"``; empty -> ``"<root>"``.
 
-    A key that is empty or holds spaces, colons, quotes or control characters is shown
-    JSON-quoted (``train."max epochs"``), so a printed problem stays one parseable line."""
+    A key that is empty or holds dots, spaces, colons, quotes or control characters is shown
+    JSON-quoted (``train."max epochs"``, ``layers."block1.conv"``), so a printed problem stays
+    one line whose path splits unambiguously at the dots."""
     return ".".join(_path_part(p) for p in path) if path else "<root>"
 
 
 def _path_part(part: str | int) -> str:
     text = str(part)
-    return json.dumps(text) if not text or re.search(r'[\s:"\\]', text) or not text.isprintable() else text
+    return json.dumps(text) if not text or re.search(r'[\s:".\\]', text) or not text.isprintable() else text
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 1) -> str:

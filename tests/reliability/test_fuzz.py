@@ -47,17 +47,18 @@ NASTY_SCALARS = [
 placeholders that are out of range, references to nothing."""
 
 
-def check(load, file: str) -> None:
+def check(load, file: str | tuple[str, ...], *, printable: bool = True) -> None:
     """Run ``load()``; allow success or a well-formed :class:`SpecError`, nothing else.
-    What loads must also print (``summary``, ``summary --json``, ``fmt``) and ``fmt``'s
-    output must load again."""
+    ``file``: the file (or files) problems may name. A spec that loads (``printable``) must
+    also print (``summary``, ``summary --json``, ``fmt``) and ``fmt``'s output must load again."""
     start = time.perf_counter()
     try:
         loaded = load()
-        render_summary(loaded, Console(file=io.StringIO(), width=120))
-        json.dumps(summary_dict(loaded))
-        again = load_source(parse_text(canonical_yaml(loaded), "fmt.yaml"))
-        assert again.graph.total_params == loaded.graph.total_params
+        if printable:
+            render_summary(loaded, Console(file=io.StringIO(), width=120))
+            json.dumps(summary_dict(loaded))
+            again = load_source(parse_text(canonical_yaml(loaded), "fmt.yaml"))
+            assert again.graph.total_params == loaded.graph.total_params
     except SpecError as exc:
         assert exc.problems, "SpecError without problems"
         for problem in exc.problems:
@@ -65,7 +66,7 @@ def check(load, file: str) -> None:
             text = str(problem)
             match = PROBLEM_RE.match(text)
             assert match and "\n" not in text, text
-            assert match["file"] == file, text
+            assert match["file"] in ((file,) if isinstance(file, str) else file), text
     elapsed = time.perf_counter() - start
     assert elapsed < SECONDS, f"took {elapsed:.1f} s"
     assert not SENTINEL.exists()
@@ -241,3 +242,32 @@ def test_mutated_nolearn_scripts(data):
             assert isinstance(line, int) and line >= 0 and message.strip()
     assert time.perf_counter() - start < SECONDS
     assert not SENTINEL.exists()
+
+
+
+JOBS = {p.name: p.read_text() for p in sorted((Path(__file__).parents[2] / "tuning").glob("*.yaml"))
+        if "\nspec:" in "\n" + p.read_text()}
+SPACES = sorted((Path(__file__).parents[2] / "tuning").glob("*_space.yaml"))
+
+
+@settings(FUZZ, max_examples=30)
+@given(data=st.data())
+def test_mutated_job_files(data, tmp_path_factory):
+    """Search-job files from ``tuning/`` with line mutations load or fail with located problems."""
+    from kerasbuild.tuning.job import load_job
+
+    name = data.draw(st.sampled_from(sorted(JOBS)))
+    lines = JOBS[name].splitlines()
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        if data.draw(st.booleans()) and ": " in lines[i]:
+            lines[i] = lines[i].partition(": ")[0] + ": " + data.draw(st.sampled_from(NASTY_SCALARS))
+        else:
+            pos = data.draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:pos] + data.draw(st.sampled_from(SYNTAX_CHARS)) + lines[i][pos:]
+    directory = tmp_path_factory.mktemp("job")
+    for space in SPACES:
+        (directory / space.name).write_text(space.read_text())
+    job = directory / name
+    job.write_text("\n".join(lines) + "\n")
+    check(lambda: load_job(job), (str(job), *(str(directory / s.name) for s in SPACES)), printable=False)
