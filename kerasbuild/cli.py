@@ -151,8 +151,13 @@ def train(spec: Path,
         from .train.report import describe_result
         from .train.runner import train as run_training
 
-        result = run_training(loaded, run_dir or Path("runs") / loaded.name, resume=resume,
-                              overwrite=overwrite, console=err)
+        directory = run_dir or Path("runs") / loaded.name
+        try:
+            result = run_training(loaded, directory, resume=resume, overwrite=overwrite, console=err)
+        except KeyboardInterrupt:
+            err.print(f"interrupted; continue with: kerasbuild train {spec} --run-dir {directory} --resume",
+                      highlight=False)
+            raise typer.Exit(130) from None
         out.print(describe_result(result), highlight=False)
 
 

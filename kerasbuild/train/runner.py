@@ -9,9 +9,11 @@ state and the position of the training data's per-epoch shuffle are all restored
 
 from __future__ import annotations
 
+import contextlib
 import math
 import platform
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,7 +104,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     info = _initial_info(loaded, splits, monitor, seed, state, previous)
     write_run_json(run_dir, info)
 
-    with session.training_session(config, seed):
+    with _interrupted_status(run_dir, info), session.training_session(config, seed):
         strategy = session.strategy_for(config)
         info["replicas"] = strategy.num_replicas_in_sync
         batch_size = config.effective_batch_size
@@ -167,6 +169,17 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     write_run_json(run_dir, info)
     return TrainResult(run_dir, info["status"], len(history.rows), info["best_epoch"], history.rows,
                        metrics, info["duration_s"])
+
+
+@contextlib.contextmanager
+def _interrupted_status(run_dir: Path, info: dict[str, Any]) -> Iterator[None]:
+    """run.json says ``interrupted`` when Ctrl-C stops the run (resume continues it)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        info["status"] = "interrupted"
+        write_run_json(run_dir, info)
+        raise
 
 
 def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, state: dict | None,
