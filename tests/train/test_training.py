@@ -184,3 +184,11 @@ def test_regression_reports_rmse(digits_spec: Path, tmp_path: Path) -> None:
     # predicting the digit's value: the labels' standard deviation is 2.87
     assert result.test_metrics["test_rmse"] < 1.5
     assert result.test_metrics["test_loss"] == pytest.approx(result.test_metrics["test_rmse"] ** 2, rel=1e-3)
+    from sklearn.datasets import load_digits
+
+    from kerasbuild.train.predict import load_predictor
+
+    digits = load_digits()
+    predicted = load_predictor(tmp_path / "run")(digits.images[:300])  # raw 0..16 pixels
+    assert predicted.shape == (300, 1)
+    assert float(np.sqrt(np.mean((predicted[:, 0] - digits.target[:300]) ** 2))) < 1.5
