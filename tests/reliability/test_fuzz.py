@@ -272,3 +272,26 @@ def test_mutated_job_files(data, tmp_path_factory):
     job = directory / name
     job.write_text("\n".join(lines) + "\n")
     check(lambda: load_job(job), (str(job), *(str(directory / s.name) for s in SPACES)), printable=False)
+
+
+LAYER_VALUES = [None, 0, 1, 2, 3, -1, 5, 100, 0.0, 0.5, 1.5, -0.5, True, "same", "valid", "full", "x", "",
+                [], [1], [1, 2], [2, 2, 2], [0, 0], [-1, 3], [[1, 2]], {}, "relu", "max", [1, None], 10**12]
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data())
+def test_every_registered_layer_with_random_parameters(data):
+    """Every registry entry, any parameters, any input rank: a located problem or a graph,
+    never an exception from its shape inference (``infer`` must be total)."""
+    from kerasbuild.layers.registry import entries
+
+    entry = data.draw(st.sampled_from([e for e in entries() if e.max_inputs != 0]))
+    fields = sorted(set(entry.schema.model_fields) - {"name", "type", "incoming", "incomings"})
+    chosen = data.draw(st.lists(st.sampled_from(fields), unique=True, max_size=3)) if fields else []
+    params = {f: data.draw(st.sampled_from(LAYER_VALUES)) for f in chosen}
+    shape = data.draw(st.lists(st.sampled_from([1, 2, 3, 5, 8, None]), min_size=1, max_size=4))
+    count = 1 if entry.max_inputs == 1 else data.draw(st.integers(1, 3))
+    layers = [{"name": f"in{k}", "type": "InputLayer", "shape": shape} for k in range(count)]
+    wiring = {"incoming": "in0"} if entry.max_inputs == 1 else {"incomings": [f"in{k}" for k in range(count)]}
+    layer = {"name": "x", "type": data.draw(st.sampled_from(entry.type_names)), **params, **wiring}
+    check(lambda: load_spec({"layers": [*layers, layer], "outputs": ["x"]}), "<spec>")
