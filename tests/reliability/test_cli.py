@@ -156,3 +156,11 @@ def test_validate_summary_fmt_never_import_tensorflow(args, code):
     assert result.returncode == code, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "ImportError" not in result.stderr
     assert not Path("/tmp/kerasbuild-never-written").exists()
+
+
+@pytest.mark.slow
+def test_unwritable_output_is_an_error_not_a_traceback():
+    result = run("build", str(VALID / "bom.yaml"), "-o", "/proc/kerasbuild-nowhere/model.keras", timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: /proc/kerasbuild-nowhere")
