@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
+    AliasEvent,
     CollectionEndEvent,
     CollectionStartEvent,
     MappingStartEvent,
@@ -164,6 +165,9 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
         _fail(file, problem, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
     except RecursionError:
         _fail(file, f"nesting is deeper than {MAX_DEPTH} levels")
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        # ruamel.yaml's constructors fail this way on some malformed merges (``<<``)
+        _fail(file, f"invalid YAML: the document cannot be built ({type(exc).__name__}: {exc})")
     except YAMLError as exc:
         position = getattr(exc, "position", None)
         line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
@@ -184,7 +188,7 @@ def _scan_events(text: str, file: str) -> None:
     (huge files) or hand a tagged node (``!!python/...``, ``!!set``) to a constructor.
     Syntax errors are left to the full load, which words them.
     """
-    stack: list[list[Any]] = []  # [is_mapping, children so far, current key or index]
+    stack: list[list[Any]] = []  # [is_mapping, children so far, current key or index, anchor]
     values = 0
     try:
         for event in YAML(typ="rt", pure=True).parse(text):
@@ -208,8 +212,12 @@ def _scan_events(text: str, file: str) -> None:
                     raise SpecError([Problem(
                         f"YAML tag '{event.tag}' is not allowed: spec files are plain data and never "
                         "construct objects or run code", tuple(level[2] for level in stack), file, *where)])
+                if isinstance(event, AliasEvent) and event.anchor in {level[3] for level in stack}:
+                    raise SpecError([Problem(
+                        f"recursive alias '*{event.anchor}': it refers to a node that contains it",
+                        tuple(level[2] for level in stack), file, *where)])
                 if isinstance(event, CollectionStartEvent):
-                    stack.append([isinstance(event, MappingStartEvent), 0, None])
+                    stack.append([isinstance(event, MappingStartEvent), 0, None, event.anchor])
                     if len(stack) > MAX_DEPTH:
                         _fail(file, f"nesting is deeper than {MAX_DEPTH} levels", *where)
             elif isinstance(event, CollectionEndEvent) and stack:

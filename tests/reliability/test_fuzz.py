@@ -42,7 +42,7 @@ NASTY_SCALARS = [
     "!!python/object/apply:os.system ['true']", "!!python/name:os.system ''", "!custom 1",
     "{hp: int, min: 5, max: 1}", "{hp: choice, values: []}", "{hp: float, min: 0, max: 1, step: 0}",
     "[1, [2, [3]]]", "{use: nowhere, name: x}", "'\\udc80'", "2001-12-14", "!!binary aGk=", "|\n  text",
-    "{module: os, class_name: X}", "[null, -5, 28]",
+    "{module: os, class_name: X}", "[null, -5, 28]", "&r [*r]", "{<<: 5}", "&m {<<: *m}",
 ]
 """Replacement values chosen to reach error paths: code tags, non-finite and huge numbers,
 placeholders that are out of range, references to nothing."""
