@@ -190,6 +190,7 @@ def _scan_events(text: str, file: str) -> None:
     """
     stack: list[list[Any]] = []  # [is_mapping, children so far, current key or index, anchor]
     values = 0
+    anchors: dict[str, int] = {}  # anchor -> line first defined
     try:
         for event in YAML(typ="rt", pure=True).parse(text):
             if isinstance(event, NodeEvent):
@@ -212,6 +213,13 @@ def _scan_events(text: str, file: str) -> None:
                     raise SpecError([Problem(
                         f"YAML tag '{event.tag}' is not allowed: spec files are plain data and never "
                         "construct objects or run code", tuple(level[2] for level in stack), file, *where)])
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None and not isinstance(event, AliasEvent):
+                    if anchor in anchors:
+                        raise SpecError([Problem(
+                            f"anchor '&{anchor}' is defined twice (first on line {anchors[anchor]}); "
+                            "give each anchor its own name", tuple(level[2] for level in stack), file, *where)])
+                    anchors[anchor] = where[0]
                 if isinstance(event, AliasEvent) and event.anchor in {level[3] for level in stack}:
                     raise SpecError([Problem(
                         f"recursive alias '*{event.anchor}': it refers to a node that contains it",
