@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -37,6 +38,8 @@ from ..errors import Path, Problem, SpecError
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+_RUAMEL_FAILURES = (AssertionError, AttributeError, TypeError, ValueError, KeyError, IndexError)
+"""What ruamel.yaml raises, besides YAMLError, on some malformed input."""
 MAX_INT = 2**63 - 1
 """Integers beyond int64 are refused where they are read (no size can be that large)."""
 _STANDARD_TAGS = {
@@ -150,11 +153,17 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
             if values > MAX_NODES:
                 _fail(file, f"the document holds {values:,} values, more than {MAX_NODES:,}; specs this "
                       "large are refused before building anything")
+    directive = re.search(r"^%YAML[ \t]+(\S*)", text, re.MULTILINE)
+    if directive and directive.group(1) != "1.2":
+        _fail(file, f"%YAML {directive.group(1)} is not supported: spec files are read as YAML 1.2 "
+              "(remove the directive)", text.count("\n", 0, directive.start()) + 1, 1)
     _scan_events(text, file)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
-        tree = yaml.load(text)
+        with warnings.catch_warnings():  # ruamel warns on stderr; problems are reported as errors
+            warnings.simplefilter("ignore")
+            tree = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
@@ -165,8 +174,8 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
         _fail(file, problem, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
     except RecursionError:
         _fail(file, f"nesting is deeper than {MAX_DEPTH} levels")
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
-        # ruamel.yaml's constructors fail this way on some malformed merges (``<<``)
+    except _RUAMEL_FAILURES as exc:
+        # ruamel.yaml fails this way on some malformed merges (``<<``) and directives
         _fail(file, f"invalid YAML: the document cannot be built ({type(exc).__name__}: {exc})")
     except YAMLError as exc:
         position = getattr(exc, "position", None)
@@ -230,8 +239,8 @@ def _scan_events(text: str, file: str) -> None:
                         _fail(file, f"nesting is deeper than {MAX_DEPTH} levels", *where)
             elif isinstance(event, CollectionEndEvent) and stack:
                 stack.pop()
-    except YAMLError:
-        return
+    except (YAMLError, *_RUAMEL_FAILURES):
+        return  # the full load reports it
 
 
 def _count_values(data: Any) -> int:

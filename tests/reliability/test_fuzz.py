@@ -89,6 +89,7 @@ def test_random_bytes(data, suffix):
 
 LINE_OPS = ("delete", "duplicate", "swap", "tag", "replace_value", "typo_key", "indent", "truncate", "chars")
 SYNTAX_CHARS = ["[", "]", "{", "}", ":", ",", "-", "&a ", "*a", "!", "'", '"', "#", "|", ">", "\t", "%", "@", "`",
+                "%YAML 1.1\n---\n", "%TAG ! tag:yaml.org,2002:\n---\n",
                 "? ", "---", "...", "\\", "\x00", "\ufeff", "\u2028"]
 
 
