@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-from ..errors import KerasbuildError
+from ..errors import KerasbuildError, SpecError
+from ..spec.source import parse_text
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
     """``["train.max_epochs=5"]`` -> ``{"train.max_epochs": 5}``; KerasbuildError when malformed."""
     overrides: dict[str, Any] = {}
-    yaml = YAML(typ="safe", pure=True)
     for item in items or []:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key or any(not part for part in key.split(".")):
             raise KerasbuildError(f"--set {item!r}: expected KEY=VALUE with a dotted key, "
                                   "e.g. --set train.max_epochs=5")
-        try:
-            overrides[key] = yaml.load(text) if text.strip() else ""
-        except YAMLError as exc:
-            raise KerasbuildError(f"--set {item!r}: the value is not valid YAML ({exc.problem})") from None
+        try:  # read like a spec file: plain data only, no tags, no alias bombs, finite numbers
+            overrides[key] = parse_text(text, "--set").data if text.strip() else ""
+        except SpecError as exc:
+            raise KerasbuildError(f"--set {item!r}: the value is not valid "
+                                  f"({exc.problems[0].message})") from None
     return overrides
