@@ -88,10 +88,15 @@ def _read_run_json(path: Path) -> dict[str, Any]:
 def _task_from_spec(spec_text: str | None) -> str | None:
     if not spec_text:
         return None
-    from ruamel.yaml import YAML
+    from ..errors import SpecError
+    from ..spec.source import parse_text
 
-    train = (YAML(typ="safe").load(spec_text) or {}).get("train") or {}
-    return "regression" if train.get("regression") else None
+    try:  # the spec reader: a tampered spec.yaml is an error, never a constructed object
+        data = parse_text(spec_text, "spec.yaml").data
+    except SpecError as exc:
+        raise KerasbuildError(f"the run's {exc.problems[0]}") from None
+    train = data.get("train") if isinstance(data, dict) else None
+    return "regression" if isinstance(train, dict) and train.get("regression") else None
 
 
 def _task_from_model(model: Any) -> str:

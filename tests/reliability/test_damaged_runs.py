@@ -52,3 +52,24 @@ def test_cli_on_damaged_run_exits_1_without_traceback(damaged_run, tmp_path, com
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert f"error: {damaged_run}/" in result.stderr
+
+
+@pytest.mark.slow
+def test_export_of_a_run_with_a_tampered_spec_is_an_error(tmp_path):
+    from kerasbuild.compile import build_model
+
+    run = tmp_path / "run"
+    run.mkdir()
+    spec = {"name": "tiny", "input": {"shape": [4]},
+            "layers": [{"name": "out", "type": "DenseLayer", "num_units": 2, "nonlinearity": "softmax"}]}
+    build_model(spec).save(run / "model_best.keras")
+    (run / "run.json").write_text("{}")
+    (run / "spec.yaml").write_text("train: !!python/object/apply:os.system ['touch /tmp/kerasbuild-corpus-pwned']\n")
+    result = subprocess.run([str(Path(sys.executable).parent / "kerasbuild"), "export", str(run), "--out",
+                             str(tmp_path / "models")], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error: the run's spec.yaml:1:8: train: YAML tag" in result.stderr
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+    assert not Path("/tmp/kerasbuild-corpus-pwned").exists()
