@@ -64,7 +64,8 @@ def normalise(source: Source) -> Source:
     """Return a new :class:`Source` holding the canonical document."""
     data = source.data
     if not isinstance(data, dict):
-        raise source.error(f"a spec must be a mapping with a 'layers' list, got {type(data).__name__}")
+        got = "nothing (the document is empty or null)" if data is None else f"a {type(data).__name__}"
+        raise source.error(f"a spec must be a mapping with a 'layers' list, got {got}")
     remap = _Remapper(source)
     problems: list[Problem] = []
     out: dict[str, Any] = {}
