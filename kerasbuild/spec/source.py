@@ -137,7 +137,7 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
     else:
         text = raw.lstrip("\ufeff")
     if not text.strip():
-        _fail(file, "file is empty; expected a mapping with at least 'layers'")
+        _fail(file, "file is empty; expected a YAML or JSON mapping")
     if "\x00" in text:
         _fail(file, "file contains NUL bytes; expected YAML or JSON text")
     if file.endswith(".json"):
