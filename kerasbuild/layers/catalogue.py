@@ -1,4 +1,8 @@
-"""Imports every layer family so that each registers its entries (import order = doc order)."""
+"""Imports every layer family so that each registers its entries.
+
+``FAMILY_ORDER`` fixes the order in which :func:`~kerasbuild.layers.registry.entries` lists
+them (the reference docs, the JSON Schema), whatever order the modules were imported in.
+"""
 
 from . import (  # noqa: F401
     activation,
@@ -14,3 +18,6 @@ from . import (  # noqa: F401
     recurrent,
     shape,
 )
+
+FAMILY_ORDER = ("input", "dense", "conv", "pool", "norm", "noise", "activation", "affine",
+                "merge", "shape", "embedding", "recurrent")

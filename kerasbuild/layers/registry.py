@@ -125,8 +125,12 @@ def all_type_names() -> list[str]:
 
 
 def entries() -> list[LayerEntry]:
+    """Every entry, grouped by family in ``catalogue.FAMILY_ORDER``, then in registration order."""
     _ensure_loaded()
-    return list(REGISTRY.values())
+    from .catalogue import FAMILY_ORDER
+
+    rank = {family: i for i, family in enumerate(FAMILY_ORDER)}
+    return sorted(REGISTRY.values(), key=lambda e: rank.get(e.family, len(rank)))
 
 
 _loaded = False
