@@ -87,7 +87,7 @@ def main() -> None:
         if args.quick:
             x, y = x[:512], y[:512]
         n = len(x)
-        spe = default_steps_per_execution()
+        spe = default_steps_per_execution(config)
 
         def compiled(model, steps):
             return compile_model(model, config, steps_per_execution=steps)
