@@ -46,11 +46,14 @@ def main() -> None:
             ours_fn(**{ours_input: x})
             hand_fn(**{hand_input: x})
 
-            def per_call(fn, name):
-                return lambda: 1000 * timed(lambda: [fn(**{name: x}) for _ in range(calls)]) / calls
-
-            ours, base = alternate(per_call(ours_fn, ours_input), per_call(hand_fn, hand_input), rounds)
+            ours, base = alternate(_per_call(ours_fn, ours_input, x, calls),
+                                   _per_call(hand_fn, hand_input, x, calls), rounds)
             report(f"SavedModel latency at batch {batch}", ours, base, "ms", False, "<= 1.05", args.json_out)
+
+
+def _per_call(fn, name: str, x, calls: int):
+    """A measurement: milliseconds per call of signature ``fn`` on input ``x``."""
+    return lambda: 1000 * timed(lambda: [fn(**{name: x}) for _ in range(calls)]) / calls
 
 
 if __name__ == "__main__":

@@ -44,19 +44,21 @@ def main() -> None:
         y = rng.integers(0, classes, batch * steps)
         data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache().prefetch(tf.data.AUTOTUNE)
 
-        def make(fn):
-            model = fn()
-            model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), jit_compile=True,
-                          loss="sparse_categorical_crossentropy")
-            model.fit(data, epochs=1, verbose=0)
-            return lambda: batch * steps / timed(lambda: model.fit(data, epochs=1, verbose=0))
-
-        ours = make(ours_fn)
+        ours = _measure(keras, ours_fn, data, batch * steps)
         if base_fn is None:
             print(f"{name}: {ours():.0f} img/s (no hand-written baseline in this case)")
             continue
-        xs, ys = alternate(ours, make(base_fn), 3)
+        xs, ys = alternate(ours, _measure(keras, base_fn, data, batch * steps), 3)
         report(f"GPU {name}: spec vs keras.applications", xs, ys, "img/s", True, ">= 0.98", args.json_out)
+
+
+def _measure(keras, make_model, data, images: int):
+    """Compile (SGD, XLA), warm up, and return a measurement of images/s over one epoch."""
+    model = make_model()
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), jit_compile=True,
+                  loss="sparse_categorical_crossentropy")
+    model.fit(data, epochs=1, verbose=0)
+    return lambda: images / timed(lambda: model.fit(data, epochs=1, verbose=0))
 
 
 if __name__ == "__main__":

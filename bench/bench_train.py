@@ -62,6 +62,14 @@ def hand_small_resnet(keras):
 
 def main() -> None:
     args = parse_args(__doc__)
+    rounds = 2 if args.quick else 5
+    print(f"# training throughput, images/s ({machine()}); {rounds} alternating epochs per side")
+    for spec_name, hand in (("nielsen_dropout", hand_nielsen), ("small_resnet32", hand_small_resnet)):
+        bench_net(spec_name, hand, rounds, args)
+
+
+def bench_net(spec_name: str, hand, rounds: int, args) -> None:
+    """Benchmarks 1a, 1b and 4 for one net."""
     import keras
     import numpy as np
 
@@ -71,55 +79,47 @@ def main() -> None:
     from kerasbuild.train.objective import compile_model
     from kerasbuild.train.session import default_steps_per_execution
 
-    rounds = 2 if args.quick else 5
-    print(f"# training throughput, images/s ({machine()}); {rounds} alternating epochs per side")
-    for spec_name, hand in (("nielsen_dropout", hand_nielsen), ("small_resnet32", hand_small_resnet)):
-        loaded = kerasbuild.load_spec(ROOT / "specs" / f"{spec_name}.yaml")
-        config = loaded.spec.train
-        batch = config.batch_size
-        if spec_name == "nielsen_dropout":
-            splits = load_for_spec(loaded)
-            x, y = splits.x_train, splits.y_train
-        else:
-            rng = np.random.default_rng(0)
-            x = rng.random((2048, 32, 32, 3), dtype=np.float32)
-            y = rng.integers(0, 10, 2048).astype("int32")
-        if args.quick:
-            x, y = x[:512], y[:512]
-        n = len(x)
-        spe = default_steps_per_execution(config)
+    loaded = kerasbuild.load_spec(ROOT / "specs" / f"{spec_name}.yaml")
+    config = loaded.spec.train
+    batch = config.batch_size
+    if spec_name == "nielsen_dropout":
+        splits = load_for_spec(loaded)
+        x, y = splits.x_train, splits.y_train
+    else:
+        rng = np.random.default_rng(0)
+        x = rng.random((2048, 32, 32, 3), dtype=np.float32)
+        y = rng.integers(0, 10, 2048).astype("int32")
+    if args.quick:
+        x, y = x[:512], y[:512]
+    n = len(x)
+    spe = default_steps_per_execution(config)
+    spec_model = compile_model(kerasbuild.build_model(loaded), config, steps_per_execution=spe)
+    hand_model = compile_model(hand(keras), config, steps_per_execution=spe)
+    assert spec_model.count_params() == hand_model.count_params(), "architectures differ"
+    naive_model = hand(keras)
+    naive_model.compile(optimizer=keras.optimizers.SGD(config.update_learning_rate, momentum=config.update_momentum),
+                        loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    plain = make_dataset(x, y, batch_size=batch, training=True, seed=0)
+    shifted = make_dataset(x, y, batch_size=batch, training=True, seed=0, augment=_shift_augment())
 
-        def compiled(model, steps):
-            return compile_model(model, config, steps_per_execution=steps)
+    def epoch(model, data):
+        return lambda: n / timed(lambda: model.fit(data, epochs=1, verbose=0))
 
-        spec_model = compiled(kerasbuild.build_model(loaded), spe)
-        hand_model = compiled(hand(keras), spe)
-        assert spec_model.count_params() == hand_model.count_params(), "architectures differ"
-        naive_model = hand(keras)
-        naive_model.compile(optimizer=keras.optimizers.SGD(config.update_learning_rate, momentum=config.update_momentum),
-                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        plain = make_dataset(x, y, batch_size=batch, training=True, seed=0)
-        shifted = make_dataset(x, y, batch_size=batch, training=True, seed=0,
-                               augment=_shift_augment())
+    def naive_epoch():
+        return n / timed(lambda: naive_model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
 
-        def epoch(model, data):
-            return lambda: n / timed(lambda: model.fit(data, epochs=1, verbose=0))
-
-        def naive_epoch():
-            return n / timed(lambda: naive_model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
-
-        for fn in (epoch(spec_model, plain), epoch(hand_model, plain), naive_epoch, epoch(spec_model, shifted)):
-            fn()  # warm-up: tracing and graph building are not throughput
-        ours, base = alternate(epoch(spec_model, plain), epoch(hand_model, plain), rounds)
-        report(f"{spec_name}: spec-built vs hand-written Keras (same settings)", ours, base, "img/s", True,
-               ">= 0.98", args.json_out)
-        ours, base = alternate(epoch(spec_model, plain), naive_epoch, rounds)
-        report(f"{spec_name}: kerasbuild vs naive model.fit(X, y)", ours, base, "img/s", True, ">= 1.3",
-               args.json_out)
-        ours, base = alternate(epoch(spec_model, shifted), epoch(spec_model, plain), rounds)
-        report(f"{spec_name}: augmentation (1-pixel shifts) on vs off", ours, base, "img/s", True, ">= 0.9",
-               args.json_out)
-        keras.backend.clear_session()
+    for fn in (epoch(spec_model, plain), epoch(hand_model, plain), naive_epoch, epoch(spec_model, shifted)):
+        fn()  # warm-up: tracing and graph building are not throughput
+    ours, base = alternate(epoch(spec_model, plain), epoch(hand_model, plain), rounds)
+    report(f"{spec_name}: spec-built vs hand-written Keras (same settings)", ours, base, "img/s", True,
+           ">= 0.98", args.json_out)
+    ours, base = alternate(epoch(spec_model, plain), naive_epoch, rounds)
+    report(f"{spec_name}: kerasbuild vs naive model.fit(X, y)", ours, base, "img/s", True, ">= 1.3",
+           args.json_out)
+    ours, base = alternate(epoch(spec_model, shifted), epoch(spec_model, plain), rounds)
+    report(f"{spec_name}: augmentation (1-pixel shifts) on vs off", ours, base, "img/s", True, ">= 0.9",
+           args.json_out)
+    keras.backend.clear_session()
 
 
 def _shift_augment():
