@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
 START = "<!-- ladder:start -->"
 END = "<!-- ladder:end -->"
-DEFAULT_EPOCHS = 8
+DEFAULT_EPOCHS = 15
 EXPAND = {"data.expand": {"shifts": 1}}
 
 
