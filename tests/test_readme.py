@@ -15,7 +15,7 @@ def _strip(text: str) -> list[str]:
 
 
 def test_readme_spec_example_is_the_real_spec() -> None:
-    block = README.split("# specs/nielsen_dropout.yaml", 1)[1].split("```", 1)[0]
+    block = README.split("# specs/nielsen_dropout.yaml", 1)[1].split("\n", 1)[1].split("```", 1)[0]
     spec = (ROOT / "specs" / "nielsen_dropout.yaml").read_text()
     assert _strip(block) == _strip(spec)
 
