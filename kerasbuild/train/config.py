@@ -255,3 +255,10 @@ class TrainConfig(StrictModel):
     def effective_batch_size(self) -> int:
         """``batch_iterator_train.batch_size`` when given (nolearn), else ``batch_size``."""
         return self.batch_iterator_train.batch_size if self.batch_iterator_train else self.batch_size
+
+
+def metric_names(config: TrainConfig) -> list[str]:
+    """Metrics that training logs besides the loss (``val_`` + name on the validation split)."""
+    if config.metrics is not None:
+        return list(config.metrics)
+    return ["rmse"] if config.regression else ["accuracy"]

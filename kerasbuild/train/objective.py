@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from .config import TrainConfig
+from .config import TrainConfig, metric_names
 from .optimizers import make_optimizer
 
 _METRICS = {
@@ -68,12 +68,6 @@ def make_loss(model: keras.Model, config: TrainConfig):
         return base(y_true, y_pred) + penalty
 
     return loss
-
-
-def metric_names(config: TrainConfig) -> list[str]:
-    if config.metrics is not None:
-        return list(config.metrics)
-    return ["rmse"] if config.regression else ["accuracy"]
 
 
 def compile_model(model: keras.Model, config: TrainConfig, *, steps_per_execution: int | None = None,

@@ -23,7 +23,8 @@ from rich.console import Console
 
 from ..errors import KerasbuildError, SpecError
 from ..spec.loader import LoadedSpec
-from .objective import compile_model, metric_names
+from .config import metric_names
+from .objective import compile_model
 from .rundir import prepare, resolved_yaml, write_run_json
 
 EXIT_DIVERGED = 3

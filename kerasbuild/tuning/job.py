@@ -165,7 +165,7 @@ def load_job(path: str | Path) -> LoadedJob:
 def _check_objective(job: Job, spec: LoadedSpec, source: Source) -> None:
     """The objective (and the early-stopping monitor) must be a value fit logs: the loss or a
     metric of ``train.metrics``, on the training or (``val_``) the validation split."""
-    from ..train.objective import metric_names
+    from ..train.config import metric_names
 
     logged = ["loss", *metric_names(spec.spec.train)]
     names = logged + [f"val_{n}" for n in logged]

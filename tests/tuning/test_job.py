@@ -115,3 +115,15 @@ def test_contradictory_modes_exit_2(make_job, args, message):
     result = runner.invoke(app, ["tune", str(path), *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_loading_a_job_imports_neither_tensorflow_nor_keras() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from kerasbuild.tuning.job import load_job; "
+            "load_job('tuning/nielsen_hyperband.yaml'); "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
