@@ -15,12 +15,31 @@ from rich.console import Console
 
 from .errors import KerasbuildError, SpecError
 
+EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
+              "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.")
+                  help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.",
+                  epilog=EXIT_CODES)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-MaxParams = Annotated[int, typer.Option("--max-params", help="Refuse specs with more parameters than this.")]
+MaxParams = Annotated[int, typer.Option("--max-params", metavar="N",
+                                        help="Refuse specs with more parameters than this.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", metavar="", help="Replace an existing output.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        out.print(f"kerasbuild {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True,
+                                                       help="Print the version and exit.")] = False) -> None:
+    """Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models."""
 
 
 @contextmanager
@@ -94,15 +113,16 @@ def schema() -> None:
 
 
 @app.command()
-def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the .keras file.")],
-          max_params: MaxParams = 2_000_000_000) -> None:
+def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE",
+                                                          help="Where to write the .keras file.")],
+          max_params: MaxParams = 2_000_000_000, overwrite: Overwrite = False) -> None:
     """Build the Keras model and save it as a .keras file (untrained weights)."""
+    from .outputs import check_output_file
     from .spec.loader import load_spec
 
     with friendly_errors():
         loaded = load_spec(spec, max_params=max_params)
-        if output.suffix != ".keras":
-            raise KerasbuildError(f"output must end in .keras, got {output}")
+        check_output_file(output, overwrite=overwrite, suffixes=(".keras",))
         from .compile import build_model
 
         model = build_model(loaded)
@@ -113,14 +133,15 @@ def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", hel
 
 @app.command("from-nolearn")
 def from_nolearn(script: Path,
-                 output: Annotated[Path | None, typer.Option("-o", "--output", help="Spec file to write "
-                                   "(several nets: <stem>_<net>.yaml); default <net>.yaml here.")] = None) -> None:
+                 output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE", help="Spec file to "
+                                   "write (several nets: <stem>_<net>.yaml); default <net>.yaml here.")] = None,
+                 overwrite: Overwrite = False) -> None:
     """Convert a nolearn script's NeuralNet(...) calls to specs, reading it, never running it.
     Exit 0 when everything was translated, 1 when something was not (the rest is still written)."""
     from .nolearn.output import convert_script
 
     with friendly_errors():
-        result, paths = convert_script(script, output)
+        result, paths = convert_script(script, output, overwrite=overwrite)
         for net, path in zip(result.nets, paths):
             size = "does not validate" if net.param_count is None else f"{net.param_count:,} params"
             out.print(f"wrote {path} ({net.name}: {len(net.document['layers'])} layers, {size})", highlight=False)
@@ -135,41 +156,62 @@ def from_nolearn(script: Path,
 
 
 @app.command()
-def train(spec: Path,
-          sets: Annotated[list[str] | None, typer.Option("--set", help="Override a spec value: KEY=VALUE "
-                                                        "(dotted path, YAML value), e.g. train.max_epochs=5.")] = None,
-          run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory (default runs/<name>).")] = None,
-          resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run from its last epoch.")] = False,
-          overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optional with --resume: the run "
+                                                    "directory's spec.yaml).")] = None,
+          sets: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Override a spec "
+                                                        "value (dotted path, YAML value), e.g. train.max_epochs=5.")] = None,
+          run_dir: Annotated[Path | None, typer.Option("--run-dir", metavar="DIR",
+                                                       help="Run directory (default runs/<name>).")] = None,
+          resume: Annotated[bool, typer.Option("--resume", metavar="", help="Continue a killed run from its last "
+                                               "epoch (with --run-dir, no spec needed).")] = False,
+          overwrite: Annotated[bool, typer.Option("--overwrite", metavar="", help="Replace an existing run "
+                                                  "directory.")] = False,
           ) -> None:
     """Train SPEC on its data: section and write a run directory (exit 3 when the loss diverges)."""
+    import shlex
+
+    from .data.paths import check_data
     from .spec.loader import load_spec
     from .train.overrides import parse_sets
+    from .train.rundir import SPEC, check_run_dir, resolved_yaml
 
     with friendly_errors():
-        loaded = load_spec(spec, overrides=parse_sets(sets))
+        overrides = parse_sets(sets)
+        if spec is None:
+            if not (resume and run_dir):
+                raise KerasbuildError("give a SPEC file (or --resume --run-dir DIR to continue a run)", exit_code=2)
+            spec = run_dir / SPEC
+        loaded = load_spec(spec, overrides=overrides)
+        directory = run_dir or Path("runs") / loaded.name
+        check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
+        check_data(loaded)
         from .train.report import describe_result
         from .train.runner import train as run_training
 
-        directory = run_dir or Path("runs") / loaded.name
         try:
             result = run_training(loaded, directory, resume=resume, overwrite=overwrite, console=err)
         except KeyboardInterrupt:
-            err.print(f"interrupted; continue with: kerasbuild train {spec} --run-dir {directory} --resume",
+            err.print(f"interrupted; continue with: kerasbuild train --resume --run-dir {shlex.quote(str(directory))}",
                       highlight=False)
             raise typer.Exit(130) from None
         out.print(describe_result(result), highlight=False)
 
 
 @app.command()
-def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", help="Evaluate on every example "
-                                                                "of this source instead of the run's test split.")] = None,
+def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", metavar="SOURCE", help="Evaluate on "
+                                                                "every example of this source (its labels "
+                                                                "matched to the run's classes by name) instead "
+                                                                "of the run's test split.")] = None,
+             x_key: Annotated[str | None, typer.Option("--x-key", metavar="NAME", help="--data .npz: the inputs' "
+                                                       "array (default: the spec's data.x_key).")] = None,
+             y_key: Annotated[str | None, typer.Option("--y-key", metavar="NAME", help="--data .npz: the labels' "
+                                                       "array (default: the spec's data.y_key).")] = None,
              ) -> None:
     """Evaluate a run's model_best.keras (default: on the run's own test split)."""
     with friendly_errors():
         from .train.evaluate import evaluate_run
 
-        scores = evaluate_run(run, data)
+        scores = evaluate_run(run, data, x_key=x_key, y_key=y_key)
         out.print(" ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()),
                   highlight=False)
 
@@ -177,14 +219,24 @@ def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", help=
 @app.command()
 def predict(model: Annotated[Path, typer.Argument(help="A run directory, or an exported version "
                                                     "directory (models/NAME/N, or models/NAME for the latest).")],
-            inputs: Annotated[Path, typer.Argument(help=".npz file with raw inputs under key 'x' (NHWC).")],
-            output: Annotated[Path, typer.Option("-o", "--output", help="Output .npz (y, labels).")]) -> None:
-    """Predict on raw inputs: writes y (probabilities or targets) and labels (classification)."""
+            inputs: Annotated[list[Path], typer.Argument(help="Image files, folders of images, or .npz files "
+                                                         "with raw inputs (NHWC) under --x-key.")],
+            output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="Output .npz (y, labels, "
+                                                 "files) or .csv (file,class,p_<class>... or file,<target>...).")],
+            x_key: Annotated[str, typer.Option("--x-key", metavar="NAME", help="The inputs' array in "
+                                               ".npz files.")] = "x",
+            overwrite: Overwrite = False) -> None:
+    """Predict on raw inputs: probabilities and labels (classification) or targets (regression)."""
+    from .outputs import check_output_file
+    from .train.predict_inputs import check_inputs
+
     with friendly_errors():
+        check_inputs(inputs)
+        check_output_file(output, overwrite=overwrite, suffixes=(".npz", ".csv"))
         from .export import predict as _exported  # noqa: F401  (registers exported versions)
         from .train.predict import predict_file
 
-        summary_ = predict_file(model, inputs, output)
+        summary_ = predict_file(model, inputs, output, x_key=x_key)
         out.print(f"wrote {summary_['output']} ({summary_['n']} predictions, y shape {summary_['shape']})",
                   highlight=False)
 
@@ -203,11 +255,16 @@ def plot(run: Path, filters: Annotated[str | None, typer.Option("--filters", hel
 
 @app.command()
 def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to average.")],
-             output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the ensemble run.")],
-             overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing directory.")] = False,
+             output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR",
+                                                  help="Directory for the ensemble run.")],
+             overwrite: Annotated[bool, typer.Option("--overwrite", metavar="",
+                                                     help="Replace an existing directory.")] = False,
              ) -> None:
     """Average the members' outputs into one model, written as a run directory."""
+    from .train.rundir import check_run_dir
+
     with friendly_errors():
+        check_run_dir(output, "", resume=False, overwrite=overwrite)
         from .train.ensemble import ensemble_runs
 
         metrics = ensemble_runs(runs, output, overwrite=overwrite)

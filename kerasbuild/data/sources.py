@@ -135,11 +135,13 @@ def load_tfds(config: DataConfig, base_dir: Path | None = None) -> RawData:
 
 
 # ----------------------------------------------------------------------------------- npz
-def load_npz(path: Path, x_key: str = "x", y_key: str = "y") -> RawData:
+def load_npz(path: Path, x_key: str = "x", y_key: str = "y",
+             key_hint: str = "set data.x_key / data.y_key") -> RawData:
     """Arrays ``x_key`` (``(N, H, W)``, ``(N, H, W, C)`` or ``(N, D)``) and ``y_key`` (integer
-    labels -> classification, floats -> regression); optional explicit splits under
-    ``{x_key}_valid``/``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class names
-    under ``class_names``."""
+    labels -> classification, floats -> regression, strings -> classification with the sorted
+    distinct strings as class names); optional explicit splits under ``{x_key}_valid``/
+    ``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class names under
+    ``class_names``. ``key_hint``: how the caller chooses other keys (for the error message)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -148,18 +150,31 @@ def load_npz(path: Path, x_key: str = "x", y_key: str = "y") -> RawData:
     for key in (x_key, y_key):
         if key not in arrays:
             raise KerasbuildError(f"data.source: {path} has no array '{key}'; it has: "
-                                  f"{', '.join(sorted(arrays)) or 'nothing'} (set data.x_key / data.y_key)")
+                                  f"{', '.join(sorted(arrays)) or 'nothing'} ({key_hint})")
     y = arrays[y_key]
-    task: Task = "classification" if np.issubdtype(y.dtype, np.integer) else "regression"
+    string_names = sorted({str(v) for v in y.reshape(-1)}) if y.dtype.kind in "US" else None
+    task: Task = "classification" if string_names or np.issubdtype(y.dtype, np.integer) else "regression"
     natural_max = 255.0 if arrays[x_key].dtype == np.uint8 else None
     explicit = {}
     for part in ("valid", "test"):
         xk, yk = f"{x_key}_{part}", f"{y_key}_{part}"
         if xk in arrays and yk in arrays:
-            explicit[part] = _tidy(arrays[xk], arrays[yk], task)
-    names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
-    x, y = _tidy(arrays[x_key], y, task)
+            explicit[part] = _tidy(arrays[xk], _string_labels(arrays[yk], string_names, path, yk), task)
+    names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else string_names
+    x, y = _tidy(arrays[x_key], _string_labels(y, string_names, path, y_key), task)
     return RawData(x, y, task, names, natural_max=natural_max, explicit=explicit)
+
+
+def _string_labels(y: np.ndarray, names: list[str] | None, path: Path, key: str) -> np.ndarray:
+    """String labels as indices into ``names`` (``y`` unchanged when ``names`` is None)."""
+    if names is None:
+        return y
+    index = {name: i for i, name in enumerate(names)}
+    unknown = sorted({str(v) for v in y.reshape(-1)} - set(index))
+    if unknown:
+        raise KerasbuildError(f"data.source: {path}: '{key}' has label '{unknown[0]}', which the training "
+                              f"labels do not have ({', '.join(names)})")
+    return np.array([index[str(v)] for v in y.reshape(-1)], dtype=np.int64)
 
 
 # ----------------------------------------------------------------------- keypoints CSV

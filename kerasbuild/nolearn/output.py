@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import cast
 
 from ..errors import KerasbuildError
+from ..outputs import check_output_file
 from ..spec.format import canonical_yaml
 from ..spec.loader import LoadedSpec
 from .convert import ConversionResult, ConvertedNet, from_nolearn
@@ -37,8 +38,10 @@ def output_paths(nets: list[ConvertedNet], output: Path | None) -> list[Path]:
     return [output.with_name(f"{output.stem}_{net.name}{output.suffix}") for net in nets]
 
 
-def convert_script(script: Path, output: Path | None = None) -> tuple[ConversionResult, list[Path]]:
-    """Read ``script`` (never run it), write one spec per ``NeuralNet`` call, return both."""
+def convert_script(script: Path, output: Path | None = None, *,
+                   overwrite: bool = False) -> tuple[ConversionResult, list[Path]]:
+    """Read ``script`` (never run it), write one spec per ``NeuralNet`` call, return both.
+    An existing output file is refused (nothing is written) unless ``overwrite``."""
     try:
         text = script.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -49,6 +52,8 @@ def convert_script(script: Path, output: Path | None = None) -> tuple[Conversion
     paths = output_paths(result.nets, output)
     if any(path.resolve() == script.resolve() for path in paths):
         raise KerasbuildError(f"refusing to overwrite the script {script}")
+    for path in paths:
+        check_output_file(path, overwrite=overwrite)
     for net, path in zip(result.nets, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(spec_yaml(net, script.name), encoding="utf-8")

@@ -15,10 +15,13 @@ import numpy as np
 from ..errors import KerasbuildError, SpecError
 
 
-def evaluation_arrays(run_dir: Path, data: str | None = None) -> tuple[np.ndarray, np.ndarray, Any]:
-    """``(x, y, loaded spec)`` to evaluate on (preprocessed inputs, targets in training units)."""
+def evaluation_arrays(run_dir: Path, data: str | None = None, *, x_key: str | None = None,
+                      y_key: str | None = None) -> tuple[np.ndarray, np.ndarray, Any]:
+    """``(x, y, loaded spec)`` to evaluate on (preprocessed inputs, targets in training units;
+    class labels are indices into the run's ``class_names``, matched by name).
+    ``x_key``/``y_key``: the arrays of an npz ``data`` (default: the spec's)."""
     from ..data.config import DataConfig
-    from ..data.sources import load_source
+    from ..data.sources import load_npz, load_source, resolve_path
     from ..data.splits import load_for_spec, preprocess_inputs
     from ..spec.loader import load_spec
     from .rundir import SPEC, read_run
@@ -32,13 +35,19 @@ def evaluation_arrays(run_dir: Path, data: str | None = None) -> tuple[np.ndarra
         return splits.x_test, splits.y_test, loaded
     base = loaded.spec.data.model_dump() if loaded.spec.data else {}
     try:
-        config = DataConfig.model_validate({**base, "source": data})
+        keys = {k: v for k, v in (("x_key", x_key), ("y_key", y_key)) if v}
+        config = DataConfig.model_validate({**base, "source": data, **keys})
     except ValueError as exc:
         raise KerasbuildError(f"--data {data}: {exc}") from None
-    raw = load_source(config, Path.cwd())
+    if config.kind == "npz" and resolve_path(data, Path.cwd()).is_file():
+        raw = load_npz(resolve_path(data, Path.cwd()), config.x_key, config.y_key, key_hint="pass --x-key / --y-key")
+    else:
+        raw = load_source(config, Path.cwd())
     preprocessing = info.get("preprocessing") or {}
     x = preprocess_inputs(raw.x, preprocessing)
     y = raw.y
+    if info.get("task") == "classification":
+        y = run_labels(y, raw.class_names, info.get("class_names"), data)
     if info.get("task") == "regression":
         y = np.asarray(y, np.float32).reshape(len(y), -1)
         if "target_scale" in preprocessing:
@@ -46,14 +55,30 @@ def evaluation_arrays(run_dir: Path, data: str | None = None) -> tuple[np.ndarra
     return x, y, loaded
 
 
-def evaluate_run(run_dir: Path | str, data: str | None = None, which: str = "best") -> dict[str, Any]:
+def run_labels(y: np.ndarray, names: list[str] | None, run_names: list[str] | None, data: str) -> np.ndarray:
+    """Labels ``y`` (indices into the source's class ``names``) as indices into the run's
+    ``run_names``, matched by name: a folder ``1/`` holds class '1' whatever other folders
+    there are. Unchanged when either side has no names. KerasbuildError for a class the run
+    does not know."""
+    if not names or not run_names:
+        return y
+    index = {str(name): i for i, name in enumerate(run_names)}
+    unknown = [str(n) for n in names if str(n) not in index]
+    if unknown:
+        raise KerasbuildError(f"--data {data}: class '{unknown[0]}' is not one of the run's classes "
+                              f"({', '.join(map(str, run_names))})")
+    return np.array([index[str(n)] for n in names], dtype=np.int64)[y]
+
+
+def evaluate_run(run_dir: Path | str, data: str | None = None, which: str = "best", *,
+                 x_key: str | None = None, y_key: str | None = None) -> dict[str, Any]:
     """``{"n": examples, "loss": ..., "accuracy" | "rmse": ...}`` of ``model_<which>.keras``."""
+    run_dir = Path(run_dir)
+    x, y, loaded = evaluation_arrays(run_dir, data, x_key=x_key, y_key=y_key)  # no TensorFlow yet
     from ..data.pipeline import make_dataset
     from .objective import compile_model
     from .rundir import load_run_model
 
-    run_dir = Path(run_dir)
-    x, y, loaded = evaluation_arrays(run_dir, data)
     model = load_run_model(run_dir, which)
     config = loaded.spec.train
     compile_model(model, config)

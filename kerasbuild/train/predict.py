@@ -8,7 +8,8 @@ order; :func:`register_loader` adds one (the export package adds exported versio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,42 +76,58 @@ def load_predictor(path: Path | str) -> Predictor:
                           "model kerasbuild can load")
 
 
-def predict_file(model_path: Path | str, input_npz: Path | str, output_npz: Path | str) -> dict[str, Any]:
-    """Read ``x`` from ``input_npz``, predict, write ``output_npz``: ``y`` (class probabilities
-    ``(N, classes)`` or regression targets ``(N, K)``) and, for classification, ``labels``
-    ``(N,)`` (and ``class_names``). Returns a short summary."""
+def predict_file(model_path: Path | str, inputs: Sequence[Path | str], output: Path | str, *,
+                 x_key: str = "x") -> dict[str, Any]:
+    """Predict on ``inputs`` (image files, folders of images, ``.npz`` files; see
+    :mod:`kerasbuild.train.predict_inputs`) and write ``output``. Returns a short summary.
+
+    ``.npz`` output: ``y`` (class probabilities ``(N, classes)`` or regression targets
+    ``(N, K)`` in the target's units), ``files`` ``(N,)`` and, for classification, ``labels``
+    ``(N,)`` and ``class_names``. ``.csv`` output: one row per example, ``file,class,<one
+    probability column per class>`` or ``file,<one column per target>``."""
+    from .predict_inputs import input_batches
+
     predictor = load_predictor(model_path)
-    x = _read_inputs(Path(input_npz), predictor.metadata)
-    y = predictor(x)
-    result: dict[str, Any] = {"y": y}
-    if predictor.metadata.get("task") == "classification":
+    names: list[str] = []
+    outputs = []
+    for batch_names, x in input_batches([Path(i) for i in inputs], predictor.metadata, x_key=x_key):
+        names += batch_names
+        outputs.append(predictor(x))
+    y = np.concatenate(outputs)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.suffix.lower() == ".csv":
+        _write_csv(output, names, y, predictor.metadata)
+    else:
+        _write_npz(output, names, y, predictor.metadata)
+    return {"n": len(y), "output": str(output), "shape": list(y.shape)}
+
+
+def _class_names(metadata: dict[str, Any], count: int) -> list[str]:
+    names = metadata.get("class_names") or []
+    return [str(n) for n in names] if len(names) == count else [str(i) for i in range(count)]
+
+
+def _write_npz(path: Path, names: list[str], y: np.ndarray, metadata: dict[str, Any]) -> None:
+    result: dict[str, Any] = {"y": y, "files": np.asarray(names)}
+    if metadata.get("task") == "classification":
         result["labels"] = np.argmax(y, axis=-1)
-        if predictor.metadata.get("class_names"):
-            result["class_names"] = np.asarray(predictor.metadata["class_names"])
-    output_npz = Path(output_npz)
-    output_npz.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(output_npz, **result)
-    return {"n": len(x), "output": str(output_npz), "shape": list(y.shape)}
+        if metadata.get("class_names"):
+            result["class_names"] = np.asarray(metadata["class_names"])
+    np.savez(path, **result)
 
 
-def _read_inputs(path: Path, metadata: dict[str, Any]) -> np.ndarray:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "x" not in data:
-                raise KerasbuildError(f"{path}: no array named 'x' (found: {', '.join(data.files) or 'none'})")
-            x = np.asarray(data["x"])
-    except (OSError, ValueError) as exc:
-        raise KerasbuildError(f"cannot read {path} as .npz: {exc}") from None
-    if x.dtype.kind not in "fiub":
-        raise KerasbuildError(f"{path}: 'x' must be numeric, got dtype {x.dtype}")
-    inputs = metadata.get("inputs") or []
-    if inputs:
-        want = tuple(inputs[0]["shape"])
-        if tuple(x.shape) == want:  # one example
-            x = x[None]
-        elif x.ndim == len(want) and want[-1] == 1 and tuple(x.shape[1:]) == want[:-1]:  # (N, H, W)
-            x = x[..., None]
-        if "resize" not in (metadata.get("preprocessing") or {}) and tuple(x.shape[1:]) != want:
-            raise KerasbuildError(f"{path}: 'x' has shape {list(x.shape)}; expected (N, "
-                                  f"{', '.join(map(str, want))}) (NHWC)")
-    return x.astype(np.float32)
+def _write_csv(path: Path, names: list[str], y: np.ndarray, metadata: dict[str, Any]) -> None:
+    if metadata.get("task") == "classification":
+        classes = _class_names(metadata, y.shape[-1])
+        header = ["file", "class", *(f"p_{c}" for c in classes)]
+        rows = ([name, classes[int(np.argmax(p))], *(f"{v:.6g}" for v in p)] for name, p in zip(names, y))
+    else:
+        targets = metadata.get("target_names") or []
+        columns = targets if len(targets) == y.shape[-1] else [f"target_{i}" for i in range(y.shape[-1])]
+        header = ["file", *columns]
+        rows = ([name, *(f"{v:.6g}" for v in t)] for name, t in zip(names, y.reshape(len(y), -1)))
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)

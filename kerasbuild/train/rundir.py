@@ -50,6 +50,27 @@ def resolved_yaml(loaded: LoadedSpec) -> str:
 def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> None:
     """Create ``run_dir`` for a new run, or check it for ``resume``. Raises KerasbuildError
     (exit 2) when it exists without ``overwrite``, is not a run directory, or is not writable."""
+    check_run_dir(run_dir, spec_text, resume=resume, overwrite=overwrite)
+    if resume:
+        return
+    if run_dir.exists() and any(run_dir.iterdir()):
+        shutil.rmtree(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        (run_dir / SPEC).write_text(spec_text, encoding="utf-8")
+    except OSError as exc:
+        raise KerasbuildError(f"cannot write to run directory {run_dir}: {exc.strerror or exc}",
+                              exit_code=2) from None
+
+
+def check_run_dir(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> None:
+    """The checks of :func:`prepare` that change nothing (no TensorFlow, so the command line
+    refuses before importing it): KerasbuildError (exit 2) when ``run_dir`` exists without
+    ``overwrite`` or is not a run directory, or, for ``resume``, when it holds no run, a
+    different spec, or a finished run."""
     if resume:
         if not (run_dir / RUN_JSON).is_file():
             raise KerasbuildError(f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
@@ -58,7 +79,8 @@ def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> 
         if saved != spec_text:
             raise KerasbuildError(f"--resume: the spec differs from the one the run in {run_dir} was "
                                   f"started with ({run_dir / SPEC}); resume with the same spec and --set "
-                                  "values, or start a new run", exit_code=2)
+                                  f"values, or without a spec: kerasbuild train --resume --run-dir {run_dir}",
+                                  exit_code=2)
         status = read_json(run_dir / RUN_JSON).get("status")
         if status in ("complete", "early_stopped"):
             raise KerasbuildError(f"--resume: the run in {run_dir} has already finished (status: {status})",
@@ -73,16 +95,6 @@ def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> 
         if not (run_dir / RUN_JSON).is_file():
             raise KerasbuildError(f"refusing to delete {run_dir} for --overwrite: it is not a kerasbuild "
                                   f"run directory (no {RUN_JSON})", exit_code=2)
-        shutil.rmtree(run_dir)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-        (run_dir / SPEC).write_text(spec_text, encoding="utf-8")
-    except OSError as exc:
-        raise KerasbuildError(f"cannot write to run directory {run_dir}: {exc.strerror or exc}",
-                              exit_code=2) from None
 
 
 def write_run_json(run_dir: Path, info: dict[str, Any]) -> None:
