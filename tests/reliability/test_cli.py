@@ -170,3 +170,55 @@ def test_unwritable_output_is_an_error_not_a_traceback():
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: /proc/kerasbuild-nowhere")
+
+
+def _refusal(args: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+    import time
+
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True,
+                            timeout=120, env=ENV)
+    return result, time.perf_counter() - start
+
+
+def test_cheap_refusals_come_before_tensorflow(tmp_path):
+    """Each refusal needs no TensorFlow: with it unimportable the command still refuses, with
+    the right message and code, in a few seconds (TensorFlow alone takes 8-12 s to import)."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text("{}")
+    spec = VALID / "bom.yaml"
+    npz_spec = tmp_path / "npz.yaml"
+    npz_spec.write_text(spec.read_text(encoding="utf-8-sig") + "\ndata: {source: missing.npz}\n")
+    image = tmp_path / "a.png"
+    image.write_bytes(b"")
+    existing = tmp_path / "exists.keras"
+    existing.write_text("mine")
+    (tmp_path / "exists.csv").write_text("mine")
+    (tmp_path / "exists.yaml").write_text("mine")
+    script = tmp_path / "net.py"
+    script.write_text("net = NeuralNet(layers=[('input', InputLayer), ('output', DenseLayer)],\n"
+                      "                input_shape=(None, 4), output_num_units=2, update_learning_rate=0.1)\n")
+    cases = [
+        (["train", str(spec), "--run-dir", str(run_dir)], 2, "already exists; pass --overwrite"),
+        (["train", str(npz_spec), "--run-dir", str(tmp_path / "new")], 1, "missing.npz does not exist"),
+        (["train", str(spec), "--set", "train.max_epochs", "--run-dir", str(tmp_path / "new")], 1,
+         "expected KEY=VALUE"),
+        (["train", "--resume", "--run-dir", str(tmp_path / "nothing")], 1, "file not found"),
+        (["predict", str(run_dir), str(tmp_path / "missing.png"), "-o", str(tmp_path / "p.csv")], 1,
+         "missing.png does not exist"),
+        (["predict", str(run_dir), str(image), "-o", str(tmp_path / "exists.csv")], 1,
+         "exists.csv already exists; pass --overwrite"),
+        (["predict", str(run_dir), str(image), "-o", str(tmp_path / "p.txt")], 1, "must end in .npz or .csv"),
+        (["build", str(spec), "-o", str(existing)], 1, "exists.keras already exists; pass --overwrite"),
+        (["from-nolearn", str(script), "-o", str(tmp_path / "exists.yaml")], 1, "already exists; pass --overwrite"),
+        (["ensemble", str(run_dir), str(run_dir), "-o", str(run_dir)], 2, "already exists; pass --overwrite"),
+    ]
+    for args, code, message in cases:
+        result, seconds = _refusal(args)
+        assert result.returncode == code, (args, result.stderr[-2000:])
+        assert message in result.stderr, (args, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr and "ImportError" not in result.stderr
+        assert seconds < 20, (args, seconds)  # ~1 s idle; TensorFlow alone takes 8-12 s idle
+    assert existing.read_text() == "mine" and (tmp_path / "exists.yaml").read_text() == "mine"
+    assert not (tmp_path / "new").exists()

@@ -131,3 +131,54 @@ def test_predict_with_an_exported_model_directory(mnist_run, ones_folder, tmp_pa
     np.testing.assert_allclose(np.array([r[2:] for r in exported[1:]], float),
                                np.array([r[2:] for r in from_run[1:]], float), atol=1e-4)
     assert json.loads((mnist_run / "run.json").read_text())["class_names"] == [str(d) for d in range(10)]
+
+
+def _cli(*args) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "kerasbuild.cli", *map(str, args)]
+
+
+@pytest.mark.slow
+def test_the_printed_resume_hint_works(tmp_path) -> None:
+    """Ctrl-C during ``train SPEC --set ...``; the printed command (no spec, no --set) finishes
+    the run; passing the spec with the same --set values is accepted too."""
+    import os
+    import shlex
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import DIGITS_SPEC
+
+    spec = tmp_path / "digits.yaml"
+    spec.write_text(DIGITS_SPEC)
+    run = tmp_path / "my run"
+    sets = ["--set", "train.max_epochs=6", "--set", "data.limit=800"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.Popen(_cli("train", spec, *sets, "--run-dir", run), env=env, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    state = run / "backup" / "state.json"
+    deadline = time.monotonic() + 300
+    while not state.is_file() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, stderr[-2000:]
+    hint = stderr.strip().splitlines()[-1]
+    assert hint.startswith("interrupted; continue with: kerasbuild train --resume --run-dir"), hint
+    done = json.loads(state.read_text())["epochs_completed"]
+    assert 1 <= done < 6
+    refused = subprocess.run(_cli("train", spec, "--run-dir", run, "--resume"), env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode == 2 and "kerasbuild train --resume --run-dir" in refused.stderr
+    command = shlex.split(hint.removeprefix("interrupted; continue with: "))
+    resumed = subprocess.run([sys.executable, "-m", "kerasbuild.cli", *command[1:]], env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "complete" and info["epochs_completed"] == 6 and info["resumed"]
+    again = subprocess.run(_cli("train", spec, *sets, "--run-dir", run, "--resume"), env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "has already finished" in again.stderr  # same spec + --set: accepted
