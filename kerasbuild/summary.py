@@ -1,4 +1,4 @@
-"""The nolearn-style layer table (name, type, output shape, params) for a loaded spec."""
+"""The nolearn-style layer table (name, type, inputs, output shape, params) for a loaded spec."""
 
 from __future__ import annotations
 
@@ -8,16 +8,26 @@ from .spec.loader import LoadedSpec
 
 
 def summary_dict(loaded: LoadedSpec) -> dict[str, Any]:
-    """``{"name", "total_params", "trainable_params", "layers": [{"name", "type",
-    "output_shape", "params"}]}``; ``output_shape`` excludes the batch axis (NHWC)."""
+    """``{"name", "total_params", "trainable_params", "layers": [{"name", "type", "inputs",
+    "output_shape", "params"}]}``; ``type`` as the spec spells it (``MaxPool2DLayer``),
+    ``inputs`` the names of the layers feeding it, ``output_shape`` without the batch axis (NHWC)."""
     graph = loaded.graph
     return {
         "name": loaded.name,
         "total_params": graph.total_params,
         "trainable_params": graph.trainable_params,
-        "layers": [{"name": n.name, "type": n.entry.name, "output_shape": list(n.shape),
-                    "params": n.param_count} for n in sorted(graph.nodes, key=lambda n: n.index)],
+        "layers": [{"name": n.name, "type": _spelled_type(loaded, n.index, n.entry.name), "inputs": list(n.inputs),
+                    "output_shape": list(n.shape), "params": n.param_count}
+                   for n in sorted(graph.nodes, key=lambda n: n.index)],
     }
+
+
+def _spelled_type(loaded: LoadedSpec, index: int, canonical: str) -> str:
+    """The layer type as written in the (expanded) spec, else the registry's name."""
+    layers = loaded.source.data.get("layers") if isinstance(loaded.source.data, dict) else None
+    item = layers[index] if isinstance(layers, list) and 0 <= index < len(layers) else None
+    spelled = item.get("type") if isinstance(item, dict) else None
+    return spelled if isinstance(spelled, str) else canonical
 
 
 def render_summary(loaded: LoadedSpec, console: Any) -> None:
@@ -29,11 +39,12 @@ def render_summary(loaded: LoadedSpec, console: Any) -> None:
     table.add_column("#", justify="right", style="dim")
     table.add_column("name", overflow="fold")
     table.add_column("type", overflow="fold")
+    table.add_column("inputs", overflow="fold")
     table.add_column("output shape", no_wrap=True)
     table.add_column("params", justify="right", no_wrap=True)
     for i, layer in enumerate(data["layers"]):
         shape = "x".join("?" if d is None else str(d) for d in layer["output_shape"])
-        table.add_row(str(i), layer["name"], layer["type"], shape, f"{layer['params']:,}")
+        table.add_row(str(i), layer["name"], layer["type"], ", ".join(layer["inputs"]), shape, f"{layer['params']:,}")
     if not console.is_terminal:  # piped or captured: the whole table, however wide
         from rich.console import Console
         from rich.measure import Measurement

@@ -7,6 +7,7 @@ imports TensorFlow.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
@@ -82,7 +83,10 @@ def load_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
     resolved = Source(placeholders.substitute(source.data, hp_values), source.file, source.positions)
     expanded = blocks.expand(resolved)
     safety.check_no_code(expanded)  # block parameters may name a type ('with: {kind: Lambda}')
-    spec = validate(expanded)
+    try:
+        spec = validate(expanded)
+    except SpecError as exc:
+        raise SpecError([_at_override(p, overrides or {}) for p in exc.problems]) from None
     graph = analyse(spec, expanded, max_params=max_params, max_activations=max_activations)
     return LoadedSpec(spec, document, found, graph, expanded, raw.file)
 
@@ -270,6 +274,18 @@ def _without_union_tags(loc: list[Any], data: Any) -> list[Any]:
                 continue
         out.append(part)
     return out
+
+
+def _at_override(problem: Problem, overrides: dict[str, Any]) -> Problem:
+    """A problem in a value a ``--set`` put there is located at that ``--set`` argument
+    (``--set data.expnd=1: data.expnd: ...``), not at a line of the file."""
+    shown = [str(part) for part in problem.path]
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        if shown[:len(parts)] == parts:
+            text = value if isinstance(value, str) else json.dumps(value)
+            return Problem(problem.message, problem.path, f"--set {dotted}={text}")
+    return problem
 
 
 def apply_overrides(source: Source, overrides: dict[str, Any]) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from kerasbuild.errors import KerasbuildError
+from kerasbuild.errors import KerasbuildError, SpecError
 from kerasbuild.train.overrides import parse_sets
 
 from .cases import SENTINEL, VALID
@@ -51,3 +52,14 @@ def test_train_with_a_bomb_in_set_fails_before_tensorflow():
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert "error: --set 'description=" in result.stderr and "more than 200,000 values" in result.stderr
+
+
+def test_a_set_typo_is_located_at_the_set_argument():
+    from kerasbuild.spec.loader import load_spec
+
+    spec = Path(__file__).parents[2] / "specs" / "nielsen_relu_l2.yaml"
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec, overrides={"data.expnd": 1, "train.max_epochs": 0})
+    shown = sorted(str(p) for p in caught.value.problems)
+    assert shown[0].startswith("--set data.expnd=1: data.expnd: unknown field 'expnd' (did you mean 'expand'?)")
+    assert shown[1].startswith("--set train.max_epochs=0: train.max_epochs: Input should be greater than")

@@ -34,16 +34,16 @@ def test_summary_json_schema_is_exact():
     assert data["name"] == "nielsen_dropout"
     assert data["total_params"] == data["trainable_params"] == 1_672_570
     for layer in data["layers"]:
-        assert set(layer) == {"name", "type", "output_shape", "params"}
+        assert set(layer) == {"name", "type", "inputs", "output_shape", "params"}
         assert isinstance(layer["name"], str) and isinstance(layer["type"], str)
         assert isinstance(layer["params"], int)
         assert all(isinstance(d, int) for d in layer["output_shape"])
     assert [(x["name"], x["type"], x["output_shape"], x["params"]) for x in data["layers"]] == [
         ("image", "InputLayer", [28, 28, 1], 0),
         ("conv1", "Conv2DLayer", [24, 24, 20], 520),
-        ("pool1", "Pool2DLayer", [12, 12, 20], 0),
+        ("pool1", "MaxPool2DLayer", [12, 12, 20], 0),
         ("conv2", "Conv2DLayer", [8, 8, 40], 20_040),
-        ("pool2", "Pool2DLayer", [4, 4, 40], 0),
+        ("pool2", "MaxPool2DLayer", [4, 4, 40], 0),
         ("drop1", "DropoutLayer", [4, 4, 40], 0),
         ("fc1", "DenseLayer", [1000], 641_000),
         ("drop2", "DropoutLayer", [1000], 0),
@@ -56,6 +56,8 @@ def test_summary_json_schema_is_exact():
 def test_summary_json_reports_non_trainable_batch_norm_statistics():
     data = json.loads(_run("summary", str(SPECS / "resnet50.yaml"), "--json").stdout)
     assert data["total_params"] == 25_636_712
+    merges = [layer for layer in data["layers"] if len(layer["inputs"]) == 2]
+    assert len(merges) == 16  # one skip connection per bottleneck block: 3 + 4 + 6 + 3
     assert data["total_params"] - data["trainable_params"] == 53_120
 
 
@@ -68,7 +70,7 @@ def test_summary_table_lists_layers_and_totals():
 
 def test_piped_summary_is_never_truncated():
     result = _run("summary", str(SPECS / "alexnet.yaml"))
-    assert "│ C1_lrn     │ LocalResponseNormalization2DLayer │ 56x56x96     │" in result.stdout
+    assert "│ C1_lrn     │ LocalResponseNormalization2DLayer │ C1         │ 56x56x96     │" in result.stdout
 
 
 def test_max_params_refusal_includes_the_estimate():
