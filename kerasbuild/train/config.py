@@ -22,6 +22,17 @@ from ..layers.base import StrictModel
 OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum", "adam", "adamw", "nadam", "adamax",
               "rmsprop", "adagrad", "adadelta", "lion", "radam")
 MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum")
+COMMON_UPDATE_PARAMS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
+                        "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps")
+"""Keyword arguments every Keras optimiser takes."""
+UPDATE_PARAMS = {
+    "sgd": (), "momentum": (), "nesterov_momentum": (),
+    "adam": ("beta_1", "beta_2", "epsilon", "amsgrad"), "adamw": ("beta_1", "beta_2", "epsilon", "amsgrad"),
+    "nadam": ("beta_1", "beta_2", "epsilon"), "adamax": ("beta_1", "beta_2", "epsilon"),
+    "rmsprop": ("rho", "momentum", "epsilon", "centered"), "adagrad": ("initial_accumulator_value", "epsilon"),
+    "adadelta": ("rho", "epsilon"), "lion": ("beta_1", "beta_2"), "radam": ("beta_1", "beta_2", "epsilon"),
+}
+"""The further keyword arguments of each optimiser (``update_params``), besides the common ones."""
 """Optimisers whose momentum lives in a variable that a schedule can move."""
 
 Variable = Literal["learning_rate", "momentum"]
@@ -199,6 +210,17 @@ class TrainConfig(StrictModel):
     jit_compile: bool = False
     steps_per_execution: int | None = Field(None, ge=1, description="Default: 32 on CPU, 1 elsewhere.")
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
+
+    @field_validator("update_params")
+    @classmethod
+    def _params_fit_the_optimiser(cls, value: dict[str, Any], info: Any) -> dict[str, Any]:
+        update = info.data.get("update")
+        allowed = (*UPDATE_PARAMS.get(update, ()), *COMMON_UPDATE_PARAMS)
+        wrong = [key for key in value if key not in allowed]
+        if update in UPDATE_PARAMS and wrong:
+            hint = " (set update_momentum / update_nesterov instead)" if update in MOMENTUM_OPTIMIZERS else ""
+            raise ValueError(f"update: {update} takes no '{wrong[0]}'{hint}; it takes: {', '.join(allowed)}")
+        return value
 
     @field_validator("distribute")
     @classmethod

@@ -182,3 +182,21 @@ def test_the_printed_resume_hint_works(tmp_path) -> None:
     again = subprocess.run(_cli("train", spec, *sets, "--run-dir", run, "--resume"), env=env,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and "has already finished" in again.stderr  # same spec + --set: accepted
+
+
+def test_update_params_that_do_not_fit_the_optimiser_are_located_at_validate_time() -> None:
+    from kerasbuild.errors import SpecError
+    from kerasbuild.spec.loader import load_text
+
+    text = """name: nb
+input: {shape: [8, 8, 1]}
+layers:
+  - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
+train: {update: nesterov_momentum, update_params: {beta_1: 0.9}}
+"""
+    with pytest.raises(SpecError) as caught:
+        load_text(text, "nb.yaml")
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line, problem.path) == ("nb.yaml", 5, ("train", "update_params"))
+    assert "update: nesterov_momentum takes no 'beta_1' (set update_momentum" in problem.message
+    assert load_text(text.replace("nesterov_momentum", "adam"), "ok.yaml").spec.train.update_params == {"beta_1": 0.9}
