@@ -198,7 +198,7 @@ def test_tfrecord_and_tfds_train_and_evaluate_from_the_command_line(tmp_path):
     for name, data in (("rec", "{source: 'shard-*.tfrecord', seed: 0, test_size: 24}"),
                        ("tfds", f"{{source: 'tfds:kb_bands', data_dir: '{data_dir}', test_split: test, seed: 0}}")):
         spec = _spec(tmp_path, data)
-        run = tmp_path / name
+        run = tmp_path / f"run_{name}"
         done = subprocess.run(_cli("train", str(spec), "--run-dir", str(run)), env=_env(), capture_output=True,
                               text=True)
         assert done.returncode == 0, done.stderr[-2000:]
