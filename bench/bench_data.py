@@ -7,7 +7,8 @@ runs in a fresh child process (peak RSS = the child's ``ru_maxrss``, i.e. its Vm
 - ``kerasbuild train`` on the folder (``test_size: 0``, ``valid_size: 0.2``, 2 epochs);
 - the Keras utility (``validation_split=0.2``) feeding the same Keras model built from the spec;
 
-and prints peak RSS, training images/s, and the input pipeline's own images/s (one epoch of
+and prints peak RSS, training images/s (kerasbuild: the epochs' own durations in history.json,
+Keras: ``model.fit``), and the input pipeline's own images/s (one epoch of
 ``StreamSplits.dataset`` with no model). ``--quick``: 200 and 400 images, 1 epoch.
 
     PYTHONPATH=. python bench/bench_data.py [--quick] [--dir /tmp/kb_bench_images]
@@ -123,8 +124,9 @@ def main() -> None:
         keras_rss, out = measured(["-c", KERAS_CHILD, str(folder), str(spec), str(epochs)])
         keras_s = json.loads(out.strip().splitlines()[-1])["train_s"]
         train_images = info["examples"]["train"] * epochs
+        epochs_s = sum(row["duration"] for row in json.loads((run / "history.json").read_text()))
         rows[count] = {"kerasbuild_peak_mb": round(kb_rss), "keras_peak_mb": round(keras_rss),
-                       "kerasbuild_images_s": round(train_images / info["duration_s"], 1),
+                       "kerasbuild_images_s": round(train_images / epochs_s, 1),
                        "keras_images_s": round(train_images / keras_s, 1),
                        "pipeline_images_s": round(pipeline_rate(spec), 1)}
         print(count, json.dumps(rows[count]), flush=True)
