@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from .config import DataConfig, augmentations_for
-from .sources import resolve_path
+from .sources import glob_matches, resolve_path
 
 if TYPE_CHECKING:
     from .splits import Splits
@@ -46,7 +46,7 @@ def check_data(loaded: Any, data: DataConfig | None = None) -> None:
         checks.append(("data_dir", data.data_dir))
     for field, value in checks:
         path = resolve_path(value, base)
-        if not path.exists():
+        if not (path.exists() or (data.kind == "tfrecord" and field == "source" and glob_matches(path))):
             where = f" (relative to {base})" if base is not None and not Path(value).is_absolute() else ""
             problems.append(loaded.source.problem(f"{path} does not exist{where}", ("data", field)))
     if problems:

@@ -26,6 +26,29 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
     return max(1, math.ceil(num_examples / batch_size))
 
 
+def epoch_ids(seed: int, epochs: int | None, initial_epoch: int = 0) -> tf.data.Dataset:
+    """The epoch numbers a training dataset draws: ``epochs=None``: one fresh (seeded) number
+    per iteration of the dataset; else ``initial_epoch .. epochs - 1``."""
+    if epochs is None:
+        return tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    return tf.data.Dataset.range(initial_epoch, epochs)
+
+
+def epoch_key(seed: int, epoch: tf.Tensor) -> tf.Tensor:
+    """The stateless random key ``[seed, epoch]`` every random choice of an epoch derives from."""
+    return tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+
+
+def epoch_order(key: tf.Tensor, count: int) -> tf.Tensor:
+    """A seeded permutation of ``range(count)`` (int32)."""
+    return tf.argsort(tf.random.stateless_uniform([count], key))
+
+
+def batch_keys(key: tf.Tensor, steps: int) -> tf.data.Dataset:
+    """One augmentation key per batch of the epoch, folded from the epoch's key."""
+    return tf.data.Dataset.range(steps).map(lambda step: tf.random.experimental.stateless_fold_in(key, step))
+
+
 def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, training: bool,
                  augment: Sequence[Augmentation] = (), seed: int = 0,
                  keypoints: bool | None = None, epochs: int | None = None,
@@ -55,15 +78,11 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, traini
 
     def one_epoch(epoch: tf.Tensor) -> tf.data.Dataset:
         """Batches of example indices (a seeded permutation) with a random key per batch."""
-        key = tf.stack([tf.constant(seed, tf.int64), epoch])
-        order = tf.argsort(tf.random.stateless_uniform([count], key))
-        keys = tf.data.Dataset.range(steps).map(lambda step: tf.random.experimental.stateless_fold_in(key, step))
-        return tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(order).batch(batch_size), keys)
+        key = epoch_key(seed, epoch)
+        order = epoch_order(key, count)
+        return tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(order).batch(batch_size),
+                                   batch_keys(key, steps))
 
-    if epochs is None:
-        epoch_ids = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    else:
-        epoch_ids = tf.data.Dataset.range(initial_epoch, epochs)
     if keypoints is None:
         keypoints = bool(y.ndim == 2 and np.issubdtype(y.dtype, np.floating) and y.shape[1] % 2 == 0)
     augment = list(augment)
@@ -74,5 +93,5 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, traini
             return batch
         return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints))
 
-    ds = epoch_ids.flat_map(one_epoch)
+    ds = epoch_ids(seed, epochs, initial_epoch).flat_map(one_epoch)
     return ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)

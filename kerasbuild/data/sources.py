@@ -49,6 +49,13 @@ def resolve_path(source: str, base_dir: Path | None) -> Path:
     return path
 
 
+def glob_matches(pattern: Path) -> list[Path]:
+    """Files matching ``pattern`` (a path that may hold ``*``, ``?``, ``[...]``), sorted."""
+    import glob
+
+    return sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file())
+
+
 def load_source(config: DataConfig, base_dir: Path | None = None) -> RawData:
     """Load ``config.source``; raises :class:`KerasbuildError` with a clear message for a
     missing path or unreadable content."""
