@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from .precision import layer_policies
 from .spec.loader import LoadedSpec
 
 
 def summary_dict(loaded: LoadedSpec) -> dict[str, Any]:
-    """``{"name", "total_params", "trainable_params", "layers": [{"name", "type",
-    "output_shape", "params"}]}``; ``output_shape`` excludes the batch axis (NHWC)."""
+    """``{"name", "precision", "total_params", "trainable_params", "layers": [{"name", "type",
+    "output_shape", "params", "dtype"}]}``; ``output_shape`` excludes the batch axis (NHWC);
+    ``dtype``: the layer's dtype policy under ``train.precision`` (output layers: float32)."""
     graph = loaded.graph
+    precision = loaded.spec.train.precision
+    dtypes = layer_policies(graph, precision)
     return {
         "name": loaded.name,
+        "precision": precision,
         "total_params": graph.total_params,
         "trainable_params": graph.trainable_params,
         "layers": [{"name": n.name, "type": n.entry.name, "output_shape": list(n.shape),
-                    "params": n.param_count} for n in sorted(graph.nodes, key=lambda n: n.index)],
+                    "params": n.param_count, "dtype": dtypes[n.name]}
+                   for n in sorted(graph.nodes, key=lambda n: n.index)],
     }
 
 
@@ -31,9 +37,10 @@ def render_summary(loaded: LoadedSpec, console: Any) -> None:
     table.add_column("type", overflow="fold")
     table.add_column("output shape", no_wrap=True)
     table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("dtype", no_wrap=True)
     for i, layer in enumerate(data["layers"]):
         shape = "x".join("?" if d is None else str(d) for d in layer["output_shape"])
-        table.add_row(str(i), layer["name"], layer["type"], shape, f"{layer['params']:,}")
+        table.add_row(str(i), layer["name"], layer["type"], shape, f"{layer['params']:,}", layer["dtype"])
     if not console.is_terminal:  # piped or captured: the whole table, however wide
         from rich.console import Console
         from rich.measure import Measurement
