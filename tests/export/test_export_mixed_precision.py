@@ -25,10 +25,10 @@ SPEC = """\
 name: digits_mixed
 input: {shape: [8, 8, 1], name: image}
 layers:
-  - {name: conv1, type: Conv2DLayer, num_filters: 8, filter_size: 3, nonlinearity: rectify}
-  - {name: pool1, type: MaxPool2DLayer, pool_size: 2}
-  - {name: hidden, type: DenseLayer, num_units: 32}
-  - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
+  - {name: conv1, type: Conv2D, filters: 12, kernel_size: 3, padding: same, activation: relu}
+  - {name: pool1, type: MaxPooling2D, pool_size: 2}
+  - {name: flat, type: Flatten}
+  - {name: output, type: Dense, units: 10, activation: softmax}
 data: {source: "builtin:digits", test_size: 0.2, seed: 0}
 train: {update: adam, update_learning_rate: 0.01, batch_size: 32, max_epochs: 6, seed: 0, verbose: 0}
 """
@@ -69,7 +69,7 @@ def test_mixed_precision_run_matches_float32_accuracy_and_reports_its_dtypes(run
     assert model.outputs[0].dtype == "float32"
     execution = json.loads((run / "run.json").read_text())["execution"]
     declared = {layer["name"]: layer["dtype"] for layer in summary_dict(load_spec(run / "spec.yaml"))["layers"]}
-    assert declared == {"image": precision, "conv1": precision, "pool1": precision, "hidden": precision,
+    assert declared == {"image": precision, "conv1": precision, "pool1": precision, "flat": precision,
                         "output": "float32"}
     for name, dtype in declared.items():  # summary (no TensorFlow) says what the trained model ran
         assert execution["layer_dtypes"][name] == dtype
