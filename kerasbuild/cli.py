@@ -280,13 +280,15 @@ def export(source: Annotated[Path, typer.Argument(help="A run directory or a .ke
            fmt: Annotated[str, typer.Option("--format", help="savedmodel, onnx or tflite.")] = "savedmodel",
            no_preprocessing: Annotated[bool, typer.Option("--no-preprocessing", help="Do not bake the run's "
                                                           "preprocessing in (clients send model inputs).")] = False,
+           quantize: Annotated[str | None, typer.Option("--quantize", help="tflite: float16 weights "
+                                                        "(half the size; inputs and outputs stay float32).")] = None,
            ) -> None:
     """Export for serving: verified against the Keras model, published atomically as OUT/N."""
     with friendly_errors():
         from .export import export as run_export
         from .export.report import describe_export
 
-        result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing)
+        result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing, quantize=quantize)
         out.print(describe_export(result), highlight=False)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .precision import layer_policies
 from .spec.loader import LoadedSpec, load_spec
 
 
@@ -13,6 +16,10 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
 
     Layer names in the model are the spec's layer names; helper layers a spec layer needs
     (implicit flatten, explicit padding, separate activations) are named ``<layer>_<role>``.
+
+    Every layer takes the global dtype policy (the run's ``precision``), except the output
+    layers (with their helper layers), which are built under ``float32``
+    (:func:`kerasbuild.precision.layer_policies`).
     """
     import keras
 
@@ -20,6 +27,7 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
 
     loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec, **load_kwargs)
     graph = loaded.graph
+    policies = layer_policies(graph, keras.config.dtype_policy().name)
     tensors: dict[str, Any] = {}
     by_index = sorted(graph.nodes, key=lambda n: n.index)
     pending = list(by_index)
@@ -27,8 +35,9 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
         progressed = []
         for node in pending:
             if all(r in tensors for r in node.inputs):
-                make = node.entry.build(node.params, node.name)
-                tensors[node.name] = make([tensors[r] for r in node.inputs])
+                with _dtype_policy(policies[node.name]):
+                    make = node.entry.build(node.params, node.name)
+                    tensors[node.name] = make([tensors[r] for r in node.inputs])
                 progressed.append(node)
         if not progressed:
             raise RuntimeError("unreachable: graph order was validated")
@@ -37,3 +46,19 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
     outputs = [tensors[name] for name in graph.outputs]
     return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
                        outputs=outputs if len(outputs) > 1 else outputs[0], name=loaded.name)
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str) -> Iterator[None]:
+    """Layers created inside take the dtype policy ``name`` (Keras has no policy scope)."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    if previous.name == name:
+        yield
+        return
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)

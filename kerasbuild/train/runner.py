@@ -82,7 +82,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     from ..compile import build_model
     from ..data.pipeline import steps_per_epoch
     from ..data.splits import load_for_spec, record_splits, recorded_splits
-    from . import backup, callbacks, session
+    from . import backup, callbacks, execution, session
     from .display import EpochTable
     from .files import atomic_write_json, save_inference_model
     from .plots import plot_loss
@@ -114,9 +114,13 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
         strategy = session.strategy_for(config)
         info["replicas"] = strategy.num_replicas_in_sync
         batch_size = config.effective_batch_size
+        steps_per_execution = config.steps_per_execution or session.default_steps_per_execution(config)
         with strategy.scope():
             model = build_model(loaded)
-            compile_model(model, config, steps_per_execution=session.default_steps_per_execution(config))
+            compile_model(model, config, steps_per_execution=steps_per_execution)
+        info["execution"] = execution.describe(model, strategy)
+        for notice in execution.dropped_settings(config, info["execution"], steps_per_execution):
+            console.print(f"notice: {notice}", highlight=False)
         train_ds = splits.dataset("train", batch_size, training=True)
         valid_ds = splits.dataset("valid", batch_size) if has_valid else None
 
@@ -154,6 +158,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
             model.set_weights(best.best_weights)  # killed after the last epoch, before the end
 
         info["duration_s"] = round(info["duration_s"] + time.perf_counter() - started, 3)
+        info["execution"] = execution.describe(model, strategy)  # what fit ran with
         info["best_epoch"] = None if best.best_epoch is None else best.best_epoch + 1
         if nan_guard.diverged_epoch is not None:
             info.update(status="diverged", finished_at=_now(), diverged_epoch=nan_guard.diverged_epoch + 1)
