@@ -126,10 +126,14 @@ def image_grid(images: np.ndarray, title: str, labels: list[str] | None = None, 
     return fig
 
 
-def plot_filters(model: Any, path: Path, layer: str | None = None) -> Path:
-    """Write a grid image of the first convolution layer's kernels (grey, each scaled to its
-    own range)."""
+def filters_figure(model: Any, layer: str | None = None) -> tuple[str, Any]:
+    """``(layer name, figure)``: a grid of the convolution layer's kernels (grey, each scaled
+    to its own range)."""
     name, kernels = first_kernels(model, layer)
-    title = f"{name}: {len(kernels)} kernels {kernels.shape[1]}x{kernels.shape[2]}"
-    save_figure(image_grid(kernels, title), path)
+    return name, image_grid(kernels, f"{name}: {len(kernels)} kernels {kernels.shape[1]}x{kernels.shape[2]}")
+
+
+def plot_filters(model: Any, path: Path, layer: str | None = None) -> Path:
+    """Write :func:`filters_figure` to ``path`` (PNG)."""
+    save_figure(filters_figure(model, layer)[1], path)
     return path

@@ -138,7 +138,7 @@ def keypoints_figure(preds: SplitPredictions, names: list[str], pairs: list[tupl
     shown = min(count, len(preds.x))
     images = preds.x[:shown]
     fig = image_grid(images[..., 0] if images.shape[-1] == 1 else images,
-                     f"{shown} test images: true (o) and predicted (x) keypoints; flip pairs share a colour")
+                     f"{shown} test images: true (o), predicted (x);\nflip pairs share a colour")
     for ax, t, g in zip(fig.axes, truth[:shown], guess[:shown], strict=False):
         ax.scatter(t[:, 0], t[:, 1], s=14, facecolors="none", edgecolors=colours, linewidths=1)
         ax.scatter(g[:, 0], g[:, 1], s=14, marker="x", c=colours, linewidths=1)

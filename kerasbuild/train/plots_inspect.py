@@ -22,9 +22,10 @@ from .plots import image_grid, pyplot
 
 
 def spatial_layers(model: Any) -> list[str]:
-    """Names of the layers whose output is a feature map ``(batch, height, width, channels)``."""
-    return [layer.name for layer in model.layers
-            if len(getattr(layer, "output", None).shape) == 4 and layer.name != model.layers[0].name]
+    """Names of the layers whose output is a feature map ``(batch, height, width, channels)``,
+    layers with a convolution kernel first."""
+    maps = [layer for layer in model.layers[1:] if len(layer.output.shape) == 4]
+    return [layer.name for layer in sorted(maps, key=lambda lay: getattr(lay, "kernel", None) is None)]
 
 
 def layer_activations(model: Any, image: np.ndarray, layer: str | None = None) -> tuple[str, np.ndarray]:
@@ -42,7 +43,7 @@ def layer_activations(model: Any, image: np.ndarray, layer: str | None = None) -
     except ValueError:
         raise KerasbuildError(f"no layer named '{layer}'; layers with feature maps: "
                               f"{', '.join(names) or 'none'}") from None
-    probe = keras.Model(model.inputs, output)
+    probe = keras.Model(model.input, output)
     values = np.asarray(probe(image[None], training=False))[0]
     if values.ndim == 1:
         values = values[None, None, :]

@@ -37,8 +37,7 @@ def read_results(project: Path) -> dict[str, Any]:
 
 
 def completed_trials(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Completed trials in the order they finished (``oracle.json`` end order when the project
-    still has it, else by trial id)."""
+    """Completed trials in the order the oracle created them (by trial id)."""
     done = [t for t in results["trials"] if t["status"] == "COMPLETED" and t["score"] is not None]
     return sorted(done, key=lambda t: t["trial_id"])
 
@@ -135,6 +134,9 @@ def best_so_far_figure(results: dict[str, Any]) -> Any:
     return fig
 
 
-SEARCH_FIGURES = {"search_objective.png": objective_figure, "search_parallel.png": parallel_figure,
-                  "search_best_so_far.png": best_so_far_figure}
-"""File name -> figure function of a search's pictures."""
+SEARCH_FIGURES = {
+    "search_objective.png": ("objective against each hyper-parameter", objective_figure),
+    "search_parallel.png": ("parallel coordinates of all completed trials", parallel_figure),
+    "search_best_so_far.png": ("best objective so far, by trial", best_so_far_figure),
+}
+"""File name -> (caption, figure function) of a search's pictures."""
