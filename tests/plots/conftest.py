@@ -20,8 +20,8 @@ layers:
   - {name: conv1, type: Conv2DLayer, num_filters: 6, filter_size: 5, nonlinearity: rectify}
   - {name: pool1, type: MaxPool2DLayer, pool_size: 2}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
-data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 1000, seed: 0}
-train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 3, seed: 0, verbose: 0}
+data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 600, seed: 0}
+train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, verbose: 0}
 """
 """Only columns 14..27 reach the rest of the net: the left half of the image cannot matter."""
 
@@ -31,8 +31,8 @@ input: {shape: [28, 28, 1], name: image}
 layers:
   - {name: hidden, type: DenseLayer, num_units: 32}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
-data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 1000, seed: 0}
-train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 3, seed: 0, verbose: 0}
+data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 600, seed: 0}
+train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, verbose: 0}
 """
 
 KEYPOINTS_SPEC = """
@@ -47,7 +47,7 @@ data:
   source: dots.csv
   test_size: 0.25
   augment: [{type: flip_horizontal, p: 0.5, keypoint_pairs: [[0, 1]]}]
-train: {update: adam, update_learning_rate: 0.003, regression: true, batch_size: 16, max_epochs: 3,
+train: {update: adam, update_learning_rate: 0.003, regression: true, batch_size: 16, max_epochs: 2,
         seed: 0, verbose: 0}
 """
 
@@ -63,14 +63,14 @@ train:
   update_learning_rate: {hp: float, min: 0.01, max: 0.3, sampling: log, default: 0.1}
   update_momentum: 0.9
   batch_size: 64
-  max_epochs: 2
+  max_epochs: 1
   seed: 0
 """
 
-SEARCH_JOB = "spec: space.yaml\ntuner: random\nobjective: val_accuracy\nmax_trials: 4\ndirectory: search\nseed: 1\n"
+SEARCH_JOB = "spec: space.yaml\ntuner: random\nobjective: val_accuracy\nmax_trials: 3\ndirectory: search\nseed: 1\n"
 
 
-def write_dots_csv(path: Path, n: int = 160, side: int = 24, seed: int = 0) -> np.ndarray:
+def write_dots_csv(path: Path, n: int = 120, side: int = 24, seed: int = 0) -> np.ndarray:
     """A facial-keypoints-style CSV: two bright 3x3 squares (``left_eye`` at the image's
     left, ``right_eye`` at its right) on a dark noisy background; returns the ``(n, 4)``
     keypoints (x, y in pixels)."""
