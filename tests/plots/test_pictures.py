@@ -110,7 +110,7 @@ def test_keypoints_drawn_with_flip_pairs(keypoints_run: Path, tmp_path: Path) ->
     names = pe.keypoint_names(preds.info["target_names"])
     assert names == ["left_eye_center", "right_eye_center"]
     assert pe.flip_pairs(preds.loaded, names) == [(0, 1)]
-    assert preds.y.shape == preds.outputs.shape == (40, 4)
+    assert preds.y.shape == preds.outputs.shape == (30, 4)
 
 
 @pytest.mark.slow
