@@ -1,6 +1,6 @@
 """Throughput of make_dataset on mnist_5k (a script, not a test).
 
-    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python tests/data/bench_pipeline.py [--epochs 5]
+    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/bench_pipeline.py [--epochs 5]
 
 Prints images per second of the training pipeline as ``fit`` consumes it (one stream of
 epochs, ``make_dataset(..., epochs=E)``) with no augmentation and with each augmentation,
@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from kerasbuild.data.config import DataConfig
 from kerasbuild.data.pipeline import make_dataset, steps_per_epoch
 from kerasbuild.data.splits import load_arrays
-from kerasbuild.train.config import TrainConfig
+from kerasbuild.schema.data import DataConfig
+from kerasbuild.schema.train import TrainConfig
 
 CASES = {
     "none": [],

@@ -103,7 +103,7 @@ def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", hel
         loaded = load_spec(spec, max_params=max_params)
         if output.suffix != ".keras":
             raise KerasbuildError(f"output must end in .keras, got {output}")
-        from .compile import build_model
+        from .build import build_model
 
         model = build_model(loaded)
         output.parent.mkdir(parents=True, exist_ok=True)

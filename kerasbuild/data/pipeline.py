@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from ..schema.data import Augmentation
 from .augment import apply_augmentations
-from .config import Augmentation
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:
@@ -35,7 +35,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, traini
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y``: ``(N,)`` labels or ``(N, K)``
     targets. Evaluation datasets (``training=False``) keep their order and are never
     augmented. Training datasets shuffle every epoch and apply ``augment`` (see
-    :func:`kerasbuild.data.config.augmentations_for`) to whole batches in a ``map`` with
+    :func:`kerasbuild.schema.data.augmentations_for`) to whole batches in a ``map`` with
     ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image:
 
     - ``epochs=None``: a re-iterable dataset; each pass over it is a new, seeded epoch.

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import KerasbuildError, SpecError
-from ..train.config import TrainConfig
-from .config import Augmentation, DataConfig, TargetScale, augmentations_for
+from ..schema.data import Augmentation, DataConfig, TargetScale, augmentations_for
+from ..schema.train import TrainConfig
 from .expand import expand_shifts
 from .sources import RawData, Task, load_source
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Problem, SpecError, did_you_mean
-from .layers import ShapeError, lookup
-from .layers.registry import LayerEntry, Shape
-from .spec.source import Source
+from ..errors import Problem, SpecError, did_you_mean
+from ..layers import ShapeError, lookup
+from ..layers.registry import LayerEntry, Shape
+from .source import Source
 
 DEFAULT_MAX_PARAMS = 2_000_000_000
 DEFAULT_MAX_ACTIVATIONS = 500_000_000

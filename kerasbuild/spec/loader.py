@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError, did_you_mean
-from ..graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from ..layers import all_type_names, lookup
 from . import blocks, forms, placeholders, safety
+from .graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from .model import keras_form_models, spec_model
 from .source import Source, from_mapping, parse_text, read_source
 

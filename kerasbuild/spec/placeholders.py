@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from ..errors import Path, Problem, SpecError
-from ..layers.base import StrictModel
+from ..schema.base import StrictModel
 from .source import Source
 
 

@@ -16,16 +16,17 @@ from typing import Any
 import keras
 import numpy as np
 
-from .config import EarlyStoppingHook, PlateauSchedule
+from ..schema.metrics import higher_is_better
+from ..schema.train import EarlyStoppingHook, PlateauSchedule
 from .files import save_inference_model, write_history
 from .optimizers import base_optimizer
 
 
 def is_better(monitor: str, value: float, best: float | None, min_delta: float) -> bool:
-    """Accuracy-like monitors (``*acc*``) improve upwards, losses downwards."""
+    """Accuracy-like monitors improve upwards, losses downwards (:func:`higher_is_better`)."""
     if best is None or not math.isfinite(best):
         return math.isfinite(value)
-    if "acc" in monitor:
+    if higher_is_better(monitor):
         return value > best + min_delta
     return value < best - min_delta
 

@@ -17,9 +17,9 @@ from ..errors import KerasbuildError, SpecError
 
 def evaluation_arrays(run_dir: Path, data: str | None = None) -> tuple[np.ndarray, np.ndarray, Any]:
     """``(x, y, loaded spec)`` to evaluate on (preprocessed inputs, targets in training units)."""
-    from ..data.config import DataConfig
     from ..data.sources import load_source
     from ..data.splits import load_for_spec, preprocess_inputs
+    from ..schema.data import DataConfig
     from ..spec.loader import load_spec
     from .rundir import SPEC, read_run
 

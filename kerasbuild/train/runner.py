@@ -22,8 +22,8 @@ from typing import Any
 from rich.console import Console
 
 from ..errors import KerasbuildError, SpecError
+from ..schema.train import metric_names
 from ..spec.loader import LoadedSpec
-from .config import metric_names
 from .objective import compile_model
 from .rundir import prepare, resolved_yaml, write_run_json
 
@@ -79,7 +79,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     (:data:`EXIT_DIVERGED`) when the loss became NaN (the last good checkpoint is kept)."""
     import keras
 
-    from ..compile import build_model
+    from ..build import build_model
     from ..data.pipeline import make_dataset, steps_per_epoch
     from ..data.splits import load_for_spec
     from . import backup, callbacks, session

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasbuild.data.config import DataConfig
 from kerasbuild.data.pipeline import make_dataset, steps_per_epoch
 from kerasbuild.data.splits import load_arrays
-from kerasbuild.train.config import TrainConfig
+from kerasbuild.schema.data import DataConfig
+from kerasbuild.schema.train import TrainConfig
 
 SHIFT = DataConfig(source="builtin:digits", augment=[{"type": "shift", "max_pixels": 2}]).augment
 
