@@ -1,10 +1,17 @@
-"""Compile a loaded spec into a ``keras.Model`` (functional API, channels-last)."""
+"""Build a loaded spec's graph into a ``keras.Model`` (functional API, channels-last).
+
+The graph was wired, ordered and shape-checked by :mod:`kerasbuild.spec.graph` without
+TensorFlow; this module walks that order once and hands each layer's builder the shapes the
+graph inferred (:class:`~kerasbuild.layers.registry.Shapes`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from .layers import Shapes
+from .spec.graph import Graph
 from .spec.loader import LoadedSpec, load_spec
 
 
@@ -14,26 +21,28 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
     Layer names in the model are the spec's layer names; helper layers a spec layer needs
     (implicit flatten, explicit padding, separate activations) are named ``<layer>_<role>``.
     """
+    loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec, **load_kwargs)
+    return assemble_model(loaded.graph, build_tensors(loaded.graph), loaded.name)
+
+
+def assemble_model(graph: Graph, tensors: dict[str, Any], name: str = "model"):
+    """The ``keras.Model`` from ``graph``'s input layers to its outputs, given the tensors
+    :func:`build_tensors` made."""
     import keras
 
+    inputs = [tensors[n.name] for n in graph.inputs]
+    outputs = [tensors[output] for output in graph.outputs]
+    return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
+                       outputs=outputs if len(outputs) > 1 else outputs[0], name=name)
+
+
+def build_tensors(graph: Graph) -> dict[str, Any]:
+    """``{layer name: its Keras output tensor}`` for every layer, built in ``graph.order``."""
     from .layers import keras_layers  # noqa: F401  (registers the custom layers)
 
-    loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec, **load_kwargs)
-    graph = loaded.graph
     tensors: dict[str, Any] = {}
-    by_index = sorted(graph.nodes, key=lambda n: n.index)
-    pending = list(by_index)
-    while pending:
-        progressed = []
-        for node in pending:
-            if all(r in tensors for r in node.inputs):
-                make = node.entry.build(node.params, node.name)
-                tensors[node.name] = make([tensors[r] for r in node.inputs])
-                progressed.append(node)
-        if not progressed:
-            raise RuntimeError("unreachable: graph order was validated")
-        pending = [n for n in pending if n not in progressed]
-    inputs = [tensors[n.name] for n in graph.inputs]
-    outputs = [tensors[name] for name in graph.outputs]
-    return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
-                       outputs=outputs if len(outputs) > 1 else outputs[0], name=loaded.name)
+    for node in graph.order:
+        shapes = Shapes(tuple(graph.by_name[r].shape for r in node.inputs), node.shape)
+        make = node.entry.build(node.params, node.name, shapes)
+        tensors[node.name] = make([tensors[r] for r in node.inputs])
+    return tensors

@@ -154,7 +154,7 @@ def _layers() -> list[str]:
     lines += ["| type | family | also accepted as |", "|---|---|---|"]
     for family, members in by_family.items():
         for entry in members:
-            others = [*entry.aliases, *entry.fixed, *entry.keras]
+            others = [*entry.aliases, *entry.variants, *entry.fixed, *entry.keras]
             lines.append(f"| [{entry.name}](#{entry.name.lower()}) | {family} | "
                          f"{', '.join(f'`{o}`' for o in others)} |")
     lines.append("")

@@ -176,7 +176,7 @@ class LayerBase(StrictModel):
         entry = lookup(data.get("type", ""))
         if entry is None:
             return data
-        type_name = data["type"]
+        type_name = entry.variants.get(data["type"], data["type"])
         data = dict(data)
         if type_name in entry.keras:
             form = entry.keras[type_name]

@@ -21,7 +21,7 @@ from .base import (
     product,
     require_rank,
 )
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 from .regularize import WeightPenalties
 
 _KERAS_NAMES = {"filters": "num_filters", "kernel_size": "filter_size", "strides": "stride",
@@ -109,7 +109,7 @@ def _infer(p: ConvParams, shapes) -> Inferred:
     return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
 
 
-def _build(p: ConvParams, name: str):
+def _build(p: ConvParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -156,9 +156,10 @@ def _conv_schema(rank: int) -> type[ConvParams]:
 
 
 for _rank in (1, 2, 3):
-    _aliases = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer", "DilatedConv2DLayer") if _rank == 2 else ()
-    register(f"Conv{_rank}DLayer", family="conv", schema=_conv_schema(_rank), infer=_infer, build=_build,
-             aliases=_aliases,
+    _backends = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer") if _rank == 2 else ()
+    register(f"Conv{_rank}DLayer", positional=("num_filters", "filter_size", "stride", "pad"), schema=_conv_schema(_rank), infer=_infer, build=_build,
+             aliases=("DilatedConv2DLayer",) if _rank == 2 else (),
+             variants=dict.fromkeys(_backends, "Conv2DLayer"),
              keras={f"Conv{_rank}D": KerasForm(rename=_KERAS_NAMES,
                                                defaults={"nonlinearity": None, "pad": "valid"})})
 
@@ -271,7 +272,7 @@ def _infer_transposed(p: TransposedConvParams, shapes) -> Inferred:
     return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
 
 
-def _build_transposed(p: TransposedConvParams, name: str):
+def _build_transposed(p: TransposedConvParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -282,7 +283,7 @@ def _build_transposed(p: TransposedConvParams, name: str):
 
     def make(inputs):
         (x,) = inputs
-        extra = p.extra_for(tuple(x.shape[1:-1]))
+        extra = p.extra_for(shapes.inputs[0][:-1])
         # Keras' own 'same' only for its automatic size (L * stride); every other crop is a
         # 'valid' transposed convolution cropped explicitly (TensorFlow's 'same' fails for
         # some even kernels).
@@ -306,7 +307,7 @@ for _rank in (2, 3):
     _schema = type(f"TransposedConv{_rank}DLayerParams", (TransposedConvParams,), {
         "__doc__": TransposedConvParams.__doc__.replace("2D", f"{_rank}D"),
         "rank": _rank, "__module__": __name__})
-    register(f"TransposedConv{_rank}DLayer", family="conv", schema=_schema,
+    register(f"TransposedConv{_rank}DLayer", positional=("num_filters", "filter_size", "stride", "crop"), schema=_schema,
              infer=_infer_transposed, build=_build_transposed, aliases=(f"Deconv{_rank}DLayer",),
              keras={f"Conv{_rank}DTranspose": KerasForm(
                  rename={**{k: v for k, v in _KERAS_NAMES.items()

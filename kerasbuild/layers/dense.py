@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import Init, LayerBase, Nonlinearity, product
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 from .regularize import WeightPenalties
 
 _KERAS_NAMES = {"units": "num_units", "activation": "nonlinearity",
@@ -45,7 +45,7 @@ def _infer(p: DenseLayerParams, shapes) -> Inferred:
     return Inferred(out, fan_in * p.num_units + (p.num_units if p.b is not None else 0))
 
 
-def _build(p: DenseLayerParams, name: str):
+def _build(p: DenseLayerParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -60,7 +60,7 @@ def _build(p: DenseLayerParams, name: str):
 
     def make(inputs):
         (x,) = inputs
-        if p.num_leading_axes == 1 and len(x.shape) > 2:
+        if p.num_leading_axes == 1 and len(shapes.inputs[0]) > 1:
             x = keras.layers.Flatten(name=f"{name}_flatten")(x)
         x = dense(x)
         return separate(x) if separate is not None else x
@@ -68,7 +68,7 @@ def _build(p: DenseLayerParams, name: str):
     return make
 
 
-register("DenseLayer", family="dense", schema=DenseLayerParams, infer=_infer, build=_build,
+register("DenseLayer", positional=("num_units",), schema=DenseLayerParams, infer=_infer, build=_build,
          fixed={"NINLayer": {"num_leading_axes": -1}},
          keras={"Dense": KerasForm(rename=_KERAS_NAMES,
                                    defaults={"nonlinearity": None, "num_leading_axes": -1})})

@@ -34,9 +34,13 @@ class Node:
 
 @dataclass
 class Graph:
+    """The wired layers: ``nodes`` in spec order, ``order`` the same nodes with every layer
+    after the layers it reads (what a builder walks), ``outputs`` the output layer names."""
+
     nodes: list[Node]
     outputs: list[str]
     by_name: dict[str, Node] = field(default_factory=dict)
+    order: list[Node] = field(default_factory=list)
 
     @property
     def inputs(self) -> list[Node]:
@@ -143,7 +147,7 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         node.trainable_count = inferred.trainable_params
     if problems:
         raise SpecError(problems)
-    graph = Graph(nodes, outputs, by_name)
+    graph = Graph(nodes, outputs, by_name, order)
     if graph.total_params > max_params:
         raise source.error(f"the model would have {_count(graph.total_params)} parameters "
                            f"({_gib(graph.total_params)} as float32), over the limit of "
