@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import KerasbuildError, SpecError
+from .errors import KerasbuildError, OverrideError, SizeLimitError, SpecError
+from .spec.graph import DEFAULT_MAX_PARAMS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.")
@@ -23,14 +24,21 @@ err = Console(stderr=True, soft_wrap=True)
 MaxParams = Annotated[int, typer.Option("--max-params", help="Refuse specs with more parameters than this.")]
 
 
+MAX_PARAMS_HINT = {SizeLimitError: "raise it with --max-params"}
+SET_HINT = {OverrideError: "given with --set"}
+"""What a command adds to a library error: which of its options the problem is about."""
+
+
 @contextmanager
-def friendly_errors():
-    """Print located problems (exit 1) or operational errors (their exit code), no traceback."""
+def friendly_errors(hints: dict[type[SpecError], str] | None = None):
+    """Print located problems (exit 1, each followed by the matching ``hints`` entry) or
+    operational errors (their exit code), no traceback."""
     try:
         yield
     except SpecError as exc:
+        hint = next((f" ({text})" for kind, text in (hints or {}).items() if isinstance(exc, kind)), "")
         for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False)
+            err.print(f"{problem}{hint}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     except KerasbuildError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
@@ -43,14 +51,14 @@ def friendly_errors():
 
 @app.command()
 def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML or JSON).")],
-             max_params: MaxParams = 2_000_000_000) -> None:
+             max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
     """Check spec files: exit 0 when all are valid, 1 when any is not."""
     from .spec.loader import load_spec
 
     failed = False
     for path in specs:
         try:
-            with friendly_errors():
+            with friendly_errors(MAX_PARAMS_HINT):
                 loaded = load_spec(path, max_params=max_params)
                 out.print(f"{path}: ok ({len(loaded.graph.nodes)} layers, "
                           f"{loaded.graph.total_params:,} params)", highlight=False)
@@ -62,12 +70,12 @@ def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML 
 
 @app.command()
 def summary(spec: Path, as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-            max_params: MaxParams = 2_000_000_000) -> None:
+            max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
     """Print the layer table: name, type, output shape (NHWC, no batch axis), params."""
     from .spec.loader import load_spec
     from .summary import render_summary, summary_dict
 
-    with friendly_errors():
+    with friendly_errors(MAX_PARAMS_HINT):
         loaded = load_spec(spec, max_params=max_params)
         if as_json:
             print(json.dumps(summary_dict(loaded)))
@@ -95,11 +103,11 @@ def schema() -> None:
 
 @app.command()
 def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the .keras file.")],
-          max_params: MaxParams = 2_000_000_000) -> None:
+          max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
     """Build the Keras model and save it as a .keras file (untrained weights)."""
     from .spec.loader import load_spec
 
-    with friendly_errors():
+    with friendly_errors(MAX_PARAMS_HINT):
         loaded = load_spec(spec, max_params=max_params)
         if output.suffix != ".keras":
             raise KerasbuildError(f"output must end in .keras, got {output}")
@@ -146,7 +154,7 @@ def train(spec: Path,
     from .spec.loader import load_spec
     from .train.overrides import parse_sets
 
-    with friendly_errors():
+    with friendly_errors(SET_HINT):
         loaded = load_spec(spec, overrides=parse_sets(sets))
         from .train.report import describe_result
         from .train.runner import train as run_training

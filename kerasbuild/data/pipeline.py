@@ -28,20 +28,15 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
 
 def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, training: bool,
                  augment: Sequence[Augmentation] = (), seed: int = 0,
-                 keypoints: bool | None = None, epochs: int | None = None,
-                 initial_epoch: int = 0) -> tf.data.Dataset:
+                 keypoints: bool | None = None) -> tf.data.Dataset:
     """A dataset of ``(images, targets)`` batches (``images`` only when ``y`` is None).
 
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y``: ``(N,)`` labels or ``(N, K)``
     targets. Evaluation datasets (``training=False``) keep their order and are never
     augmented. Training datasets shuffle every epoch and apply ``augment`` (see
     :func:`kerasbuild.schema.data.augmentations_for`) to whole batches in a ``map`` with
-    ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image:
-
-    - ``epochs=None``: a re-iterable dataset; each pass over it is a new, seeded epoch.
-    - ``epochs=E``: one stream of epochs ``initial_epoch .. E-1`` back to back, each seeded by
-      its epoch number (resumable); train with ``fit(..., steps_per_epoch=steps_per_epoch(N,
-      batch_size), epochs=E, initial_epoch=initial_epoch)``.
+    ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image: the dataset is
+    re-iterable and each pass over it is a new, seeded epoch.
 
     ``keypoints``: whether flips move the targets (default: ``y`` is 2-D floating with an
     even number of columns, i.e. interleaved x, y keypoint coordinates).
@@ -60,10 +55,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, traini
         keys = tf.data.Dataset.range(steps).map(lambda step: tf.random.experimental.stateless_fold_in(key, step))
         return tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(order).batch(batch_size), keys)
 
-    if epochs is None:
-        epoch_ids = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    else:
-        epoch_ids = tf.data.Dataset.range(initial_epoch, epochs)
+    epoch_ids = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
     if keypoints is None:
         keypoints = bool(y.ndim == 2 and np.issubdtype(y.dtype, np.floating) and y.shape[1] % 2 == 0)
     augment = list(augment)

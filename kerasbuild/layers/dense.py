@@ -51,10 +51,7 @@ def _build(p: DenseLayerParams, name: str, shapes: Shapes):
     from . import keras_parts as kp
 
     dense = keras.layers.Dense(
-        p.num_units, activation=kp.activation_arg(p.nonlinearity),
-        use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W),
-        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
-        kernel_regularizer=kp.regularizer(p.l1, p.l2), kernel_constraint=kp.constraint(p.max_norm, 0),
+        p.num_units, activation=kp.activation_arg(p.nonlinearity), **kp.weight_args(p.W, p.b, p, 0),
         name=name)
     separate = kp.activation_layer(p.nonlinearity, f"{name}_act") if kp.needs_separate_activation(p.nonlinearity) else None
 

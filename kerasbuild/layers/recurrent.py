@@ -151,9 +151,7 @@ def _build(p: RecurrentBase, name: str, shapes: Shapes):
         kwargs["reset_after"] = True
     layer = getattr(keras.layers, p.keras_class)(
         p.num_units, activation=kp.activation_arg(p.nonlinearity) or "linear",
-        use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W_in_to_hid),
-        recurrent_initializer=kp.initializer(p.W_hid_to_hid),
-        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
+        **kp.weight_args(p.W_in_to_hid, p.b), recurrent_initializer=kp.initializer(p.W_hid_to_hid),
         return_sequences=not p.only_return_final, go_backwards=p.backwards or p.go_backwards,
         unroll=p.unroll_scan, dropout=p.dropout, recurrent_dropout=p.recurrent_dropout, name=name,
         **kwargs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem, SpecError, did_you_mean
+from ..errors import Problem, SizeLimitError, SpecError, did_you_mean
 from ..layers import ShapeError, lookup
 from ..layers.registry import LayerEntry, Shape
 from .source import Source
@@ -149,9 +149,9 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         raise SpecError(problems)
     graph = Graph(nodes, outputs, by_name, order)
     if graph.total_params > max_params:
-        raise source.error(f"the model would have {_count(graph.total_params)} parameters "
-                           f"({_gib(graph.total_params)} as float32), over the limit of "
-                           f"{max_params:,}; refused before allocating anything (raise it with --max-params)", ())
+        raise SizeLimitError(source.error(f"the model would have {_count(graph.total_params)} parameters "
+                                          f"({_gib(graph.total_params)} as float32), over the limit of "
+                                          f"{max_params:,}; refused before allocating anything", ()).problems)
     if graph.activation_values > max_activations:
         raise source.error(f"one example needs {_count(graph.activation_values)} activation values "
                            f"({_gib(graph.activation_values)} as float32), over the limit of "

@@ -29,7 +29,7 @@ from ..errors import SpecError, did_you_mean
 from ..schema.job import EarlyStoppingSettings, HyperbandSettings, Job
 from ..schema.train import metric_names
 from ..spec.loader import LoadedSpec, load_spec
-from ..spec.source import Source, read_source
+from ..spec.source import Source, parse_file
 
 
 @dataclass
@@ -62,7 +62,7 @@ def _resolve(path: str, base: Path) -> Path:
 
 def load_job(path: str | Path) -> LoadedJob:
     """Read and validate a job file and the spec it names; every problem is located."""
-    source = read_source(path)
+    source = parse_file(path)
     if not isinstance(source.data, dict):
         raise source.error("a search job must be a mapping with at least 'spec'")
     try:
