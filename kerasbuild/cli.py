@@ -5,6 +5,7 @@ function; TensorFlow is imported inside the commands that need it, so ``--help``
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -262,7 +263,16 @@ def tune(job: Annotated[Path, typer.Argument(help="A search-job file (see tuning
 
 
 def main() -> None:
+    """The console script: quiets TensorFlow's C++ start-up lines, then runs the command."""
+    quiet_tensorflow()
     app()
+
+
+def quiet_tensorflow() -> None:
+    """Hide TensorFlow's C++ INFO and WARNING lines (oneDNN, CPU features, absl) in every command
+    that imports it, unless the user chose a level with ``TF_CPP_MIN_LOG_LEVEL``. Errors still
+    print. Must run before TensorFlow is imported; the variable is read once, at import."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 if __name__ == "__main__":
