@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasbuild.data.pipeline import make_dataset, steps_per_epoch
+from kerasbuild.data.pipeline import make_dataset
 from kerasbuild.data.splits import load_arrays
 from kerasbuild.schema.data import DataConfig
 from kerasbuild.schema.train import TrainConfig
@@ -83,9 +83,8 @@ def test_keras_trains_on_an_augmented_dataset(digits):
     augment = DataConfig(source="builtin:digits", augment=[
         {"type": "shift", "max_pixels": 1}, {"type": "gaussian_noise", "sigma": 0.02}]).augment
     train = make_dataset(digits.x_train, digits.y_train, batch_size=32, training=True, augment=augment,
-                         seed=0, epochs=10)
+                         seed=0)
     valid = make_dataset(digits.x_valid, digits.y_valid, batch_size=256, training=False)
-    history = model.fit(train, validation_data=valid, epochs=10, verbose=0, shuffle=False,
-                        steps_per_epoch=steps_per_epoch(len(digits.x_train), 32))
+    history = model.fit(train, validation_data=valid, epochs=10, verbose=0, shuffle=False)
     assert len(history.history["loss"]) == 10
     assert history.history["val_accuracy"][-1] > 0.9
