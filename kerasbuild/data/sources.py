@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import KerasbuildError
-from .config import DataConfig
+from ..schema.data import DataConfig
 
 Task = Literal["classification", "regression"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")

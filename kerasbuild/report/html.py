@@ -99,8 +99,8 @@ def spec_section(spec_path: Path, title: str) -> str:
 def run_sections(run_dir: Path, image: int) -> list[str]:
     """Sections of a run's page."""
     from ..train.files import read_json
-    from ..train.pictures import PictureOptions, run_pictures
     from ..train.rundir import SPEC, read_run
+    from .pictures import PictureOptions, run_pictures
 
     info = read_run(run_dir)
     metrics = read_json(run_dir / "metrics.json") if (run_dir / "metrics.json").is_file() else {}
@@ -125,8 +125,8 @@ def run_sections(run_dir: Path, image: int) -> list[str]:
 
 def search_sections(project: Path) -> list[str]:
     """Sections of a search's page."""
-    from ..train.pictures import search_pictures
     from ..tuning.plots import read_results
+    from .pictures import search_pictures
 
     results = read_results(project)
     names = list(results["trials"][0]["values"])

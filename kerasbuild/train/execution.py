@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import TrainConfig
+from ..schema.train import TrainConfig
 
 
 def describe(model: Any, strategy: Any) -> dict[str, Any]:

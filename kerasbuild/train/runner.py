@@ -22,10 +22,10 @@ from typing import Any
 from rich.console import Console
 
 from ..errors import KerasbuildError, SpecError
+from ..schema.train import metric_names
 from ..spec.loader import LoadedSpec
-from .config import metric_names
 from .objective import compile_model
-from .rundir import prepare, resolved_yaml, write_run_json
+from .rundir import prepare, record_splits, recorded_splits, resolved_yaml, write_run_json
 
 EXIT_DIVERGED = 3
 """Exit code of ``kerasbuild train`` when the loss became NaN."""
@@ -79,9 +79,9 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     (:data:`EXIT_DIVERGED`) when the loss became NaN (the last good checkpoint is kept)."""
     import keras
 
-    from ..compile import build_model
+    from ..build import build_model
     from ..data.pipeline import steps_per_epoch
-    from ..data.splits import load_for_spec, record_splits, recorded_splits
+    from ..data.splits import load_for_spec
     from . import backup, callbacks, execution, session
     from .display import EpochTable
     from .files import atomic_write_json, save_inference_model

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
-from .config import TrainConfig
+from ..schema.train import TrainConfig
 
 CPU_STEPS_PER_EXECUTION = 32
 """Default on CPU: one Python round trip per 32 batches (+40% for the Nielsen net on 2 cores)."""

@@ -15,9 +15,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from kerasbuild.cli import app
+from kerasbuild.report.pictures import PictureOptions
+from kerasbuild.report.plot_command import plot_paths
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.pictures import PictureOptions
-from kerasbuild.train.plot_command import plot_paths
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 

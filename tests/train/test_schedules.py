@@ -8,9 +8,9 @@ import keras
 import pytest
 from pydantic import ValidationError
 
+from kerasbuild.schema.train import PlateauSchedule, TrainConfig
 from kerasbuild.spec.loader import load_spec
 from kerasbuild.train.callbacks import Schedules, current_values
-from kerasbuild.train.config import PlateauSchedule, TrainConfig
 from kerasbuild.train.optimizers import SGD
 from kerasbuild.train.schedules import epoch_schedules
 

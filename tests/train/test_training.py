@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerasbuild.compile import build_model
+from kerasbuild.build import build_model
 from kerasbuild.errors import KerasbuildError, SpecError
 from kerasbuild.layers import keras_layers  # noqa: F401
 from kerasbuild.spec.loader import load_spec

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..layers.base import StrictModel
+from .base import StrictModel
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum", "adam", "adamw", "nadam", "adamax",
               "rmsprop", "adagrad", "adadelta", "lion", "radam")
