@@ -1,5 +1,5 @@
 """The architecture as a picture (nolearn's ``draw_to_file``), from the spec's layer graph
-(:mod:`kerasbuild.graph`): no TensorFlow, so it works right after ``validate``.
+(:mod:`kerasbuild.spec.graph`): no TensorFlow, so it works right after ``validate``.
 
 Each layer is a box with its name, type, output shape and parameter count; the layers of a
 ``use:`` block (each copy of a repeated one) are drawn inside one cluster. Graphviz lays the
