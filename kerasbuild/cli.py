@@ -41,6 +41,17 @@ def friendly_errors():
         raise typer.Exit(1) from None
 
 
+def _note_run_state(path: Path) -> None:
+    """Say on stderr when a run directory is not finished (``crashed``, still ``running``, ...)."""
+    from .train.lock import state_note
+    from .train.rundir import RUN_JSON, read_run
+
+    if (path / RUN_JSON).is_file():
+        note = state_note(path, read_run(path))
+        if note:
+            err.print(note, markup=False, highlight=False)
+
+
 @app.command()
 def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML or JSON).")],
              max_params: MaxParams = 2_000_000_000) -> None:
@@ -154,10 +165,12 @@ def train(spec: Path,
         directory = run_dir or Path("runs") / loaded.name
         try:
             result = run_training(loaded, directory, resume=resume, overwrite=overwrite, console=err)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            from .train.signals import exit_code
+
             err.print(f"interrupted; continue with: kerasbuild train {spec} --run-dir {directory} --resume",
                       highlight=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(exit_code(exc)) from None
         out.print(describe_result(result), highlight=False)
 
 
@@ -169,6 +182,7 @@ def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", help=
     with friendly_errors():
         from .train.evaluate import evaluate_run
 
+        _note_run_state(run)
         scores = evaluate_run(run, data)
         out.print(" ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()),
                   highlight=False)
@@ -229,6 +243,7 @@ def export(source: Annotated[Path, typer.Argument(help="A run directory or a .ke
         from .export import export as run_export
         from .export.report import describe_export
 
+        _note_run_state(source)
         result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing)
         out.print(describe_export(result), highlight=False)
 
