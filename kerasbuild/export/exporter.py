@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KerasbuildError
+from ..train.write_errors import as_write_error
 from . import to_onnx, to_savedmodel, to_tflite
 from .assets import write_assets
 from .preprocess import Preprocessing
@@ -72,8 +73,12 @@ def export(source: str | Path | ExportSource, out: str | Path, *, fmt: str = "sa
         report = verify(writer.runner(temp), loaded, prep, reference or loaded.model,
                         what=f"{fmt} export of {loaded.origin}")
         version, path = publish(temp, out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(temp, ignore_errors=True)
+        failure = as_write_error(exc, temp)
+        if failure is not None:
+            raise failure.with_advice(f"nothing was published and the versions in {out} are untouched; "
+                                      "free space and export again") from None
         raise
     return ExportResult(version, path, fmt, list(loaded.input_names), output_names(loaded), prep, report)
 
