@@ -94,11 +94,12 @@ def _wait(condition, timeout: float = 300.0) -> None:
 
 @pytest.mark.slow
 def test_second_train_is_refused_while_the_first_lives_and_resume_takes_a_stale_lock(tmp_path: Path) -> None:
-    spec, run = _spec(tmp_path, max_epochs=400), tmp_path / "run"
+    spec, run = _spec(tmp_path, max_epochs=3), tmp_path / "run"
     first = subprocess.Popen(_cli("train", spec, "--run-dir", run), env=_env(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
         _wait(lambda: (run / "backup" / "state.json").is_file() or first.poll() is not None)
+        first.send_signal(signal.SIGSTOP)  # a stopped process still holds its lock: a slow epoch
         assert first.poll() is None and lock.is_held(run)
         for extra in (["--overwrite"], ["--resume"]):
             second = subprocess.run(_cli("train", spec, "--run-dir", run, *extra), env=_env(),
@@ -118,7 +119,7 @@ def test_second_train_is_refused_while_the_first_lives_and_resume_takes_a_stale_
     assert f"the run in {run} crashed after epoch" in evaluated.stderr
     assert float(evaluated.stdout.split("accuracy=")[1].split()[0]) > 0.3
 
-    resumed = subprocess.run(_cli("train", spec, "--run-dir", run, "--resume", "--set", "train.max_epochs=400"),
+    resumed = subprocess.run(_cli("train", spec, "--run-dir", run, "--resume"),
                              env=_env(), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"took over the stale lock of PID {first.pid}" in resumed.stderr
@@ -177,8 +178,11 @@ def test_export_onto_a_full_disk_fails_in_one_line_and_publishes_nothing(tmp_pat
     spec = _spec(tmp_path)
     train(load_spec(spec), tmp_path / "run")
     disk = tmp_path / "disk"
-    _mount_tmpfs(disk, "64k")
+    _mount_tmpfs(disk, "1m")
     try:
+        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+        (disk / "filler").write_bytes(b"\0" * (free - 8192))  # 8 KB left: less than a SavedModel
+        (disk / "m").mkdir()
         failed = subprocess.run(_cli("export", tmp_path / "run", "--out", disk / "m"), env=_env(),
                                 capture_output=True, text=True, timeout=600)
         assert failed.returncode == 2, failed.stderr[-2000:]
@@ -188,9 +192,10 @@ def test_export_onto_a_full_disk_fails_in_one_line_and_publishes_nothing(tmp_pat
                              "free space and export again")
         assert "Traceback" not in failed.stderr
         assert list((disk / "m").iterdir()) == []
+        (disk / "filler").unlink()
+        exported = subprocess.run(_cli("export", tmp_path / "run", "--out", disk / "m"), env=_env(),
+                                  capture_output=True, text=True, timeout=600)
+        assert exported.returncode == 0, exported.stderr[-2000:]
+        assert (disk / "m" / "1" / "saved_model.pb").is_file()
     finally:
         subprocess.run(["umount", str(disk)], check=True)
-    exported = subprocess.run(_cli("export", tmp_path / "run", "--out", disk / "m"), env=_env(),
-                              capture_output=True, text=True, timeout=600)
-    assert exported.returncode == 0, exported.stderr[-2000:]
-    assert (disk / "m" / "1" / "saved_model.pb").is_file()

@@ -1,4 +1,5 @@
-"""Resume after SIGKILL ends with the same weights as an uninterrupted run (same seed)."""
+"""Resume after SIGKILL, or after SIGTERM from a scheduler, ends with the same weights as an
+uninterrupted run (same seed)."""
 
 from __future__ import annotations
 
@@ -63,27 +64,40 @@ def _weights(path: Path) -> list[np.ndarray]:
     return keras.saving.load_model(path, safe_mode=True, compile=False).get_weights()
 
 
-@pytest.mark.slow
-def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
-    spec = tmp_path / "resume.yaml"
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> tuple[Path, Path]:
+    """``(spec, run)``: the seeded run trained without interruption."""
+    tmp = tmp_path_factory.mktemp("uninterrupted")
+    spec, full = tmp / "resume.yaml", tmp / "full"
     spec.write_text(SPEC)
-    full, killed = tmp_path / "full", tmp_path / "killed"
+    subprocess.run(_cli("train", str(spec), "--run-dir", str(full)), env=_env(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return spec, full
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "exit_code", "status"), [
+    (signal.SIGKILL, -signal.SIGKILL, "running"),
+    (signal.SIGTERM, 143, "interrupted"),
+])
+def test_resume_after_a_signal_matches_uninterrupted_run(uninterrupted, tmp_path: Path, sig: int,
+                                                         exit_code: int, status: str) -> None:
+    spec, full = uninterrupted
+    killed = tmp_path / "killed"
 
     proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while _epochs_done(killed) < KILL_AFTER and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, sig)
+    assert proc.wait() == exit_code
     done = _epochs_done(killed)
     run_json = json.loads((killed / "run.json").read_text())
     assert KILL_AFTER <= done < 6, f"killed after {done} epochs; expected mid-run"
-    assert run_json["status"] == "running"
+    assert run_json["status"] == status
     assert len(json.loads((killed / "history.json").read_text())) >= done
 
-    subprocess.run(_cli("train", str(spec), "--run-dir", str(full)), env=_env(), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     resumed = subprocess.run(_cli("train", str(spec), "--run-dir", str(killed), "--resume"), env=_env(),
                              capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
