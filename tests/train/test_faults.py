@@ -199,3 +199,21 @@ def test_export_onto_a_full_disk_fails_in_one_line_and_publishes_nothing(tmp_pat
         assert (disk / "m" / "1" / "saved_model.pb").is_file()
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_free_space_check_uses_the_real_checkpoint_sizes(tmp_path: Path) -> None:
+    import keras
+
+    from kerasbuild.train.diskspace import checkpoint_sizes, space_warning
+    from kerasbuild.train.files import serialized
+
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(300), keras.layers.Dense(10)])
+    model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "mse")
+    model.optimizer.build(model.trainable_variables)
+    backup, weights = checkpoint_sizes(model)
+    assert weights == (64 * 300 + 300 + 300 * 10 + 10) * 4
+    on_disk = len(serialized(model.save_weights, "x.weights.h5"))
+    assert backup <= on_disk <= backup + 64 * 1024  # the h5 file: the variables plus its metadata
+    assert space_warning(2 * backup + 3 * weights, backup, weights, tmp_path) is None
+    warning = space_warning(backup, backup, weights, tmp_path)
+    assert warning is not None and warning.startswith(f"warning: {backup / 2**20:.1f} MB free on the file system")
