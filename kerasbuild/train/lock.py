@@ -119,7 +119,8 @@ def acquire(directory: Path, command: str) -> DirectoryLock:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise KerasbuildError(f"cannot create {directory}: {exc.strerror or exc}", exit_code=2) from None
+        raise KerasbuildError(f"cannot write to run directory {directory}: {exc.strerror or exc}",
+                              exit_code=2) from None
     path = lock_path(directory)
     while True:
         try:
