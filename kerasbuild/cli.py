@@ -69,6 +69,17 @@ def friendly_errors(hints: dict[type[SpecError], str] | None = None):
         raise typer.Exit(1) from None
 
 
+def _note_run_state(path: Path) -> None:
+    """Say on stderr when a run directory is not finished (``crashed``, still ``running``, ...)."""
+    from .train.lock import state_note
+    from .train.rundir import RUN_JSON, read_run
+
+    if (path / RUN_JSON).is_file():
+        note = state_note(path, read_run(path))
+        if note:
+            err.print(note, markup=False, highlight=False)
+
+
 @app.command()
 def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML or JSON).")],
              max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
@@ -181,6 +192,7 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
 
     from .data.paths import check_data
     from .spec.loader import load_spec
+    from .train.lock import refuse_if_held
     from .train.overrides import parse_sets
     from .train.rundir import SPEC, check_run_dir, resolved_yaml
 
@@ -192,6 +204,7 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
             spec = run_dir / SPEC
         loaded = load_spec(spec, overrides=overrides)
         directory = run_dir or Path("runs") / loaded.name
+        refuse_if_held(directory)
         check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
         check_data(loaded)
         from .train.report import describe_result
@@ -199,10 +212,12 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
 
         try:
             result = run_training(loaded, directory, resume=resume, overwrite=overwrite, console=err)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            from .train.signals import exit_code
+
             err.print(f"interrupted; continue with: kerasbuild train --resume --run-dir {shlex.quote(str(directory))}",
                       highlight=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(exit_code(exc)) from None
         out.print(describe_result(result), highlight=False)
 
 
@@ -220,6 +235,7 @@ def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", metav
     with friendly_errors():
         from .train.evaluate import evaluate_run
 
+        _note_run_state(run)
         scores = evaluate_run(run, data, x_key=x_key, y_key=y_key)
         out.print(" ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()),
                   highlight=False)
@@ -297,9 +313,11 @@ def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to
                                                      help="Replace an existing directory.")] = False,
              ) -> None:
     """Average the members' outputs into one model, written as a run directory."""
+    from .train.lock import refuse_if_held
     from .train.rundir import check_run_dir
 
     with friendly_errors():
+        refuse_if_held(output)
         check_run_dir(output, "", resume=False, overwrite=overwrite)
         from .train.ensemble import ensemble_runs
 
@@ -324,6 +342,7 @@ def export(source: Annotated[Path, typer.Argument(help="A run directory or a .ke
         from .export import export as run_export
         from .export.report import describe_export
 
+        _note_run_state(source)
         result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing, quantize=quantize)
         out.print(describe_export(result), highlight=False)
 

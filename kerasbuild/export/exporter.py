@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KerasbuildError
+from ..train.write_errors import as_write_error
 from . import to_onnx, to_savedmodel, to_tflite
 from .assets import write_assets
 from .float32 import FLOAT32, compute_dtype, float32_copy
@@ -95,8 +96,12 @@ def export(source: str | Path | ExportSource, out: str | Path, *, fmt: str = "sa
         dtype = _lowest_precision(compute_dtype(reference), compute_dtype(loaded.model), quantize or FLOAT32)
         report = verify(run, loaded, prep, reference, what=what, tolerance=tolerance_for(dtype))
         version, path = publish(temp, out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(temp, ignore_errors=True)
+        failure = as_write_error(exc, temp)
+        if failure is not None:
+            raise failure.with_advice(f"nothing was published and the versions in {out} are untouched; "
+                                      "free space and export again") from None
         raise
     return ExportResult(version, path, fmt, list(loaded.input_names), output_names(loaded), prep, report)
 

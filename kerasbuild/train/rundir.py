@@ -13,6 +13,7 @@ Layout::
     RUN/tensorboard/         TensorBoard event files
     RUN/backup/              resume point (see kerasbuild.train.backup)
     RUN/loss.png             train/valid loss, log scale
+    RUN/.kerasbuild.lock     while a process writes the run (see kerasbuild.train.lock)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..errors import KerasbuildError
 from ..spec.format import canonical_yaml
 from ..spec.loader import LoadedSpec
 from .files import atomic_write_json, read_json
+from .lock import LOCK_NAME
 
 RUN_JSON = "run.json"
 SPEC = "spec.yaml"
@@ -69,8 +71,13 @@ def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> 
     check_run_dir(run_dir, spec_text, resume=resume, overwrite=overwrite)
     if resume:
         return
-    if run_dir.exists() and any(run_dir.iterdir()):
-        shutil.rmtree(run_dir)
+    for path in (run_dir.iterdir() if run_dir.exists() else ()):
+        if path.name == LOCK_NAME:  # the lock this process holds stays
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / f".write-test-{os.getpid()}"
@@ -88,9 +95,7 @@ def check_run_dir(run_dir: Path, spec_text: str, *, resume: bool, overwrite: boo
     ``overwrite`` or is not a run directory, or, for ``resume``, when it holds no run, a
     different spec, or a finished run."""
     if resume:
-        if not (run_dir / RUN_JSON).is_file():
-            raise KerasbuildError(f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
-                                  "start the run without --resume", exit_code=2)
+        require_run_dir(run_dir)
         saved = (run_dir / SPEC).read_text(encoding="utf-8")
         if saved != spec_text:
             raise KerasbuildError(f"--resume: the spec differs from the one the run in {run_dir} was "
@@ -104,13 +109,21 @@ def check_run_dir(run_dir: Path, spec_text: str, *, resume: bool, overwrite: boo
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise KerasbuildError(f"run directory {run_dir} exists and is not a directory", exit_code=2)
-    if run_dir.exists() and any(run_dir.iterdir()):
+    contents = [p for p in run_dir.iterdir() if p.name != LOCK_NAME] if run_dir.exists() else []
+    if contents:
         if not overwrite:
             raise KerasbuildError(f"run directory {run_dir} already exists; pass --overwrite to replace it "
                                   "or --resume to continue it", exit_code=2)
         if not (run_dir / RUN_JSON).is_file():
             raise KerasbuildError(f"refusing to delete {run_dir} for --overwrite: it is not a kerasbuild "
                                   f"run directory (no {RUN_JSON})", exit_code=2)
+
+
+def require_run_dir(run_dir: Path) -> None:
+    """Raise KerasbuildError (exit 2) for ``--resume`` of a directory that is not a run."""
+    if not (run_dir / RUN_JSON).is_file():
+        raise KerasbuildError(f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
+                              "start the run without --resume", exit_code=2)
 
 
 def write_run_json(run_dir: Path, info: dict[str, Any]) -> None:
