@@ -13,11 +13,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .cli_help import PlainHelpGroup
 from .errors import KerasbuildError, SpecError
 
 EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
               "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(cls=PlainHelpGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.",
                   epilog=EXIT_CODES)
 out = Console(soft_wrap=True)
@@ -242,7 +243,7 @@ def predict(model: Annotated[Path, typer.Argument(help="A run directory, or an e
 
 
 @app.command()
-def plot(run: Path, filters: Annotated[str | None, typer.Option("--filters", help="Also draw this convolution "
+def plot(run: Path, filters: Annotated[str | None, typer.Option("--filters", metavar="LAYER", help="Also draw this convolution "
                                                                 "layer's kernels (e.g. conv1).")] = None,
          ) -> None:
     """Draw loss.png (train/valid loss, log scale) and, with --filters, a kernel grid image."""
@@ -275,9 +276,9 @@ def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to
 
 @app.command()
 def export(source: Annotated[Path, typer.Argument(help="A run directory or a .keras file.")],
-           out_dir: Annotated[Path, typer.Option("--out", help="Model directory; the export becomes its next "
+           out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Model directory; the export becomes its next "
                                                           "integer version, e.g. models/NAME/3.")],
-           fmt: Annotated[str, typer.Option("--format", help="savedmodel, onnx or tflite.")] = "savedmodel",
+           fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="savedmodel, onnx or tflite.")] = "savedmodel",
            no_preprocessing: Annotated[bool, typer.Option("--no-preprocessing", help="Do not bake the run's "
                                                           "preprocessing in (clients send model inputs).")] = False,
            ) -> None:
@@ -293,14 +294,14 @@ def export(source: Annotated[Path, typer.Argument(help="A run directory or a .ke
 @app.command()
 def tune(job: Annotated[Path, typer.Argument(help="A search-job file (see tuning/ and docs/tuning.md).")],
          chief: Annotated[bool, typer.Option("--chief", help="Hold the oracle and serve workers.")] = False,
-         port: Annotated[int | None, typer.Option("--port", help="--chief: port to listen on.")] = None,
-         host: Annotated[str, typer.Option("--host", help="--chief: address to listen on.")] = "0.0.0.0",
-         worker: Annotated[str | None, typer.Option("--worker", help="Run as the worker with this unique id.")] = None,
-         oracle: Annotated[str | None, typer.Option("--oracle", help="--worker: the chief's HOST:PORT.")] = None,
-         workers: Annotated[int | None, typer.Option("--workers", help="Start a chief and N workers on "
+         port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="--chief: port to listen on.")] = None,
+         host: Annotated[str, typer.Option("--host", metavar="HOST", help="--chief: address to listen on.")] = "0.0.0.0",
+         worker: Annotated[str | None, typer.Option("--worker", metavar="ID", help="Run as the worker with this unique id.")] = None,
+         oracle: Annotated[str | None, typer.Option("--oracle", metavar="HOST:PORT", help="--worker: the chief's HOST:PORT.")] = None,
+         workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Start a chief and N workers on "
                                                      "127.0.0.1 and wait for them.")] = None,
          dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the job; print the search space.")] = False,
-         verbose: Annotated[int, typer.Option("--verbose", help="Keras fit verbosity per trial (0, 1, 2).")] = 0,
+         verbose: Annotated[int, typer.Option("--verbose", metavar="LEVEL", help="Keras fit verbosity per trial (0, 1, 2).")] = 0,
          ) -> None:
     """Search hyper-parameters; running the same job again resumes it."""
     with friendly_errors():
