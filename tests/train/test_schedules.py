@@ -15,22 +15,10 @@ from kerasbuild.train.config import PlateauSchedule, TrainConfig
 from kerasbuild.train.optimizers import SGD
 from kerasbuild.train.schedules import epoch_schedules
 
-ADAM_ONE_CYCLE = """\
-name: adam_one_cycle
-input: {shape: [8, 8, 1], name: image}
-layers:
-  - {name: hidden, type: DenseLayer, num_units: 32}
-  - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
-data: {source: "builtin:digits", test_size: 0.2}
-train:
-  update: adam
-  max_epochs: 6
-  schedules:
-    - {type: one_cycle, max_learning_rate: 0.02, div_factor: 10, final_div_factor: 100, pct_start: 0.4, cycle_momentum: false}
-  batch_size: 32
-  eval_size: 0.2
-  seed: 0
-"""
+from .conftest import DIGITS_SPEC
+
+ONE_CYCLE = {"type": "one_cycle", "max_learning_rate": 0.02, "div_factor": 10, "final_div_factor": 100,
+             "pct_start": 0.4, "cycle_momentum": False}
 
 
 def _fns(**train):
@@ -96,21 +84,23 @@ def test_momentum_schedule_needs_a_momentum_optimiser() -> None:
 
 def test_one_cycle_with_adam_is_located_and_suggests_cycle_momentum(tmp_path) -> None:
     spec = tmp_path / "s.yaml"
-    spec.write_text(ADAM_ONE_CYCLE.replace(", cycle_momentum: false", ""))
+    source = (DIGITS_SPEC.replace("update: nesterov_momentum", "update: adam")
+              + "  schedules:\n    - {type: one_cycle, max_learning_rate: 0.02}\n")
+    spec.write_text(source)
     with pytest.raises(SpecError) as info:
         load_spec(spec)
     text = str(info.value)
-    assert "s.yaml:10:" in text and "train.schedules" in text
+    line = source.splitlines().index("  schedules:") + 1
+    assert f"s.yaml:{line}:3: train.schedules: " in text
     assert "got update: adam; set cycle_momentum: false" in text
 
 
 @pytest.mark.slow
-def test_one_cycle_without_momentum_trains_adam_along_the_cycle(tmp_path) -> None:
+def test_one_cycle_without_momentum_trains_adam_along_the_cycle(digits_spec, tmp_path) -> None:
     from kerasbuild.train.runner import train
 
-    spec = tmp_path / "s.yaml"
-    spec.write_text(ADAM_ONE_CYCLE)
-    loaded = load_spec(spec)
+    loaded = load_spec(digits_spec, overrides={"train.update": "adam", "train.max_epochs": 6,
+                                               "train.schedules": [ONE_CYCLE]})
     result = train(loaded, tmp_path / "run")
     assert result.status == "complete" and result.epochs_completed == 6
     # 6 epochs, pct_start 0.4: peak at epoch round(0.4 * 5) = 2
