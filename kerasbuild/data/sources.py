@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import KerasbuildError
-from .config import DataConfig
+from ..schema.data import DataConfig
 
 Task = Literal["classification", "regression"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -47,6 +47,13 @@ def resolve_path(source: str, base_dir: Path | None) -> Path:
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     return path
+
+
+def glob_matches(pattern: Path) -> list[Path]:
+    """Files matching ``pattern`` (a path that may hold ``*``, ``?``, ``[...]``), sorted."""
+    import glob
+
+    return sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file())
 
 
 def load_source(config: DataConfig, base_dir: Path | None = None) -> RawData:

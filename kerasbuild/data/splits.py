@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import KerasbuildError, SpecError
-from ..train.config import TrainConfig
-from .config import Augmentation, DataConfig, TargetScale, augmentations_for
+from ..schema.data import STREAMED, Augmentation, DataConfig, TargetScale, augmentations_for
+from ..schema.train import TrainConfig
 from .expand import expand_shifts
 from .sources import RawData, Task, load_source
+
+if TYPE_CHECKING:
+    from .stream import StreamSplits
 
 DEFAULT_VALID_SIZE = 0.2
 """nolearn's default ``eval_size``."""
@@ -58,6 +61,18 @@ class Splits:
         return int(max(self.y_train.max(initial=-1), self.y_valid.max(initial=-1),
                        self.y_test.max(initial=-1))) + 1
 
+    def size(self, part: str) -> int:
+        """Examples in ``part`` (``train``, ``valid`` or ``test``)."""
+        return len(getattr(self, f"x_{part}"))
+
+    def dataset(self, part: str, batch_size: int, *, training: bool = False):
+        """Batches of ``part`` (:func:`kerasbuild.data.pipeline.make_dataset`); ``training``:
+        shuffled and augmented per epoch."""
+        from .pipeline import make_dataset
+
+        return make_dataset(getattr(self, f"x_{part}"), getattr(self, f"y_{part}"), batch_size=batch_size,
+                            training=training, augment=self.augment if training else (), seed=self.seed)
+
 
 def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
                 base_dir: Path | None = None) -> Splits:
@@ -72,7 +87,7 @@ def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
     seed = data.seed if data.seed is not None else (train.seed if train.seed is not None else 0)
     augment = augmentations_for(data, train)
     raw = load_source(data, base_dir)
-    task = _task(raw, train)
+    task = task_of(raw, train)
     y = raw.y.reshape(len(raw.y), -1).astype(np.float32) if task != raw.task else raw.y
     order = np.random.default_rng(seed).permutation(len(raw.x))
     if data.limit is not None:
@@ -83,13 +98,13 @@ def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
     if "test" in raw.explicit:
         x_test, y_test = raw.explicit["test"]
     else:
-        x, y, x_test, y_test = _hold_out(x, y, data.test_size, stratify, seed, "test_size")
+        x, y, x_test, y_test = hold_out(x, y, data.test_size, stratify, seed, "test_size")
     if "valid" in raw.explicit:
         x_valid, y_valid = raw.explicit["valid"]
     else:
         size = data.valid_size if data.valid_size is not None else train.eval_size
         size = DEFAULT_VALID_SIZE if size is None else size
-        x, y, x_valid, y_valid = _hold_out(x, y, size, stratify, seed + 1, "valid_size")
+        x, y, x_valid, y_valid = hold_out(x, y, size, stratify, seed + 1, "valid_size")
     if len(x) == 0:
         raise KerasbuildError("data: no training examples are left after the test and validation splits")
 
@@ -133,16 +148,63 @@ def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
                   preprocessing, raw.target_names, augment, seed)
 
 
-def load_for_spec(loaded: Any, data: DataConfig | None = None) -> Splits:
+def load_for_spec(loaded: Any, data: DataConfig | None = None, recorded: dict[str, list] | None = None
+                  ) -> Splits | StreamSplits:
     """Check (located errors), load and match against the model the data of a
-    :class:`~kerasbuild.spec.loader.LoadedSpec`; ``data`` overrides the spec's ``data:``."""
+    :class:`~kerasbuild.spec.loader.LoadedSpec`; ``data`` overrides the spec's ``data:``.
+    Image folders, CSVs of image paths, TFRecord and tfds sources stream
+    (:class:`~kerasbuild.data.stream.StreamSplits`, split by ``recorded`` when given: a run's
+    ``splits.json``); the others load into memory."""
     from .paths import check_data, check_shapes, spec_dir
 
     data = data if data is not None else loaded.spec.data
     check_data(loaded, data)
-    splits = load_arrays(data, loaded.spec.train, base_dir=spec_dir(loaded))
+    base = spec_dir(loaded)
+    if streams(data, base):
+        from .stream import load_stream
+
+        splits = load_stream(data, loaded.spec.train, base, recorded)
+    else:
+        splits = load_arrays(data, loaded.spec.train, base_dir=base)
     check_shapes(loaded, splits)
     return splits
+
+
+def streams(data: DataConfig, base_dir: Path | None) -> bool:
+    """Whether ``data`` is streamed from disk (no TensorFlow import for the answer)."""
+    if data.kind in STREAMED:
+        return True
+    if data.kind != "csv":
+        return False
+    from .index import is_path_csv
+    from .sources import resolve_path
+
+    path = resolve_path(data.source, base_dir)
+    return path.is_file() and is_path_csv(path, data.path_column)
+
+
+def normalization_stats(splits: Any, data: DataConfig) -> dict[str, list[float]]:
+    """``{"mean": [...], "std": [...]}`` per channel for a streamed split: given values, or
+    (``auto``) estimated after scaling from the first ``normalize.sample`` training images
+    (a seeded random sample: the training rows are a seeded permutation)."""
+    from ..schema.data import Normalize
+
+    settings = data.normalize or Normalize()
+    channels = splits.input_shape[-1]
+    total = np.zeros(channels)
+    squares = np.zeros(channels)
+    count = 0
+    scale = splits.preprocessing.get("scale", 1.0)
+    if settings.mean == "auto" or settings.std == "auto":
+        for images, _ in splits.raw_batches("train", 256, settings.sample).as_numpy_iterator():
+            x = images.astype(np.float64).reshape(-1, channels) * scale
+            total += x.sum(axis=0)
+            squares += (x * x).sum(axis=0)
+            count += len(x)
+    mean = total / max(count, 1) if settings.mean == "auto" else np.broadcast_to(settings.mean, channels)
+    std = np.sqrt(np.maximum(squares / max(count, 1) - mean**2, 0)) if settings.std == "auto" \
+        else np.broadcast_to(settings.std, channels)
+    return {"mean": [float(m) for m in mean], "std": [float(max(s, 1e-7)) for s in std]}
 
 
 def preprocess_inputs(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:
@@ -163,7 +225,7 @@ def restore_targets(y: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:
     return y * preprocessing["target_scale"] + preprocessing["target_center"]
 
 
-def _task(raw: RawData, train: TrainConfig) -> Task:
+def task_of(raw: Any, train: TrainConfig) -> Task:
     if train.regression:
         return "regression"
     if raw.task == "regression":
@@ -172,7 +234,7 @@ def _task(raw: RawData, train: TrainConfig) -> Task:
     return "classification"
 
 
-def _hold_out(x: np.ndarray, y: np.ndarray, size: int | float | None, stratify: bool, seed: int,
+def hold_out(x: np.ndarray, y: np.ndarray, size: int | float | None, stratify: bool, seed: int,
               name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split ``size`` examples (a count or a fraction) off ``x, y``; seeded, stratified."""
     from sklearn.model_selection import train_test_split

@@ -20,9 +20,9 @@ def evaluation_arrays(run_dir: Path, data: str | None = None, *, x_key: str | No
     """``(x, y, loaded spec)`` to evaluate on (preprocessed inputs, targets in training units;
     class labels are indices into the run's ``class_names``, matched by name).
     ``x_key``/``y_key``: the arrays of an npz ``data`` (default: the spec's)."""
-    from ..data.config import DataConfig
     from ..data.sources import load_npz, load_source, resolve_path
     from ..data.splits import load_for_spec, preprocess_inputs
+    from ..schema.data import DataConfig
     from ..spec.loader import load_spec
     from .rundir import SPEC, read_run
 
@@ -70,21 +70,71 @@ def run_labels(y: np.ndarray, names: list[str] | None, run_names: list[str] | No
     return np.array([index[str(n)] for n in names], dtype=np.int64)[y]
 
 
+def streamed_evaluation(run_dir: Path, data: str | None, batch_size: int) -> tuple[Any, int, tuple] | None:
+    """``(dataset, examples, input shape)`` when the data streams (image folders, CSVs of image
+    paths, TFRecord, tfds): the run's recorded test split, or every example of ``data``
+    preprocessed with the run's recorded preprocessing; None for in-memory sources."""
+    from ..data.paths import spec_dir
+    from ..data.splits import load_for_spec, streams
+    from ..schema.data import DataConfig
+    from ..spec.loader import load_spec
+    from .rundir import SPEC, read_run, recorded_splits
+
+    loaded = load_spec(Path(run_dir) / SPEC)
+    config = loaded.spec.data
+    if data is None:
+        if config is None or not streams(config, spec_dir(loaded)):
+            return None
+        splits = load_for_spec(loaded, recorded=recorded_splits(run_dir))
+        part = "test"
+    else:
+        try:
+            config = DataConfig.model_validate({**(config.model_dump() if config else {}), "source": data,
+                                                "test_size": 0, "valid_size": 0, "normalize": None,
+                                                "standardize": False, "limit": None})
+        except ValueError as exc:
+            raise KerasbuildError(f"--data {data}: {exc}") from None
+        if not streams(config, Path.cwd()):
+            return None
+        from ..data.stream import load_stream
+
+        splits = load_stream(config, loaded.spec.train, Path.cwd())
+        info = read_run(run_dir)
+        splits.preprocessing = info.get("preprocessing") or {}
+        if splits.task == "classification":
+            source = splits.parts["train"].source
+            source.y = run_labels(source.y, splits.class_names, info.get("class_names"), data)
+            splits.class_names = info.get("class_names")
+        part = "train"
+    if splits.size(part) == 0:
+        raise KerasbuildError("the run has no test split (data.test_size: 0); pass --data SOURCE")
+    return splits.dataset(part, batch_size), splits.size(part), splits.input_shape
+
+
 def evaluate_run(run_dir: Path | str, data: str | None = None, which: str = "best", *,
                  x_key: str | None = None, y_key: str | None = None) -> dict[str, Any]:
     """``{"n": examples, "loss": ..., "accuracy" | "rmse": ...}`` of ``model_<which>.keras``."""
+    from ..spec.loader import load_spec
+    from .rundir import SPEC
+
     run_dir = Path(run_dir)
-    x, y, loaded = evaluation_arrays(run_dir, data, x_key=x_key, y_key=y_key)  # no TensorFlow yet
+    config = load_spec(run_dir / SPEC).spec.train
+    streamed = streamed_evaluation(run_dir, data, config.effective_batch_size)
+    if streamed is None:
+        x, y, _ = evaluation_arrays(run_dir, data, x_key=x_key, y_key=y_key)
+        ds, n, shape = None, len(x), x.shape[1:]
+    else:
+        ds, n, shape = streamed
     from ..data.pipeline import make_dataset
     from .objective import compile_model
     from .rundir import load_run_model
 
     model = load_run_model(run_dir, which)
-    config = loaded.spec.train
     compile_model(model, config)
-    if tuple(model.inputs[0].shape[1:]) != tuple(x.shape[1:]):
-        raise SpecError.single(f"the data's inputs have shape {list(x.shape[1:])} but the model expects "
+    if tuple(model.inputs[0].shape[1:]) != tuple(shape):
+        raise SpecError.single(f"the data's inputs have shape {list(shape)} but the model expects "
                                f"{list(model.inputs[0].shape[1:])}", ("data", "source"))
-    ds = make_dataset(x, y, batch_size=config.effective_batch_size, training=False)
+    if ds is None:
+        ds = make_dataset(x, y, batch_size=config.effective_batch_size, training=False)
     scores = model.evaluate(ds, verbose=0, return_dict=True)
-    return {"n": len(x), **{k: float(v) for k, v in scores.items()}}
+    return {"n": n, **{k: float(v) for k, v in scores.items()}}

@@ -4,6 +4,7 @@
 Layout::
 
     RUN/spec.yaml            resolved canonical spec (placeholders replaced, data paths absolute)
+    RUN/splits.json          the files (or record keys) of each split of a streamed source
     RUN/run.json             status, epochs, task, class names, inputs, preprocessing, seed
     RUN/history.csv|json     one row per epoch
     RUN/metrics.json         test metrics of model_best.keras (and of model_final.keras)
@@ -29,6 +30,21 @@ from .files import atomic_write_json, read_json
 
 RUN_JSON = "run.json"
 SPEC = "spec.yaml"
+SPLITS_FILE = "splits.json"
+"""In a run directory: the files (or record keys) of each split of a streamed source."""
+
+
+def record_splits(run_dir: Path, splits: Any) -> None:
+    """Write ``run_dir/splits.json`` for a streamed source (in-memory sources are re-split
+    from their seed)."""
+    if hasattr(splits, "recorded"):
+        atomic_write_json(Path(run_dir) / SPLITS_FILE, splits.recorded())
+
+
+def recorded_splits(run_dir: Path) -> dict[str, list] | None:
+    """A run's ``splits.json``, or None when it has none."""
+    path = Path(run_dir) / SPLITS_FILE
+    return read_json(path) if path.is_file() else None
 
 
 def resolved_yaml(loaded: LoadedSpec) -> str:

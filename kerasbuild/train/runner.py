@@ -22,10 +22,10 @@ from typing import Any
 from rich.console import Console
 
 from ..errors import KerasbuildError, SpecError
+from ..schema.train import metric_names
 from ..spec.loader import LoadedSpec
-from .config import metric_names
 from .objective import compile_model
-from .rundir import prepare, resolved_yaml, write_run_json
+from .rundir import prepare, record_splits, recorded_splits, resolved_yaml, write_run_json
 
 EXIT_DIVERGED = 3
 """Exit code of ``kerasbuild train`` when the loss became NaN."""
@@ -79,10 +79,10 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     (:data:`EXIT_DIVERGED`) when the loss became NaN (the last good checkpoint is kept)."""
     import keras
 
-    from ..compile import build_model
-    from ..data.pipeline import make_dataset, steps_per_epoch
+    from ..build import build_model
+    from ..data.pipeline import steps_per_epoch
     from ..data.splits import load_for_spec
-    from . import backup, callbacks, session
+    from . import backup, callbacks, execution, session
     from .display import EpochTable
     from .files import atomic_write_json, save_inference_model
     from .plots import plot_loss
@@ -92,10 +92,15 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     console = console or Console(stderr=True, soft_wrap=True)
     run_dir = Path(run_dir)
     spec_text = resolved_yaml(loaded)
-    splits = load_for_spec(loaded, data_override)
-    has_valid = len(splits.x_valid) > 0
+    splits = load_for_spec(loaded, data_override, recorded_splits(run_dir) if resume else None)
+    has_valid = splits.size("valid") > 0
+    skipped = getattr(splits, "skipped", [])
+    if skipped:
+        console.print(f"data.on_bad_image: skip left out {len(skipped)} file(s):\n" +
+                      "\n".join(f"  {file}: {problem}" for file, problem in skipped), markup=False)
     monitor = _monitor(loaded, has_valid)
     prepare(run_dir, spec_text, resume=resume, overwrite=overwrite)
+    record_splits(run_dir, splits)
     backup_dir = run_dir / "backup"
     state = backup.read_checkpoint(backup_dir) if resume else None
     previous = _read_previous(run_dir) if resume else {}
@@ -109,13 +114,15 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
         strategy = session.strategy_for(config)
         info["replicas"] = strategy.num_replicas_in_sync
         batch_size = config.effective_batch_size
+        steps_per_execution = config.steps_per_execution or session.default_steps_per_execution(config)
         with strategy.scope():
             model = build_model(loaded)
-            compile_model(model, config, steps_per_execution=session.default_steps_per_execution(config))
-        train_ds = make_dataset(splits.x_train, splits.y_train, batch_size=batch_size, training=True,
-                                augment=splits.augment, seed=splits.seed)
-        valid_ds = make_dataset(splits.x_valid, splits.y_valid, batch_size=batch_size, training=False) \
-            if has_valid else None
+            compile_model(model, config, steps_per_execution=steps_per_execution)
+        info["execution"] = execution.describe(model, strategy)
+        for notice in execution.dropped_settings(config, info["execution"], steps_per_execution):
+            console.print(f"notice: {notice}", highlight=False)
+        train_ds = splits.dataset("train", batch_size, training=True)
+        valid_ds = splits.dataset("valid", batch_size) if has_valid else None
 
         nan_guard = callbacks.NanGuard()
         schedules = callbacks.Schedules(epoch_schedules(config), plateau_schedule(config))
@@ -129,7 +136,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
 
         cbs: list[Any] = [schedules, nan_guard, best, history, callbacks.RunStatus(on_epoch, nan_guard)]
         if config.verbose:
-            cbs.append(EpochTable(console, steps=math.ceil(len(splits.x_train) / batch_size)))
+            cbs.append(EpochTable(console, steps=math.ceil(splits.size("train") / batch_size)))
         cbs += [callbacks.Checkpoint(backup_dir, stateful, nan_guard),
                 keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)]
         for cb in stateful.values():
@@ -144,13 +151,14 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
             for _ in range(initial_epoch):  # advance the per-epoch reshuffle to where the run was
                 iter(train_ds)
         if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
-            epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(len(splits.x_train), batch_size))
+            epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(splits.size("train"), batch_size))
             model.fit(epochs_ds, validation_data=valid_ds, epochs=config.max_epochs,
                       initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)
         elif config.early_stopping and config.early_stopping.restore_best_weights and best.best_weights:
             model.set_weights(best.best_weights)  # killed after the last epoch, before the end
 
         info["duration_s"] = round(info["duration_s"] + time.perf_counter() - started, 3)
+        info["execution"] = execution.describe(model, strategy)  # what fit ran with
         info["best_epoch"] = None if best.best_epoch is None else best.best_epoch + 1
         if nan_guard.diverged_epoch is not None:
             info.update(status="diverged", finished_at=_now(), diverged_epoch=nan_guard.diverged_epoch + 1)
@@ -160,7 +168,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
             raise _diverged(nan_guard.diverged_epoch + 1, info["epochs_completed"], run_dir)
 
         save_inference_model(model, run_dir / "model_final.keras")
-        metrics = _test_metrics(model, best, splits, batch_size, make_dataset)
+        metrics = _test_metrics(model, best, splits, batch_size)
         atomic_write_json(run_dir / "metrics.json", metrics)
         plot_loss(history.rows, run_dir / "loss.png", loaded.name)
 
@@ -198,7 +206,8 @@ def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, stat
         "preprocessing": splits.preprocessing,
         "inputs": [{"name": n.name, "shape": list(n.shape)} for n in loaded.graph.inputs],
         "outputs": list(loaded.graph.outputs), "monitor": monitor, "seed": seed,
-        "examples": {"train": len(splits.x_train), "valid": len(splits.x_valid), "test": len(splits.x_test)},
+        "examples": {part: splits.size(part) for part in ("train", "valid", "test")},
+        "skipped_files": [{"file": f, "problem": p} for f, p in getattr(splits, "skipped", [])],
         "epochs_completed": state["epochs_completed"] if state else 0, "max_epochs": config.max_epochs,
         "best_epoch": None, "started_at": previous.get("started_at", _now()), "finished_at": None,
         "duration_s": previous.get("duration_s", 0.0), "resumed": bool(state),
@@ -233,17 +242,17 @@ def _read_previous(run_dir: Path) -> dict[str, Any]:
     return read_json(run_dir / "run.json")
 
 
-def _test_metrics(model, best, splits, batch_size: int, make_dataset) -> dict[str, Any]:
+def _test_metrics(model, best, splits, batch_size: int) -> dict[str, Any]:
     """Test metrics of the final weights and of the best weights (the model ends with the
     best weights)."""
-    if len(splits.x_test) == 0:
+    if splits.size("test") == 0:
         return {"model": "model_best.keras", "n_test": 0}
-    test_ds = make_dataset(splits.x_test, splits.y_test, batch_size=batch_size, training=False)
+    test_ds = splits.dataset("test", batch_size)
     final = model.evaluate(test_ds, verbose=0, return_dict=True)
     if best.best_weights is not None:
         model.set_weights(best.best_weights)
     scores = model.evaluate(test_ds, verbose=0, return_dict=True)
-    return {"model": "model_best.keras", "n_test": len(splits.x_test),
+    return {"model": "model_best.keras", "n_test": splits.size("test"),
             "best_epoch": None if best.best_epoch is None else best.best_epoch + 1,
             **{f"test_{k}": float(v) for k, v in scores.items()},
             "final": {f"test_{k}": float(v) for k, v in final.items()}}

@@ -2,7 +2,7 @@
 
 Every schedule is a function of the 0-based epoch index (and, for ``reduce_on_plateau``, of
 the monitored history), evaluated before the epoch runs. :func:`epoch_schedules` turns a
-:class:`~kerasbuild.train.config.TrainConfig` into ``{variable: function(epoch) -> value}``.
+:class:`~kerasbuild.schema.train.TrainConfig` into ``{variable: function(epoch) -> value}``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .config import (
+from ..schema.train import (
     AdjustVariable,
     CosineSchedule,
     ExponentialSchedule,

@@ -14,10 +14,10 @@ from typing import Any
 import keras
 import keras_tuner
 
-from ..compile import build_model
-from ..data.config import augmentations_for
-from ..data.pipeline import make_dataset
+from ..build import build_model
 from ..data.splits import Splits, load_for_spec
+from ..schema.data import augmentations_for
+from ..schema.metrics import higher_is_better
 from ..spec.loader import LoadedSpec, load_spec
 from ..train.callbacks import Schedules
 from ..train.objective import compile_model
@@ -70,14 +70,12 @@ class SpecHyperModel(keras_tuner.HyperModel):
         loaded = self.resolve(hp)
         train = loaded.spec.train
         splits = self.splits(loaded)
-        if len(splits.x_valid) == 0:
+        if splits.size("valid") == 0:
             raise ValueError("the search needs a validation split (the objective is measured on it); "
                              "set data.valid_size or train.eval_size above 0")
-        seed = splits.seed
-        train_ds = make_dataset(splits.x_train, splits.y_train, batch_size=train.effective_batch_size,
-                                training=True, augment=augmentations_for(loaded.spec.data, train), seed=seed)
-        valid_ds = make_dataset(splits.x_valid, splits.y_valid, batch_size=train.effective_batch_size,
-                                training=False)
+        splits.augment = augmentations_for(loaded.spec.data, train)
+        train_ds = splits.dataset("train", train.effective_batch_size, training=True)
+        valid_ds = splits.dataset("valid", train.effective_batch_size)
         callbacks = list(callbacks or [])
         functions = epoch_schedules(train)
         plateau = plateau_schedule(train)
@@ -97,4 +95,4 @@ class SpecHyperModel(keras_tuner.HyperModel):
 def _mode(direction: str | None, monitor: str) -> str:
     if direction is not None:
         return direction
-    return "max" if "acc" in monitor else "min"
+    return "max" if higher_is_better(monitor) else "min"

@@ -30,11 +30,11 @@ def test_summary_json_schema_is_exact():
     result = _run("summary", str(SPECS / "nielsen_dropout.yaml"), "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"name", "total_params", "trainable_params", "layers"}
+    assert set(data) == {"name", "precision", "total_params", "trainable_params", "layers"}
     assert data["name"] == "nielsen_dropout"
     assert data["total_params"] == data["trainable_params"] == 1_672_570
     for layer in data["layers"]:
-        assert set(layer) == {"name", "type", "inputs", "output_shape", "params"}
+        assert set(layer) == {"name", "type", "inputs", "output_shape", "params", "dtype"}
         assert isinstance(layer["name"], str) and isinstance(layer["type"], str)
         assert isinstance(layer["params"], int)
         assert all(isinstance(d, int) for d in layer["output_shape"])

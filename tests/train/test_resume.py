@@ -1,8 +1,10 @@
-"""Resume after SIGKILL ends with the same weights as an uninterrupted run (same seed)."""
+"""Resume after SIGKILL ends with the same weights as an uninterrupted run (same seed), in
+float32 and in mixed_float16 (whose loss-scale optimizer state is restored too)."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -64,9 +66,10 @@ def _weights(path: Path) -> list[np.ndarray]:
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("precision", ["float32", "mixed_float16"])
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path, precision: str) -> None:
     spec = tmp_path / "resume.yaml"
-    spec.write_text(SPEC)
+    spec.write_text(SPEC.replace("  seed: 3\n", f"  seed: 3\n  precision: {precision}\n"))
     full, killed = tmp_path / "full", tmp_path / "killed"
 
     proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
@@ -100,5 +103,11 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
         np.testing.assert_allclose(a, b, atol=1e-5)
     info = json.loads((killed / "run.json").read_text())
     assert info["status"] == "complete" and info["resumed"] is True and info["epochs_completed"] == 6
+    full_info = json.loads((full / "run.json").read_text())
+    assert info["execution"]["dtype_policy"] == full_info["execution"]["dtype_policy"] == precision
+    assert info["execution"]["loss_scale"] == full_info["execution"]["loss_scale"]
+    if precision == "mixed_float16":  # no overflow: the step counter continued where it was killed
+        steps = math.ceil(info["examples"]["train"] / 32)
+        assert info["execution"]["loss_scale"] == {"scale": 32768.0, "good_steps": 6 * steps}
     assert json.loads((full / "metrics.json").read_text())["test_accuracy"] == pytest.approx(
         json.loads((killed / "metrics.json").read_text())["test_accuracy"], abs=1e-6)

@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from kerasbuild.errors import SpecError
+from kerasbuild.schema.train import PlateauSchedule, TrainConfig
 from kerasbuild.spec.loader import load_spec
 from kerasbuild.train.callbacks import Schedules, current_values
-from kerasbuild.train.config import PlateauSchedule, TrainConfig
 from kerasbuild.train.optimizers import SGD
 from kerasbuild.train.schedules import epoch_schedules
 

