@@ -14,12 +14,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .cli_help import PlainHelpGroup
 from .errors import KerasbuildError, OverrideError, SizeLimitError, SpecError
 from .spec.graph import DEFAULT_MAX_PARAMS
 
 EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
               "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(cls=PlainHelpGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.",
                   epilog=EXIT_CODES)
 out = Console(soft_wrap=True)
@@ -270,16 +271,16 @@ def predict(model: Annotated[Path, typer.Argument(help="A run directory, or an e
 def plot(paths: Annotated[list[Path], typer.Argument(help="A run directory; several runs (overlaid curves); a "
                                                      "search directory; or a spec with --graph.")],
          graph: Annotated[bool, typer.Option("--graph", help="Draw the spec's layer graph (no TensorFlow).")] = False,
-         filters: Annotated[str | None, typer.Option("--filters", help="Also draw this convolution "
+         filters: Annotated[str | None, typer.Option("--filters", metavar="LAYER", help="Also draw this convolution "
                                                      "layer's kernels (e.g. conv1).")] = None,
          errors: Annotated[bool, typer.Option("--errors", help="Also draw the confusion matrix and worst "
                                               "misclassified test images (keypoints or residuals for "
                                               "regression).")] = False,
-         image: Annotated[int | None, typer.Option("--image", help="Also draw activations, occlusion and "
+         image: Annotated[int | None, typer.Option("--image", metavar="INDEX", help="Also draw activations, occlusion and "
                                                    "saliency maps of this test image (index).")] = None,
-         layer: Annotated[str | None, typer.Option("--layer", help="--image: the layer whose activations are "
+         layer: Annotated[str | None, typer.Option("--layer", metavar="LAYER", help="--image: the layer whose activations are "
                                                    "drawn (default: the first feature map).")] = None,
-         output: Annotated[Path | None, typer.Option("-o", "--output", help="File (--graph, several runs) or "
+         output: Annotated[Path | None, typer.Option("-o", "--output", metavar="PATH", help="File (--graph, several runs) or "
                                                      "folder (one run, a search).")] = None,
          ) -> None:
     """Draw pictures of runs, searches and specs (see docs/plots.md)."""
@@ -294,7 +295,7 @@ def plot(paths: Annotated[list[Path], typer.Argument(help="A run directory; seve
 @app.command()
 def report(path: Annotated[Path, typer.Argument(help="A run directory or a search directory.")],
            output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
-           image: Annotated[int, typer.Option("--image", help="Test image whose activations, occlusion and "
+           image: Annotated[int, typer.Option("--image", metavar="INDEX", help="Test image whose activations, occlusion and "
                                               "saliency maps are shown.")] = 0,
            overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
            ) -> None:
@@ -329,12 +330,12 @@ def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to
 
 @app.command()
 def export(source: Annotated[Path, typer.Argument(help="A run directory or a .keras file.")],
-           out_dir: Annotated[Path, typer.Option("--out", help="Model directory; the export becomes its next "
+           out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Model directory; the export becomes its next "
                                                           "integer version, e.g. models/NAME/3.")],
-           fmt: Annotated[str, typer.Option("--format", help="savedmodel, onnx or tflite.")] = "savedmodel",
+           fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="savedmodel, onnx or tflite.")] = "savedmodel",
            no_preprocessing: Annotated[bool, typer.Option("--no-preprocessing", help="Do not bake the run's "
                                                           "preprocessing in (clients send model inputs).")] = False,
-           quantize: Annotated[str | None, typer.Option("--quantize", help="tflite: float16 weights "
+           quantize: Annotated[str | None, typer.Option("--quantize", metavar="TYPE", help="tflite: float16 weights "
                                                         "(half the size; inputs and outputs stay float32).")] = None,
            ) -> None:
     """Export for serving: verified against the Keras model, published atomically as OUT/N."""
@@ -350,14 +351,14 @@ def export(source: Annotated[Path, typer.Argument(help="A run directory or a .ke
 @app.command()
 def tune(job: Annotated[Path, typer.Argument(help="A search-job file (see tuning/ and docs/tuning.md).")],
          chief: Annotated[bool, typer.Option("--chief", help="Hold the oracle and serve workers.")] = False,
-         port: Annotated[int | None, typer.Option("--port", help="--chief: port to listen on.")] = None,
-         host: Annotated[str, typer.Option("--host", help="--chief: address to listen on.")] = "0.0.0.0",
-         worker: Annotated[str | None, typer.Option("--worker", help="Run as the worker with this unique id.")] = None,
-         oracle: Annotated[str | None, typer.Option("--oracle", help="--worker: the chief's HOST:PORT.")] = None,
-         workers: Annotated[int | None, typer.Option("--workers", help="Start a chief and N workers on "
+         port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="--chief: port to listen on.")] = None,
+         host: Annotated[str, typer.Option("--host", metavar="HOST", help="--chief: address to listen on.")] = "0.0.0.0",
+         worker: Annotated[str | None, typer.Option("--worker", metavar="ID", help="Run as the worker with this unique id.")] = None,
+         oracle: Annotated[str | None, typer.Option("--oracle", metavar="HOST:PORT", help="--worker: the chief's HOST:PORT.")] = None,
+         workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Start a chief and N workers on "
                                                      "127.0.0.1 and wait for them.")] = None,
          dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the job; print the search space.")] = False,
-         verbose: Annotated[int, typer.Option("--verbose", help="Keras fit verbosity per trial (0, 1, 2).")] = 0,
+         verbose: Annotated[int, typer.Option("--verbose", metavar="LEVEL", help="Keras fit verbosity per trial (0, 1, 2).")] = 0,
          ) -> None:
     """Search hyper-parameters; running the same job again resumes it."""
     with friendly_errors():
