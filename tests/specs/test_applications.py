@@ -26,6 +26,7 @@ APPLICATIONS = {
     # spec: (keras.applications name, parameters, side of the test images)
     "mobilenet_v2": ("MobileNetV2", 3_538_984, 96),
     "densenet121": ("DenseNet121", 8_062_504, 64),
+    "xception": ("Xception", 22_910_480, 96),
 }
 
 
