@@ -195,6 +195,7 @@ ROWS: list[Row] = [
     r("Add", {}, (5,), (5,), (5,), shape=(5,)),
     r("ElemwiseMergeLayer", {"merge_function": "mul"}, (3,), (3,), shape=(3,), params_count=0),
     r("Multiply", {}, (2, 2), (2, 2), shape=(2, 2)),
+    r("Multiply", {}, (4, 4, 3), (1, 1, 3), shape=(4, 4, 3)),
     r("Maximum", {}, (4,), (4,), shape=(4,)),
     r("Minimum", {}, (4,), (4,), shape=(4,)),
     r("Subtract", {}, (4,), (4,), shape=(4,)),
