@@ -91,8 +91,9 @@ def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML 
         try:
             with friendly_errors(MAX_PARAMS_HINT):
                 loaded = load_spec(path, max_params=max_params)
+                sized = f" + {len(loaded.graph.unknown)} sized by the data (auto)" if loaded.graph.unknown else ""
                 out.print(f"{path}: ok ({len(loaded.graph.nodes)} layers, "
-                          f"{loaded.graph.total_params:,} params)", highlight=False)
+                          f"{loaded.graph.total_params:,} params{sized})", highlight=False)
         except typer.Exit:
             failed = True
     if failed:
