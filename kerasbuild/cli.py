@@ -126,11 +126,12 @@ def fmt(spec: Path) -> None:
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the spec format (for editor completion)."""
-    from .spec.model import document_model
+def schema(job: Annotated[bool, typer.Option("--job", help="The schema of search-job files instead.")] = False
+           ) -> None:
+    """Print the JSON Schema of spec files, every form the loader accepts (for editors: docs/editors.md)."""
+    from .spec.editor_schema import job_schema, spec_schema
 
-    print(json.dumps(document_model().model_json_schema(), indent=2))
+    print(json.dumps(job_schema() if job else spec_schema(), indent=1))
 
 
 @app.command()

@@ -14,8 +14,8 @@ and the layer registry (nothing is written per layer, so it cannot drift from th
 - a ``{hp: ...}`` placeholder (or a ``$param`` inside a block) wherever a scalar may stand.
 
 Field-level strictness is what the loader's is: an unknown layer type or a misspelt
-parameter name is refused; values the loader checks beyond types (shapes, wiring) are not
-expressed here.
+parameter name is refused; values the loader checks beyond types (shapes, wiring, the
+pattern of a layer name, which inside a block is only a suffix) are not expressed here.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def spec_schema() -> dict[str, Any]:
     for name in layer_defs:
         _accept_prefixed_types(defs[name])
         _accept_auto(defs[name])
+    for name in [*layer_defs, "BlockUse"]:  # a layer in a block is named by its suffix ('1_relu')
+        defs[name]["properties"]["name"].pop("pattern", None)
     placeholder = HyperParam.model_json_schema()
     defs.update(placeholder.pop("$defs", {}))
     defs = {name: _with_placeholders(schema) for name, schema in defs.items()}
