@@ -20,7 +20,6 @@ pattern of a layer name, which inside a block is only a suffix) are not expresse
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ..layers import entries
@@ -33,7 +32,7 @@ from .placeholders import HyperParam
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SCALARS = {"integer", "number", "string", "boolean"}
-_HP = {"$ref": "#/$defs/Placeholder"}
+_VARIABLE = {"$ref": "#/$defs/Variable"}
 _BLOCK_PARAM = {"type": "string", "pattern": r"^\$[A-Za-z_][A-Za-z0-9_]*$",
                 "description": "A block parameter ($name), inside blocks: only."}
 
@@ -58,22 +57,26 @@ def spec_schema() -> dict[str, Any]:
     defs.update(placeholder.pop("$defs", {}))
     defs = {name: _with_placeholders(schema) for name, schema in defs.items()}
     defs["Placeholder"] = placeholder
-    tuples = []
-    for name in layer_defs:
-        types = defs[name]["properties"]["type"]
-        defs[f"{name}Params"] = _without(defs[name], "name", "type")
-        defs[f"{name}Named"] = _without(defs[name], "type")
-        tuples.append({"type": "array", "minItems": 2, "maxItems": 3,
-                       "prefixItems": [{"type": "string"}, types, {"$ref": f"#/$defs/{name}Params"}]})
-        tuples.append({"type": "array", "minItems": 2, "maxItems": 2,
-                       "prefixItems": [types, {"$ref": f"#/$defs/{name}Named"}]})
+    defs["Variable"] = {"anyOf": [{"$ref": "#/$defs/Placeholder"}, _BLOCK_PARAM]}
+    members = []
+    for name in layer_defs:  # the def's fields; which of name and type are required depends on the form
+        defs[name]["required"] = [r for r in defs[name].get("required", []) if r not in ("name", "type")]
+        ref = f"#/$defs/{name}"
+        types = {"$ref": f"{ref}/properties/type"}
+        members += [
+            {"$ref": ref, "required": ["name", "type"]},
+            {"type": "array", "minItems": 2, "maxItems": 3, "prefixItems": [
+                {"type": "string"}, types, {"$ref": ref, "not": {"anyOf": [{"required": ["name"]},
+                                                                           {"required": ["type"]}]}}]},
+            {"type": "array", "minItems": 2, "maxItems": 2, "prefixItems": [
+                types, {"$ref": ref, "required": ["name"], "not": {"required": ["type"]}}]},
+        ]
     defs["Layer"] = {"description": "A layer: a mapping {name, type, ...}, a Lasagne tuple "
                                     "[name, Type, {params}] or [Type, {name, ...}], or a block use.",
-                     "anyOf": [*({"$ref": f"#/$defs/{n}"} for n in layer_defs), {"$ref": "#/$defs/BlockUse"},
-                               *tuples]}
+                     "anyOf": [*members, {"$ref": "#/$defs/BlockUse"}]}
     defs["Block"]["properties"]["layers"]["items"] = {"$ref": "#/$defs/Layer"}
     input_def = next(n for n in layer_defs if "InputLayer" in str(defs[n]["properties"]["type"]))
-    defs["InputShorthand"] = _without(defs[input_def], "type", required=("shape",))
+    defs["InputShorthand"] = {"$ref": f"#/$defs/{input_def}", "not": {"required": ["type"]}}
 
     properties = base["properties"]
     properties["layers"] = {**properties["layers"], "items": {"$ref": "#/$defs/Layer"}}
@@ -115,16 +118,6 @@ def _accept_auto(layer: dict[str, Any]) -> None:
                     layer["required"] = [r for r in layer.get("required", []) if r != field] + [field]
 
 
-def _without(schema: dict[str, Any], *fields: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A copy of an object schema without ``fields`` (and with only ``required`` required if given)."""
-    out = copy.deepcopy(schema)
-    for field in fields:
-        out["properties"].pop(field, None)
-    needed = [r for r in out.get("required", []) if r not in fields]
-    out["required"] = list(required) if required else needed
-    return out
-
-
 def _with_placeholders(node: Any, key: str | None = None) -> Any:
     """Every scalar schema under ``node`` also accepts a placeholder or a ``$param``; a layer's
     or hook's ``type`` (what selects the member of a union) stays as it is."""
@@ -141,5 +134,5 @@ def _with_placeholders(node: Any, key: str | None = None) -> Any:
         else:
             out[k] = value
     if node.get("type") in _SCALARS or "enum" in node or "const" in node:
-        return {"anyOf": [out, _HP, _BLOCK_PARAM]}
+        return {"anyOf": [out, _VARIABLE]}
     return out
