@@ -231,6 +231,7 @@ class _Walker:
                 layers_value = self.evaluator.value(layers_node, scope)
             except Untranslatable as exc:
                 report.problem(exc.line, f"layers: {exc.message}")
+        _sizes_from_data(kwargs, layers_value, report)
         translator = LayerTranslator(report)
         train_kwargs = {k: v for k, v in kwargs.items() if is_train_key(k)}
         flat = {k: v for k, v in kwargs.items() if not is_train_key(k)}
@@ -268,10 +269,8 @@ class _Walker:
         try:
             value = self.evaluator.value(keyword.value, scope)
         except Untranslatable as exc:
-            if _is_size(keyword.arg, keyword.value):
-                report.note(exc.line, f"{keyword.arg}: {exc.message}; written as auto (taken from the "
-                                      "data when training starts)")
-                kwargs[str(keyword.arg)] = (AUTO, keyword.value.lineno)
+            if keyword.arg == "input_shape" or str(keyword.arg).endswith("_num_units"):
+                kwargs[str(keyword.arg)] = (Failed(exc), keyword.value.lineno)  # auto, if a size
             else:
                 report.problem(exc.line, f"{keyword.arg or '**'}: {exc.message}")
             return
@@ -336,12 +335,23 @@ def _parameters(arguments: ast.arguments) -> list[tuple[str, ast.expr | None]]:
     return [(arg.arg, default) for arg, default in pairs]
 
 
-def _is_size(key: str | None, node: ast.expr) -> bool:
-    """Whether ``key=node`` is a size the data can supply: ``input_shape=(None, n)`` (the whole
-    shape becomes ``auto``) or ``<layer>_num_units`` (``auto``; valid on an output layer)."""
-    if key == "input_shape":
-        return True
-    return bool(key) and str(key).endswith("_num_units") and not isinstance(node, ast.Constant)
+def _sizes_from_data(kwargs: dict[str, tuple[Any, int]], layers: Any, report: Report) -> None:
+    """Sizes the script knows only when it runs, which the data supplies: ``input_shape`` and
+    the last layer's ``num_units`` become ``auto`` (with a note); any other unknown size is a
+    problem and is left out."""
+    last = layers[-1][0] if isinstance(layers, list) and layers and isinstance(layers[-1], list) \
+        and layers[-1] and isinstance(layers[-1][0], str) else None
+    for key, (value, line) in list(kwargs.items()):
+        if not isinstance(value, Failed):
+            continue
+        exc = value.error
+        if key in ("input_shape", f"{last}_num_units"):
+            report.note(exc.line, f"{key}: {exc.message}; written as auto (taken from the data when "
+                                  "training starts)")
+            kwargs[key] = (AUTO, line)
+        else:
+            report.problem(exc.line, f"{key}: {exc.message}")
+            del kwargs[key]
 
 
 def _target_names(target: ast.expr) -> list[str]:

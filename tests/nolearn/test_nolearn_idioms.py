@@ -62,10 +62,10 @@ def test_run_time_sizes_become_auto_and_are_reported_as_notes():
     assert layers[0]["shape"] == "auto" and layers[2]["num_units"] == "auto"
     assert layers[1]["num_units"] == 64  # the function's default
     notes = [(line, text) for line, text in result.notes]
-    assert (10, "build(): parameter hidden is taken at its default, 64") in notes
-    assert any(line == 14 and text.startswith("input_shape: 'num_features'") and "written as auto" in text
+    assert (11, "build(): parameter hidden is taken at its default, 64") in notes
+    assert any(line == 15 and text.startswith("input_shape: 'num_features'") and "written as auto" in text
                for line, text in notes)
-    assert any(line == 17 and text.startswith("output_num_units: a conditional expression")
+    assert any(line == 18 and text.startswith("output_num_units: a conditional expression")
                and "written as auto" in text for line, text in notes)
     assert [n.name for n in load_spec(net.document).graph.unknown] == ["input", "hidden", "output"]
 

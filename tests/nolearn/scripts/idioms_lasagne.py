@@ -1,9 +1,16 @@
 # Older Lasagne and nolearn spellings: filter_length, ds, border_mode, batch_norm wrappers in an
 # instance chain, layers= given as a module-level variable, TrainSplit, adadelta.
-import lasagne
-from lasagne import layers, updates
-from lasagne.layers import (Conv1DLayer, Conv2DLayer, DenseLayer, InputLayer, MaxPool1DLayer,
-                            MaxPool2DLayer, batch_norm)
+
+from lasagne import updates
+from lasagne.layers import (
+    Conv1DLayer,
+    Conv2DLayer,
+    DenseLayer,
+    InputLayer,
+    MaxPool1DLayer,
+    MaxPool2DLayer,
+    batch_norm,
+)
 from lasagne.nonlinearities import softmax
 from lasagne.objectives import categorical_crossentropy
 from nolearn.lasagne import NeuralNet, TrainSplit
@@ -24,9 +31,9 @@ net = NeuralNet(
     max_epochs=2,
 )
 
-l = InputLayer((None, 1, 16))
-l = Conv1DLayer(l, num_filters=4, filter_length=3)
-l = MaxPool1DLayer(l, ds=2)
-l = batch_norm(Conv1DLayer(l, num_filters=4, filter_length=3, border_mode='valid'))
-l = DenseLayer(l, num_units=2, nonlinearity=softmax)
-seq = NeuralNet(layers=l, update=updates.adam, max_epochs=1)
+layer = InputLayer((None, 1, 16))
+layer = Conv1DLayer(layer, num_filters=4, filter_length=3)
+layer = MaxPool1DLayer(layer, ds=2)
+layer = batch_norm(Conv1DLayer(layer, num_filters=4, filter_length=3, border_mode='valid'))
+layer = DenseLayer(layer, num_units=2, nonlinearity=softmax)
+seq = NeuralNet(layers=layer, update=updates.adam, max_epochs=1)

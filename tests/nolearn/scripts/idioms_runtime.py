@@ -1,4 +1,5 @@
 # A net built inside a function: the sizes are its arguments, known only when the script runs.
+from alphabet import load_alphabet
 from lasagne import layers
 from lasagne.nonlinearities import rectify, softmax
 from lasagne.updates import adam
