@@ -55,7 +55,9 @@ def test_every_authored_spec_and_job_file_is_accepted_as_written(spec_validator,
         validator = job_validator if kind == "job" else spec_validator
         assert [e.message[:200] for e in validator.iter_errors(data)] == [], path.name
         kinds[kind] += 1
-    assert kinds == {"spec": 14, "job": 2}
+    from tests.specs.test_library import EXPECTED_SPECS
+
+    assert kinds["spec"] >= len(EXPECTED_SPECS) + 2 and kinds["job"] == 2  # specs/ and tuning/'s spaces
 
 
 def test_the_readme_example_is_accepted(spec_validator):
