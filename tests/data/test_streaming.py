@@ -84,6 +84,24 @@ def test_training_epochs_are_seeded_permutations_of_the_index(tmp_path):
     np.testing.assert_array_equal(np.concatenate(resumed), np.concatenate(epochs[1:]))
 
 
+def test_streamed_crop_and_flips_are_seeded_and_exact_under_resume(tmp_path):
+    write_image_folder(tmp_path / "imgs", 6)
+    augment = [{"type": "random_resized_crop", "scale": [0.3, 1.0]}, {"type": "flip_vertical"},
+               {"type": "flip_horizontal"}]
+    plain = _stream("imgs", tmp_path, test_size=0, valid_size=0)
+    splits = _stream("imgs", tmp_path, test_size=0, valid_size=0, augment=augment)
+
+    def images(s, initial: int = 0) -> np.ndarray:
+        return np.concatenate([x.numpy() for x, _ in s.dataset("train", 8, training=True, epochs=2,
+                                                                  initial_epoch=initial)])
+
+    full = images(splits)
+    assert full.shape == (48, 16, 16, 3) and full.dtype == np.float32
+    changed = np.abs(full - images(plain)).mean(axis=(1, 2, 3)) > 1e-3  # same order, new pixels
+    assert changed.mean() > 0.5
+    np.testing.assert_array_equal(images(splits, 1), full[24:])
+
+
 def test_resize_modes_and_channels(tmp_path):
     folder = tmp_path / "mixed" / "a"
     folder.mkdir(parents=True)
