@@ -219,7 +219,8 @@ class DataConfig(StrictModel):
         "stretch", description="How resize fits a different aspect ratio: stretch, crop the "
         "centre, or pad with zeros.")
     cache: str = Field("none", description="Decoded images: none, memory, or a file path prefix "
-                       "to cache on disk.")
+                       "to cache on disk (relative to the spec file; one cache per split, "
+                       "PATH-<split>-<fingerprint of its files>).")
     shuffle_buffer: int = Field(4096, ge=1, description="TFRecord/tfds/cached sources: shuffle "
                                 "buffer in examples (files are shuffled as a permutation).")
     on_bad_image: Literal["error", "skip"] = Field(

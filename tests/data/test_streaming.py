@@ -102,6 +102,27 @@ def test_streamed_crop_and_flips_are_seeded_and_exact_under_resume(tmp_path):
     np.testing.assert_array_equal(images(splits, 1), full[24:])
 
 
+def _sorted_images(batches: list[np.ndarray]) -> list[bytes]:
+    return sorted(img.tobytes() for img in np.concatenate(batches))
+
+
+@pytest.mark.parametrize("cache", ["memory", "cache/decoded"])
+def test_cached_epochs_read_the_cache_not_the_files(tmp_path, cache):
+    root = write_image_folder(tmp_path / "imgs", 6)
+    splits = _stream("imgs", tmp_path, test_size=4, valid_size=4, cache=cache)
+    stream = iter(splits.dataset("train", 8, training=True, epochs=2))
+    first = [next(stream)[0].numpy() for _ in range(2)]  # the whole first epoch: 16 images
+    valid = [x.numpy() for x, _ in splits.dataset("valid", 8)]
+    shutil.rmtree(root)  # epoch 2 can only come from the cache now
+    second = [x.numpy() for x, _ in stream]
+    assert sum(len(x) for x in second) == 16
+    assert _sorted_images(second) == _sorted_images(first)
+    assert len(valid[0]) == 4 and set(_sorted_images(valid)).isdisjoint(_sorted_images(first))
+    if cache != "memory":  # one cache file set per split
+        written = sorted(p.name.split("-")[1] for p in (tmp_path / "cache").glob("decoded-*.index"))
+        assert written == ["train", "valid"]
+
+
 def test_resize_modes_and_channels(tmp_path):
     folder = tmp_path / "mixed" / "a"
     folder.mkdir(parents=True)
@@ -202,7 +223,7 @@ def test_image_folder_train_evaluate_predict_export(tmp_path):
     assert scores["n"] == 32 and scores["accuracy"] == pytest.approx(result.test_metrics["test_accuracy"])
     x = np.stack([class_image(k % 4, np.random.default_rng(k), 16) for k in range(8)]).astype(np.float32)
     np.savez(tmp_path / "x.npz", x=x)
-    predict_file(tmp_path / "run", tmp_path / "x.npz", tmp_path / "p.npz")
+    predict_file(tmp_path / "run", [tmp_path / "x.npz"], tmp_path / "p.npz")
     assert (np.load(tmp_path / "p.npz")["labels"] == np.arange(8) % 4).mean() >= 0.75
     exported = export(tmp_path / "run", tmp_path / "models")
     assert exported.report.samples > 0 and exported.preprocessing.mean is not None
