@@ -271,10 +271,14 @@ def _epochs_done(run: Path) -> int:
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_on_an_image_folder_matches_uninterrupted(tmp_path):
-
-    write_image_folder(tmp_path / "imgs", 40)
-    spec = _spec(tmp_path, "{source: imgs, seed: 0, augment: [{type: shift}]}", epochs=6)
+@pytest.mark.parametrize("source", ["imgs", "shard-*.tfrecord"])
+def test_resume_after_sigkill_on_an_image_folder_matches_uninterrupted(tmp_path, source):
+    if source == "imgs":
+        write_image_folder(tmp_path / "imgs", 40)
+    else:  # records: block-shuffled per (seed, epoch) from the record stream
+        write_tfrecords(tmp_path / "shard", 2, 80)
+    spec = _spec(tmp_path, f"{{source: '{source}', seed: 0, shuffle_buffer: 64, augment: [{{type: shift}}]}}",
+                 epochs=6)
     full, killed = tmp_path / "full", tmp_path / "killed"
     proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
