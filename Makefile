@@ -27,6 +27,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check kerasbuild tests bench
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	cd bench && for b in bench_validate bench_build bench_train bench_export bench_gpu; do \

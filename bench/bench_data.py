@@ -40,7 +40,7 @@ train: {{max_epochs: {epochs}, batch_size: 32, seed: 0, update: adam, update_lea
 KERAS_CHILD = """
 import json, sys, time
 import keras
-from kerasbuild.compile import build_model
+from kerasbuild.build import build_model
 from kerasbuild.spec.loader import load_spec
 folder, spec, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 kw = dict(image_size=(128, 128), batch_size=32, validation_split=0.2, seed=0, label_mode="int")

@@ -125,7 +125,7 @@ def bench_net(spec_name: str, hand, rounds: int, args) -> None:
 def _shift_augment():
     from pydantic import TypeAdapter
 
-    from kerasbuild.data.config import Augmentation
+    from kerasbuild.schema.data import Augmentation
 
     return [TypeAdapter(Augmentation).validate_python({"type": "shift", "max_pixels": 1})]
 

@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 def build_model(spec, **load_kwargs):
     """Build a ``keras.Model`` from a :class:`LoadedSpec`, a spec path or a mapping."""
-    from .compile import build_model as _build
+    from .build import build_model as _build
 
     return _build(spec, **load_kwargs)
 

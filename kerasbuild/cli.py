@@ -5,6 +5,7 @@ function; TensorFlow is imported inside the commands that need it, so ``--help``
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +14,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import KerasbuildError, SpecError
+from .cli_help import PlainHelpGroup
+from .errors import KerasbuildError, OverrideError, SizeLimitError, SpecError
+from .spec.graph import DEFAULT_MAX_PARAMS
 
 EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
               "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(cls=PlainHelpGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.",
                   epilog=EXIT_CODES)
 out = Console(soft_wrap=True)
@@ -42,14 +45,21 @@ def main_options(version: Annotated[bool, typer.Option("--version", metavar="", 
     """Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models."""
 
 
+MAX_PARAMS_HINT = {SizeLimitError: "raise it with --max-params"}
+SET_HINT = {OverrideError: "given with --set"}
+"""What a command adds to a library error: which of its options the problem is about."""
+
+
 @contextmanager
-def friendly_errors():
-    """Print located problems (exit 1) or operational errors (their exit code), no traceback."""
+def friendly_errors(hints: dict[type[SpecError], str] | None = None):
+    """Print located problems (exit 1, each followed by the matching ``hints`` entry) or
+    operational errors (their exit code), no traceback."""
     try:
         yield
     except SpecError as exc:
+        hint = next((f" ({text})" for kind, text in (hints or {}).items() if isinstance(exc, kind)), "")
         for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False)
+            err.print(f"{problem}{hint}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     except KerasbuildError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
@@ -60,16 +70,27 @@ def friendly_errors():
         raise typer.Exit(1) from None
 
 
+def _note_run_state(path: Path) -> None:
+    """Say on stderr when a run directory is not finished (``crashed``, still ``running``, ...)."""
+    from .train.lock import state_note
+    from .train.rundir import RUN_JSON, read_run
+
+    if (path / RUN_JSON).is_file():
+        note = state_note(path, read_run(path))
+        if note:
+            err.print(note, markup=False, highlight=False)
+
+
 @app.command()
 def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML or JSON).")],
-             max_params: MaxParams = 2_000_000_000) -> None:
+             max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
     """Check spec files: exit 0 when all are valid, 1 when any is not."""
     from .spec.loader import load_spec
 
     failed = False
     for path in specs:
         try:
-            with friendly_errors():
+            with friendly_errors(MAX_PARAMS_HINT):
                 loaded = load_spec(path, max_params=max_params)
                 out.print(f"{path}: ok ({len(loaded.graph.nodes)} layers, "
                           f"{loaded.graph.total_params:,} params)", highlight=False)
@@ -81,12 +102,12 @@ def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML 
 
 @app.command()
 def summary(spec: Path, as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-            max_params: MaxParams = 2_000_000_000) -> None:
+            max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
     """Print the layer table: name, type, output shape (NHWC, no batch axis), params."""
     from .spec.loader import load_spec
     from .summary import render_summary, summary_dict
 
-    with friendly_errors():
+    with friendly_errors(MAX_PARAMS_HINT):
         loaded = load_spec(spec, max_params=max_params)
         if as_json:
             print(json.dumps(summary_dict(loaded)))
@@ -115,15 +136,15 @@ def schema() -> None:
 @app.command()
 def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE",
                                                           help="Where to write the .keras file.")],
-          max_params: MaxParams = 2_000_000_000, overwrite: Overwrite = False) -> None:
+          max_params: MaxParams = DEFAULT_MAX_PARAMS, overwrite: Overwrite = False) -> None:
     """Build the Keras model and save it as a .keras file (untrained weights)."""
     from .outputs import check_output_file
     from .spec.loader import load_spec
 
-    with friendly_errors():
+    with friendly_errors(MAX_PARAMS_HINT):
         loaded = load_spec(spec, max_params=max_params)
         check_output_file(output, overwrite=overwrite, suffixes=(".keras",))
-        from .compile import build_model
+        from .build import build_model
 
         model = build_model(loaded)
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -172,10 +193,11 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
 
     from .data.paths import check_data
     from .spec.loader import load_spec
+    from .train.lock import refuse_if_held
     from .train.overrides import parse_sets
     from .train.rundir import SPEC, check_run_dir, resolved_yaml
 
-    with friendly_errors():
+    with friendly_errors(SET_HINT):
         overrides = parse_sets(sets)
         if spec is None:
             if not (resume and run_dir):
@@ -183,6 +205,7 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
             spec = run_dir / SPEC
         loaded = load_spec(spec, overrides=overrides)
         directory = run_dir or Path("runs") / loaded.name
+        refuse_if_held(directory)
         check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
         check_data(loaded)
         from .train.report import describe_result
@@ -190,10 +213,12 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
 
         try:
             result = run_training(loaded, directory, resume=resume, overwrite=overwrite, console=err)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            from .train.signals import exit_code
+
             err.print(f"interrupted; continue with: kerasbuild train --resume --run-dir {shlex.quote(str(directory))}",
                       highlight=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(exit_code(exc)) from None
         out.print(describe_result(result), highlight=False)
 
 
@@ -211,6 +236,7 @@ def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", metav
     with friendly_errors():
         from .train.evaluate import evaluate_run
 
+        _note_run_state(run)
         scores = evaluate_run(run, data, x_key=x_key, y_key=y_key)
         out.print(" ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()),
                   highlight=False)
@@ -242,15 +268,42 @@ def predict(model: Annotated[Path, typer.Argument(help="A run directory, or an e
 
 
 @app.command()
-def plot(run: Path, filters: Annotated[str | None, typer.Option("--filters", help="Also draw this convolution "
-                                                                "layer's kernels (e.g. conv1).")] = None,
+def plot(paths: Annotated[list[Path], typer.Argument(help="A run directory; several runs (overlaid curves); a "
+                                                     "search directory; or a spec with --graph.")],
+         graph: Annotated[bool, typer.Option("--graph", help="Draw the spec's layer graph (no TensorFlow).")] = False,
+         filters: Annotated[str | None, typer.Option("--filters", metavar="LAYER", help="Also draw this convolution "
+                                                     "layer's kernels (e.g. conv1).")] = None,
+         errors: Annotated[bool, typer.Option("--errors", help="Also draw the confusion matrix and worst "
+                                              "misclassified test images (keypoints or residuals for "
+                                              "regression).")] = False,
+         image: Annotated[int | None, typer.Option("--image", metavar="INDEX", help="Also draw activations, occlusion and "
+                                                   "saliency maps of this test image (index).")] = None,
+         layer: Annotated[str | None, typer.Option("--layer", metavar="LAYER", help="--image: the layer whose activations are "
+                                                   "drawn (default: the first feature map).")] = None,
+         output: Annotated[Path | None, typer.Option("-o", "--output", metavar="PATH", help="File (--graph, several runs) or "
+                                                     "folder (one run, a search).")] = None,
          ) -> None:
-    """Draw loss.png (train/valid loss, log scale) and, with --filters, a kernel grid image."""
+    """Draw pictures of runs, searches and specs (see docs/plots.md)."""
     with friendly_errors():
-        from .train.report import plot_run
+        from .report.plot_command import PictureOptions, plot_paths
 
-        for path in plot_run(run, filters):
+        options = PictureOptions(errors=errors, image=image, layer=layer, filters=filters)
+        for path in plot_paths(paths, options, graph=graph, output=output):
             out.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def report(path: Annotated[Path, typer.Argument(help="A run directory or a search directory.")],
+           output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+           image: Annotated[int, typer.Option("--image", metavar="INDEX", help="Test image whose activations, occlusion and "
+                                              "saliency maps are shown.")] = 0,
+           overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
+           ) -> None:
+    """Write one self-contained HTML page: spec, metrics, every picture, environment, timings."""
+    with friendly_errors():
+        from .report.html import write_report
+
+        out.print(f"wrote {write_report(path, output, image=image, overwrite=overwrite)}", highlight=False)
 
 
 @app.command()
@@ -261,9 +314,11 @@ def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to
                                                      help="Replace an existing directory.")] = False,
              ) -> None:
     """Average the members' outputs into one model, written as a run directory."""
+    from .train.lock import refuse_if_held
     from .train.rundir import check_run_dir
 
     with friendly_errors():
+        refuse_if_held(output)
         check_run_dir(output, "", resume=False, overwrite=overwrite)
         from .train.ensemble import ensemble_runs
 
@@ -275,32 +330,35 @@ def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to
 
 @app.command()
 def export(source: Annotated[Path, typer.Argument(help="A run directory or a .keras file.")],
-           out_dir: Annotated[Path, typer.Option("--out", help="Model directory; the export becomes its next "
+           out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Model directory; the export becomes its next "
                                                           "integer version, e.g. models/NAME/3.")],
-           fmt: Annotated[str, typer.Option("--format", help="savedmodel, onnx or tflite.")] = "savedmodel",
+           fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="savedmodel, onnx or tflite.")] = "savedmodel",
            no_preprocessing: Annotated[bool, typer.Option("--no-preprocessing", help="Do not bake the run's "
                                                           "preprocessing in (clients send model inputs).")] = False,
+           quantize: Annotated[str | None, typer.Option("--quantize", metavar="TYPE", help="tflite: float16 weights "
+                                                        "(half the size; inputs and outputs stay float32).")] = None,
            ) -> None:
     """Export for serving: verified against the Keras model, published atomically as OUT/N."""
     with friendly_errors():
         from .export import export as run_export
         from .export.report import describe_export
 
-        result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing)
+        _note_run_state(source)
+        result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing, quantize=quantize)
         out.print(describe_export(result), highlight=False)
 
 
 @app.command()
 def tune(job: Annotated[Path, typer.Argument(help="A search-job file (see tuning/ and docs/tuning.md).")],
          chief: Annotated[bool, typer.Option("--chief", help="Hold the oracle and serve workers.")] = False,
-         port: Annotated[int | None, typer.Option("--port", help="--chief: port to listen on.")] = None,
-         host: Annotated[str, typer.Option("--host", help="--chief: address to listen on.")] = "0.0.0.0",
-         worker: Annotated[str | None, typer.Option("--worker", help="Run as the worker with this unique id.")] = None,
-         oracle: Annotated[str | None, typer.Option("--oracle", help="--worker: the chief's HOST:PORT.")] = None,
-         workers: Annotated[int | None, typer.Option("--workers", help="Start a chief and N workers on "
+         port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="--chief: port to listen on.")] = None,
+         host: Annotated[str, typer.Option("--host", metavar="HOST", help="--chief: address to listen on.")] = "0.0.0.0",
+         worker: Annotated[str | None, typer.Option("--worker", metavar="ID", help="Run as the worker with this unique id.")] = None,
+         oracle: Annotated[str | None, typer.Option("--oracle", metavar="HOST:PORT", help="--worker: the chief's HOST:PORT.")] = None,
+         workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Start a chief and N workers on "
                                                      "127.0.0.1 and wait for them.")] = None,
          dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the job; print the search space.")] = False,
-         verbose: Annotated[int, typer.Option("--verbose", help="Keras fit verbosity per trial (0, 1, 2).")] = 0,
+         verbose: Annotated[int, typer.Option("--verbose", metavar="LEVEL", help="Keras fit verbosity per trial (0, 1, 2).")] = 0,
          ) -> None:
     """Search hyper-parameters; running the same job again resumes it."""
     with friendly_errors():
@@ -311,11 +369,11 @@ def tune(job: Annotated[Path, typer.Argument(help="A search-job file (see tuning
 
 
 @app.command()
-def data(spec: Path,
+def data(spec: Annotated[Path, typer.Argument(help="A spec file with a data: section.")],
          output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write a PNG grid of "
                                                      "augmented training samples.")] = None,
-         samples: Annotated[int, typer.Option("--samples", min=1, help="Images in the grid.")] = 16,
-         batches: Annotated[int, typer.Option("--batches", min=1, help="Training batches to time.")] = 20,
+         samples: Annotated[int, typer.Option("--samples", min=1, metavar="N", help="Images in the grid.")] = 16,
+         batches: Annotated[int, typer.Option("--batches", min=1, metavar="N", help="Training batches to time.")] = 20,
          overwrite: Overwrite = False) -> None:
     """Look at a spec's data: examples per split and class, shapes, the input pipeline's images/s."""
     from .outputs import check_output_file
@@ -341,7 +399,16 @@ def data(spec: Path,
 
 
 def main() -> None:
+    """The console script: quiets TensorFlow's C++ start-up lines, then runs the command."""
+    quiet_tensorflow()
     app()
+
+
+def quiet_tensorflow() -> None:
+    """Hide TensorFlow's C++ INFO and WARNING lines (oneDNN, CPU features, absl) in every command
+    that imports it, unless the user chose a level with ``TF_CPP_MIN_LOG_LEVEL``. Errors still
+    print. Must run before TensorFlow is imported; the variable is read once, at import."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 if __name__ == "__main__":

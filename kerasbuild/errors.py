@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
+"""Where a value sits in a document: keys and list indices, ``("layers", 3, "num_units")``."""
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -46,7 +47,7 @@ class Problem:
     """One located problem in a spec or job file."""
 
     message: str
-    path: Path = ()
+    path: FieldPath = ()
     file: str | None = None
     line: int | None = None
     column: int | None = None
@@ -72,9 +73,17 @@ class SpecError(Exception):
         return "\n".join(str(p) for p in self.problems)
 
     @classmethod
-    def single(cls, message: str, path: Path = (), file: str | None = None,
+    def single(cls, message: str, path: FieldPath = (), file: str | None = None,
                line: int | None = None, column: int | None = None) -> SpecError:
         return cls([Problem(message, tuple(path), file, line, column)])
+
+
+class SizeLimitError(SpecError):
+    """The spec is over a size limit (parameters); the caller knows how the limit is raised."""
+
+
+class OverrideError(SpecError):
+    """A dotted-path override names no place in the spec; the caller knows where it came from."""
 
 
 class KerasbuildError(Exception):

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from .precision import layer_policies
 from .spec.loader import LoadedSpec
 
 
 def summary_dict(loaded: LoadedSpec) -> dict[str, Any]:
-    """``{"name", "total_params", "trainable_params", "layers": [{"name", "type", "inputs",
-    "output_shape", "params"}]}``; ``type`` as the spec spells it (``MaxPool2DLayer``),
-    ``inputs`` the names of the layers feeding it, ``output_shape`` without the batch axis (NHWC)."""
+    """``{"name", "precision", "total_params", "trainable_params", "layers": [{"name", "type",
+    "inputs", "output_shape", "params", "dtype"}]}``; ``type`` as the spec spells it
+    (``MaxPool2DLayer``), ``inputs`` the names of the layers feeding it, ``output_shape`` without
+    the batch axis (NHWC), ``dtype`` the layer's dtype policy under ``train.precision`` (output
+    layers: float32)."""
     graph = loaded.graph
+    precision = loaded.spec.train.precision
+    dtypes = layer_policies(graph, precision)
     return {
         "name": loaded.name,
+        "precision": precision,
         "total_params": graph.total_params,
         "trainable_params": graph.trainable_params,
         "layers": [{"name": n.name, "type": _spelled_type(loaded, n.index, n.entry.name), "inputs": list(n.inputs),
-                    "output_shape": list(n.shape), "params": n.param_count}
+                    "output_shape": list(n.shape), "params": n.param_count, "dtype": dtypes[n.name]}
                    for n in sorted(graph.nodes, key=lambda n: n.index)],
     }
 
@@ -42,9 +48,11 @@ def render_summary(loaded: LoadedSpec, console: Any) -> None:
     table.add_column("inputs", overflow="fold")
     table.add_column("output shape", no_wrap=True)
     table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("dtype", no_wrap=True)
     for i, layer in enumerate(data["layers"]):
         shape = "x".join("?" if d is None else str(d) for d in layer["output_shape"])
-        table.add_row(str(i), layer["name"], layer["type"], ", ".join(layer["inputs"]), shape, f"{layer['params']:,}")
+        table.add_row(str(i), layer["name"], layer["type"], ", ".join(layer["inputs"]), shape,
+                      f"{layer['params']:,}", layer["dtype"])
     if not console.is_terminal:  # piped or captured: the whole table, however wide
         from rich.console import Console
         from rich.measure import Measurement

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-from .config import (
+from ..schema.data import (
     Augmentation,
     Elastic,
     FlipHorizontal,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from .config import DataConfig, augmentations_for
+from ..schema.data import DataConfig, augmentations_for
 from .sources import glob_matches, resolve_path
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def spec_dir(loaded: Any) -> Path | None:
 def check_data(loaded: Any, data: DataConfig | None = None) -> None:
     """Validate ``data`` (default ``loaded.spec.data``) against ``loaded.spec.train`` and the
     file system: the source path and ``data_dir`` exist, and the augmentations fit the task
-    (:func:`~kerasbuild.data.config.augmentations_for`). Raises a located SpecError."""
+    (:func:`~kerasbuild.schema.data.augmentations_for`). Raises a located SpecError."""
     data = data if data is not None else loaded.spec.data
     if data is None:
         raise loaded.source.error("the spec has no data: section; add one, e.g. "

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from ..schema.data import Augmentation
 from .augment import apply_augmentations
-from .config import Augmentation
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:
@@ -26,12 +26,10 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
     return max(1, math.ceil(num_examples / batch_size))
 
 
-def epoch_ids(seed: int, epochs: int | None, initial_epoch: int = 0) -> tf.data.Dataset:
-    """The epoch numbers a training dataset draws: ``epochs=None``: one fresh (seeded) number
-    per iteration of the dataset; else ``initial_epoch .. epochs - 1``."""
-    if epochs is None:
-        return tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    return tf.data.Dataset.range(initial_epoch, epochs)
+def epoch_ids(seed: int) -> tf.data.Dataset:
+    """The epoch number a training dataset draws: one fresh (seeded) number per iteration of
+    the dataset, so each pass over it is a new, seeded epoch."""
+    return tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
 
 
 def epoch_key(seed: int, epoch: tf.Tensor) -> tf.Tensor:
@@ -51,20 +49,15 @@ def batch_keys(key: tf.Tensor, steps: int) -> tf.data.Dataset:
 
 def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, training: bool,
                  augment: Sequence[Augmentation] = (), seed: int = 0,
-                 keypoints: bool | None = None, epochs: int | None = None,
-                 initial_epoch: int = 0) -> tf.data.Dataset:
+                 keypoints: bool | None = None) -> tf.data.Dataset:
     """A dataset of ``(images, targets)`` batches (``images`` only when ``y`` is None).
 
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y``: ``(N,)`` labels or ``(N, K)``
     targets. Evaluation datasets (``training=False``) keep their order and are never
     augmented. Training datasets shuffle every epoch and apply ``augment`` (see
-    :func:`kerasbuild.data.config.augmentations_for`) to whole batches in a ``map`` with
-    ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image:
-
-    - ``epochs=None``: a re-iterable dataset; each pass over it is a new, seeded epoch.
-    - ``epochs=E``: one stream of epochs ``initial_epoch .. E-1`` back to back, each seeded by
-      its epoch number (resumable); train with ``fit(..., steps_per_epoch=steps_per_epoch(N,
-      batch_size), epochs=E, initial_epoch=initial_epoch)``.
+    :func:`kerasbuild.schema.data.augmentations_for`) to whole batches in a ``map`` with
+    ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image: the dataset is
+    re-iterable and each pass over it is a new, seeded epoch.
 
     ``keypoints``: whether flips move the targets (default: ``y`` is 2-D floating with an
     even number of columns, i.e. interleaved x, y keypoint coordinates).
@@ -93,5 +86,5 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, traini
             return batch
         return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints))
 
-    ds = epoch_ids(seed, epochs, initial_epoch).flat_map(one_epoch)
+    ds = epoch_ids(seed).flat_map(one_epoch)
     return ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)

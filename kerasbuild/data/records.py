@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import KerasbuildError
-from .config import DataConfig
+from ..schema.data import DataConfig
 from .sources import Task
 
 TFRECORD_IMAGE = "image/encoded"

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import KerasbuildError
-from .config import STREAMED, DataConfig
+from ..schema.data import STREAMED, DataConfig
 
 Task = Literal["classification", "regression"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")

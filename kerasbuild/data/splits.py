@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import KerasbuildError, SpecError
-from ..train.config import TrainConfig
-from .config import STREAMED, Augmentation, DataConfig, TargetScale, augmentations_for
+from ..schema.data import STREAMED, Augmentation, DataConfig, TargetScale, augmentations_for
+from ..schema.train import TrainConfig
 from .expand import expand_shifts
 from .sources import RawData, Task, load_source
 
@@ -65,15 +65,13 @@ class Splits:
         """Examples in ``part`` (``train``, ``valid`` or ``test``)."""
         return len(getattr(self, f"x_{part}"))
 
-    def dataset(self, part: str, batch_size: int, *, training: bool = False, epochs: int | None = None,
-                initial_epoch: int = 0):
+    def dataset(self, part: str, batch_size: int, *, training: bool = False):
         """Batches of ``part`` (:func:`kerasbuild.data.pipeline.make_dataset`); ``training``:
         shuffled and augmented per epoch."""
         from .pipeline import make_dataset
 
         return make_dataset(getattr(self, f"x_{part}"), getattr(self, f"y_{part}"), batch_size=batch_size,
-                            training=training, augment=self.augment if training else (), seed=self.seed,
-                            epochs=epochs, initial_epoch=initial_epoch)
+                            training=training, augment=self.augment if training else (), seed=self.seed)
 
 
 def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
@@ -189,7 +187,7 @@ def normalization_stats(splits: Any, data: DataConfig) -> dict[str, list[float]]
     """``{"mean": [...], "std": [...]}`` per channel for a streamed split: given values, or
     (``auto``) estimated after scaling from the first ``normalize.sample`` training images
     (a seeded random sample: the training rows are a seeded permutation)."""
-    from .config import Normalize
+    from ..schema.data import Normalize
 
     settings = data.normalize or Normalize()
     channels = splits.input_shape[-1]
@@ -207,27 +205,6 @@ def normalization_stats(splits: Any, data: DataConfig) -> dict[str, list[float]]
     std = np.sqrt(np.maximum(squares / max(count, 1) - mean**2, 0)) if settings.std == "auto" \
         else np.broadcast_to(settings.std, channels)
     return {"mean": [float(m) for m in mean], "std": [float(max(s, 1e-7)) for s in std]}
-
-
-SPLITS_FILE = "splits.json"
-"""In a run directory: the files (or record keys) of each split of a streamed source."""
-
-
-def record_splits(run_dir: Path, splits: Any) -> None:
-    """Write ``run_dir/splits.json`` for a streamed source (in-memory sources are re-split
-    from their seed)."""
-    if hasattr(splits, "recorded"):
-        from ..train.files import atomic_write_json
-
-        atomic_write_json(Path(run_dir) / SPLITS_FILE, splits.recorded())
-
-
-def recorded_splits(run_dir: Path) -> dict[str, list] | None:
-    """A run's ``splits.json``, or None when it has none."""
-    from ..train.files import read_json
-
-    path = Path(run_dir) / SPLITS_FILE
-    return read_json(path) if path.is_file() else None
 
 
 def preprocess_inputs(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:

@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import KerasbuildError
-from ..train.config import TrainConfig
-from .config import Augmentation, DataConfig, augmentations_for
+from ..schema.data import Augmentation, DataConfig, augmentations_for
+from ..schema.train import TrainConfig
 from .decode import decode, to_model_input
 from .index import FileIndex, csv_index, folder_index, scan_files
 from .pipeline import batch_keys, epoch_ids, epoch_key, epoch_order, steps_per_epoch
@@ -135,10 +135,9 @@ class StreamSplits:
             lambda x, y: (to_model_input(x, pre.get("scale"), pre.get("mean"), pre.get("std")), y),
             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
-    def dataset(self, part: str, batch_size: int, *, training: bool = False, epochs: int | None = None,
-                initial_epoch: int = 0) -> tf.data.Dataset:
+    def dataset(self, part: str, batch_size: int, *, training: bool = False) -> tf.data.Dataset:
         """Batches ``(float32 (B, H, W, C), targets)`` of ``part``; ``training``: shuffled
-        and augmented per epoch (``epochs``/``initial_epoch`` as in
+        and augmented per epoch, re-iterable (each pass is a new seeded epoch, as in
         :func:`kerasbuild.data.pipeline.make_dataset`)."""
         if not training:
             return self._finish(self._cached(self._examples(part), part), batch_size).prefetch(tf.data.AUTOTUNE)
@@ -169,7 +168,7 @@ class StreamSplits:
 
             return apply_augmentations(*batch, key, augment, keypoints=keypoints)
 
-        ds = epoch_ids(self.seed, epochs, initial_epoch).flat_map(one_epoch)
+        ds = epoch_ids(self.seed).flat_map(one_epoch)
         return ds.map(augmented, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 
     def raw_batches(self, part: str, batch_size: int, limit: int) -> tf.data.Dataset:

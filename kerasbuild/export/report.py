@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .exporter import ExportResult
+from .verify import Tolerance
 
 
 def describe_export(result: ExportResult) -> str:
@@ -14,4 +15,10 @@ def describe_export(result: ExportResult) -> str:
             f"{', '.join(result.input_names)}) -> {', '.join(result.output_names)}; "
             f"preprocessing baked in: {baked or 'none'}; verified on {result.report.samples} samples, "
             f"max |difference| {result.report.max_abs_diff:.3g} "
-            f"(tolerance {result.report.atol:g} + {result.report.rtol:g} * |value|)")
+            f"(tolerance {_tolerance(result.report.tolerance)})")
+
+
+def _tolerance(tolerance: Tolerance) -> str:
+    """``1e-05 + 1e-05 * |value|``; the dtype is named when it is not float32."""
+    text = f"{tolerance.atol:.3g} + {tolerance.rtol:.3g} * |value|"
+    return text if tolerance.dtype == "float32" else f"{text}, from {tolerance.dtype} precision"

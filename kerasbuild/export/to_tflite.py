@@ -1,4 +1,4 @@
-"""TFLite format (``N/model.tflite`` + ``N/assets/``): float32, no quantisation, converted
+"""TFLite format (``N/model.tflite`` + ``N/assets/``): float32 (optionally float16 weights), converted
 from a SavedModel of the serving module and run with the LiteRT interpreter
 (``ai_edge_litert``; TensorFlow's deprecated ``tf.lite.Interpreter`` when it is missing)."""
 
@@ -18,14 +18,18 @@ from .signature import signatures
 MARKER = "model.tflite"
 
 
-def write(module: Any, directory: Path, assets: list[Path]) -> None:
+def write(module: Any, directory: Path, assets: list[Path], *, quantize: str | None = None) -> None:
     """Convert the ``serving_default`` signature of ``module`` to a TFLite flatbuffer;
-    ``assets`` go to ``directory/assets/``."""
+    ``assets`` go to ``directory/assets/``. ``quantize="float16"`` stores the weights as
+    float16 (half the size); inputs, outputs and the CPU kernels stay float32."""
     import tensorflow as tf
 
     with tempfile.TemporaryDirectory(prefix="kerasbuild-tflite-") as staging:
         tf.saved_model.save(module, staging, signatures=signatures(module))
         converter = tf.lite.TFLiteConverter.from_saved_model(staging, signature_keys=["serving_default"])
+        if quantize == "float16":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
         try:
             flatbuffer = converter.convert()
         except Exception as exc:  # the converter raises ConverterError and others

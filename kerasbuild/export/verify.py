@@ -6,6 +6,12 @@ the raw input domain the export accepts (0..255 pixels when a 1/255 scaling is b
 batch axis). Every float output must satisfy ``|exported - keras| <= ATOL + RTOL * |keras|``
 (float32: ATOL = RTOL = 1e-5), and ``classes`` must equal the Keras argmax wherever the
 Keras top two probabilities differ by more than the tolerance.
+
+When the model computes in float16 or bfloat16 (mixed precision), or the artifact stores
+float16 weights (TFLite ``--quantize float16``), the low precision is a real difference from
+a float32 computation, so the tolerance comes from that dtype:
+ATOL = RTOL = 4 * its machine epsilon (bfloat16: 0.03125, float16: 0.00391);
+see :func:`tolerance_for`.
 """
 
 from __future__ import annotations
@@ -23,19 +29,52 @@ from .source import ExportSource
 
 ATOL = 1e-5
 RTOL = 1e-5
+LOW_PRECISION_EPSILONS = 4
+"""Tolerance of a low-precision computation, in machine epsilons of its dtype."""
 BATCH_SIZES = (1, 7)
 
 Runner = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
+class Tolerance:
+    """``|exported - keras| <= atol + rtol * |keras|``; ``dtype``: the precision it is for."""
+
+    atol: float = ATOL
+    rtol: float = RTOL
+    dtype: str = "float32"
+
+    def text(self) -> str:
+        return f"{self.atol:.3g} + {self.rtol:.3g} * |value|, {self.dtype}"
+
+
+def tolerance_for(dtype: str) -> Tolerance:
+    """float32: 1e-5 + 1e-5 * |value|; float16 / bfloat16: ``LOW_PRECISION_EPSILONS`` machine
+    epsilons of the dtype, absolute and relative."""
+    if dtype == "float32":
+        return Tolerance()
+    from .float32 import machine_epsilon
+
+    limit = LOW_PRECISION_EPSILONS * machine_epsilon(dtype)
+    return Tolerance(limit, limit, dtype)
+
+
+@dataclass(frozen=True)
 class VerifyReport:
-    """What was compared: ``samples`` examples, the largest absolute difference seen."""
+    """What was compared: ``samples`` examples, the largest absolute difference seen, under
+    ``tolerance``."""
 
     samples: int
     max_abs_diff: float
-    atol: float = ATOL
-    rtol: float = RTOL
+    tolerance: Tolerance = Tolerance()
+
+    @property
+    def atol(self) -> float:
+        return self.tolerance.atol
+
+    @property
+    def rtol(self) -> float:
+        return self.tolerance.rtol
 
 
 def sample_inputs(source: ExportSource, preprocessing: Preprocessing, batch: int,
@@ -83,8 +122,10 @@ def _np_argmax(p: np.ndarray) -> np.ndarray:
     return np.argmax(p, axis=-1).astype(np.int64)
 
 
-def compare(expected: dict[str, np.ndarray], got: dict[str, np.ndarray], what: str) -> float:
-    """Raise :class:`KerasbuildError` unless ``got`` matches ``expected``; return the max diff."""
+def compare(expected: dict[str, np.ndarray], got: dict[str, np.ndarray], what: str,
+            tolerance: Tolerance = Tolerance()) -> float:
+    """Raise :class:`KerasbuildError` unless ``got`` matches ``expected`` within ``tolerance``;
+    return the max diff."""
     if set(got) != set(expected):
         raise KerasbuildError(f"{what}: outputs {sorted(got)} differ from the expected {sorted(expected)}")
     worst = 0.0
@@ -95,29 +136,29 @@ def compare(expected: dict[str, np.ndarray], got: dict[str, np.ndarray], what: s
         if name == "classes" and "probabilities" in expected:
             probs = np.sort(expected["probabilities"], axis=-1)
             margin = probs[:, -1] - probs[:, -2] if probs.shape[-1] > 1 else np.abs(probs[:, 0] - 0.5)
-            clear = margin > 2 * (ATOL + RTOL)
+            clear = margin > 2 * (tolerance.atol + tolerance.rtol)
             if np.any(have[clear] != want[clear]):
                 bad = int(np.argmax((have != want) & clear))
                 raise KerasbuildError(f"{what}: output 'classes' is {int(have[bad])} for sample {bad}, "
                                       f"the Keras model gives {int(want[bad])}; the export was not published")
             continue
         diff = np.abs(have.astype(np.float64) - want.astype(np.float64))
-        limit = ATOL + RTOL * np.abs(want.astype(np.float64))
+        limit = tolerance.atol + tolerance.rtol * np.abs(want.astype(np.float64))
         if not np.all(diff <= limit):  # NaN fails too
             raise KerasbuildError(f"{what}: output '{name}' differs from the Keras model by up to "
-                                  f"{diff.max():.3g} (tolerance {ATOL:g} + {RTOL:g} * |value|, float32); "
+                                  f"{diff.max():.3g} (tolerance {tolerance.text()}); "
                                   "the export was not published")
         worst = max(worst, float(diff.max()) if diff.size else 0.0)
     return worst
 
 
 def verify(run: Runner, source: ExportSource, preprocessing: Preprocessing, reference: Any,
-           what: str) -> VerifyReport:
+           what: str, tolerance: Tolerance = Tolerance()) -> VerifyReport:
     """Compare ``run`` (the exported artifact) with ``reference`` (a Keras model) on samples."""
     worst, count = 0.0, 0
     for seed, batch in enumerate(BATCH_SIZES):
         inputs = sample_inputs(source, preprocessing, batch, seed)
         expected = keras_outputs(reference, source, preprocessing, inputs)
-        worst = max(worst, compare(expected, run(inputs), what))
+        worst = max(worst, compare(expected, run(inputs), what, tolerance))
         count += batch
-    return VerifyReport(count, worst)
+    return VerifyReport(count, worst, tolerance)

@@ -14,10 +14,10 @@ import errno
 import os
 import secrets
 import shutil
-import socket
 from pathlib import Path
 
 from ..errors import KerasbuildError
+from ..train.lock import host_name, pid_alive
 
 TMP_PREFIX = ".tmp-"
 MAX_ATTEMPTS = 1000
@@ -36,29 +36,15 @@ def next_version(out: Path) -> int:
     return (found[-1] + 1) if found else 1
 
 
-def _host() -> str:
-    return "".join(c if c.isalnum() else "_" for c in socket.gethostname()) or "host"
-
-
 def make_temp_dir(out: Path) -> Path:
     """Create ``out/.tmp-HOST-PID-TOKEN`` (``out`` is created when missing)."""
     if out.exists() and not out.is_dir():
         raise KerasbuildError(f"{out}: exists and is not a directory; --out names a model "
                               "directory that holds integer versions (models/NAME)")
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{TMP_PREFIX}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+    path = out / f"{TMP_PREFIX}{host_name()}-{os.getpid()}-{secrets.token_hex(4)}"
     path.mkdir()
     return path
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def clean_stale_temp_dirs(out: Path) -> list[Path]:
@@ -72,9 +58,9 @@ def clean_stale_temp_dirs(out: Path) -> list[Path]:
     for path in out.glob(f"{TMP_PREFIX}*"):
         head, _, rest = path.name[len(TMP_PREFIX):].rpartition("-")
         host, _, pid = head.rpartition("-")
-        if host != _host() or not pid.isdigit() or not rest:
+        if host != host_name() or not pid.isdigit() or not rest:
             continue
-        if not _pid_alive(int(pid)):
+        if not pid_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

@@ -6,10 +6,11 @@ from .registry import (
            KerasForm,
            LayerEntry,
            ShapeError,
+           Shapes,
            all_type_names,
            entries,
            lookup,
 )
 
-__all__ = ["REGISTRY", "Inferred", "KerasForm", "LayerEntry", "ShapeError", "all_type_names",
+__all__ = ["REGISTRY", "Inferred", "KerasForm", "LayerEntry", "ShapeError", "Shapes", "all_type_names",
            "entries", "lookup"]

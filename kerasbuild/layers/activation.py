@@ -9,7 +9,7 @@ from pydantic import Field
 
 from .affine import SHARED_AXES_DOC, SharedAxes, shared_axes, value_count
 from .base import Init, LayerBase, Nonlinearity
-from .registry import Inferred, KerasForm, register
+from .registry import Inferred, KerasForm, Shapes, register
 
 
 class NonlinearityParams(LayerBase):
@@ -21,7 +21,7 @@ class NonlinearityParams(LayerBase):
     nonlinearity: Nonlinearity = "rectify"
 
 
-def _build(p: NonlinearityParams, name: str):
+def _build(p: NonlinearityParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -30,7 +30,7 @@ def _build(p: NonlinearityParams, name: str):
     return lambda inputs: layer(inputs[0])
 
 
-register("NonlinearityLayer", family="activation", schema=NonlinearityParams,
+register("NonlinearityLayer", positional=("nonlinearity",), schema=NonlinearityParams,
          infer=lambda p, shapes: Inferred(tuple(shapes[0]), 0), build=_build,
          keras={"Activation": KerasForm(rename={"activation": "nonlinearity"})})
 
@@ -54,14 +54,14 @@ def _infer_prelu(p: ParametricRectifierParams, shapes) -> Inferred:
     return Inferred(tuple(shape), value_count(p.shared_axes, shape))
 
 
-def _build_prelu(p: ParametricRectifierParams, name: str):
+def _build_prelu(p: ParametricRectifierParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
 
     def make(inputs):
         (x,) = inputs
-        shared = shared_axes(p.shared_axes, tuple(x.shape[1:]))
+        shared = shared_axes(p.shared_axes, shapes.inputs[0])
         return keras.layers.PReLU(alpha_initializer=kp.initializer(p.alpha),
                                   shared_axes=[a + 1 for a in shared] or None, name=name)(x)
 
@@ -78,7 +78,7 @@ def _keras_shared_axes(value: Any) -> dict[str, Any]:
     return {"shared_axes": tuple(a - 1 for a in axes)}
 
 
-register("ParametricRectifierLayer", family="activation", schema=ParametricRectifierParams,
+register("ParametricRectifierLayer", positional=("alpha", "shared_axes"), schema=ParametricRectifierParams,
          infer=_infer_prelu, build=_build_prelu,
          keras={"PReLU": KerasForm(rename={"alpha_initializer": "alpha"},
                                    convert={"shared_axes": _keras_shared_axes},

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .base import Init, LayerBase, product
-from .registry import Inferred, ShapeError, register
+from .registry import Inferred, ShapeError, Shapes, register
 
 SharedAxes = Literal["auto", "all"] | tuple[int, ...]
 SHARED_AXES_DOC = ("Axes sharing one value, without the batch axis (0-based, negative from the end): "
@@ -71,7 +71,7 @@ def _infer(p: BiasParams | ScaleParams, shapes) -> Inferred:
 
 
 def _builder(kind: str, init_field: str):
-    def build(p: Any, name: str):
+    def build(p: Any, name: str, shapes: Shapes):
         from . import keras_layers
         from . import keras_parts as kp
 
@@ -79,7 +79,7 @@ def _builder(kind: str, init_field: str):
 
         def make(inputs):
             (x,) = inputs
-            shared = shared_axes(p.shared_axes, tuple(x.shape[1:]))
+            shared = shared_axes(p.shared_axes, shapes.inputs[0])
             return cls(shared, kp.initializer(getattr(p, init_field)), name=name)(x)
 
         return make
@@ -87,6 +87,6 @@ def _builder(kind: str, init_field: str):
     return build
 
 
-register("BiasLayer", family="affine", schema=BiasParams, infer=_infer, build=_builder("Bias", "b"))
-register("ScaleLayer", family="affine", schema=ScaleParams, infer=_infer,
+register("BiasLayer", positional=("b", "shared_axes"), schema=BiasParams, infer=_infer, build=_builder("Bias", "b"))
+register("ScaleLayer", positional=("scales", "shared_axes"), schema=ScaleParams, infer=_infer,
          build=_builder("Scale", "scales"))

@@ -10,21 +10,13 @@ from __future__ import annotations
 import math
 import types
 import typing
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from ..errors import did_you_mean
+from ..schema.base import NAME_PATTERN, StrictModel
 from .registry import Shape, ShapeError
-
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
-
-
-class StrictModel(BaseModel):
-    """Every spec model refuses unknown keys (``extra="forbid"``)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
-
 
 # --------------------------------------------------------------------------- nonlinearities
 NONLINEARITIES: dict[str, str | None] = {
@@ -127,13 +119,6 @@ def int_tuple(value: Any, n: int, what: str, minimum: int = 1) -> tuple[int, ...
     return tuple(value)
 
 
-def ntuple(n: int, what: str, minimum: int = 1):
-    """An annotated field type that accepts ``k`` or ``[k1, ..., kn]``."""
-    return Annotated[int | tuple[int, ...],
-                     AfterValidator(lambda v: int_tuple(v, n, what, minimum)),
-                     Field(description=f"{what}: an integer or a list of {n} integers")]
-
-
 def conv_output_length(length: int | None, kernel: int, stride: int, pad: str | int,
                        dilation: int = 1) -> int | None:
     """Output length along one axis for Lasagne-style padding ('valid', 'same', 'full', int)."""
@@ -159,11 +144,6 @@ def require_rank(shape: Shape, rank: int, layer: str, hint: str = "") -> None:
             f"{list(shape)}{hint}")
 
 
-def require_known(shape: Shape, what: str) -> None:
-    if any(d is None for d in shape):
-        raise ShapeError(f"{what} needs a fully known input shape, got {list(shape)}")
-
-
 def product(values) -> int:
     out = 1
     for v in values:
@@ -180,7 +160,6 @@ def _use_bias(value: Any) -> dict[str, Any]:
 class LayerBase(StrictModel):
     """Fields every layer has: ``name``, ``type`` and its wiring."""
 
-    entry_name: ClassVar[str] = ""
     name: str = Field(pattern=NAME_PATTERN, description="Unique layer name.")
     type: str
     incoming: str | None = Field(None, description="Input layer name (default: the previous layer).")
@@ -197,7 +176,7 @@ class LayerBase(StrictModel):
         entry = lookup(data.get("type", ""))
         if entry is None:
             return data
-        type_name = data["type"]
+        type_name = entry.variants.get(data["type"], data["type"])
         data = dict(data)
         if type_name in entry.keras:
             form = entry.keras[type_name]

@@ -1,10 +1,11 @@
 """Imports every layer family so that each registers its entries.
 
-``FAMILY_ORDER`` fixes the order in which :func:`~kerasbuild.layers.registry.entries` lists
-them (the reference docs, the JSON Schema), whatever order the modules were imported in.
+``FAMILIES`` lists the family modules in the order in which
+:func:`~kerasbuild.layers.registry.entries` groups them (the reference docs, the JSON Schema),
+whatever order they were imported in. A layer's family is its module's name.
 """
 
-from . import (  # noqa: F401
+from . import (
     activation,
     affine,
     conv,
@@ -19,5 +20,4 @@ from . import (  # noqa: F401
     shape,
 )
 
-FAMILY_ORDER = ("input", "dense", "conv", "pool", "norm", "noise", "activation", "affine",
-                "merge", "shape", "embedding", "recurrent")
+FAMILIES = (inputs, dense, conv, pool, norm, noise, activation, affine, merge, shape, embedding, recurrent)

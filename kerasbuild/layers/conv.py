@@ -21,7 +21,7 @@ from .base import (
     product,
     require_rank,
 )
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 from .regularize import WeightPenalties
 
 _KERAS_NAMES = {"filters": "num_filters", "kernel_size": "filter_size", "strides": "stride",
@@ -29,23 +29,14 @@ _KERAS_NAMES = {"filters": "num_filters", "kernel_size": "filter_size", "strides
                 "kernel_initializer": "W", "bias_initializer": "b", "groups": "num_groups"}
 
 
-class ConvParams(LayerBase, WeightPenalties):
-    """Conv2DLayer(num_filters, filter_size, stride=1, pad=0, dilation=1, nonlinearity=rectify).
-
-    ``filter_size``, ``stride``, ``dilation``: an integer or one per spatial axis.
-    ``pad``: ``valid``/0, ``same``, ``full``, an integer or one integer per spatial axis
-    (zeros added on both sides). ``untie_biases: true`` (one bias per position) has no Keras
-    counterpart and is refused. Example: ``{name: conv1, type: Conv2DLayer, num_filters: 32,
-    filter_size: 3}``.
-    """
+class KernelParams(LayerBase, WeightPenalties):
+    """The fields a convolution and a transposed convolution share: filters, kernel, stride,
+    nonlinearity, weights and bias."""
 
     rank: ClassVar[int] = 2
     num_filters: int = Field(ge=1, description="Number of output channels.")
     filter_size: int | tuple[int, ...] = Field(description="Kernel size per spatial axis.")
     stride: int | tuple[int, ...] = 1
-    pad: Literal["valid", "same", "full"] | int | tuple[int, ...] = 0
-    dilation: int | tuple[int, ...] = 1
-    num_groups: int = Field(1, ge=1, description="Grouped convolution: input channels split into groups.")
     untie_biases: bool = False
     nonlinearity: Nonlinearity = "rectify"
     W: Init = "GlorotUniform"
@@ -58,6 +49,21 @@ class ConvParams(LayerBase, WeightPenalties):
             raise ValueError("untie_biases: true (a bias per output position) is not supported by "
                              "Keras convolutions; remove it or add a BiasLayer with shared_axes: []")
         return value
+
+
+class ConvParams(KernelParams):
+    """Conv2DLayer(num_filters, filter_size, stride=1, pad=0, dilation=1, nonlinearity=rectify).
+
+    ``filter_size``, ``stride``, ``dilation``: an integer or one per spatial axis.
+    ``pad``: ``valid``/0, ``same``, ``full``, an integer or one integer per spatial axis
+    (zeros added on both sides). ``untie_biases: true`` (one bias per position) has no Keras
+    counterpart and is refused. Example: ``{name: conv1, type: Conv2DLayer, num_filters: 32,
+    filter_size: 3}``.
+    """
+
+    pad: Literal["valid", "same", "full"] | int | tuple[int, ...] = 0
+    dilation: int | tuple[int, ...] = 1
+    num_groups: int = Field(1, ge=1, description="Grouped convolution: input channels split into groups.")
 
     @field_validator("pad", mode="before")
     @classmethod
@@ -109,7 +115,7 @@ def _infer(p: ConvParams, shapes) -> Inferred:
     return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
 
 
-def _build(p: ConvParams, name: str):
+def _build(p: ConvParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -128,11 +134,8 @@ def _build(p: ConvParams, name: str):
     pad_cls = {1: keras.layers.ZeroPadding1D, 2: keras.layers.ZeroPadding2D, 3: keras.layers.ZeroPadding3D}[p.rank]
     conv = conv_cls(
         p.num_filters, kernel, strides=stride, padding=padding, dilation_rate=dilation,
-        groups=p.num_groups, activation=kp.activation_arg(p.nonlinearity), use_bias=p.b is not None,
-        kernel_initializer=kp.initializer(p.W),
-        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
-        kernel_regularizer=kp.regularizer(p.l1, p.l2),
-        kernel_constraint=kp.constraint(p.max_norm, list(range(p.rank + 1))), name=name)
+        groups=p.num_groups, activation=kp.activation_arg(p.nonlinearity),
+        **kp.weight_args(p.W, p.b, p, list(range(p.rank + 1))), name=name)
     padder = None
     if explicit is not None:
         padder = pad_cls(explicit[0] if p.rank == 1 else explicit, name=f"{name}_pad")
@@ -156,14 +159,15 @@ def _conv_schema(rank: int) -> type[ConvParams]:
 
 
 for _rank in (1, 2, 3):
-    _aliases = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer", "DilatedConv2DLayer") if _rank == 2 else ()
-    register(f"Conv{_rank}DLayer", family="conv", schema=_conv_schema(_rank), infer=_infer, build=_build,
-             aliases=_aliases,
+    _backends = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer") if _rank == 2 else ()
+    register(f"Conv{_rank}DLayer", positional=("num_filters", "filter_size", "stride", "pad"), schema=_conv_schema(_rank), infer=_infer, build=_build,
+             aliases=("DilatedConv2DLayer",) if _rank == 2 else (),
+             variants=dict.fromkeys(_backends, "Conv2DLayer"),
              keras={f"Conv{_rank}D": KerasForm(rename=_KERAS_NAMES,
                                                defaults={"nonlinearity": None, "pad": "valid"})})
 
 
-class TransposedConvParams(LayerBase, WeightPenalties):
+class TransposedConvParams(KernelParams):
     """TransposedConv2DLayer(num_filters, filter_size, stride=1, crop=0, output_padding=0,
     nonlinearity=rectify, W=GlorotUniform, b=0): the transpose of a 2D convolution (upsampling).
 
@@ -178,22 +182,9 @@ class TransposedConvParams(LayerBase, WeightPenalties):
     TransposedConv2DLayer, num_filters: 16, filter_size: 3, stride: 2, crop: same}``.
     """
 
-    rank: ClassVar[int] = 2
-    num_filters: int = Field(ge=1, description="Number of output channels.")
-    filter_size: int | tuple[int, ...] = Field(description="Kernel size per spatial axis.")
-    stride: int | tuple[int, ...] = 1
     crop: Literal["valid", "same", "full"] | int | tuple[int, ...] = 0
     output_padding: int | tuple[int, ...] | None = 0
     output_size: int | tuple[int, ...] | None = None
-    untie_biases: bool = False
-    nonlinearity: Nonlinearity = "rectify"
-    W: Init = "GlorotUniform"
-    b: Init | None = 0.0
-
-    @field_validator("untie_biases")
-    @classmethod
-    def _tied(cls, value: bool) -> bool:
-        return ConvParams._tied(value)
 
     @field_validator("crop", "output_padding", "output_size", mode="before")
     @classmethod
@@ -271,7 +262,7 @@ def _infer_transposed(p: TransposedConvParams, shapes) -> Inferred:
     return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
 
 
-def _build_transposed(p: TransposedConvParams, name: str):
+def _build_transposed(p: TransposedConvParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -282,7 +273,7 @@ def _build_transposed(p: TransposedConvParams, name: str):
 
     def make(inputs):
         (x,) = inputs
-        extra = p.extra_for(tuple(x.shape[1:-1]))
+        extra = p.extra_for(shapes.inputs[0][:-1])
         # Keras' own 'same' only for its automatic size (L * stride); every other crop is a
         # 'valid' transposed convolution cropped explicitly (TensorFlow's 'same' fails for
         # some even kernels).
@@ -290,10 +281,7 @@ def _build_transposed(p: TransposedConvParams, name: str):
         x = getattr(keras.layers, f"Conv{p.rank}DTranspose")(
             p.num_filters, kernel, strides=stride, padding="same" if same else "valid",
             output_padding=extra, activation=kp.activation_arg(p.nonlinearity),
-            use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W),
-            bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
-            kernel_regularizer=kp.regularizer(p.l1, p.l2),
-            kernel_constraint=kp.constraint(p.max_norm, [*range(p.rank), p.rank + 1]), name=name)(x)
+            **kp.weight_args(p.W, p.b, p, [*range(p.rank), p.rank + 1]), name=name)(x)
         amounts = (0,) * p.rank if same else tuple(_crop_amount(c, k) for c, k in zip(crop, kernel))
         if any(amounts):
             x = getattr(keras.layers, f"Cropping{p.rank}D")(amounts, name=f"{name}_crop")(x)
@@ -306,7 +294,7 @@ for _rank in (2, 3):
     _schema = type(f"TransposedConv{_rank}DLayerParams", (TransposedConvParams,), {
         "__doc__": TransposedConvParams.__doc__.replace("2D", f"{_rank}D"),
         "rank": _rank, "__module__": __name__})
-    register(f"TransposedConv{_rank}DLayer", family="conv", schema=_schema,
+    register(f"TransposedConv{_rank}DLayer", positional=("num_filters", "filter_size", "stride", "crop"), schema=_schema,
              infer=_infer_transposed, build=_build_transposed, aliases=(f"Deconv{_rank}DLayer",),
              keras={f"Conv{_rank}DTranspose": KerasForm(
                  rename={**{k: v for k, v in _KERAS_NAMES.items()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import Init, LayerBase, Nonlinearity, product
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 from .regularize import WeightPenalties
 
 _KERAS_NAMES = {"units": "num_units", "activation": "nonlinearity",
@@ -45,22 +45,19 @@ def _infer(p: DenseLayerParams, shapes) -> Inferred:
     return Inferred(out, fan_in * p.num_units + (p.num_units if p.b is not None else 0))
 
 
-def _build(p: DenseLayerParams, name: str):
+def _build(p: DenseLayerParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
 
     dense = keras.layers.Dense(
-        p.num_units, activation=kp.activation_arg(p.nonlinearity),
-        use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W),
-        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
-        kernel_regularizer=kp.regularizer(p.l1, p.l2), kernel_constraint=kp.constraint(p.max_norm, 0),
+        p.num_units, activation=kp.activation_arg(p.nonlinearity), **kp.weight_args(p.W, p.b, p, 0),
         name=name)
     separate = kp.activation_layer(p.nonlinearity, f"{name}_act") if kp.needs_separate_activation(p.nonlinearity) else None
 
     def make(inputs):
         (x,) = inputs
-        if p.num_leading_axes == 1 and len(x.shape) > 2:
+        if p.num_leading_axes == 1 and len(shapes.inputs[0]) > 1:
             x = keras.layers.Flatten(name=f"{name}_flatten")(x)
         x = dense(x)
         return separate(x) if separate is not None else x
@@ -68,7 +65,7 @@ def _build(p: DenseLayerParams, name: str):
     return make
 
 
-register("DenseLayer", family="dense", schema=DenseLayerParams, infer=_infer, build=_build,
+register("DenseLayer", positional=("num_units",), schema=DenseLayerParams, infer=_infer, build=_build,
          fixed={"NINLayer": {"num_leading_axes": -1}},
          keras={"Dense": KerasForm(rename=_KERAS_NAMES,
                                    defaults={"nonlinearity": None, "num_leading_axes": -1})})

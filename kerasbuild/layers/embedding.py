@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import Init, InitSpec, LayerBase
-from .registry import Inferred, KerasForm, register
+from .registry import Inferred, KerasForm, Shapes, register
 
 
 class EmbeddingParams(LayerBase):
@@ -29,7 +29,7 @@ def _infer(p: EmbeddingParams, shapes) -> Inferred:
     return Inferred((*shape, p.output_size), p.input_size * p.output_size)
 
 
-def _build(p: EmbeddingParams, name: str):
+def _build(p: EmbeddingParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -39,7 +39,7 @@ def _build(p: EmbeddingParams, name: str):
     return lambda inputs: layer(inputs[0])
 
 
-register("EmbeddingLayer", family="embedding", schema=EmbeddingParams, infer=_infer, build=_build,
+register("EmbeddingLayer", positional=("input_size", "output_size", "W"), schema=EmbeddingParams, infer=_infer, build=_build,
          keras={"Embedding": KerasForm(
              rename={"input_dim": "input_size", "output_dim": "output_size",
                      "embeddings_initializer": "W"},

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from .base import LayerBase
-from .registry import Inferred, KerasForm, register
+from .registry import Inferred, KerasForm, Shapes, register
 
 
 def lasagne_to_nhwc(shape: list[Any]) -> tuple[int | None, ...]:
@@ -58,7 +58,7 @@ def _infer(p: InputLayerParams, shapes) -> Inferred:
     return Inferred(tuple(p.shape), 0)
 
 
-def _build(p: InputLayerParams, name: str):
+def _build(p: InputLayerParams, name: str, shapes: Shapes):
     import keras
 
     def make(_inputs):
@@ -67,5 +67,5 @@ def _build(p: InputLayerParams, name: str):
     return make
 
 
-register("InputLayer", family="input", schema=InputLayerParams, infer=_infer, build=_build,
+register("InputLayer", positional=("shape",), schema=InputLayerParams, infer=_infer, build=_build,
          keras={"Input": KerasForm(defaults={"layout": "nhwc"})}, min_inputs=0, max_inputs=0)

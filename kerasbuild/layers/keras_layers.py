@@ -1,7 +1,7 @@
 """Keras layers that Keras lacks but the reference models need.
 
 Registered as serialisable under the ``kerasbuild`` package so saved ``.keras`` files load in
-safe mode once this module is imported (``kerasbuild.compile`` imports it).
+safe mode once this module is imported (``kerasbuild.build`` imports it).
 """
 
 from __future__ import annotations

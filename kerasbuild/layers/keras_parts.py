@@ -107,3 +107,16 @@ def constraint(max_norm: float | None, axis: Any = None):
     if axis is None:
         return keras.constraints.MaxNorm(max_norm)
     return keras.constraints.MaxNorm(max_norm, axis=axis)
+
+
+def weight_args(W: Any, b: Any, penalties: Any = None, norm_axis: Any = None) -> dict[str, Any]:
+    """Keras' kernel and bias keyword arguments for a layer with weights ``W`` and bias ``b``
+    (``None``: no bias) and, given ``penalties`` (a
+    :class:`~kerasbuild.layers.regularize.WeightPenalties`), its ``l1``/``l2`` regulariser and
+    its ``max_norm`` constraint over ``norm_axis`` of the kernel."""
+    args: dict[str, Any] = {"use_bias": b is not None, "kernel_initializer": initializer(W),
+                            "bias_initializer": initializer(b) if b is not None else "zeros"}
+    if penalties is not None:
+        args["kernel_regularizer"] = regularizer(penalties.l1, penalties.l2)
+        args["kernel_constraint"] = constraint(penalties.max_norm, norm_axis)
+    return args

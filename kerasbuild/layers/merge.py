@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .base import LayerBase
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 
 
 def _same_shapes(shapes, what: str) -> tuple:
@@ -40,7 +40,7 @@ def _infer_sum(p: ElemwiseSumParams, shapes) -> Inferred:
     return Inferred(_same_shapes(shapes, "an element-wise sum"), 0)
 
 
-def _build_sum(p: ElemwiseSumParams, name: str):
+def _build_sum(p: ElemwiseSumParams, name: str, shapes: Shapes):
     import keras
 
     def make(inputs):
@@ -54,7 +54,7 @@ def _build_sum(p: ElemwiseSumParams, name: str):
     return make
 
 
-register("ElemwiseSumLayer", family="merge", schema=ElemwiseSumParams, infer=_infer_sum,
+register("ElemwiseSumLayer", positional=("coeffs",), schema=ElemwiseSumParams, infer=_infer_sum,
          build=_build_sum, keras={"Add": KerasForm()}, min_inputs=2, max_inputs=None)
 
 _MERGES = {"mul": "Multiply", "max": "Maximum", "min": "Minimum", "sub": "Subtract",
@@ -77,14 +77,14 @@ def _infer_merge(p: ElemwiseMergeParams, shapes) -> Inferred:
     return Inferred(_same_shapes(shapes, f"an element-wise {p.merge_function}"), 0)
 
 
-def _build_merge(p: ElemwiseMergeParams, name: str):
+def _build_merge(p: ElemwiseMergeParams, name: str, shapes: Shapes):
     import keras
 
     layer = getattr(keras.layers, _MERGES[p.merge_function])(name=name)
     return lambda inputs: layer(inputs)
 
 
-register("ElemwiseMergeLayer", family="merge", schema=ElemwiseMergeParams, infer=_infer_merge,
+register("ElemwiseMergeLayer", positional=("merge_function",), schema=ElemwiseMergeParams, infer=_infer_merge,
          build=_build_merge, min_inputs=2, max_inputs=None,
          keras={keras_name: KerasForm(fixed={"merge_function": fn})
                 for fn, keras_name in _MERGES.items() if keras_name != "Add"})
@@ -121,7 +121,7 @@ def _infer_concat(p: ConcatParams, shapes) -> Inferred:
     return Inferred(tuple(out), 0)
 
 
-def _build_concat(p: ConcatParams, name: str):
+def _build_concat(p: ConcatParams, name: str, shapes: Shapes):
     import keras
 
     def make(inputs):
@@ -138,7 +138,7 @@ def _keras_axis(value: Any) -> dict[str, Any]:
     return {"axis": value - 1 if value > 0 else value}
 
 
-register("ConcatLayer", family="merge", schema=ConcatParams, infer=_infer_concat,
+register("ConcatLayer", positional=("axis",), schema=ConcatParams, infer=_infer_concat,
          build=_build_concat, aliases=("ConcatenateLayer",),
          keras={"Concatenate": KerasForm(convert={"axis": _keras_axis})},
          min_inputs=2, max_inputs=None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from .base import LayerBase
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 
 
 class DropoutParams(LayerBase):
@@ -40,20 +40,20 @@ def _infer_dropout(p: DropoutParams, shapes) -> Inferred:
     return Inferred(tuple(shape), 0)
 
 
-def _build_dropout(p: DropoutParams, name: str):
+def _build_dropout(p: DropoutParams, name: str, shapes: Shapes):
     import keras
 
     def make(inputs):
         (x,) = inputs
         noise_shape = None
         if p.shared_axes:
-            noise_shape = [None] + [1 if i in p.shared_axes else None for i in range(len(x.shape) - 1)]
+            noise_shape = [None] + [1 if i in p.shared_axes else None for i in range(len(shapes.inputs[0]))]
         return keras.layers.Dropout(p.p, noise_shape=noise_shape, name=name)(x)
 
     return make
 
 
-register("DropoutLayer", family="noise", schema=DropoutParams, infer=_infer_dropout, build=_build_dropout,
+register("DropoutLayer", positional=("p", "rescale", "shared_axes"), schema=DropoutParams, infer=_infer_dropout, build=_build_dropout,
          keras={"Dropout": KerasForm(rename={"rate": "p"})})
 
 
@@ -77,18 +77,18 @@ def _infer_spatial(p: SpatialDropoutParams, shapes) -> Inferred:
     return Inferred(tuple(shape), 0)
 
 
-def _build_spatial(p: SpatialDropoutParams, name: str):
+def _build_spatial(p: SpatialDropoutParams, name: str, shapes: Shapes):
     import keras
 
     def make(inputs):
         (x,) = inputs
-        cls = getattr(keras.layers, f"SpatialDropout{len(x.shape) - 2}D")
+        cls = getattr(keras.layers, f"SpatialDropout{len(shapes.inputs[0]) - 1}D")
         return cls(p.p, name=name)(x)
 
     return make
 
 
-register("SpatialDropoutLayer", family="noise", schema=SpatialDropoutParams, infer=_infer_spatial,
+register("SpatialDropoutLayer", positional=("p",), schema=SpatialDropoutParams, infer=_infer_spatial,
          build=_build_spatial,
          keras={f"SpatialDropout{r}D": KerasForm(rename={"rate": "p"}) for r in (1, 2, 3)})
 
@@ -102,13 +102,13 @@ class GaussianNoiseParams(LayerBase):
     sigma: float = Field(0.1, ge=0, description="Standard deviation of the noise.")
 
 
-def _build_noise(p: GaussianNoiseParams, name: str):
+def _build_noise(p: GaussianNoiseParams, name: str, shapes: Shapes):
     import keras
 
     layer = keras.layers.GaussianNoise(p.sigma, name=name)
     return lambda inputs: layer(inputs[0])
 
 
-register("GaussianNoiseLayer", family="noise", schema=GaussianNoiseParams,
+register("GaussianNoiseLayer", positional=("sigma",), schema=GaussianNoiseParams,
          infer=lambda p, shapes: Inferred(tuple(shapes[0]), 0), build=_build_noise,
          keras={"GaussianNoise": KerasForm(rename={"stddev": "sigma"})})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from .base import Init, LayerBase
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 
 
 class BatchNormParams(LayerBase):
@@ -34,7 +34,7 @@ def _infer(p: BatchNormParams, shapes) -> Inferred:
     return Inferred(tuple(shape), trainable + 2 * channels, trainable)
 
 
-def _build(p: BatchNormParams, name: str):
+def _build(p: BatchNormParams, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -55,7 +55,7 @@ def _flag(field: str):
     return convert
 
 
-register("BatchNormLayer", family="norm", schema=BatchNormParams, infer=_infer, build=_build,
+register("BatchNormLayer", positional=("axes", "epsilon", "alpha"), schema=BatchNormParams, infer=_infer, build=_build,
          keras={"BatchNormalization": KerasForm(
              rename={"beta_initializer": "beta", "gamma_initializer": "gamma"},
              convert={"momentum": lambda m: {"alpha": 1.0 - float(m)},
@@ -94,12 +94,12 @@ def _infer_lrn(p: LocalResponseNormParams, shapes) -> Inferred:
     return Inferred(tuple(shape), 0)
 
 
-def _build_lrn(p: LocalResponseNormParams, name: str):
+def _build_lrn(p: LocalResponseNormParams, name: str, shapes: Shapes):
     from .keras_layers import LocalResponseNorm
 
     layer = LocalResponseNorm(p.alpha, p.k, p.beta, p.n, name=name)
     return lambda inputs: layer(inputs[0])
 
 
-register("LocalResponseNormalization2DLayer", family="norm", schema=LocalResponseNormParams,
+register("LocalResponseNormalization2DLayer", positional=("alpha", "k", "beta", "n"), schema=LocalResponseNormParams,
          infer=_infer_lrn, build=_build_lrn)

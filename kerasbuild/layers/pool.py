@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import LayerBase, conv_output_length, int_tuple, require_rank
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 
 
 class PoolParams(LayerBase):
@@ -78,7 +78,7 @@ def _infer(p: PoolParams, shapes) -> Inferred:
     return Inferred((*out, shape[-1]), 0)
 
 
-def _build(p: PoolParams, name: str):
+def _build(p: PoolParams, name: str, shapes: Shapes):
     import keras
 
     from .keras_layers import L2Pooling
@@ -114,11 +114,10 @@ for _rank in (1, 2, 3):
         "__doc__": PoolParams.__doc__.replace("Pool2DLayer", f"Pool{_rank}DLayer"), "rank": _rank,
         "__module__": __name__})
     register(
-        f"Pool{_rank}DLayer", family="pool", schema=_schema, infer=_infer, build=_build,
-        fixed={f"MaxPool{_rank}DLayer": {"mode": "max"},
-               **({"MaxPool2DDNNLayer": {"mode": "max"}, "MaxPool2DCCLayer": {"mode": "max"}}
-                  if _rank == 2 else {}),
-               **({"MaxPool3DDNNLayer": {"mode": "max"}} if _rank == 3 else {})},
+        f"Pool{_rank}DLayer", positional=("pool_size", "stride", "pad", "ignore_border", "mode"), schema=_schema, infer=_infer, build=_build,
+        fixed={f"MaxPool{_rank}DLayer": {"mode": "max"}},
+        variants=dict.fromkeys({2: ("MaxPool2DDNNLayer", "MaxPool2DCCLayer"), 3: ("MaxPool3DDNNLayer",)}
+                               .get(_rank, ()), f"MaxPool{_rank}DLayer"),
         keras={f"MaxPooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
                                                fixed={"mode": "max"}),
                f"AveragePooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
@@ -142,19 +141,19 @@ def _infer_global(p: GlobalPoolParams, shapes) -> Inferred:
     return Inferred((shape[-1],), 0)
 
 
-def _build_global(p: GlobalPoolParams, name: str):
+def _build_global(p: GlobalPoolParams, name: str, shapes: Shapes):
     import keras
 
     def make(inputs):
         (x,) = inputs
-        rank = len(x.shape) - 2
+        rank = len(shapes.inputs[0]) - 1
         kind = "Average" if p.pool_function == "mean" else "Max"
         return getattr(keras.layers, f"Global{kind}Pooling{rank}D")(name=name)(x)
 
     return make
 
 
-register("GlobalPoolLayer", family="pool", schema=GlobalPoolParams, infer=_infer_global,
+register("GlobalPoolLayer", positional=("pool_function",), schema=GlobalPoolParams, infer=_infer_global,
          build=_build_global,
          keras={f"Global{kind}Pooling{rank}D": KerasForm(fixed={"pool_function": fn})
                 for rank in (1, 2, 3) for kind, fn in (("Average", "mean"), ("Max", "max"))})
@@ -187,14 +186,14 @@ def _infer_feature(p: FeaturePoolParams, shapes) -> Inferred:
     return Inferred(tuple(out), 0)
 
 
-def _build_feature(p: FeaturePoolParams, name: str):
+def _build_feature(p: FeaturePoolParams, name: str, shapes: Shapes):
     from .keras_layers import FeaturePool
 
     layer = FeaturePool(p.pool_size, p.axis, p.pool_function, name=name)
     return lambda inputs: layer(inputs[0])
 
 
-register("FeaturePoolLayer", family="pool", schema=FeaturePoolParams, infer=_infer_feature,
+register("FeaturePoolLayer", positional=("pool_size", "axis", "pool_function"), schema=FeaturePoolParams, infer=_infer_feature,
          build=_build_feature)
 
 
@@ -247,7 +246,7 @@ def _infer_upscale(p: UpscaleParams, shapes) -> Inferred:
                     + (shape[-1],), 0)
 
 
-def _build_upscale(p: UpscaleParams, name: str):
+def _build_upscale(p: UpscaleParams, name: str, shapes: Shapes):
     import keras
 
     factors = p.factors()
@@ -265,7 +264,7 @@ for _rank in (1, 2, 3):
     _schema = type(f"Upscale{_rank}DLayerParams", (UpscaleParams,), {
         "__doc__": UpscaleParams.__doc__.replace("Upscale2DLayer", f"Upscale{_rank}DLayer"),
         "rank": _rank, "__module__": __name__})
-    register(f"Upscale{_rank}DLayer", family="pool", schema=_schema, infer=_infer_upscale,
+    register(f"Upscale{_rank}DLayer", positional=("scale_factor", "mode"), schema=_schema, infer=_infer_upscale,
              build=_build_upscale,
              keras={f"UpSampling{_rank}D": KerasForm(
                  rename={"size": "scale_factor"},

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from .base import NONLINEARITIES, Init, InitSpec, LayerBase, Nonlinearity
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 
 _GATE_INIT = InitSpec(type="Normal", std=0.1)
 
@@ -139,7 +139,7 @@ def _infer(p: RecurrentBase, shapes) -> Inferred:
     return Inferred(out, params)
 
 
-def _build(p: RecurrentBase, name: str):
+def _build(p: RecurrentBase, name: str, shapes: Shapes):
     import keras
 
     from . import keras_parts as kp
@@ -151,9 +151,7 @@ def _build(p: RecurrentBase, name: str):
         kwargs["reset_after"] = True
     layer = getattr(keras.layers, p.keras_class)(
         p.num_units, activation=kp.activation_arg(p.nonlinearity) or "linear",
-        use_bias=p.b is not None, kernel_initializer=kp.initializer(p.W_in_to_hid),
-        recurrent_initializer=kp.initializer(p.W_hid_to_hid),
-        bias_initializer=kp.initializer(p.b) if p.b is not None else "zeros",
+        **kp.weight_args(p.W_in_to_hid, p.b), recurrent_initializer=kp.initializer(p.W_hid_to_hid),
         return_sequences=not p.only_return_final, go_backwards=p.backwards or p.go_backwards,
         unroll=p.unroll_scan, dropout=p.dropout, recurrent_dropout=p.recurrent_dropout, name=name,
         **kwargs)
@@ -187,9 +185,9 @@ def _form(**defaults: Any) -> KerasForm:
                      defaults={**_KERAS_DEFAULTS, **defaults})
 
 
-register("RecurrentLayer", family="recurrent", schema=RecurrentParams, infer=_infer, build=_build,
+register("RecurrentLayer", positional=("num_units",), schema=RecurrentParams, infer=_infer, build=_build,
          keras={"SimpleRNN": _form()})
-register("LSTMLayer", family="recurrent", schema=LSTMParams, infer=_infer, build=_build,
+register("LSTMLayer", positional=("num_units",), schema=LSTMParams, infer=_infer, build=_build,
          keras={"LSTM": _form(unit_forget_bias=True)})
-register("GRULayer", family="recurrent", schema=GRUParams, infer=_infer, build=_build,
+register("GRULayer", positional=("num_units",), schema=GRUParams, infer=_infer, build=_build,
          keras={"GRU": _form()})

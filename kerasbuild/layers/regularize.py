@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import StrictModel
+from ..schema.base import StrictModel
 
 
 class WeightPenalties(StrictModel):

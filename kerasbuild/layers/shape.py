@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from .base import LayerBase, product
-from .registry import Inferred, KerasForm, ShapeError, register
+from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 
 
 class FlattenParams(LayerBase):
@@ -38,14 +38,14 @@ def _infer_flatten(p: FlattenParams, shapes) -> Inferred:
     return Inferred((product(shape),), 0)
 
 
-def _build_flatten(p: FlattenParams, name: str):
+def _build_flatten(p: FlattenParams, name: str, shapes: Shapes):
     import keras
 
     layer = keras.layers.Flatten(name=name)
     return lambda inputs: layer(inputs[0])
 
 
-register("FlattenLayer", family="shape", schema=FlattenParams, infer=_infer_flatten,
+register("FlattenLayer", positional=("outdim",), schema=FlattenParams, infer=_infer_flatten,
          build=_build_flatten, keras={"Flatten": KerasForm()})
 
 
@@ -134,17 +134,17 @@ def _infer_reshape(p: ReshapeParams, shapes) -> Inferred:
     return Inferred(tuple(target), 0)
 
 
-def _build_reshape(p: ReshapeParams, name: str):
+def _build_reshape(p: ReshapeParams, name: str, shapes: Shapes):
     import keras
 
     def make(inputs):
         (x,) = inputs
-        return keras.layers.Reshape(_reshape_target(p, tuple(x.shape[1:])), name=name)(x)
+        return keras.layers.Reshape(_reshape_target(p, shapes.inputs[0]), name=name)(x)
 
     return make
 
 
-register("ReshapeLayer", family="shape", schema=ReshapeParams, infer=_infer_reshape,
+register("ReshapeLayer", positional=("shape",), schema=ReshapeParams, infer=_infer_reshape,
          build=_build_reshape,
          keras={"Reshape": KerasForm(convert={"target_shape": _keras_target_shape})})
 
@@ -182,7 +182,7 @@ def _infer_dimshuffle(p: DimshuffleParams, shapes) -> Inferred:
     return Inferred(tuple(shape[i - 1] for i in p.pattern[1:]), 0)
 
 
-def _build_dimshuffle(p: DimshuffleParams, name: str):
+def _build_dimshuffle(p: DimshuffleParams, name: str, shapes: Shapes):
     import keras
 
     layer = keras.layers.Permute(tuple(p.pattern[1:]), name=name)
@@ -195,7 +195,7 @@ def _keras_dims(value: Any) -> dict[str, Any]:
     return {"pattern": [0, *value]}
 
 
-register("DimshuffleLayer", family="shape", schema=DimshuffleParams, infer=_infer_dimshuffle,
+register("DimshuffleLayer", positional=("pattern",), schema=DimshuffleParams, infer=_infer_dimshuffle,
          build=_build_dimshuffle, keras={"Permute": KerasForm(convert={"dims": _keras_dims})})
 
 PadWidth = int | tuple[int | tuple[int, int], ...]
@@ -250,12 +250,12 @@ def _infer_pad(p: PadParams, shapes) -> Inferred:
     return Inferred((*out, shape[-1]), 0)
 
 
-def _build_pad(p: PadParams, name: str):
+def _build_pad(p: PadParams, name: str, shapes: Shapes):
     import keras
 
     def make(inputs):
         (x,) = inputs
-        spatial = len(x.shape) - 2
+        spatial = len(shapes.inputs[0]) - 1
         pairs = p.pairs(spatial)
         cls = getattr(keras.layers, f"ZeroPadding{spatial}D")
         return cls(pairs[0] if spatial == 1 else pairs, name=name)(x)
@@ -263,7 +263,7 @@ def _build_pad(p: PadParams, name: str):
     return make
 
 
-register("PadLayer", family="shape", schema=PadParams, infer=_infer_pad, build=_build_pad,
+register("PadLayer", positional=("width", "val"), schema=PadParams, infer=_infer_pad, build=_build_pad,
          keras={f"ZeroPadding{r}D": KerasForm(rename={"padding": "width"}) for r in (1, 2, 3)})
 
 
@@ -313,7 +313,7 @@ def _infer_slice(p: SliceParams, shapes) -> Inferred:
     return Inferred(tuple(out), 0)
 
 
-def _build_slice(p: SliceParams, name: str):
+def _build_slice(p: SliceParams, name: str, shapes: Shapes):
     from .keras_layers import Slice
 
     if isinstance(p.indices, int):
@@ -324,4 +324,4 @@ def _build_slice(p: SliceParams, name: str):
     return lambda inputs: layer(inputs[0])
 
 
-register("SliceLayer", family="shape", schema=SliceParams, infer=_infer_slice, build=_build_slice)
+register("SliceLayer", positional=("indices", "axis"), schema=SliceParams, infer=_infer_slice, build=_build_slice)

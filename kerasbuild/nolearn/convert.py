@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
-from ..layers.base import NAME_PATTERN
+from ..schema.base import NAME_PATTERN
 from . import py2
 from .layers import LayerTranslator
 from .report import Report

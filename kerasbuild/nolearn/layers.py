@@ -30,11 +30,6 @@ from .values import (
     to_data,
 )
 
-BACKEND_VARIANTS = {"Conv2DCCLayer": "Conv2DLayer", "Conv2DDNNLayer": "Conv2DLayer",
-                    "Conv2DMMLayer": "Conv2DLayer", "MaxPool2DCCLayer": "MaxPool2DLayer",
-                    "MaxPool2DDNNLayer": "MaxPool2DLayer"}
-"""cuda-convnet / cuDNN / Caffe-style variants written as the plain Lasagne layer."""
-
 DROPPED = {"flip_filters": "kerasbuild trains from scratch, so filter flipping changes nothing",
            "partial_sum": "a cuda-convnet speed setting", "dimshuffle": "a cuda-convnet layout setting"}
 """Parameters with no effect on what is learned, dropped with a note."""
@@ -263,12 +258,9 @@ def _class_name(value: Any) -> str:
 
 
 def _canonical(type_name: str) -> str:
+    """cuda-convnet / cuDNN variants and aliases written as the plain Lasagne layer."""
     entry = lookup(type_name)
-    if type_name in BACKEND_VARIANTS:
-        return BACKEND_VARIANTS[type_name]
-    if entry is not None and type_name in entry.aliases:
-        return entry.name
-    return type_name
+    return entry.plain_name(type_name) if entry is not None else type_name
 
 
 def _line_of(value: Any, default: int) -> int:

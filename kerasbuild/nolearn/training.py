@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..train.config import OPTIMIZERS
+from ..schema.train import OPTIMIZERS
 from .report import Report
 from .values import Call, Symbol, Untranslatable, to_data
 

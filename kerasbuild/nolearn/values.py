@@ -21,7 +21,7 @@ NUMBER_WRAPPERS = {"shared", "float32", "float64", "float16", "float", "int", "i
                    "asarray", "array"}
 """Calls whose single argument is the value (``theano.shared(float32(0.03))`` -> ``0.03``)."""
 
-INIT_POSITIONAL = {"GlorotUniform": ("gain",), "GlorotNormal": ("gain",), "HeUniform": ("gain",),
+INIT_ARGUMENTS = {"GlorotUniform": ("gain",), "GlorotNormal": ("gain",), "HeUniform": ("gain",),
                    "HeNormal": ("gain",), "Orthogonal": ("gain",), "Normal": ("std", "mean"),
                    "Uniform": ("range", "std", "mean"), "Constant": ("val",)}
 """Lasagne initialiser classes and the order of their positional arguments."""
@@ -297,7 +297,7 @@ class Evaluator:
             return out
         if name in ("list", "tuple") and len(args) == 1 and isinstance(args[0], list):
             return list(args[0])
-        if name in INIT_POSITIONAL or name in TRAIN_OBJECTS or name == "LeakyRectify":
+        if name in INIT_ARGUMENTS or name in TRAIN_OBJECTS or name == "LeakyRectify":
             return Call(name, tuple(args), kwargs, node.lineno)
         if name == "batch_norm":
             return self._batch_norm(args, kwargs, node)
@@ -340,7 +340,7 @@ class Evaluator:
                custom: bool, problems: list[tuple[int, str]] | None = None) -> LayerRef:
         """A Lasagne layer instantiation: the first argument is the incoming layer(s)."""
         entry = lookup(type_name)
-        positional = positional_names(entry.name if entry else "")
+        positional = entry.positional if entry else ()
         incoming: list[LayerCall] = []
         params: dict[str, tuple[Any, int]] = {}
         rest = list(args)
@@ -398,33 +398,6 @@ class Evaluator:
         return self._layer("NonlinearityLayer", [layer], extra, node, custom=False)
 
 
-_POSITIONAL = {
-    "InputLayer": ("shape",), "DenseLayer": ("num_units",),
-    "Conv1DLayer": ("num_filters", "filter_size", "stride", "pad"),
-    "Conv2DLayer": ("num_filters", "filter_size", "stride", "pad"),
-    "Conv3DLayer": ("num_filters", "filter_size", "stride", "pad"),
-    "Pool1DLayer": ("pool_size", "stride", "pad", "ignore_border", "mode"),
-    "Pool2DLayer": ("pool_size", "stride", "pad", "ignore_border", "mode"),
-    "DropoutLayer": ("p", "rescale", "shared_axes"), "GaussianNoiseLayer": ("sigma",),
-    "ConcatLayer": ("axis",), "ElemwiseSumLayer": ("coeffs",), "ElemwiseMergeLayer": ("merge_function",),
-    "NonlinearityLayer": ("nonlinearity",), "GlobalPoolLayer": ("pool_function",),
-    "FlattenLayer": ("outdim",), "BatchNormLayer": ("axes", "epsilon", "alpha"),
-    "ReshapeLayer": ("shape",), "DimshuffleLayer": ("pattern",), "SpatialDropoutLayer": ("p",),
-    "LocalResponseNormalization2DLayer": ("alpha", "k", "beta", "n"), "PadLayer": ("width", "val"),
-    "Upscale2DLayer": ("scale_factor", "mode"), "FeaturePoolLayer": ("pool_size", "axis", "pool_function"),
-    "BiasLayer": ("b", "shared_axes"), "ScaleLayer": ("scales", "shared_axes"),
-    "ParametricRectifierLayer": ("alpha", "shared_axes"), "SliceLayer": ("indices", "axis"),
-    "TransposedConv2DLayer": ("num_filters", "filter_size", "stride", "crop"),
-    "EmbeddingLayer": ("input_size", "output_size", "W"), "RecurrentLayer": ("num_units",),
-    "LSTMLayer": ("num_units",), "GRULayer": ("num_units",),
-}
-
-
-def positional_names(entry_name: str) -> tuple[str, ...]:
-    """Lasagne's positional parameters after ``incoming`` for a registry entry."""
-    return _POSITIONAL.get(entry_name, ())
-
-
 def _is_layer_class(func: Any) -> bool:
     if isinstance(func, UserClass):
         return any(base.endswith("Layer") for base in func.bases)
@@ -474,7 +447,7 @@ def nonlinearity_name(value: Any) -> str | None:
 
 def init_data(value: Call) -> Any:
     """``HeNormal(gain='relu')`` -> ``{type: HeNormal, gain: relu}``; ``Constant(0.1)`` -> ``0.1``."""
-    names = INIT_POSITIONAL[value.name]
+    names = INIT_ARGUMENTS[value.name]
     given = dict(zip(names, value.args))
     given.update(value.kwargs)
     if given.pop("c01b", False):
@@ -506,7 +479,7 @@ def to_data(value: Any, line: int) -> Any:
         return [to_data(v, line) for v in value]
     if isinstance(value, DictValue):
         return {k: to_data(v, value.lines.get(k, line)) for k, v in value.items.items()}
-    if isinstance(value, Call) and value.name in INIT_POSITIONAL:
+    if isinstance(value, Call) and value.name in INIT_ARGUMENTS:
         return init_data(value)
     if isinstance(value, (Symbol, Call)):
         try:

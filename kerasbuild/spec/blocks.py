@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Path, Problem, SpecError, did_you_mean
+from ..errors import FieldPath, Problem, SpecError, did_you_mean
 from .source import Source
 
 MAX_EXPANDED_LAYERS = 10_000
@@ -55,8 +55,8 @@ def expand(source: Source) -> Source:
     out_layers: list[dict[str, Any]] = []
     aliases: dict[str, str] = {}
 
-    def emit(layer: dict[str, Any], origin: Path, field_origin: Path | None,
-             from_with: dict[str, Path] | None = None) -> None:
+    def emit(layer: dict[str, Any], origin: FieldPath, field_origin: FieldPath | None,
+             from_with: dict[str, FieldPath] | None = None) -> None:
         """Locate the new layer at its ``use`` entry, each field at the template (or, for a
         ``$param`` given in ``with``, at that value)."""
         new = ("layers", len(out_layers))
@@ -72,7 +72,7 @@ def expand(source: Source) -> Source:
         if len(out_layers) > MAX_EXPANDED_LAYERS:
             raise source.error(f"blocks expand to more than {MAX_EXPANDED_LAYERS:,} layers; refused", origin)
 
-    def instantiate(entry: dict[str, Any], origin: Path, prev: str | None, depth: int) -> str | None:
+    def instantiate(entry: dict[str, Any], origin: FieldPath, prev: str | None, depth: int) -> str | None:
         bname = entry.get("use")
         if depth > MAX_NESTING:
             raise source.error(f"blocks nest deeper than {MAX_NESTING} levels (a block using itself?)", origin)
@@ -170,7 +170,7 @@ def _check_block(source: Source, bname: str, block: Any, problems: list[Problem]
                                        path + ("params",)))
 
 
-def _substitute(node: Any, params: dict[str, Any], source: Source, path: Path) -> Any:
+def _substitute(node: Any, params: dict[str, Any], source: Source, path: FieldPath) -> Any:
     if isinstance(node, str) and node.startswith("$") and node != "$input":
         key = node[1:]
         if key not in params:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Path, Problem, SpecError, did_you_mean
+from ..errors import FieldPath, Problem, SpecError, did_you_mean
 from ..layers import lookup
 from .source import Source
 
@@ -42,18 +42,18 @@ class _Remapper:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.positions: dict[Path, tuple[int, int]] = {}
-        self._by_prefix: dict[Path, list[Path]] = {}
+        self.positions: dict[FieldPath, tuple[int, int]] = {}
+        self._by_prefix: dict[FieldPath, list[FieldPath]] = {}
         for path in source.positions:
             for i in range(len(path) + 1):
                 self._by_prefix.setdefault(path[:i], []).append(path)
 
-    def move(self, old: Path, new: Path) -> None:
+    def move(self, old: FieldPath, new: FieldPath) -> None:
         """Positions of ``old`` and everything under it now belong to ``new``."""
         for path in self._by_prefix.get(tuple(old), ()):
             self.positions[tuple(new) + path[len(old):]] = self.source.positions[path]
 
-    def point(self, old: Path, new: Path) -> None:
+    def point(self, old: FieldPath, new: FieldPath) -> None:
         """Only ``new`` itself is located at ``old`` (or its nearest located ancestor)."""
         line, column = self.source.locate(old)
         if line is not None:
@@ -178,7 +178,7 @@ def _flat_key_hint(key: str, layer_names: list[str]) -> str:
     return ""
 
 
-def _layer_entry(item: Any, old: Path, new: Path, source: Source, remap: _Remapper,
+def _layer_entry(item: Any, old: FieldPath, new: FieldPath, source: Source, remap: _Remapper,
                  problems: list[Problem]) -> dict[str, Any] | None:
     """One entry of ``layers`` in any form -> a canonical mapping (or a ``use:`` block entry)."""
     if isinstance(item, dict):

@@ -9,17 +9,17 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, SpecError, did_you_mean
-from ..graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
+from ..errors import OverrideError, Problem, SpecError, did_you_mean
 from ..layers import all_type_names, lookup
 from . import blocks, forms, placeholders, safety
+from .graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from .model import keras_form_models, spec_model
-from .source import Source, from_mapping, parse_text, read_source
+from .source import Source, from_mapping, parse_file, parse_text
 
 
 @dataclass
@@ -43,7 +43,7 @@ class LoadedSpec:
         return self.spec.name
 
 
-def load_spec(path_or_mapping: str | FsPath | dict[str, Any], *, hp_values: dict[str, Any] | None = None,
+def load_spec(path_or_mapping: str | Path | dict[str, Any], *, hp_values: dict[str, Any] | None = None,
               overrides: dict[str, Any] | None = None, max_params: int = DEFAULT_MAX_PARAMS,
               max_activations: int = DEFAULT_MAX_ACTIVATIONS) -> LoadedSpec:
     """Load and validate a spec file (YAML or JSON) or an in-memory mapping.
@@ -55,17 +55,17 @@ def load_spec(path_or_mapping: str | FsPath | dict[str, Any], *, hp_values: dict
     if isinstance(path_or_mapping, dict):
         raw = from_mapping(copy.deepcopy(path_or_mapping))
     else:
-        raw = read_source(path_or_mapping)
-    return load_source(raw, hp_values=hp_values, overrides=overrides, max_params=max_params,
+        raw = parse_file(path_or_mapping)
+    return load_from_source(raw, hp_values=hp_values, overrides=overrides, max_params=max_params,
                        max_activations=max_activations)
 
 
 def load_text(text: str, file: str = "<string>.yaml", **kwargs: Any) -> LoadedSpec:
     """Like :func:`load_spec` for text held in memory (JSON when ``file`` ends in ``.json``)."""
-    return load_source(parse_text(text, file), **kwargs)
+    return load_from_source(parse_text(text, file), **kwargs)
 
 
-def load_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
+def load_from_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
                 overrides: dict[str, Any] | None = None, max_params: int = DEFAULT_MAX_PARAMS,
                 max_activations: int = DEFAULT_MAX_ACTIVATIONS) -> LoadedSpec:
     """The loading pipeline over already-parsed data (see :func:`load_spec`)."""
@@ -301,7 +301,7 @@ def apply_overrides(source: Source, overrides: dict[str, Any]) -> None:
                     index = int(part)
                 if index is None or not -len(node) <= index < len(node):
                     names = [i.get("name") for i in node if isinstance(i, dict) and i.get("name")]
-                    raise SpecError([Problem(f"--set {dotted}: no item '{part}'{did_you_mean(part, names)}",
+                    raise OverrideError([Problem(f"override {dotted}: no item '{part}'{did_you_mean(part, names)}",
                                              (), source.file)])
                 if last:
                     node[index] = value
@@ -313,5 +313,5 @@ def apply_overrides(source: Source, overrides: dict[str, Any]) -> None:
                 else:
                     node = node.setdefault(part, {})
             else:
-                raise SpecError([Problem(f"--set {dotted}: '{'.'.join(parts[:k])}' is not a mapping or list",
+                raise OverrideError([Problem(f"override {dotted}: '{'.'.join(parts[:k])}' is not a mapping or list",
                                          (), source.file)])

@@ -13,10 +13,11 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
 
-from ..data.config import DataConfig
 from ..layers import entries
-from ..layers.base import NAME_PATTERN, StrictModel
-from ..train.config import TrainConfig
+from ..schema.base import NAME_PATTERN, StrictModel
+from ..schema.data import DataConfig
+from ..schema.document import Block, BlockUse
+from ..schema.train import TrainConfig
 
 
 @cache
@@ -30,27 +31,6 @@ def layer_models() -> dict[str, type[BaseModel]]:
         )
         models[entry.name].__doc__ = entry.schema.__doc__
     return models
-
-
-class BlockUse(StrictModel):
-    """Instantiates a block: ``{use: conv_bn, name: stem, repeat: 2, with: {filters: 64}}``."""
-
-    use: str = Field(description="Name of the block.")
-    name: str = Field(pattern=NAME_PATTERN, description="Prefix of the generated layer names.")
-    repeat: int = Field(1, ge=1, description="Number of copies in a row (named NAME_1, NAME_2, ...).")
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with",
-                                  description="Values of the block's parameters.")
-    incoming: str | None = Field(None, description="Layer feeding the block (default: the previous one).")
-
-
-class Block(StrictModel):
-    """A named, parameterised group of layers (see :mod:`kerasbuild.spec.blocks`)."""
-
-    description: str = Field("", description="Free text.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Parameter names and their "
-                                   "defaults (null: required); used as $name in the layers.")
-    layers: list[dict[str, Any]] = Field(min_length=1, description="The block's layers (may `use` "
-                                         "other blocks); $input is the layer feeding the block.")
 
 
 @cache

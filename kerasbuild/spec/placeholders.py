@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from ..errors import Path, Problem, SpecError
-from ..layers.base import StrictModel
+from ..errors import FieldPath, Problem, SpecError
+from ..schema.base import StrictModel
 from .source import Source
 
 
@@ -96,7 +96,7 @@ class HyperParam(StrictModel):
 @dataclass(frozen=True)
 class Placeholder:
     name: str
-    path: Path
+    path: FieldPath
     param: HyperParam
 
 
@@ -116,7 +116,7 @@ def find_placeholders(source: Source, data: Any | None = None) -> list[Placehold
     found: list[Placeholder] = []
     problems: list[Problem] = []
 
-    def walk(node: Any, path: Path, name: tuple[str, ...]) -> None:
+    def walk(node: Any, path: FieldPath, name: tuple[str, ...]) -> None:
         if is_placeholder(node):
             try:
                 found.append(Placeholder(".".join(name), path, HyperParam.model_validate(node)))

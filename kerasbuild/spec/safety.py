@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import Path, Problem, SpecError
+from ..errors import FieldPath, Problem, SpecError
 from .source import Source
 
 CODE_LOADING_TYPES = frozenset({
@@ -66,7 +66,7 @@ def check_no_code(source: Source) -> None:
         raise SpecError(problems)
 
 
-def _walk(node: Any, path: Path, source: Source, problems: list[Problem]) -> None:
+def _walk(node: Any, path: FieldPath, source: Source, problems: list[Problem]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             where = path + (key,)
@@ -91,7 +91,7 @@ def _walk(node: Any, path: Path, source: Source, problems: list[Problem]) -> Non
             _walk(item, path + (i,), source, problems)
 
 
-def _strings(value: Any, path: Path) -> list[tuple[Path, str]]:
+def _strings(value: Any, path: FieldPath) -> list[tuple[FieldPath, str]]:
     """The string itself, or the choices of a search-space placeholder standing for it."""
     if isinstance(value, str):
         return [(path, value)]

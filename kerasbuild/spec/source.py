@@ -19,7 +19,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -33,7 +33,7 @@ from ruamel.yaml.events import (
     NodeEvent,
 )
 
-from ..errors import Path, Problem, SpecError
+from ..errors import FieldPath, Problem, SpecError
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000
@@ -54,9 +54,9 @@ class Source:
 
     data: Any
     file: str | None = None
-    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
 
-    def locate(self, path: Path) -> tuple[int | None, int | None]:
+    def locate(self, path: FieldPath) -> tuple[int | None, int | None]:
         """Position of ``path`` or of its nearest located ancestor."""
         path = tuple(path)
         while True:
@@ -66,11 +66,11 @@ class Source:
                 return None, None
             path = path[:-1]
 
-    def problem(self, message: str, path: Path = ()) -> Problem:
+    def problem(self, message: str, path: FieldPath = ()) -> Problem:
         line, column = self.locate(path)
         return Problem(message, self.display_path(path), self.file, line, column)
 
-    def display_path(self, path: Path) -> Path:
+    def display_path(self, path: FieldPath) -> FieldPath:
         """``("layers", 3, "num_units")`` -> ``("layers", "fc1", "num_units")`` when layer 3 has
         a unique name: indices shift when inputs are prepended or blocks expanded, names do not
         (they are also how placeholders and ``--set`` address layers)."""
@@ -84,7 +84,7 @@ class Source:
             return path
         return ("layers", name, *path[2:])
 
-    def error(self, message: str, path: Path = ()) -> SpecError:
+    def error(self, message: str, path: FieldPath = ()) -> SpecError:
         return SpecError([self.problem(message, path)])
 
 
@@ -103,10 +103,10 @@ def _fail(file: str, message: str, line: int | None = None, column: int | None =
     raise SpecError([Problem(" ".join(message.split()), (), file, line, column)])
 
 
-def read_source(path: str | FsPath) -> Source:
+def parse_file(path: str | Path) -> Source:
     """Read a spec file (``.yaml``, ``.yml`` or ``.json``) into a :class:`Source`."""
     file = str(path)
-    fs_path = FsPath(path)
+    fs_path = Path(path)
     try:
         if not fs_path.exists():
             _fail(file, "file not found")
@@ -276,7 +276,7 @@ def _tag_of(node: Any) -> str | None:
     return getattr(tag, "value", tag) if not isinstance(tag, str) else tag
 
 
-def _to_plain(node: Any, path: Path, source: Source, counter: list[int], depth: int) -> Any:
+def _to_plain(node: Any, path: FieldPath, source: Source, counter: list[int], depth: int) -> Any:
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise source.error(

@@ -9,13 +9,12 @@ names a complete file; a kill at any moment leaves the previous epoch's resume p
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from .files import atomic_write_json, read_json
+from .files import atomic_write_bytes, atomic_write_json, read_json, serialized
 
 STATE = "state.json"
 
@@ -34,12 +33,7 @@ def write_checkpoint(backup_dir: Path, model: keras.Model, epochs_completed: int
                      stateful: dict[str, Any], *, stop_training: bool = False) -> None:
     backup_dir.mkdir(parents=True, exist_ok=True)
     name = f"epoch_{epochs_completed:04d}.weights.h5"
-    tmp = backup_dir / f".{name}.{os.getpid()}.tmp.weights.h5"
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, backup_dir / name)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_bytes(backup_dir / name, serialized(model.save_weights, name))
     atomic_write_json(backup_dir / STATE, {
         "epochs_completed": epochs_completed,
         "weights": name,

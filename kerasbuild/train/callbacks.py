@@ -16,16 +16,18 @@ from typing import Any
 import keras
 import numpy as np
 
-from .config import EarlyStoppingHook, PlateauSchedule
+from ..safe_load import load_keras_model
+from ..schema.metrics import higher_is_better
+from ..schema.train import EarlyStoppingHook, PlateauSchedule
 from .files import save_inference_model, write_history
 from .optimizers import base_optimizer
 
 
 def is_better(monitor: str, value: float, best: float | None, min_delta: float) -> bool:
-    """Accuracy-like monitors (``*acc*``) improve upwards, losses downwards."""
+    """Accuracy-like monitors improve upwards, losses downwards (:func:`higher_is_better`)."""
     if best is None or not math.isfinite(best):
         return math.isfinite(value)
-    if "acc" in monitor:
+    if higher_is_better(monitor):
         return value > best + min_delta
     return value < best - min_delta
 
@@ -174,7 +176,7 @@ class BestModel(keras.callbacks.Callback):
         self.best, self.best_epoch = state["best"], state["best_epoch"]
         self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
         if self.best_epoch is not None and self.path.exists():
-            best = keras.saving.load_model(self.path, safe_mode=True, compile=False)
+            best = load_keras_model(self.path, compile=False)
             self.best_weights = best.get_weights()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KerasbuildError
+from .lock import hold
 
 
 def _check_compatible(runs: list[Path], infos: list[dict[str, Any]]) -> None:
@@ -37,9 +38,7 @@ def build_ensemble(models: list[Any], input_shape: tuple[int, ...], input_name: 
 
 def ensemble_runs(runs: list[Path | str], out_dir: Path | str, *, overwrite: bool = False) -> dict[str, Any]:
     """Write the ensemble of ``runs`` to ``out_dir``; returns its test metrics."""
-    from .evaluate import evaluate_run
-    from .files import atomic_write_json, save_keras_atomic
-    from .rundir import SPEC, load_run_model, prepare, read_run, write_run_json
+    from .rundir import load_run_model, read_run
 
     runs = [Path(r) for r in runs]
     if len(runs) < 2:
@@ -52,6 +51,18 @@ def ensemble_runs(runs: list[Path | str], out_dir: Path | str, *, overwrite: boo
     models = [load_run_model(r) for r in runs]
     first = infos[0]
     model = build_ensemble(models, tuple(first["inputs"][0]["shape"]), first["inputs"][0]["name"])
+    with hold(out_dir, "kerasbuild ensemble"):
+        return _write_ensemble(runs, infos, model, out_dir, overwrite)
+
+
+def _write_ensemble(runs: list[Path], infos: list[dict[str, Any]], model: Any, out_dir: Path,
+                    overwrite: bool) -> dict[str, Any]:
+    """Write the run-like directory of the ensemble (``out_dir``'s lock held)."""
+    from .evaluate import evaluate_run
+    from .files import atomic_write_json, save_keras_atomic
+    from .rundir import SPEC, prepare, write_run_json
+
+    first = infos[0]
     prepare(out_dir, (runs[0] / SPEC).read_text(encoding="utf-8"), resume=False, overwrite=overwrite)
     save_keras_atomic(model, out_dir / "model_best.keras")
     shutil.copyfile(out_dir / "model_best.keras", out_dir / "model_final.keras")

@@ -20,9 +20,9 @@ def evaluation_arrays(run_dir: Path, data: str | None = None, *, x_key: str | No
     """``(x, y, loaded spec)`` to evaluate on (preprocessed inputs, targets in training units;
     class labels are indices into the run's ``class_names``, matched by name).
     ``x_key``/``y_key``: the arrays of an npz ``data`` (default: the spec's)."""
-    from ..data.config import DataConfig
     from ..data.sources import load_npz, load_source, resolve_path
     from ..data.splits import load_for_spec, preprocess_inputs
+    from ..schema.data import DataConfig
     from ..spec.loader import load_spec
     from .rundir import SPEC, read_run
 
@@ -74,11 +74,11 @@ def streamed_evaluation(run_dir: Path, data: str | None, batch_size: int) -> tup
     """``(dataset, examples, input shape)`` when the data streams (image folders, CSVs of image
     paths, TFRecord, tfds): the run's recorded test split, or every example of ``data``
     preprocessed with the run's recorded preprocessing; None for in-memory sources."""
-    from ..data.config import DataConfig
     from ..data.paths import spec_dir
-    from ..data.splits import load_for_spec, recorded_splits, streams
+    from ..data.splits import load_for_spec, streams
+    from ..schema.data import DataConfig
     from ..spec.loader import load_spec
-    from .rundir import SPEC, read_run
+    from .rundir import SPEC, read_run, recorded_splits
 
     loaded = load_spec(Path(run_dir) / SPEC)
     config = loaded.spec.data

@@ -1,5 +1,10 @@
-"""Writing run-directory files atomically (temp file in the same folder, then ``os.replace``),
-so a reader or a killed process never sees half a file."""
+"""Writing run-directory files atomically (temp file in the same folder, fsync, then
+``os.replace``), so a reader or a killed process never sees half a file.
+
+Models and weights are serialised in memory first and written by :func:`atomic_write_bytes`:
+h5py never holds a file open on a disk that fills up (on ENOSPC it keeps the broken file open
+and crashes the interpreter at exit). A failed write raises
+:class:`~kerasbuild.train.write_errors.WriteError` after removing its temporary file."""
 
 from __future__ import annotations
 
@@ -12,21 +17,38 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KerasbuildError
+from .write_errors import from_os_error
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file; raises WriteError when it fails."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp: str | None = None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        write_durably(fd, data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise from_os_error(exc, path) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         raise
+
+
+def write_durably(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to the open file ``fd``, fsync it and close it (the one place the
+    run-directory writers put bytes on disk)."""
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -67,15 +89,30 @@ def write_history(run_dir: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write_text(run_dir / "history.csv", buffer.getvalue())
 
 
+class _NamedBuffer(io.BytesIO):
+    """An in-memory file whose ``str()`` is a file name: Keras' ``save`` / ``save_weights``
+    check the extension of ``str(filepath)`` and write file objects without touching disk."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    def __str__(self) -> str:
+        return self._name
+
+
+def serialized(save: Any, name: str) -> bytes:
+    """The bytes ``save(file)`` writes, for a file called ``name`` (``model.save`` with
+    ``.keras``, ``model.save_weights`` with ``.weights.h5``)."""
+    buffer = _NamedBuffer(name)
+    save(buffer)
+    return buffer.getvalue()
+
+
 def save_keras_atomic(model: Any, path: Path) -> None:
-    """``model.save(path)`` through a temporary ``.keras`` file in the same folder."""
+    """``model.save(path)``, serialised in memory and written atomically."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_bytes(path, serialized(model.save, path.name))
 
 
 def inference_copy(model: Any) -> Any:

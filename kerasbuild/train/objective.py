@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from .config import TrainConfig, metric_names
+from ..schema.train import TrainConfig, metric_names
 from .optimizers import make_optimizer
 
 _METRICS = {

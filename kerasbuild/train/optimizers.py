@@ -17,7 +17,7 @@ import keras
 from keras import ops
 
 from ..errors import KerasbuildError
-from .config import TrainConfig
+from ..schema.train import TrainConfig
 
 _KERAS = {"adam": "Adam", "adamw": "AdamW", "nadam": "Nadam", "adamax": "Adamax",
           "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "lion": "Lion"}

@@ -4,6 +4,7 @@
 Layout::
 
     RUN/spec.yaml            resolved canonical spec (placeholders replaced, data paths absolute)
+    RUN/splits.json          the files (or record keys) of each split of a streamed source
     RUN/run.json             status, epochs, task, class names, inputs, preprocessing, seed
     RUN/history.csv|json     one row per epoch
     RUN/metrics.json         test metrics of model_best.keras (and of model_final.keras)
@@ -12,6 +13,7 @@ Layout::
     RUN/tensorboard/         TensorBoard event files
     RUN/backup/              resume point (see kerasbuild.train.backup)
     RUN/loss.png             train/valid loss, log scale
+    RUN/.kerasbuild.lock     while a process writes the run (see kerasbuild.train.lock)
 """
 
 from __future__ import annotations
@@ -26,9 +28,25 @@ from ..errors import KerasbuildError
 from ..spec.format import canonical_yaml
 from ..spec.loader import LoadedSpec
 from .files import atomic_write_json, read_json
+from .lock import LOCK_NAME
 
 RUN_JSON = "run.json"
 SPEC = "spec.yaml"
+SPLITS_FILE = "splits.json"
+"""In a run directory: the files (or record keys) of each split of a streamed source."""
+
+
+def record_splits(run_dir: Path, splits: Any) -> None:
+    """Write ``run_dir/splits.json`` for a streamed source (in-memory sources are re-split
+    from their seed)."""
+    if hasattr(splits, "recorded"):
+        atomic_write_json(Path(run_dir) / SPLITS_FILE, splits.recorded())
+
+
+def recorded_splits(run_dir: Path) -> dict[str, list] | None:
+    """A run's ``splits.json``, or None when it has none."""
+    path = Path(run_dir) / SPLITS_FILE
+    return read_json(path) if path.is_file() else None
 
 
 def resolved_yaml(loaded: LoadedSpec) -> str:
@@ -53,8 +71,13 @@ def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> 
     check_run_dir(run_dir, spec_text, resume=resume, overwrite=overwrite)
     if resume:
         return
-    if run_dir.exists() and any(run_dir.iterdir()):
-        shutil.rmtree(run_dir)
+    for path in (run_dir.iterdir() if run_dir.exists() else ()):
+        if path.name == LOCK_NAME:  # the lock this process holds stays
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / f".write-test-{os.getpid()}"
@@ -72,9 +95,7 @@ def check_run_dir(run_dir: Path, spec_text: str, *, resume: bool, overwrite: boo
     ``overwrite`` or is not a run directory, or, for ``resume``, when it holds no run, a
     different spec, or a finished run."""
     if resume:
-        if not (run_dir / RUN_JSON).is_file():
-            raise KerasbuildError(f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
-                                  "start the run without --resume", exit_code=2)
+        require_run_dir(run_dir)
         saved = (run_dir / SPEC).read_text(encoding="utf-8")
         if saved != spec_text:
             raise KerasbuildError(f"--resume: the spec differs from the one the run in {run_dir} was "
@@ -88,13 +109,21 @@ def check_run_dir(run_dir: Path, spec_text: str, *, resume: bool, overwrite: boo
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise KerasbuildError(f"run directory {run_dir} exists and is not a directory", exit_code=2)
-    if run_dir.exists() and any(run_dir.iterdir()):
+    contents = [p for p in run_dir.iterdir() if p.name != LOCK_NAME] if run_dir.exists() else []
+    if contents:
         if not overwrite:
             raise KerasbuildError(f"run directory {run_dir} already exists; pass --overwrite to replace it "
                                   "or --resume to continue it", exit_code=2)
         if not (run_dir / RUN_JSON).is_file():
             raise KerasbuildError(f"refusing to delete {run_dir} for --overwrite: it is not a kerasbuild "
                                   f"run directory (no {RUN_JSON})", exit_code=2)
+
+
+def require_run_dir(run_dir: Path) -> None:
+    """Raise KerasbuildError (exit 2) for ``--resume`` of a directory that is not a run."""
+    if not (run_dir / RUN_JSON).is_file():
+        raise KerasbuildError(f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
+                              "start the run without --resume", exit_code=2)
 
 
 def write_run_json(run_dir: Path, info: dict[str, Any]) -> None:

@@ -22,10 +22,19 @@ from typing import Any
 from rich.console import Console
 
 from ..errors import KerasbuildError, SpecError
+from ..schema.train import metric_names
 from ..spec.loader import LoadedSpec
-from .config import metric_names
+from . import lock, signals
 from .objective import compile_model
-from .rundir import prepare, resolved_yaml, write_run_json
+from .rundir import (
+    prepare,
+    record_splits,
+    recorded_splits,
+    require_run_dir,
+    resolved_yaml,
+    write_run_json,
+)
+from .write_errors import WriteError, as_write_error
 
 EXIT_DIVERGED = 3
 """Exit code of ``kerasbuild train`` when the loss became NaN."""
@@ -75,22 +84,34 @@ def _monitor(loaded: LoadedSpec, has_valid: bool) -> str:
 def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, overwrite: bool = False,
           data_override: Any = None, console: Console | None = None) -> TrainResult:
     """Train ``loaded`` and write ``run_dir``. ``data_override``: a DataConfig replacing the
-    spec's ``data:``. Raises KerasbuildError: exit 2 for run-directory problems, exit 3
-    (:data:`EXIT_DIVERGED`) when the loss became NaN (the last good checkpoint is kept)."""
+    spec's ``data:``. Raises KerasbuildError: exit 2 for run-directory problems (another
+    process holds the directory, a failed write: :class:`~.write_errors.WriteError`), exit 3
+    (:data:`EXIT_DIVERGED`) when the loss became NaN (the last good checkpoint is kept);
+    KeyboardInterrupt on Ctrl-C or SIGTERM (:class:`~.signals.Terminated`)."""
+    console = console or Console(stderr=True, soft_wrap=True)
+    run_dir = Path(run_dir)
+    if resume:
+        require_run_dir(run_dir)
+    with lock.hold(run_dir, "kerasbuild train", note=console.print), signals.sigterm_interrupts():
+        return _train(loaded, run_dir, resume=resume, overwrite=overwrite, data_override=data_override,
+                      console=console)
+
+
+def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, data_override: Any,
+           console: Console) -> TrainResult:
     import keras
 
-    from ..compile import build_model
+    from ..build import build_model
     from ..data.pipeline import steps_per_epoch
-    from ..data.splits import load_for_spec, record_splits, recorded_splits
-    from . import backup, callbacks, session
+    from ..data.splits import load_for_spec
+    from . import backup, callbacks, execution, session
+    from .diskspace import check_free_space
     from .display import EpochTable
     from .files import atomic_write_json, save_inference_model
     from .plots import plot_loss
     from .schedules import epoch_schedules, plateau_schedule
 
     config = loaded.spec.train
-    console = console or Console(stderr=True, soft_wrap=True)
-    run_dir = Path(run_dir)
     spec_text = resolved_yaml(loaded)
     splits = load_for_spec(loaded, data_override, recorded_splits(run_dir) if resume else None)
     has_valid = splits.size("valid") > 0
@@ -105,18 +126,25 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     state = backup.read_checkpoint(backup_dir) if resume else None
     previous = _read_previous(run_dir) if resume else {}
     seed = previous.get("seed", session.effective_seed(config))
+    if previous.get("status") == "running":  # this process holds the lock: the last one is gone
+        console.print(f"note: the run in {run_dir} crashed (run.json said running; its process has ended); "
+                      f"resuming from epoch {state['epochs_completed'] if state else 0}", highlight=False)
     started = time.perf_counter()
 
     info = _initial_info(loaded, splits, monitor, seed, state, previous)
     write_run_json(run_dir, info)
 
-    with _interrupted_status(run_dir, info), session.training_session(config, seed):
+    with _final_status(run_dir, info), session.training_session(config, seed):
         strategy = session.strategy_for(config)
         info["replicas"] = strategy.num_replicas_in_sync
         batch_size = config.effective_batch_size
+        steps_per_execution = config.steps_per_execution or session.default_steps_per_execution(config)
         with strategy.scope():
             model = build_model(loaded)
-            compile_model(model, config, steps_per_execution=session.default_steps_per_execution(config))
+            compile_model(model, config, steps_per_execution=steps_per_execution)
+        info["execution"] = execution.describe(model, strategy)
+        for notice in execution.dropped_settings(config, info["execution"], steps_per_execution):
+            console.print(f"notice: {notice}", highlight=False)
         train_ds = splits.dataset("train", batch_size, training=True)
         valid_ds = splits.dataset("valid", batch_size) if has_valid else None
 
@@ -138,10 +166,13 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
         for cb in stateful.values():
             cb.set_model(model)
 
+        with strategy.scope():  # built now (not by fit) so the checkpoint sizes are known
+            model.optimizer.build(model.trainable_variables)
+        warning = check_free_space(run_dir, model)
+        if warning:
+            console.print(warning, highlight=False)
         initial_epoch = 0
         if state is not None:
-            with strategy.scope():
-                model.optimizer.build(model.trainable_variables)
             backup.restore_checkpoint(backup_dir, state, model, stateful)
             initial_epoch = state["epochs_completed"]
             for _ in range(initial_epoch):  # advance the per-epoch reshuffle to where the run was
@@ -154,6 +185,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
             model.set_weights(best.best_weights)  # killed after the last epoch, before the end
 
         info["duration_s"] = round(info["duration_s"] + time.perf_counter() - started, 3)
+        info["execution"] = execution.describe(model, strategy)  # what fit ran with
         info["best_epoch"] = None if best.best_epoch is None else best.best_epoch + 1
         if nan_guard.diverged_epoch is not None:
             info.update(status="diverged", finished_at=_now(), diverged_epoch=nan_guard.diverged_epoch + 1)
@@ -176,14 +208,44 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
 
 
 @contextlib.contextmanager
-def _interrupted_status(run_dir: Path, info: dict[str, Any]) -> Iterator[None]:
-    """run.json says ``interrupted`` when Ctrl-C stops the run (resume continues it)."""
+def _final_status(run_dir: Path, info: dict[str, Any]) -> Iterator[None]:
+    """run.json tells how the block ended when it did not end normally: ``interrupted`` (Ctrl-C,
+    SIGTERM: resume continues it) or ``failed`` with the ``reason`` (a block that already set
+    its own status, ``diverged``, keeps it). A failed write becomes a :class:`WriteError` that
+    says which epoch is saved and what to run next."""
     try:
         yield
-    except KeyboardInterrupt:
-        info["status"] = "interrupted"
-        write_run_json(run_dir, info)
+    except KeyboardInterrupt as exc:
+        info.update(status="interrupted", reason=str(exc) or "SIGINT")
+        _record_status(run_dir, info)
         raise
+    except BaseException as exc:
+        failure = as_write_error(exc, run_dir)
+        if failure is not None:
+            failure = failure.with_advice(_saved_advice(run_dir))
+        if info["status"] == "running":
+            info.update(status="failed", reason=str(failure or exc) or type(exc).__name__, finished_at=_now())
+            _record_status(run_dir, info)
+        if failure is not None:
+            raise failure from None
+        raise
+
+
+def _record_status(run_dir: Path, info: dict[str, Any]) -> None:
+    """Write run.json on the way out; a disk too full even for that must not hide the first error."""
+    with contextlib.suppress(WriteError):
+        write_run_json(run_dir, info)
+
+
+def _saved_advice(run_dir: Path) -> str:
+    """What a failed run kept, and how to continue it."""
+    from .files import read_json
+
+    state_file = run_dir / "backup" / "state.json"
+    saved = read_json(state_file).get("epochs_completed", 0) if state_file.is_file() else 0
+    if not saved:
+        return "no epoch is saved yet; free space and start again with --overwrite"
+    return f"epoch {saved} is saved; free space and run again with --resume"
 
 
 def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, state: dict | None,

@@ -2,7 +2,7 @@
 
 Every schedule is a function of the 0-based epoch index (and, for ``reduce_on_plateau``, of
 the monitored history), evaluated before the epoch runs. :func:`epoch_schedules` turns a
-:class:`~kerasbuild.train.config.TrainConfig` into ``{variable: function(epoch) -> value}``.
+:class:`~kerasbuild.schema.train.TrainConfig` into ``{variable: function(epoch) -> value}``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .config import (
+from ..schema.train import (
     AdjustVariable,
     CosineSchedule,
     ExponentialSchedule,
@@ -96,7 +96,9 @@ def epoch_schedules(config: TrainConfig) -> dict[str, EpochFn]:
             fns[hook.name.removeprefix("update_")] = linear(hook.start, hook.stop, epochs)
     for s in config.schedules:
         if isinstance(s, OneCycleSchedule):
-            fns["learning_rate"], fns["momentum"] = one_cycle(s, epochs)
+            fns["learning_rate"], momentum = one_cycle(s, epochs)
+            if s.cycle_momentum:
+                fns["momentum"] = momentum
         elif not isinstance(s, PlateauSchedule):
             fns[s.variable] = schedule_fn(s, bases[s.variable], epochs)
     return fns

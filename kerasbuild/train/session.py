@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
-from .config import TrainConfig
+from ..schema.train import TrainConfig
 
 CPU_STEPS_PER_EXECUTION = 32
 """Default on CPU: one Python round trip per 32 batches (+40% for the Nielsen net on 2 cores)."""
@@ -42,14 +42,21 @@ def strategy_for(config: TrainConfig) -> tf.distribute.Strategy:
 
 @contextlib.contextmanager
 def training_session(config: TrainConfig, seed: int) -> Iterator[None]:
-    """Seed Python, NumPy and TensorFlow; switch on op determinism when asked; set the dtype
-    policy for the duration (restored afterwards)."""
+    """Seed Python, NumPy and TensorFlow; set op determinism (``deterministic``) and the
+    dtype policy for the duration; both are restored afterwards, so a later run in the same
+    process (tests, a search, a notebook) does not inherit them: Keras would silently run a
+    ``jit_compile: true`` run without XLA under a previous run's op determinism."""
+    from tensorflow.python.framework import config as tf_config  # has no public "disable"
+
     keras.utils.set_random_seed(seed)
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
+    was_deterministic = tf_config.is_op_determinism_enabled()
+    if config.deterministic != was_deterministic:
+        (tf_config.enable_op_determinism if config.deterministic else tf_config.disable_op_determinism)()
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(config.precision)
     try:
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+        if tf_config.is_op_determinism_enabled() != was_deterministic:
+            (tf_config.enable_op_determinism if was_deterministic else tf_config.disable_op_determinism)()

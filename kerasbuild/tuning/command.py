@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -66,7 +68,8 @@ def tune(job_path: Path, console: Console, *, chief: bool = False, port: int | N
     if chief:
         from .distributed import run_chief
 
-        results = run_chief(loaded_job, int(port or 0), host=host)
+        with _search_lock(loaded_job, "kerasbuild tune --chief"):
+            results = run_chief(loaded_job, int(port or 0), host=host)
     elif workers is not None:
         from .distributed import launch
 
@@ -77,9 +80,29 @@ def tune(job_path: Path, console: Console, *, chief: bool = False, port: int | N
     else:
         from .runner import run_search
 
-        results = run_search(loaded_job, verbose=verbose)
+        with _search_lock(loaded_job, "kerasbuild tune"):
+            results = run_search(loaded_job, verbose=verbose)
     report(loaded_job, results, console)
     return results
+
+
+@contextlib.contextmanager
+def _search_lock(loaded_job: LoadedJob, command: str) -> Iterator[None]:
+    """Hold the project directory (one search process writes it; workers of a distributed
+    search get their trials from the chief, which holds it) and turn a failed write into one
+    line saying that finished trials are kept."""
+    from ..train.lock import hold
+    from ..train.write_errors import as_write_error
+
+    with hold(loaded_job.project_dir, command):
+        try:
+            yield
+        except Exception as exc:
+            failure = as_write_error(exc, loaded_job.project_dir)
+            if failure is None:
+                raise
+            raise failure.with_advice("finished trials are kept; free space and run the same job again to "
+                                      "resume the search") from None
 
 
 def report(loaded_job: LoadedJob, results: SearchResults, console: Console) -> None:

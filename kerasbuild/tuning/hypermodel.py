@@ -14,9 +14,10 @@ from typing import Any
 import keras
 import keras_tuner
 
-from ..compile import build_model
-from ..data.config import augmentations_for
+from ..build import build_model
 from ..data.splits import Splits, load_for_spec
+from ..schema.data import augmentations_for
+from ..schema.metrics import higher_is_better
 from ..spec.loader import LoadedSpec, load_spec
 from ..train.callbacks import Schedules
 from ..train.objective import compile_model
@@ -94,4 +95,4 @@ class SpecHyperModel(keras_tuner.HyperModel):
 def _mode(direction: str | None, monitor: str) -> str:
     if direction is not None:
         return direction
-    return "max" if "acc" in monitor else "min"
+    return "max" if higher_is_better(monitor) else "min"

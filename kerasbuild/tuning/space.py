@@ -29,9 +29,6 @@ from ..spec.loader import LoadedSpec
 from ..spec.placeholders import Placeholder
 from ..spec.source import Source
 
-TUNER_KEYS_PREFIX = "tuner/"
-"""Keras Tuner's own bookkeeping values (Hyperband's ``tuner/epochs``...), not placeholders."""
-
 
 def _choice_labels(values: list[Any]) -> tuple[list[Any], dict[Any, Any] | None]:
     """Values Keras Tuner accepts for ``values`` and, when encoded, the label -> value map."""

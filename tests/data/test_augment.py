@@ -9,11 +9,11 @@ import pytest
 import tensorflow as tf
 
 from kerasbuild.data import augment as aug
-from kerasbuild.data.config import DataConfig, augmentations_for
 from kerasbuild.data.expand import expand_shifts, shift_images
 from kerasbuild.data.pipeline import make_dataset
 from kerasbuild.data.sources import load_mnist_5k
-from kerasbuild.train.config import TrainConfig
+from kerasbuild.schema.data import DataConfig, augmentations_for
+from kerasbuild.schema.train import TrainConfig
 
 SEED = tf.constant([7, 11], tf.int64)
 TUTORIAL_FLIP_INDICES = [(0, 2), (1, 3), (4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17),

@@ -9,16 +9,16 @@ import textwrap
 import pytest
 from pydantic import ValidationError
 
-from kerasbuild.data.config import (
+from kerasbuild.data.paths import check_data
+from kerasbuild.errors import SpecError
+from kerasbuild.schema.data import (
     DataConfig,
     FlipHorizontal,
     Shift,
     augmentations_for,
 )
-from kerasbuild.data.paths import check_data
-from kerasbuild.errors import SpecError
+from kerasbuild.schema.train import TrainConfig
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.config import TrainConfig
 
 # Nouri's facial-keypoints tutorial: left/right pairs of the 30 target columns.
 TUTORIAL_FLIP_INDICES = [(0, 2), (1, 3), (4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17),
@@ -139,6 +139,6 @@ def test_no_data_section_is_a_clear_error(tmp_path):
 def test_config_module_does_not_import_tensorflow():
     import subprocess
 
-    code = "import kerasbuild.data.config, kerasbuild.data.paths, sys; print('tensorflow' in sys.modules)"
+    code = "import kerasbuild.schema.data, kerasbuild.data.paths, sys; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kerasbuild import load_text
-from kerasbuild.data.config import augmentations_for
+from kerasbuild.schema.data import augmentations_for
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "data.md"
 EXAMPLES = re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(), re.S)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasbuild.data.config import DataConfig
-from kerasbuild.data.pipeline import make_dataset, steps_per_epoch
+from kerasbuild.data.pipeline import make_dataset
 from kerasbuild.data.splits import load_arrays
-from kerasbuild.train.config import TrainConfig
+from kerasbuild.schema.data import DataConfig
+from kerasbuild.schema.train import TrainConfig
 
 SHIFT = DataConfig(source="builtin:digits", augment=[{"type": "shift", "max_pixels": 2}]).augment
 
@@ -74,25 +74,6 @@ def test_augmentation_differs_per_epoch_and_repeats_with_the_seed():
     assert len({row.tobytes() for row in first}) >= 10  # per-image parameters within a batch
 
 
-def test_epoch_stream_is_seeded_by_epoch_and_resumes_exactly():
-    x = np.arange(40, dtype=np.float32).reshape(40, 1, 1, 1) * np.ones((1, 4, 4, 1), np.float32)
-    y = np.arange(40, dtype=np.int64)
-    noise = DataConfig(source="builtin:digits", augment=[{"type": "gaussian_noise", "sigma": 0.1}]).augment
-    full = list(make_dataset(x, y, batch_size=16, training=True, augment=noise, seed=2, epochs=4))
-    steps = steps_per_epoch(40, 16)
-    assert steps == 3 and len(full) == 4 * steps and [len(b[1]) for b in full[:3]] == [16, 16, 8]
-    orders = [np.concatenate([b[1].numpy() for b in full[e * steps:(e + 1) * steps]]) for e in range(4)]
-    for order in orders:
-        assert sorted(order.tolist()) == list(range(40))  # each epoch sees every example once
-    assert len({o.tobytes() for o in orders}) == 4  # and a different order each time
-    resumed = list(make_dataset(x, y, batch_size=16, training=True, augment=noise, seed=2, epochs=4,
-                                initial_epoch=2))
-    assert len(resumed) == 2 * steps
-    for (rx, ry), (fx, fy) in zip(resumed, full[2 * steps:]):
-        np.testing.assert_array_equal(ry.numpy(), fy.numpy())
-        np.testing.assert_array_equal(rx.numpy(), fx.numpy())  # same augmentation draws too
-
-
 def test_keras_trains_on_an_augmented_dataset(digits):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
@@ -102,9 +83,8 @@ def test_keras_trains_on_an_augmented_dataset(digits):
     augment = DataConfig(source="builtin:digits", augment=[
         {"type": "shift", "max_pixels": 1}, {"type": "gaussian_noise", "sigma": 0.02}]).augment
     train = make_dataset(digits.x_train, digits.y_train, batch_size=32, training=True, augment=augment,
-                         seed=0, epochs=10)
+                         seed=0)
     valid = make_dataset(digits.x_valid, digits.y_valid, batch_size=256, training=False)
-    history = model.fit(train, validation_data=valid, epochs=10, verbose=0, shuffle=False,
-                        steps_per_epoch=steps_per_epoch(len(digits.x_train), 32))
+    history = model.fit(train, validation_data=valid, epochs=10, verbose=0, shuffle=False)
     assert len(history.history["loss"]) == 10
     assert history.history["val_accuracy"][-1] > 0.9

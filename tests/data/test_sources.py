@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits as sk_digits
 
-from kerasbuild.data.config import DataConfig
 from kerasbuild.data.sources import load_keypoints_csv, load_source
 from kerasbuild.data.splits import load_arrays
 from kerasbuild.errors import KerasbuildError, SpecError
-from kerasbuild.train.config import TrainConfig
+from kerasbuild.schema.data import DataConfig
+from kerasbuild.schema.train import TrainConfig
 
 KEYPOINTS = ["left_eye_center", "right_eye_center", "left_eye_inner_corner", "left_eye_outer_corner",
              "right_eye_inner_corner", "right_eye_outer_corner", "left_eyebrow_inner_end",

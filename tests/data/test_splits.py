@@ -7,11 +7,11 @@ import textwrap
 import numpy as np
 import pytest
 
-from kerasbuild.data.config import DataConfig
 from kerasbuild.data.splits import load_arrays, load_for_spec, preprocess_inputs, restore_targets
 from kerasbuild.errors import SpecError
+from kerasbuild.schema.data import DataConfig
+from kerasbuild.schema.train import TrainConfig
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.config import TrainConfig
 
 
 def _rows(x: np.ndarray) -> set[bytes]:

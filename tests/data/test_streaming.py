@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kerasbuild.data.config import DataConfig
 from kerasbuild.errors import KerasbuildError
-from kerasbuild.train.config import TrainConfig
+from kerasbuild.schema.data import DataConfig
+from kerasbuild.schema.train import TrainConfig
 
 from .images import class_image, encode, prepare_tfds, write_image_folder, write_tfrecords
 

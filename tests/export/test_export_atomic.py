@@ -18,13 +18,13 @@ from kerasbuild.export import export
 from kerasbuild.export.exporter import PAUSE_ENV
 from kerasbuild.export.versions import (
     TMP_PREFIX,
-    _host,
     clean_stale_temp_dirs,
     make_temp_dir,
     next_version,
     publish,
     version_numbers,
 )
+from kerasbuild.train.lock import host_name
 
 
 def tree_digest(path: Path) -> str:
@@ -146,8 +146,8 @@ def test_stale_temp_dirs_are_removed_only_when_their_process_is_gone(tmp_path):
     out.mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = out / f"{TMP_PREFIX}{_host()}-{dead.pid}-abcd1234"
-    live = out / f"{TMP_PREFIX}{_host()}-{os.getpid()}-abcd1234"
+    stale = out / f"{TMP_PREFIX}{host_name()}-{dead.pid}-abcd1234"
+    live = out / f"{TMP_PREFIX}{host_name()}-{os.getpid()}-abcd1234"
     other_host = out / f"{TMP_PREFIX}elsewhere-{dead.pid}-abcd1234"
     for path in (stale, live, other_host):
         path.mkdir()

@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 
 import kerasbuild
-from kerasbuild import load_spec
-
-from .keras_graph import build_nodes
+from kerasbuild import build_model, load_spec
 
 keras = pytest.importorskip("keras")
 from kerasbuild.layers import keras_layers  # noqa: E402
@@ -130,7 +128,7 @@ def test_transposed_convolution_crops_as_lasagne(crop, output_padding, expected_
          "stride": 2, "crop": crop, "output_padding": output_padding, "nonlinearity": None,
          "b": 0.25}]})
     assert loaded.graph.by_name["up"].shape == (expected_size, expected_size, 3)
-    model, _ = build_nodes(loaded)
+    model = build_model(loaded)
     kernel = RNG.normal(size=(3, 3, 3, 2)).astype("float32")
     model.get_layer("up").set_weights([kernel, np.full(3, 0.25, "float32")])
     x = RNG.normal(size=(2, 5, 5, 2)).astype("float32")
@@ -142,7 +140,7 @@ def test_transposed_convolution_crops_as_lasagne(crop, output_padding, expected_
 def test_spatial_dropout_drops_whole_feature_maps():
     loaded = load_spec({"layers": [{"name": "x", "type": "InputLayer", "shape": [6, 6, 64]},
                                    {"name": "drop", "type": "SpatialDropoutLayer", "p": 0.5}]})
-    model, _ = build_nodes(loaded)
+    model = build_model(loaded)
     x = np.ones((4, 6, 6, 64), "float32")
     out = keras.ops.convert_to_numpy(model(x, training=True))
     per_map = out.reshape(4, 36, 64)
@@ -157,7 +155,7 @@ def test_backwards_recurrent_output_is_in_input_order():
     spec = {"layers": [{"name": "x", "type": "InputLayer", "shape": [6, 2], "layout": "nhwc"},
                        {"name": "rnn", "type": "RecurrentLayer", "num_units": 3, "backwards": True,
                         "nonlinearity": "tanh", "W_in_to_hid": "glorot_uniform"}]}
-    model, _ = build_nodes(load_spec(spec))
+    model = build_model(load_spec(spec))
     x = RNG.normal(size=(2, 6, 2)).astype("float32")
     full = model.predict(x, verbose=0)
     only_last = model.predict(x[:, -1:], verbose=0)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from kerasbuild.errors import SpecError
 from kerasbuild.spec.loader import load_spec
 
-from .keras_graph import build_nodes, example_batch, matches, run
+from .batches import build_probe, example_batch, matches, run
 
 small = st.integers
 pad = st.one_of(st.sampled_from(["valid", "same", "full"]), small(0, 2))
@@ -95,7 +95,7 @@ def _check_against_keras(spec: dict) -> None:
     except SpecError:
         assume(False)
         return
-    model, tensors = build_nodes(loaded)
+    model, tensors = build_probe(loaded)
     for node in loaded.graph.nodes:
         assert tuple(tensors[node.name].shape[1:]) == node.shape, node.name
     assert model.count_params() == loaded.graph.total_params

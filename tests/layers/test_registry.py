@@ -14,7 +14,7 @@ from kerasbuild import load_spec
 from kerasbuild.errors import SpecError
 from kerasbuild.layers import all_type_names, entries, lookup
 
-from .keras_graph import build_nodes, example_batch, matches, run
+from .batches import build_probe, example_batch, matches, run
 from .rows import ROWS, Row
 
 EXPECTED_TYPE_NAMES = [
@@ -73,7 +73,7 @@ def test_infer_matches_keras(row: Row):
     if row.trainable is not None:
         assert probe.trainable_count == row.trainable
 
-    model, tensors = build_nodes(loaded)
+    model, tensors = build_probe(loaded)
     assert tuple(tensors["probe"].shape[1:]) == probe.shape
     assert model.count_params() == loaded.graph.total_params
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)

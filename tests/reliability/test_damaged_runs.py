@@ -56,7 +56,7 @@ def test_cli_on_damaged_run_exits_1_without_traceback(damaged_run, tmp_path, com
 
 @pytest.mark.slow
 def test_export_of_a_run_with_a_tampered_spec_is_an_error(tmp_path):
-    from kerasbuild.compile import build_model
+    from kerasbuild.build import build_model
 
     run = tmp_path / "run"
     run.mkdir()

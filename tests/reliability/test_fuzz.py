@@ -22,7 +22,7 @@ from rich.console import Console
 
 from kerasbuild.errors import SpecError
 from kerasbuild.spec.format import canonical_yaml
-from kerasbuild.spec.loader import load_source, load_spec
+from kerasbuild.spec.loader import load_from_source, load_spec
 from kerasbuild.spec.source import parse_text
 from kerasbuild.summary import render_summary, summary_dict
 
@@ -58,7 +58,7 @@ def check(load, file: str | tuple[str, ...], *, printable: bool = True) -> None:
         if printable:
             render_summary(loaded, Console(file=io.StringIO(), width=120))
             json.dumps(summary_dict(loaded))
-            again = load_source(parse_text(canonical_yaml(loaded), "fmt.yaml"))
+            again = load_from_source(parse_text(canonical_yaml(loaded), "fmt.yaml"))
             assert again.graph.total_params == loaded.graph.total_params
     except SpecError as exc:
         assert exc.problems, "SpecError without problems"
@@ -77,14 +77,14 @@ def check(load, file: str | tuple[str, ...], *, printable: bool = True) -> None:
 @given(text=st.text(max_size=400), suffix=st.sampled_from([".yaml", ".json"]))
 def test_random_text(text, suffix):
     file = "fuzz" + suffix
-    check(lambda: load_source(parse_text(text, file)), file)
+    check(lambda: load_from_source(parse_text(text, file)), file)
 
 
 @FUZZ
 @given(data=st.binary(max_size=400), suffix=st.sampled_from([".yaml", ".json"]))
 def test_random_bytes(data, suffix):
     file = "fuzz" + suffix
-    check(lambda: load_source(parse_text(data, file)), file)
+    check(lambda: load_from_source(parse_text(data, file)), file)
 
 
 LINE_OPS = ("delete", "duplicate", "swap", "tag", "replace_value", "typo_key", "indent", "truncate", "chars")
@@ -140,7 +140,7 @@ def mutated_spec_text(draw) -> str:
 @settings(FUZZ, max_examples=60)
 @given(text=mutated_spec_text())
 def test_mutated_spec_files(text):
-    check(lambda: load_source(parse_text(text, "mutated.yaml")), "mutated.yaml")
+    check(lambda: load_from_source(parse_text(text, "mutated.yaml")), "mutated.yaml")
 
 
 VALUES = st.recursive(

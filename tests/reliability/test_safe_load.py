@@ -38,7 +38,7 @@ def test_lambda_model_is_refused_by_safe_mode(tmp_path):
 
 
 def test_spec_model_round_trips_in_safe_mode(tmp_path):
-    from kerasbuild.compile import build_model
+    from kerasbuild.build import build_model
 
     model = build_model(SPEC)
     assert model.count_params() == 6 * 4 + 4 + 4 * 3 + 3

@@ -147,9 +147,9 @@ def test_fmt_is_a_fixed_point_with_the_same_summary(path):
 def test_fkp_net3_is_the_pasted_nolearn_net():
     """Flat form as in the lecture: layer list of [name, type], '<layer>_<param>' and training
     keywords at the top level, NCHW input_shape."""
-    from kerasbuild.spec.source import read_source
+    from kerasbuild.spec.source import parse_file
 
-    raw = read_source(SPEC_DIR / "fkp_net3.yaml").data
+    raw = parse_file(SPEC_DIR / "fkp_net3.yaml").data
     assert raw["input_shape"] == [None, 1, 96, 96] and raw["conv1_num_filters"] == 32
     assert all(isinstance(item, list) and len(item) == 2 for item in raw["layers"])
     loaded = load_spec(SPEC_DIR / "fkp_net3.yaml")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from kerasbuild.schema.train import OPTIMIZERS, TrainConfig
 from kerasbuild.train.callbacks import Schedules
-from kerasbuild.train.config import OPTIMIZERS, TrainConfig
 from kerasbuild.train.optimizers import SGD, Lookahead, RAdam, make_optimizer
 
 

@@ -1,8 +1,11 @@
-"""Resume after SIGKILL ends with the same weights as an uninterrupted run (same seed)."""
+"""Resume after SIGKILL, or after SIGTERM from a scheduler, ends with the same weights as an
+uninterrupted run (same seed), in float32 and in mixed_float16 (whose loss-scale optimizer state
+is restored too)."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -63,27 +66,46 @@ def _weights(path: Path) -> list[np.ndarray]:
     return keras.saving.load_model(path, safe_mode=True, compile=False).get_weights()
 
 
+_UNINTERRUPTED: dict[str, tuple[Path, Path]] = {}
+
+
+def _uninterrupted(tmp_path_factory, precision: str) -> tuple[Path, Path]:
+    """``(spec, run)``: the seeded run in ``precision`` trained without interruption (once per
+    precision for the module)."""
+    if precision not in _UNINTERRUPTED:
+        tmp = tmp_path_factory.mktemp(f"uninterrupted_{precision}")
+        spec, full = tmp / "resume.yaml", tmp / "full"
+        spec.write_text(SPEC.replace("  seed: 3\n", f"  seed: 3\n  precision: {precision}\n"))
+        subprocess.run(_cli("train", str(spec), "--run-dir", str(full)), env=_env(), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _UNINTERRUPTED[precision] = spec, full
+    return _UNINTERRUPTED[precision]
+
+
 @pytest.mark.slow
-def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
-    spec = tmp_path / "resume.yaml"
-    spec.write_text(SPEC)
-    full, killed = tmp_path / "full", tmp_path / "killed"
+@pytest.mark.parametrize(("precision", "sig", "exit_code", "status"), [
+    ("float32", signal.SIGKILL, -signal.SIGKILL, "running"),
+    ("float32", signal.SIGTERM, 143, "interrupted"),
+    ("mixed_float16", signal.SIGKILL, -signal.SIGKILL, "running"),
+])
+def test_resume_after_a_signal_matches_uninterrupted_run(tmp_path_factory, tmp_path: Path, precision: str,
+                                                         sig: int, exit_code: int, status: str) -> None:
+    spec, full = _uninterrupted(tmp_path_factory, precision)
+    killed = tmp_path / "killed"
 
     proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while _epochs_done(killed) < KILL_AFTER and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, sig)
+    assert proc.wait() == exit_code
     done = _epochs_done(killed)
     run_json = json.loads((killed / "run.json").read_text())
     assert KILL_AFTER <= done < 6, f"killed after {done} epochs; expected mid-run"
-    assert run_json["status"] == "running"
+    assert run_json["status"] == status
     assert len(json.loads((killed / "history.json").read_text())) >= done
 
-    subprocess.run(_cli("train", str(spec), "--run-dir", str(full)), env=_env(), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     resumed = subprocess.run(_cli("train", str(spec), "--run-dir", str(killed), "--resume"), env=_env(),
                              capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -100,5 +122,11 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
         np.testing.assert_allclose(a, b, atol=1e-5)
     info = json.loads((killed / "run.json").read_text())
     assert info["status"] == "complete" and info["resumed"] is True and info["epochs_completed"] == 6
+    full_info = json.loads((full / "run.json").read_text())
+    assert info["execution"]["dtype_policy"] == full_info["execution"]["dtype_policy"] == precision
+    assert info["execution"]["loss_scale"] == full_info["execution"]["loss_scale"]
+    if precision == "mixed_float16":  # no overflow: the step counter continued where it was killed
+        steps = math.ceil(info["examples"]["train"] / 32)
+        assert info["execution"]["loss_scale"] == {"scale": 32768.0, "good_steps": 6 * steps}
     assert json.loads((full / "metrics.json").read_text())["test_accuracy"] == pytest.approx(
         json.loads((killed / "metrics.json").read_text())["test_accuracy"], abs=1e-6)

@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from kerasbuild.compile import build_model
-from kerasbuild.errors import KerasbuildError
+from kerasbuild.build import build_model
+from kerasbuild.errors import KerasbuildError, SpecError
 from kerasbuild.layers import keras_layers  # noqa: F401
 from kerasbuild.spec.loader import load_spec
 from kerasbuild.train.runner import EXIT_DIVERGED, compile_model, train
@@ -131,7 +131,7 @@ def test_objective_l2_penalises_kernels_not_biases(digits_spec: Path, tmp_path: 
 
 
 @pytest.mark.parametrize("setting", [{"train.precision": "mixed_bfloat16"}, {"train.precision": "mixed_float16"},
-                                     {"train.jit_compile": True}])
+                                     {"train.jit_compile": True, "train.deterministic": False}])
 def test_precision_and_xla_settings_train(digits_spec: Path, tmp_path: Path, setting: dict) -> None:
     result = train(load_spec(digits_spec, overrides={**setting, "train.max_epochs": 6}), tmp_path / "run")
     assert result.test_metrics["test_accuracy"] >= 0.85
@@ -139,6 +139,29 @@ def test_precision_and_xla_settings_train(digits_spec: Path, tmp_path: Path, set
     model = keras.saving.load_model(tmp_path / "run" / "model_best.keras", safe_mode=True)
     expected = setting.get("train.precision", "float32")
     assert model.get_layer("conv1").dtype_policy.name == expected
+    assert model.get_layer("output").dtype_policy.name == "float32"  # the softmax runs in float32
+    assert model.outputs[0].dtype == "float32"
+
+    ran = json.loads((tmp_path / "run" / "run.json").read_text())["execution"]
+    assert ran["jit_compile"] is setting.get("train.jit_compile", False)  # read back from the compiled model
+    assert ran["dtype_policy"] == expected
+    assert ran["layer_dtypes"] == {"image": expected, "conv1": expected, "pool1": expected,
+                                   "hidden_flatten": expected, "hidden": expected, "output": "float32"}
+    assert ran["strategy"] == "DefaultDistributionStrategy" and ran["devices"][0].endswith("CPU:0")
+    assert ran["steps_per_execution"] == 32
+    if expected == "mixed_float16":  # the loss-scale optimizer: 36 steps per epoch, no overflow
+        assert ran["loss_scale"] == {"scale": 32768.0, "good_steps": 6 * 36}
+    else:
+        assert ran["loss_scale"] is None
+
+
+def test_jit_compile_with_deterministic_is_a_located_spec_error(digits_spec: Path) -> None:
+    with pytest.raises(SpecError) as caught:
+        load_spec(digits_spec, overrides={"train.jit_compile": True})
+    message = str(caught.value)
+    assert f"{digits_spec}:" in message and "train" in message
+    assert "jit_compile: true cannot run with deterministic: true" in message
+    assert "XLA" in message and "docs/training.md" in message
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..layers.base import StrictModel
+from .base import StrictModel
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum", "adam", "adamw", "nadam", "adamax",
               "rmsprop", "adagrad", "adadelta", "lion", "radam")
@@ -147,6 +147,9 @@ class OneCycleSchedule(StrictModel):
 
     type: Literal["one_cycle"]
     variable: Literal["both"] = "both"
+    cycle_momentum: bool = Field(True, description="false: schedule the learning rate only and leave the "
+                                 "momentum alone (PyTorch's cycle_momentum=False), as update: adam and the "
+                                 "other optimisers without a momentum variable need.")
     max_learning_rate: float = Field(gt=0)
     div_factor: float = Field(25.0, gt=0)
     final_div_factor: float = Field(1e4, gt=0)
@@ -207,7 +210,8 @@ class TrainConfig(StrictModel):
     seed: int | None = None
     deterministic: bool = False
     precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
-    jit_compile: bool = False
+    jit_compile: bool = Field(False, description="Compile the train step with XLA; cannot be "
+                              "combined with deterministic: true.")
     steps_per_execution: int | None = Field(None, ge=1, description="Default: 32 on CPU, 1 elsewhere.")
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
 
@@ -220,6 +224,18 @@ class TrainConfig(StrictModel):
         if update in UPDATE_PARAMS and wrong:
             hint = " (set update_momentum / update_nesterov instead)" if update in MOMENTUM_OPTIMIZERS else ""
             raise ValueError(f"update: {update} takes no '{wrong[0]}'{hint}; it takes: {', '.join(allowed)}")
+        return value
+
+    @field_validator("schedules")
+    @classmethod
+    def _one_cycle_has_a_momentum(cls, value: list[Any], info: Any) -> list[Any]:
+        update = info.data.get("update")
+        for schedule in value:
+            if isinstance(schedule, OneCycleSchedule) and schedule.cycle_momentum \
+                    and update in OPTIMIZERS and update not in MOMENTUM_OPTIMIZERS[1:]:
+                raise ValueError(f"a momentum schedule (one_cycle) needs update: momentum or "
+                                 f"nesterov_momentum, got update: {update}; set cycle_momentum: false on "
+                                 "it to schedule the learning rate only (PyTorch's cycle_momentum=False)")
         return value
 
     @field_validator("distribute")
@@ -246,6 +262,11 @@ class TrainConfig(StrictModel):
         if self.distribute == "mirrored" and (self.steps_per_execution or 1) > 1:
             raise ValueError("steps_per_execution > 1 fails under distribute: mirrored in Keras 3.15 "
                              "(multi-step loop placeholder error); leave it unset")
+        if self.jit_compile and self.deterministic:
+            raise ValueError("jit_compile: true cannot run with deterministic: true: Keras switches "
+                             "XLA off under TensorFlow op determinism (not every XLA op has a "
+                             "deterministic kernel); drop one of them (see docs/training.md, "
+                             "'XLA and determinism')")
         if self.lookahead is not None and self.distribute == "mirrored":
             raise ValueError("lookahead is not supported with distribute: mirrored")
         return self
@@ -258,7 +279,9 @@ class TrainConfig(StrictModel):
                 targets.append(("AdjustVariable", hook.name.removeprefix("update_")))
         for schedule in self.schedules:
             if schedule.variable == "both":
-                targets += [(schedule.type, "learning_rate"), (schedule.type, "momentum")]
+                targets.append((schedule.type, "learning_rate"))
+                if schedule.cycle_momentum:
+                    targets.append((schedule.type, "momentum"))
             else:
                 targets.append((schedule.type, schedule.variable))
         return targets

@@ -25,8 +25,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import SpecError, did_you_mean
-from ..layers.base import StrictModel
-from ..train.config import TrainConfig
+from .base import StrictModel
+from .train import TrainConfig
 
 BUILTINS = ("mnist_5k", "digits")
 SourceKind = Literal["builtin", "tfds", "npz", "csv", "tfrecord", "folder"]

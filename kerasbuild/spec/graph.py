@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Problem, SpecError, did_you_mean
-from .layers import ShapeError, lookup
-from .layers.registry import LayerEntry, Shape
-from .spec.source import Source
+from ..errors import Problem, SizeLimitError, SpecError, did_you_mean
+from ..layers import ShapeError, lookup
+from ..layers.registry import LayerEntry, Shape
+from .source import Source
 
 DEFAULT_MAX_PARAMS = 2_000_000_000
 DEFAULT_MAX_ACTIVATIONS = 500_000_000
@@ -34,9 +34,13 @@ class Node:
 
 @dataclass
 class Graph:
+    """The wired layers: ``nodes`` in spec order, ``order`` the same nodes with every layer
+    after the layers it reads (what a builder walks), ``outputs`` the output layer names."""
+
     nodes: list[Node]
     outputs: list[str]
     by_name: dict[str, Node] = field(default_factory=dict)
+    order: list[Node] = field(default_factory=list)
 
     @property
     def inputs(self) -> list[Node]:
@@ -143,11 +147,11 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         node.trainable_count = inferred.trainable_params
     if problems:
         raise SpecError(problems)
-    graph = Graph(nodes, outputs, by_name)
+    graph = Graph(nodes, outputs, by_name, order)
     if graph.total_params > max_params:
-        raise source.error(f"the model would have {_count(graph.total_params)} parameters "
-                           f"({_gib(graph.total_params)} as float32), over the limit of "
-                           f"{max_params:,}; refused before allocating anything (raise it with --max-params)", ())
+        raise SizeLimitError(source.error(f"the model would have {_count(graph.total_params)} parameters "
+                                          f"({_gib(graph.total_params)} as float32), over the limit of "
+                                          f"{max_params:,}; refused before allocating anything", ()).problems)
     if graph.activation_values > max_activations:
         raise source.error(f"one example needs {_count(graph.activation_values)} activation values "
                            f"({_gib(graph.activation_values)} as float32), over the limit of "

@@ -1,31 +1,17 @@
-"""Build a loaded spec's graph node by node with each entry's ``build``, keeping every layer's
-Keras output tensor so tests can compare it with the pure-Python inference."""
+"""Example inputs for a loaded spec and shape comparisons, for tests that run the models
+:mod:`kerasbuild.build` builds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-def build_nodes(loaded) -> tuple[Any, dict[str, Any]]:
-    """``(keras.Model, {layer name: Keras tensor})`` for ``loaded`` (a LoadedSpec)."""
-    import keras
+def build_probe(loaded) -> tuple[Any, dict[str, Any]]:
+    """``(keras.Model, {layer name: Keras tensor})`` built by kerasbuild's own builder."""
+    from kerasbuild.build import assemble_model, build_tensors
 
-    from kerasbuild.layers import keras_layers  # noqa: F401  (registers the custom layers)
-
-    graph = loaded.graph
-    tensors: dict[str, Any] = {}
-    pending = sorted(graph.nodes, key=lambda n: n.index)
-    while pending:
-        ready = [n for n in pending if all(r in tensors for r in n.inputs)]
-        assert ready, "graph order was validated by load_spec"
-        for node in ready:
-            tensors[node.name] = node.entry.build(node.params, node.name)([tensors[r] for r in node.inputs])
-        pending = [n for n in pending if n not in ready]
-    inputs = [tensors[n.name] for n in graph.inputs]
-    outputs = [tensors[name] for name in graph.outputs]
-    model = keras.Model(inputs if len(inputs) > 1 else inputs[0],
-                        outputs if len(outputs) > 1 else outputs[0])
-    return model, tensors
+    tensors = build_tensors(loaded.graph)
+    return assemble_model(loaded.graph, tensors, loaded.name), tensors
 
 
 def example_batch(loaded, batch: int = 2, seed: int = 0) -> Any:
