@@ -49,7 +49,7 @@ def targets_of(splits: Any, part: str) -> np.ndarray:
 def time_pipeline(splits: Any, batch_size: int, max_batches: int) -> tuple[float, int]:
     """``(images/s, images timed)`` of up to ``max_batches`` shuffled, augmented training
     batches after the first (which pays for start-up: threads, the first file reads)."""
-    batches = iter(splits.dataset("train", batch_size, training=True, epochs=1))
+    batches = iter(splits.dataset("train", batch_size, training=True))
     next(batches)
     count, start = 0, time.perf_counter()
     for _, (x, _y) in zip(range(max_batches), batches, strict=False):
@@ -115,7 +115,7 @@ def sample_grid(splits: Any, batch_size: int, samples: int, path: Path) -> tuple
     from PIL import Image
 
     images: list[np.ndarray] = []
-    for x, _ in splits.dataset("train", batch_size, training=True, epochs=1):
+    for x, _ in splits.dataset("train", batch_size, training=True):
         images += list(x.numpy()[:samples - len(images)])
         if len(images) >= samples:
             break
