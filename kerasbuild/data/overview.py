@@ -48,14 +48,17 @@ def targets_of(splits: Any, part: str) -> np.ndarray:
 
 def time_pipeline(splits: Any, batch_size: int, max_batches: int) -> tuple[float, int]:
     """``(images/s, images timed)`` of up to ``max_batches`` shuffled, augmented training
-    batches after the first (which pays for start-up: threads, the first file reads)."""
+    batches after the first (which pays for start-up: threads, the first file reads); an
+    epoch of one batch is timed with its start-up."""
     batches = iter(splits.dataset("train", batch_size, training=True))
-    next(batches)
-    count, start = 0, time.perf_counter()
+    start = time.perf_counter()
+    first = int(next(batches)[0].shape[0])
+    count, after_first = 0, time.perf_counter()
     for _, (x, _y) in zip(range(max_batches), batches, strict=False):
         count += int(x.shape[0])
-    elapsed = time.perf_counter() - start
-    return (count / elapsed if count else 0.0), count
+    if not count:
+        count, after_first = first, start
+    return count / (time.perf_counter() - after_first), count
 
 
 def overview(splits: Any, source: str, batch_size: int, max_batches: int = 20) -> DataOverview:
@@ -96,13 +99,14 @@ def render(view: DataOverview) -> str:
 
 
 def display_pixels(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:
-    """Model-input images ``(N, H, W, C)`` -> uint8 for display: normalisation and scaling
-    undone; without a recorded ``scale`` the batch's range is stretched to 0..255."""
+    """Model-input images ``(N, H, W, C)`` -> uint8 for display: normalisation undone, then
+    the scaled range [0, 1] (``scale``: 1/255 for 8-bit images, 1/16 for digits) shown as
+    0..255; without a recorded ``scale`` the batch's range is stretched to 0..255."""
     x = np.asarray(x, np.float64)
     if "mean" in preprocessing:
         x = x * np.asarray(preprocessing["std"]) + np.asarray(preprocessing["mean"])
     if "scale" in preprocessing:
-        x = x / preprocessing["scale"]
+        x = x * 255
     else:
         low, high = float(x.min()), float(x.max())
         x = (x - low) / max(high - low, 1e-12) * 255

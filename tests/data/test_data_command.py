@@ -49,3 +49,20 @@ def test_data_command_prints_counts_and_speed_and_writes_the_sample_grid(tmp_pat
     assert all(high > 100 for _, high in pixels)  # preprocessing undone: bright bands, not [-2, 2]
     again = _data(str(tmp_path / "spec.yaml"), "-o", str(grid))
     assert again.returncode == 1 and "already exists; pass --overwrite" in again.stderr
+
+
+def test_overview_of_a_small_in_memory_source_and_a_grey_grid(tmp_path):
+    from kerasbuild.data.overview import overview, render, sample_grid
+    from kerasbuild.data.splits import load_arrays
+    from kerasbuild.schema.data import DataConfig
+    from kerasbuild.schema.train import TrainConfig
+
+    splits = load_arrays(DataConfig(source="builtin:digits", seed=0), TrainConfig())
+    view = overview(splits, "builtin:digits", batch_size=2048)  # one batch: timed with its start-up
+    assert view.counts == {"train": 1150, "valid": 288, "test": 359} and not view.streamed
+    assert sum(n["train"] for n in view.per_class.values()) == 1150 and len(view.per_class) == 10
+    assert view.timed == 1150 and view.images_per_s > 0
+    assert "source: builtin:digits (loaded into memory (a small source))" in render(view)
+    assert sample_grid(splits, 64, 4, tmp_path / "g.png") == (2 * 8 + 2, 2 * 8 + 2)
+    with Image.open(tmp_path / "g.png") as image:
+        assert image.mode == "L" and image.getextrema()[1] > 200  # scale 1/16 undone: 0..255
