@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import SpecError
 from .layers import Shapes
 from .precision import layer_policies
 from .spec.graph import Graph
@@ -29,6 +30,10 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
     (:func:`kerasbuild.precision.layer_policies`).
     """
     loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec, **load_kwargs)
+    if loaded.autos:
+        raise SpecError([loaded.source.problem(
+            f"{a.field}: auto is known only from the data; train the spec (the run's spec.yaml has "
+            f"the numbers) or write the size", ("layers", a.index, a.field)) for a in loaded.autos])
     return assemble_model(loaded.graph, build_tensors(loaded.graph), loaded.name)
 
 

@@ -92,8 +92,9 @@ def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML 
         try:
             with friendly_errors(MAX_PARAMS_HINT):
                 loaded = load_spec(path, max_params=max_params)
+                sized = f" + {len(loaded.graph.unknown)} sized by the data (auto)" if loaded.graph.unknown else ""
                 out.print(f"{path}: ok ({len(loaded.graph.nodes)} layers, "
-                          f"{loaded.graph.total_params:,} params)", highlight=False)
+                          f"{loaded.graph.total_params:,} params{sized})", highlight=False)
         except typer.Exit:
             failed = True
     if failed:
@@ -126,11 +127,12 @@ def fmt(spec: Path) -> None:
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the spec format (for editor completion)."""
-    from .spec.model import document_model
+def schema(job: Annotated[bool, typer.Option("--job", help="The schema of search-job files instead.")] = False
+           ) -> None:
+    """Print the JSON Schema of spec files, every form the loader accepts (for editors: docs/editors.md)."""
+    from .spec.editor_schema import job_schema, spec_schema
 
-    print(json.dumps(document_model().model_json_schema(), indent=2))
+    print(json.dumps(job_schema() if job else spec_schema(), indent=1))
 
 
 @app.command()

@@ -63,7 +63,7 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
     if len(inputs) != 1:
         problems.append(loaded.source.problem(f"a data: section feeds one input, but the model has "
                                               f"{len(inputs)}", ("layers",)))
-    else:
+    elif inputs[0].known:
         node = inputs[0]
         want, got = tuple(node.shape), tuple(splits.input_shape)
         if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
@@ -74,7 +74,7 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
                 f"{_dims(want)}{hint}", ("layers", node.index, "shape")))
     for name in graph.outputs:
         node = graph.by_name[name]
-        units = node.shape[-1] if node.shape else None
+        units = node.shape[-1] if node.shape and node.known else None
         if splits.task == "classification":
             classes = splits.num_classes
             if units is not None and units != classes and not (units == 1 and classes == 2):
@@ -89,6 +89,20 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
                     ("layers", node.index)))
     if problems:
         raise SpecError(problems)
+
+
+def resolve_auto_sizes(loaded: Any, splits: Splits) -> Any:
+    """``loaded`` with its ``auto`` sizes taken from ``splits``: the input shape from one
+    example, an output's units from the number of classes (classification) or target columns
+    (regression); checked against the data again. ``loaded`` itself when it has none."""
+    if not loaded.autos:
+        return loaded
+    from ..spec.auto import resolve
+
+    units = splits.num_classes if splits.task == "classification" else splits.y_train.shape[1]
+    resolved = resolve(loaded, tuple(splits.input_shape), units)
+    check_shapes(resolved, splits)
+    return resolved
 
 
 def _dims(shape: tuple) -> str:

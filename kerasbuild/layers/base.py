@@ -28,6 +28,7 @@ NONLINEARITIES: dict[str, str | None] = {
     "relu": "relu", "relu6": "relu6", "leaky_relu": "leaky_relu_0.2", "gelu": "gelu",
     "silu": "silu", "swish": "silu", "hard_sigmoid": "hard_sigmoid", "exponential": "exponential",
     "softsign": "softsign", "mish": "mish", "log_softmax": "log_softmax",
+    "hard_silu": "hard_silu", "hard_swish": "hard_silu",
 }
 
 

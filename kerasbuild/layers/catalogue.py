@@ -8,16 +8,21 @@ whatever order they were imported in. A layer's family is its module's name.
 from . import (
     activation,
     affine,
+    attention,
     conv,
     dense,
+    depthwise,
     embedding,
     inputs,
     merge,
     noise,
     norm,
     pool,
+    preprocess,
     recurrent,
+    residual,
     shape,
 )
 
-FAMILIES = (inputs, dense, conv, pool, norm, noise, activation, affine, merge, shape, embedding, recurrent)
+FAMILIES = (inputs, preprocess, dense, conv, depthwise, pool, norm, noise, activation, affine, merge,
+            shape, embedding, attention, residual, recurrent)

@@ -254,3 +254,93 @@ class Reverse(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+@keras.saving.register_keras_serializable(package="kerasbuild")
+class StochasticDepth(keras.layers.Layer):
+    """Drops a residual branch per example with probability ``rate`` in training, scaling the
+    kept ones by ``1 / (1 - rate)`` (Huang et al. 2016); the identity at inference."""
+
+    def __init__(self, rate=0.1, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = float(rate)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=False):
+        if not training or self.rate == 0.0:
+            return x
+        keep = 1.0 - self.rate
+        shape = (ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
+        mask = ops.floor(keep + keras.random.uniform(shape, seed=self.seed_generator))
+        return x / keep * ops.cast(mask, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="kerasbuild")
+class LayerScale(keras.layers.Layer):
+    """``x * gamma`` with one learned factor per channel (last axis), initialised to
+    ``init_values`` (Touvron et al. 2021; ConvNeXt). Weight shape ``(C,)``."""
+
+    def __init__(self, init_values=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.init_values = float(init_values)
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(name="gamma", shape=(input_shape[-1],),
+                                     initializer=keras.initializers.Constant(self.init_values))
+
+    def call(self, x):
+        return x * ops.cast(self.gamma, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "init_values": self.init_values}
+
+
+@keras.saving.register_keras_serializable(package="kerasbuild")
+class PositionEmbedding(keras.layers.Layer):
+    """Adds a learned vector per position: input ``(T, D)`` -> ``x + E`` with ``E`` of shape
+    ``(T, D)`` (ViT, BERT). ``initializer``: Keras initialiser of ``E``."""
+
+    def __init__(self, initializer="random_normal", **kwargs):
+        super().__init__(**kwargs)
+        self.initializer = keras.initializers.get(initializer)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(name="embeddings", shape=tuple(input_shape[1:]),
+                                          initializer=self.initializer)
+
+    def call(self, x):
+        return x + ops.cast(self.embeddings, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(),
+                "initializer": keras.initializers.serialize(self.initializer)}
+
+
+@keras.saving.register_keras_serializable(package="kerasbuild")
+class ClassToken(keras.layers.Layer):
+    """Prepends one learned token to a sequence: ``(T, D)`` -> ``(T + 1, D)`` (ViT's class
+    token). Weight shape ``(1, D)``, initialised to zeros."""
+
+    def build(self, input_shape):
+        self.token = self.add_weight(name="token", shape=(1, input_shape[-1]), initializer="zeros")
+
+    def call(self, x):
+        token = ops.broadcast_to(ops.cast(self.token, x.dtype)[None], (ops.shape(x)[0], 1, x.shape[-1]))
+        return ops.concatenate([token, x], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        steps = None if input_shape[1] is None else input_shape[1] + 1
+        return (input_shape[0], steps, input_shape[2])

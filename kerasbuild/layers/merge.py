@@ -65,6 +65,9 @@ class ElemwiseMergeParams(LayerBase):
     """ElemwiseMergeLayer(incomings, merge_function): element-wise ``mul``, ``max``, ``min``,
     ``sub`` (two inputs), ``add`` or ``mean`` of same-shaped inputs; no parameters.
 
+    Axes of size 1 broadcast (same rank): ``(H, W, C) * (1, 1, C)`` is a squeeze-and-excitation
+    gate.
+
     Example: ``{name: gate, type: ElemwiseMergeLayer, incomings: [a, b], merge_function: mul}``.
     """
 
@@ -74,7 +77,20 @@ class ElemwiseMergeParams(LayerBase):
 def _infer_merge(p: ElemwiseMergeParams, shapes) -> Inferred:
     if p.merge_function == "sub" and len(shapes) != 2:
         raise ShapeError(f"merge_function: sub takes exactly 2 inputs, got {len(shapes)}")
-    return Inferred(_same_shapes(shapes, f"an element-wise {p.merge_function}"), 0)
+    return Inferred(_broadcast_shapes(shapes, f"an element-wise {p.merge_function}"), 0)
+
+
+def _broadcast_shapes(shapes, what: str) -> tuple:
+    """The common shape of same-rank inputs whose axes agree or are 1 (broadcast)."""
+    if len({len(s) for s in shapes}) != 1:
+        return _same_shapes(shapes, what)
+    out = []
+    for sizes in zip(*shapes):
+        known = {d for d in sizes if d is not None and d != 1}
+        if len(known) > 1:
+            return _same_shapes(shapes, what)
+        out.append(known.pop() if known else (None if None in sizes else 1))
+    return tuple(out)
 
 
 def _build_merge(p: ElemwiseMergeParams, name: str, shapes: Shapes):

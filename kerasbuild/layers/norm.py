@@ -103,3 +103,85 @@ def _build_lrn(p: LocalResponseNormParams, name: str, shapes: Shapes):
 
 register("LocalResponseNormalization2DLayer", positional=("alpha", "k", "beta", "n"), schema=LocalResponseNormParams,
          infer=_infer_lrn, build=_build_lrn)
+
+
+class LayerNormParams(LayerBase):
+    """LayerNormalization(epsilon=1e-3, center=true, scale=true): normalises each example over
+    its last (feature) axis, then ``gamma * x + beta`` per feature (Ba et al. 2016).
+
+    Shape unchanged; parameters ``2 * C`` (``C``: the last axis), ``C`` each without
+    ``center`` or ``scale``. Example (ViT, ConvNeXt): ``{name: ln1, type: LayerNormalization,
+    epsilon: 1e-6}``.
+    """
+
+    epsilon: float = Field(1e-3, gt=0, description="Added to the variance for stability.")
+    center: bool = Field(True, description="Learn an offset beta per feature.")
+    scale: bool = Field(True, description="Learn a factor gamma per feature.")
+
+
+def _affine_count(p: LayerNormParams, shape, what: str) -> int:
+    channels = shape[-1] if shape else None
+    if channels is None:
+        raise ShapeError(f"{what} needs a known last (feature) axis, got shape {list(shape)}")
+    return channels * (int(p.center) + int(p.scale))
+
+
+def _infer_layer_norm(p: LayerNormParams, shapes) -> Inferred:
+    (shape,) = shapes
+    return Inferred(tuple(shape), _affine_count(p, shape, "layer normalisation"))
+
+
+def _build_layer_norm(p: LayerNormParams, name: str, shapes: Shapes):
+    import keras
+
+    layer = keras.layers.LayerNormalization(epsilon=p.epsilon, center=p.center, scale=p.scale,
+                                            name=name)
+    return lambda inputs: layer(inputs[0])
+
+
+register("LayerNormalization", schema=LayerNormParams, infer=_infer_layer_norm,
+         build=_build_layer_norm, aliases=("LayerNormLayer",))
+
+
+class GroupNormParams(LayerNormParams):
+    """GroupNormalization(groups=32, epsilon=1e-3, center=true, scale=true): normalises each
+    example over groups of ``C / groups`` channels (and the spatial axes) (Wu and He 2018).
+
+    ``groups`` must divide the channels ``C``; ``groups: -1`` is one group per channel
+    (instance normalisation). Shape unchanged; parameters ``2 * C``. Example:
+    ``{name: gn1, type: GroupNormalization, groups: 8}``.
+    """
+
+    groups: int = Field(32, description="Number of channel groups (divides the channels; -1: C).")
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, value: int) -> int:
+        if value == 0 or value < -1:
+            raise ValueError(f"groups must be >= 1 or -1 (one per channel), got {value}")
+        return value
+
+
+def _infer_group_norm(p: GroupNormParams, shapes) -> Inferred:
+    (shape,) = shapes
+    params = _affine_count(p, shape, "group normalisation")
+    if p.groups != -1 and shape[-1] % p.groups:
+        raise ShapeError(f"groups={p.groups} must divide the channels ({shape[-1]}); use a divisor "
+                         f"of {shape[-1]}, e.g. {_largest_divisor(shape[-1], p.groups)}")
+    return Inferred(tuple(shape), params)
+
+
+def _largest_divisor(n: int, at_most: int) -> int:
+    return max(d for d in range(1, min(n, at_most) + 1) if n % d == 0)
+
+
+def _build_group_norm(p: GroupNormParams, name: str, shapes: Shapes):
+    import keras
+
+    layer = keras.layers.GroupNormalization(groups=p.groups, epsilon=p.epsilon, center=p.center,
+                                            scale=p.scale, name=name)
+    return lambda inputs: layer(inputs[0])
+
+
+register("GroupNormalization", schema=GroupNormParams, infer=_infer_group_norm,
+         build=_build_group_norm, aliases=("GroupNormLayer",))

@@ -127,18 +127,20 @@ for _rank in (1, 2, 3):
 class GlobalPoolParams(LayerBase):
     """GlobalPoolLayer(pool_function=mean): pools every spatial axis away.
 
-    Input ``(*spatial, C)`` -> ``(C,)``; no parameters. ``pool_function``: ``mean`` or ``max``.
+    Input ``(*spatial, C)`` -> ``(C,)``, or ``(1, ..., 1, C)`` with ``keepdims: true`` (for
+    squeeze-and-excitation); no parameters. ``pool_function``: ``mean`` or ``max``.
     Example: ``{name: gap, type: GlobalPoolLayer}``.
     """
 
     pool_function: Literal["mean", "max"] = "mean"
+    keepdims: bool = Field(False, description="Keep the spatial axes, each of size 1.")
 
 
 def _infer_global(p: GlobalPoolParams, shapes) -> Inferred:
     (shape,) = shapes
     if len(shape) < 2:
         raise ShapeError(f"global pooling needs spatial axes and channels, got shape {list(shape)}")
-    return Inferred((shape[-1],), 0)
+    return Inferred((*(1,) * (len(shape) - 1) * p.keepdims, shape[-1]), 0)
 
 
 def _build_global(p: GlobalPoolParams, name: str, shapes: Shapes):
@@ -148,7 +150,7 @@ def _build_global(p: GlobalPoolParams, name: str, shapes: Shapes):
         (x,) = inputs
         rank = len(shapes.inputs[0]) - 1
         kind = "Average" if p.pool_function == "mean" else "Max"
-        return getattr(keras.layers, f"Global{kind}Pooling{rank}D")(name=name)(x)
+        return getattr(keras.layers, f"Global{kind}Pooling{rank}D")(keepdims=p.keepdims, name=name)(x)
 
     return make
 

@@ -225,16 +225,19 @@ class PadParams(LayerBase):
 
     def pairs(self, spatial: int) -> tuple[tuple[int, int], ...]:
         """``((before, after), ...)`` for ``spatial`` axes."""
-        width = self.width
-        if isinstance(width, int):
-            width = (width,) * spatial
-        if len(width) != spatial:
-            raise ShapeError(f"width {_plain(self.width)} gives {len(width)} axes, the input has "
-                             f"{spatial} spatial axes")
-        pairs = tuple((w, w) if isinstance(w, int) else tuple(w) for w in width)
-        if any(v < 0 for pair in pairs for v in pair):
-            raise ShapeError(f"padding must be >= 0, got {_plain(self.width)}")
-        return pairs
+        return side_pairs(self.width, spatial, "width", "padding")
+
+
+def side_pairs(width: PadWidth, spatial: int, field: str, what: str) -> tuple[tuple[int, int], ...]:
+    """``((before, after), ...)`` for ``spatial`` axes from one integer, one per axis or pairs."""
+    sizes = (width,) * spatial if isinstance(width, int) else width
+    if len(sizes) != spatial:
+        raise ShapeError(f"{field} {_plain(width)} gives {len(sizes)} axes, the input has "
+                         f"{spatial} spatial axes")
+    pairs = tuple((w, w) if isinstance(w, int) else tuple(w) for w in sizes)
+    if any(v < 0 for pair in pairs for v in pair):
+        raise ShapeError(f"{what} must be >= 0, got {_plain(width)}")
+    return pairs
 
 
 def _plain(value: Any) -> Any:
@@ -265,6 +268,42 @@ def _build_pad(p: PadParams, name: str, shapes: Shapes):
 
 register("PadLayer", positional=("width", "val"), schema=PadParams, infer=_infer_pad, build=_build_pad,
          keras={f"ZeroPadding{r}D": KerasForm(rename={"padding": "width"}) for r in (1, 2, 3)})
+
+
+class CropParams(LayerBase):
+    """CropLayer(cropping): removes rows/columns from the ends of each spatial axis (Keras
+    ``Cropping1D/2D/3D``).
+
+    ``cropping``: one integer for every side, one per spatial axis, or ``[before, after]`` pairs
+    per axis. Input ``(*spatial, C)`` with 1 to 3 spatial axes; no parameters. Example (U-Net
+    skip connections): ``{name: crop1, type: Cropping2D, cropping: [[0, 1], [0, 1]]}``.
+    """
+
+    cropping: PadWidth = Field(description="Cropping per spatial axis: int, list, or [before, after] pairs.")
+
+
+def _infer_crop(p: CropParams, shapes) -> Inferred:
+    (shape,) = shapes
+    if not 2 <= len(shape) <= 4:
+        raise ShapeError(f"cropping needs 1 to 3 spatial axes and a channel axis, got {list(shape)}")
+    pairs = side_pairs(p.cropping, len(shape) - 1, "cropping", "cropping")
+    out = [None if d is None else d - a - b for d, (a, b) in zip(shape[:-1], pairs)]
+    if any(d is not None and d < 1 for d in out):
+        raise ShapeError(f"cropping {_plain(p.cropping)} removes everything from input {list(shape)}")
+    return Inferred((*out, shape[-1]), 0)
+
+
+def _build_crop(p: CropParams, name: str, shapes: Shapes):
+    import keras
+
+    spatial = len(shapes.inputs[0]) - 1
+    pairs = side_pairs(p.cropping, spatial, "cropping", "cropping")
+    layer = getattr(keras.layers, f"Cropping{spatial}D")(pairs[0] if spatial == 1 else pairs, name=name)
+    return lambda inputs: layer(inputs[0])
+
+
+register("CropLayer", positional=("cropping",), schema=CropParams, infer=_infer_crop, build=_build_crop,
+         keras={f"Cropping{r}D": KerasForm() for r in (1, 2, 3)})
 
 
 class SliceParams(LayerBase):

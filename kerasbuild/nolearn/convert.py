@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..schema.base import NAME_PATTERN
+from ..spec.auto import AUTO
 from . import py2
 from .layers import LayerTranslator
 from .report import Report
@@ -90,7 +91,7 @@ def from_nolearn(source_text: str, filename: str = "<script>") -> ConversionResu
                 walker.convert_net(node, walker.module)
     except RecursionError:
         return ConversionResult(walker.nets, [(1, "the script nests expressions too deeply to read")], notes)
-    return ConversionResult(sorted(walker.nets, key=lambda n: n.line), [], notes)
+    return ConversionResult(sorted(walker.nets, key=lambda n: n.line), [], [*notes, *walker.notes])
 
 
 def _is_neuralnet_call(node: ast.AST) -> bool:
@@ -111,6 +112,8 @@ class _Walker:
         self.nets: list[ConvertedNet] = []
         self.seen: set[int] = set()
         self.name_hint: str | None = None
+        self.notes: list[tuple[int, str]] = []
+        """Script-level notes (a function parameter taken at its default)."""
 
     # ------------------------------------------------------------------ statements
     def block(self, statements: list[ast.stmt], scope: Scope, function: str | None = None) -> None:
@@ -144,11 +147,14 @@ class _Walker:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope.bind(node.name, UserFunction(node.name, node.lineno, _unwraps(node, scope)))
             inner = Scope(scope)
-            arguments = node.args
-            for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
-                        arguments.vararg, arguments.kwarg]:
-                if arg is not None:
-                    inner.bind(arg.arg, Failed(Untranslatable(
+            for arg, default in _parameters(node.args):
+                value = self.evaluate(default, scope, None) if default is not None else None
+                if default is not None and not isinstance(value, Failed):
+                    self.notes.append((node.lineno, f"{node.name}(): parameter {arg} is taken at its "
+                                                    f"default, {ast.unparse(default)[:40]}"))
+                    inner.bind(arg, value)
+                else:
+                    inner.bind(arg, Failed(Untranslatable(
                         node.lineno, f"it is a parameter of {node.name}(), known only when the script runs")))
             self.block(node.body, inner, node.name)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
@@ -225,6 +231,7 @@ class _Walker:
                 layers_value = self.evaluator.value(layers_node, scope)
             except Untranslatable as exc:
                 report.problem(exc.line, f"layers: {exc.message}")
+        _sizes_from_data(kwargs, layers_value, report)
         translator = LayerTranslator(report)
         train_kwargs = {k: v for k, v in kwargs.items() if is_train_key(k)}
         flat = {k: v for k, v in kwargs.items() if not is_train_key(k)}
@@ -262,7 +269,10 @@ class _Walker:
         try:
             value = self.evaluator.value(keyword.value, scope)
         except Untranslatable as exc:
-            report.problem(exc.line, f"{keyword.arg or '**'}: {exc.message}")
+            if keyword.arg == "input_shape" or str(keyword.arg).endswith("_num_units"):
+                kwargs[str(keyword.arg)] = (Failed(exc), keyword.value.lineno)  # auto, if a size
+            else:
+                report.problem(exc.line, f"{keyword.arg or '**'}: {exc.message}")
             return
         if keyword.arg is None or keyword.arg == "more_params":
             if not isinstance(value, DictValue):
@@ -300,6 +310,9 @@ def _validate(document: dict[str, Any], lines: dict[tuple[Any, ...], int], line:
             report.problem(where, f"the converted spec does not validate: "
                                   f"{'.'.join(map(str, problem.path)) or '<root>'}: {problem.message}")
         return None
+    if loaded.graph.unknown:
+        report.note(line, f"{len(loaded.graph.unknown)} layer(s) depend on auto sizes; the parameter count "
+                          "shown leaves them out (known when training starts)")
     return loaded.graph.total_params
 
 
@@ -312,22 +325,68 @@ def _indexed(path: tuple[Any, ...], document: dict[str, Any]) -> tuple[Any, ...]
     return path
 
 
+def _parameters(arguments: ast.arguments) -> list[tuple[str, ast.expr | None]]:
+    """Every parameter of a function with its default expression (``None``: no default)."""
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+    pairs = list(zip(positional, [*defaults, *arguments.defaults]))
+    pairs += list(zip(arguments.kwonlyargs, arguments.kw_defaults))
+    pairs += [(arg, None) for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+    return [(arg.arg, default) for arg, default in pairs]
+
+
+def _sizes_from_data(kwargs: dict[str, tuple[Any, int]], layers: Any, report: Report) -> None:
+    """Sizes the script knows only when it runs, which the data supplies: ``input_shape`` and
+    the last layer's ``num_units`` become ``auto`` (with a note); any other unknown size is a
+    problem and is left out."""
+    last = layers[-1][0] if isinstance(layers, list) and layers and isinstance(layers[-1], list) \
+        and layers[-1] and isinstance(layers[-1][0], str) else None
+    for key, (value, line) in list(kwargs.items()):
+        if not isinstance(value, Failed):
+            continue
+        exc = value.error
+        if key in ("input_shape", f"{last}_num_units"):
+            report.note(exc.line, f"{key}: {exc.message}; written as auto (taken from the data when "
+                                  "training starts)")
+            kwargs[key] = (AUTO, line)
+        else:
+            report.problem(exc.line, f"{key}: {exc.message}")
+            del kwargs[key]
+
+
 def _target_names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
 def _unwraps(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
-    """True for ``def float32(k): return np.cast['float32'](k)`` and the like."""
+    """True for a one-line float helper, recognised by its shape (nothing is run):
+    ``return np.cast['float32'](k)``, ``np.float32(k)``, ``theano.tensor.cast(k, 'float32')``,
+    ``T.cast(k, 'float32')``, ``numpy.asarray(k, dtype='float32')`` and the like."""
     body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     params = node.args.args
     if len(body) != 1 or not isinstance(body[0], ast.Return) or len(params) != 1:
         return False
     value = body[0].value
-    if not (isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords
-            and isinstance(value.args[0], ast.Name) and value.args[0].id == params[0].arg):
+    if not (isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Name)
+            and value.args[0].id == params[0].arg):
         return False
     func = value.func
     last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
     if isinstance(func, ast.Subscript) and isinstance(func.slice, ast.Constant):
         last = f"cast[{func.slice.value}]"
+    dtypes = [*value.args[1:], *(k.value for k in value.keywords if k.arg == "dtype")]
+    if len(dtypes) != len(value.args) - 1 + len(value.keywords):  # a keyword other than dtype
+        return False
+    if last == "cast" and len(dtypes) == 1:
+        return _is_float_dtype(dtypes[0])
+    if dtypes:
+        return last in ("asarray", "array") and len(dtypes) == 1 and _is_float_dtype(dtypes[0])
     return isinstance(last, str) and is_number_wrapper(last)
+
+
+def _is_float_dtype(node: ast.expr) -> bool:
+    """``'float32'``, ``np.float32``, ``theano.config.floatX``."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and node.value.startswith("float")
+    text = ast.unparse(node)
+    return text.rsplit(".", 1)[-1].startswith("float")

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..layers import lookup
 from ..layers.inputs import lasagne_to_nhwc
+from ..spec.auto import AUTO
 from .report import Report
 from .values import (
     DictValue,
@@ -33,6 +34,12 @@ from .values import (
 DROPPED = {"flip_filters": "kerasbuild trains from scratch, so filter flipping changes nothing",
            "partial_sum": "a cuda-convnet speed setting", "dimshuffle": "a cuda-convnet layout setting"}
 """Parameters with no effect on what is learned, dropped with a note."""
+
+OLD_NAMES = {"filter_length": ("filter_size", ("Conv1DLayer",)),
+             "ds": ("pool_size", ("Pool1DLayer", "Pool2DLayer", "Pool3DLayer")),
+             "border_mode": ("pad", ("Conv1DLayer", "Conv2DLayer", "Conv3DLayer", "Pool1DLayer", "Pool2DLayer",
+                                     "Pool3DLayer"))}
+"""Parameter names of older Lasagne releases -> today's name and the layers that had them."""
 
 MERGE_FUNCTIONS = {"mul": "mul", "maximum": "max", "minimum": "min", "sub": "sub", "add": "add"}
 
@@ -162,6 +169,7 @@ class LayerTranslator:
             if key in DROPPED:
                 self.report.note(value_line, f"layer '{name}': {key} dropped ({DROPPED[key]})")
                 continue
+            key = self._current_name(out["type"], name, key, value_line)
             try:
                 converted = self._param(out["type"], key, value, value_line)
             except Untranslatable as exc:
@@ -171,6 +179,15 @@ class LayerTranslator:
                 out[key] = converted
                 self.lines[("layers", index, key)] = value_line
         self.layers.append(_ordered(out))
+
+    def _current_name(self, type_name: str, layer: str, key: str, line: int) -> str:
+        """An older Lasagne parameter name (``filter_length``, ``ds``, ``border_mode``) -> today's."""
+        entry = lookup(type_name)
+        new, owners = OLD_NAMES.get(key, (key, ()))
+        if entry is None or entry.name not in owners:
+            return key
+        self.report.note(line, f"layer '{layer}': {key} is older Lasagne's name for {new}")
+        return new
 
     def _param(self, type_name: str, key: str, value: Any, line: int) -> Any:
         entry = lookup(type_name)
@@ -205,7 +222,10 @@ class LayerTranslator:
         return to_data(value, line)
 
     def _shape(self, shape: Any, line: int) -> Any:
-        """Lasagne ``(None, C, H, W)`` -> ``[H, W, C]`` (NHWC, no batch axis)."""
+        """Lasagne ``(None, C, H, W)`` -> ``[H, W, C]`` (NHWC, no batch axis); ``auto`` (a size
+        the script knows only when it runs) stays ``auto``."""
+        if shape == AUTO:
+            return shape
         if not isinstance(shape, list) or len(shape) < 2:
             raise Untranslatable(line, f"shape must be (None, ...) with the batch axis first, got {shape!r}")
         if shape[0] is not None:

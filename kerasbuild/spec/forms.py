@@ -113,13 +113,23 @@ def normalise(source: Source) -> Source:
     for entry in layers:
         if "type" in entry:
             entry["type"] = _registered_type(entry["type"])
+    if "input_shape" in data and not any(_is_input(e) for e in layers) and not any(
+            e.get("name") == "input" for e in layers):
+        # Lasagne's NeuralNet(input_shape=...) without an input layer: the input, NCHW
+        layers.insert(0, {"name": "input", "type": "InputLayer", "shape": data["input_shape"]})
+        remap.positions = {(p[0], p[1] + 1, *p[2:]) if p[:1] == ("layers",) and len(p) > 1 else p: v
+                           for p, v in remap.positions.items()}
+        remap.move(("input_shape",), ("layers", 0, "shape"))
+        remap.point(("input_shape",), ("layers", 0))
     out["layers"] = layers
 
     layer_names = sorted((e["name"] for e in layers if isinstance(e.get("name"), str)), key=len, reverse=True)
     train = out.get("train", {})
     train = dict(train) if isinstance(train, dict) else train
     for key, value in data.items():
-        if key in TOP_LEVEL_KEYS or key in INPUT_KEYS:
+        if key in TOP_LEVEL_KEYS or key in INPUT_KEYS or (key == "input_shape" and layers[:1] and
+                                                          layers[0].get("name") == "input" and
+                                                          layers[0].get("shape") is data[key]):
             continue
         if key in NOLEARN_TRAIN_KEYS or key.startswith("update_") or key == "update":
             if not isinstance(train, dict):
@@ -132,6 +142,11 @@ def normalise(source: Source) -> Source:
             remap.move((key,), ("train", key))
             continue
         owner = next((n for n in layer_names if key.startswith(n + "_") and len(key) > len(n) + 1), None)
+        if owner is None and key == "input_shape":
+            problems.append(source.problem(
+                "input_shape sets the shape of a layer named 'input', and there is none; the spec "
+                "already has an input layer: give its shape there, or write input: {shape: [...]}", (key,)))
+            continue
         if owner is None:
             known = [*TOP_LEVEL_KEYS, *INPUT_KEYS, *NOLEARN_TRAIN_KEYS]
             problems.append(source.problem(
@@ -155,6 +170,11 @@ def normalise(source: Source) -> Source:
         raise SpecError(problems)
     ordered = {k: out[k] for k in TOP_LEVEL_KEYS if k in out}
     return Source(ordered, source.file, remap.positions)
+
+
+def _is_input(entry: dict[str, Any]) -> bool:
+    type_entry = lookup(entry["type"]) if isinstance(entry.get("type"), str) else None
+    return type_entry is not None and type_entry.name == "InputLayer"
 
 
 def _registered_type(type_name: Any) -> Any:

@@ -30,6 +30,9 @@ class Node:
     shape: Shape = ()
     param_count: int = 0
     trainable_count: int = 0
+    known: bool = True
+    """False when the shape depends on an ``auto`` size (:mod:`.auto`): ``shape`` is ``()``
+    and the counts are 0 until the data fills it in."""
 
 
 @dataclass
@@ -47,6 +50,11 @@ class Graph:
         return [n for n in self.nodes if n.entry.name == "InputLayer"]
 
     @property
+    def unknown(self) -> list[Node]:
+        """Layers whose shape waits for an ``auto`` size."""
+        return [n for n in self.nodes if not n.known]
+
+    @property
     def total_params(self) -> int:
         return sum(n.param_count for n in self.nodes)
 
@@ -58,6 +66,8 @@ class Graph:
     def activation_values(self) -> int:
         total = 0
         for n in self.nodes:
+            if not n.known:
+                continue
             size = 1
             for d in n.shape:
                 size *= d or 1
@@ -66,8 +76,12 @@ class Graph:
 
 
 def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
-            max_activations: int = DEFAULT_MAX_ACTIVATIONS) -> Graph:
-    """Resolve wiring, infer every shape and parameter count, enforce the size limits."""
+            max_activations: int = DEFAULT_MAX_ACTIVATIONS, unknown: set[str] | frozenset[str] = frozenset()
+            ) -> Graph:
+    """Resolve wiring, infer every shape and parameter count, enforce the size limits.
+
+    ``unknown``: layers whose size is ``auto``; they and every layer they feed get no shape
+    (``Node.known`` false) and are not shape-checked."""
     problems: list[Problem] = []
     nodes: list[Node] = []
     by_name: dict[str, Node] = {}
@@ -127,6 +141,9 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
     for node in order:
         if any(r in failed for r in node.inputs):
             failed.add(node.name)
+            continue
+        if node.name in unknown or any(not by_name[r].known for r in node.inputs):
+            node.known = False
             continue
         try:
             inferred = node.entry.infer(node.params, [by_name[r].shape for r in node.inputs])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import OverrideError, Problem, SpecError, did_you_mean
 from ..layers import all_type_names, lookup
-from . import blocks, forms, placeholders, safety
+from . import auto, blocks, forms, placeholders, safety
 from .graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from .model import keras_form_models, spec_model
 from .source import Source, from_mapping, parse_file, parse_text
@@ -37,6 +37,8 @@ class LoadedSpec:
     graph: Graph
     source: Source
     path: str | None = None
+    autos: list[auto.AutoSize] = field(default_factory=list)
+    """Sizes left to the data (``auto``); :func:`kerasbuild.spec.auto.resolve` fills them in."""
 
     @property
     def name(self) -> str:
@@ -83,12 +85,14 @@ def load_from_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
     resolved = Source(placeholders.substitute(source.data, hp_values), source.file, source.positions)
     expanded = blocks.expand(resolved)
     safety.check_no_code(expanded)  # block parameters may name a type ('with: {kind: Lambda}')
+    autos = auto.find(expanded)
     try:
-        spec = validate(expanded)
+        spec = validate(auto.stand_in(expanded, autos))
     except SpecError as exc:
         raise SpecError([_at_override(p, overrides or {}) for p in exc.problems]) from None
-    graph = analyse(spec, expanded, max_params=max_params, max_activations=max_activations)
-    return LoadedSpec(spec, document, found, graph, expanded, raw.file)
+    graph = analyse(spec, expanded, max_params=max_params, max_activations=max_activations,
+                    unknown={a.name for a in autos})
+    return LoadedSpec(spec, document, found, graph, expanded, raw.file, autos)
 
 
 def validate(source: Source) -> BaseModel:

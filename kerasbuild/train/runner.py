@@ -102,6 +102,7 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
     import keras
 
     from ..build import build_model
+    from ..data.paths import resolve_auto_sizes
     from ..data.pipeline import steps_per_epoch
     from ..data.splits import load_for_spec
     from . import backup, callbacks, execution, session
@@ -111,9 +112,10 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
     from .plots import plot_loss
     from .schedules import epoch_schedules, plateau_schedule
 
+    splits = load_for_spec(loaded, data_override, recorded_splits(run_dir) if resume else None)
+    loaded = resolve_auto_sizes(loaded, splits)
     config = loaded.spec.train
     spec_text = resolved_yaml(loaded)
-    splits = load_for_spec(loaded, data_override, recorded_splits(run_dir) if resume else None)
     has_valid = splits.size("valid") > 0
     skipped = getattr(splits, "skipped", [])
     if skipped:

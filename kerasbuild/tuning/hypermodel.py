@@ -15,6 +15,7 @@ import keras
 import keras_tuner
 
 from ..build import build_model
+from ..data.paths import resolve_auto_sizes
 from ..data.splits import Splits, load_for_spec
 from ..schema.data import augmentations_for
 from ..schema.metrics import higher_is_better
@@ -41,9 +42,11 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.space.declare(hp)
 
     def resolve(self, hp: keras_tuner.HyperParameters) -> LoadedSpec:
-        """The job's spec with this trial's values (and the job's search-time overrides)."""
+        """The job's spec with this trial's values (and the job's search-time overrides), its
+        ``auto`` sizes taken from the data."""
         job = self.loaded_job
-        return load_spec(job.spec_path, hp_values=self.space.declare(hp), overrides=job.job.overrides or None)
+        loaded = load_spec(job.spec_path, hp_values=self.space.declare(hp), overrides=job.job.overrides or None)
+        return resolve_auto_sizes(loaded, self.splits(loaded)) if loaded.autos else loaded
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         loaded = self.resolve(hp)

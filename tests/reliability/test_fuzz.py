@@ -211,7 +211,8 @@ def overrides(draw) -> tuple[str, dict[str, Any]]:
 def test_random_overrides(case):
     name, values = case
     path = SPECS[[p.name for p in SPECS].index(name)]
-    check(lambda: load_spec(path, overrides=values), str(path))
+    arguments = [f"--set {k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in values.items()]
+    check(lambda: load_spec(path, overrides=values), (str(path), *arguments))
 
 
 SCRIPTS = {p.name: p.read_text() for p in sorted((Path(__file__).parents[1] / "nolearn" / "scripts").glob("*.py"))}

@@ -159,7 +159,11 @@ layers:
 
 def test_keras_names_and_lasagne_names_give_the_same_spec():
     lasagne, keras_spelt = load_text(LASAGNE_NET), load_text(KERAS_NET)
-    assert summary_dict(lasagne) == summary_dict(keras_spelt)
+    canonical_types = {"type": None}  # summary shows each type as the spec spells it
+    assert [{**layer, **canonical_types} for layer in summary_dict(lasagne)["layers"]] == \
+        [{**layer, **canonical_types} for layer in summary_dict(keras_spelt)["layers"]]
+    assert [layer["type"] for layer in summary_dict(keras_spelt)["layers"]][1:] == \
+        ["Conv2D", "BatchNormalization", "MaxPooling2D", "Dropout", "Flatten", "Dense"]
     k = {layer.name: layer for layer in keras_spelt.spec.layers}
     assert k["conv"].type == "Conv2DLayer" and k["conv"].num_filters == 8 and k["conv"].pad == "same"
     assert NONLINEARITIES[k["conv"].nonlinearity] == NONLINEARITIES["rectify"] == "relu"
@@ -217,3 +221,26 @@ def test_prefixed_unregistered_type_is_refused_not_imported():
     with pytest.raises(SpecError) as info:
         load_text("input: {shape: [4]}\nlayers:\n  - {name: f, type: layers.Lambda}\n", file="x.yaml")
     assert str(info.value).startswith("x.yaml:3:15: layers.f.type: layer type 'layers.Lambda' is refused")
+
+
+def test_top_level_input_shape_without_an_input_layer_is_lasagne_nchw():
+    loaded = load_text("input_shape: [null, 1, 28, 28]\nlayers:\n"
+                       "  - {name: conv1, type: Conv2DLayer, num_filters: 4, filter_size: 3}\n"
+                       "  - {name: out, type: DenseLayer, num_units: 10}\n")
+    assert [(n.name, n.shape) for n in loaded.graph.nodes] == [
+        ("input", (28, 28, 1)), ("conv1", (26, 26, 4)), ("out", (10,))]
+    with pytest.raises(SpecError) as info:
+        load_text("input_shape: [null, 4]\nlayers:\n  - {name: out, type: DenseLayer, num_units: 2, num_unit: 3}\n")
+    assert [str(p) for p in info.value.problems] == [
+        "<string>.yaml:3:49: layers.out.num_unit: unknown field 'num_unit' (did you mean 'num_units'?); "
+        "expected one of: l1, l2, max_norm, name, type, incoming, incomings, num_units, nonlinearity, W, b, "
+        "num_leading_axes"]
+
+
+def test_top_level_input_shape_beside_an_input_layer_names_the_input_shorthand():
+    with pytest.raises(SpecError) as info:
+        load_text("input_shape: [null, 4]\nlayers:\n  - {name: x, type: InputLayer, shape: [4]}\n"
+                  "  - {name: out, type: DenseLayer, num_units: 2}\n")
+    (problem,) = info.value.problems
+    assert problem.path == ("input_shape",) and problem.line == 1
+    assert "write input: {shape: [...]}" in problem.message

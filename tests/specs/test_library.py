@@ -28,6 +28,9 @@ EXACT_PARAMS = {
     "vgg16": 138_357_544,
     "resnet50": 25_636_712,
     "fkp_net3": 16_561_502,
+    "mobilenet_v2": 3_538_984,
+    "densenet121": 8_062_504,
+    "xception": 22_910_480,
 }
 """Counts fixed by the issue (and by keras.applications for VGG16 and ResNet-50)."""
 
@@ -36,6 +39,7 @@ LINE_LIMITS = {"vgg16": 60, "resnet50": 120}
 EXPECTED_SPECS = {
     "nielsen_fc100", "nielsen_conv1", "nielsen_conv2", "nielsen_relu_l2", "nielsen_dropout",
     "lenet5", "alexnet", "vgg16", "resnet50", "fkp_net1", "fkp_net3", "small_resnet32",
+    "mobilenet_v2", "densenet121", "xception",
 }
 
 
