@@ -100,7 +100,7 @@ def pipeline_rate(spec: Path) -> float:
     from kerasbuild.spec.loader import load_spec
 
     splits = load_for_spec(load_spec(spec))
-    ds = splits.dataset("train", 32, training=True, epochs=1)
+    ds = splits.dataset("train", 32, training=True)  # one pass: one epoch
     start = time.perf_counter()
     count = sum(int(x.shape[0]) for x, _ in ds)
     return count / (time.perf_counter() - start)

@@ -19,7 +19,9 @@ from ..schema.data import (
     Augmentation,
     Elastic,
     FlipHorizontal,
+    FlipVertical,
     GaussianNoise,
+    RandomResizedCrop,
     Rotation,
     Shift,
     Zoom,
@@ -144,6 +146,36 @@ def gaussian_noise(images: tf.Tensor, seed: tf.Tensor, sigma: float) -> tf.Tenso
     return images + tf.random.stateless_normal(tf.shape(images), seed, stddev=sigma)
 
 
+def random_resized_crop(images: tf.Tensor, seed: tf.Tensor, scale: Sequence[float],
+                        ratio: Sequence[float]) -> tf.Tensor:
+    """Per image, a box of area ``s * H * W`` (``s`` uniform in ``scale``) and aspect ratio
+    width/height ``r`` (log-uniform in ``ratio``), clipped to [1 pixel, the image], at a uniform random
+    position, resized back to ``(H, W)`` (bilinear, one batched ``tf.image.crop_and_resize``).
+    Returns ``(B, H, W, C)`` float32."""
+    shape = tf.shape(images)
+    batch = shape[0]
+    size = tf.cast(shape[1:3], tf.float32)
+    s = tf.unstack(tf.random.experimental.stateless_split(seed, 4), num=4)
+    area = tf.random.stateless_uniform([batch], s[0], scale[0], scale[1]) * size[0] * size[1]
+    log_ratio = tf.random.stateless_uniform([batch], s[1], math.log(ratio[0]), math.log(ratio[1]))
+    height = tf.clip_by_value(tf.sqrt(area / tf.exp(log_ratio)), 1.0, size[0])
+    width = tf.clip_by_value(tf.sqrt(area * tf.exp(log_ratio)), 1.0, size[1])
+    top = tf.random.stateless_uniform([batch], s[2]) * (size[0] - height)
+    left = tf.random.stateless_uniform([batch], s[3]) * (size[1] - width)
+    # crop_and_resize samples pixel coordinates y1 * (H - 1) .. y2 * (H - 1): the box's first
+    # and last pixel centres are top and top + height - 1 (the whole image: the identity).
+    boxes = tf.stack([top / tf.maximum(size[0] - 1, 1), left / tf.maximum(size[1] - 1, 1),
+                      (top + height - 1) / tf.maximum(size[0] - 1, 1),
+                      (left + width - 1) / tf.maximum(size[1] - 1, 1)], axis=1)
+    return tf.image.crop_and_resize(images, boxes, tf.range(batch), shape[1:3], method="bilinear")
+
+
+def random_vertical_flip(images: tf.Tensor, seed: tf.Tensor, p: float) -> tf.Tensor:
+    """Mirror each image upside down with probability ``p``."""
+    flip = tf.random.stateless_uniform(tf.shape(images)[:1], seed) < p
+    return tf.where(flip[:, None, None, None], tf.reverse(images, axis=[1]), images)
+
+
 def random_flip(images: tf.Tensor, targets: tf.Tensor | None, seed: tf.Tensor, p: float,
                 swap: Sequence[tuple[int, int]] = ()) -> tuple[tf.Tensor, tf.Tensor | None]:
     """Mirror each image left-right with probability ``p``. ``targets`` (``(B, K)`` keypoint
@@ -173,6 +205,10 @@ def apply_augmentations(images: tf.Tensor, targets: tf.Tensor, seed: tf.Tensor,
         if isinstance(aug, FlipHorizontal):
             images, moved = random_flip(images, targets if keypoints else None, s, aug.p, aug.swap_columns())
             targets = moved if keypoints else targets
+        elif isinstance(aug, FlipVertical):
+            images = random_vertical_flip(images, s, aug.p)
+        elif isinstance(aug, RandomResizedCrop):
+            images = random_resized_crop(images, s, aug.scale, aug.ratio)
         elif isinstance(aug, Shift):
             images = random_shift(images, s, aug.max_pixels)
         elif isinstance(aug, Rotation):

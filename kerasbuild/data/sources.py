@@ -1,4 +1,6 @@
-"""Loaders: each ``data.source`` kind -> :class:`RawData` (NHWC float32 images, targets).
+"""Loaders of the sources small by nature (builtin, npz, the keypoints CSV) -> :class:`RawData`
+(NHWC float32 images, targets), held in memory. Image folders, CSVs of image paths, TFRecord
+shards and tfds data sets are never loaded whole: they stream (:mod:`kerasbuild.data.stream`).
 
 Images come back as ``(N, H, W, C)`` float32 in the source's own units (0..255 for 8-bit
 images, 0..16 for scikit-learn's digits); ``natural_max`` records that range so
@@ -17,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import KerasbuildError
-from ..schema.data import DataConfig
+from ..schema.data import STREAMED, DataConfig
 
 Task = Literal["classification", "regression"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -57,22 +59,22 @@ def glob_matches(pattern: Path) -> list[Path]:
 
 
 def load_source(config: DataConfig, base_dir: Path | None = None) -> RawData:
-    """Load ``config.source``; raises :class:`KerasbuildError` with a clear message for a
-    missing path or unreadable content."""
+    """Load ``config.source`` (builtin, npz or a keypoints CSV) into memory; raises
+    :class:`KerasbuildError` with a clear message for a missing path, unreadable content, or a
+    source that streams (see :func:`kerasbuild.data.splits.streams`)."""
     kind = config.kind
     if kind == "builtin":
         return BUILTIN_LOADERS[config.source.removeprefix("builtin:")]()
-    if kind == "tfds":
-        return load_tfds(config, base_dir)
+    if kind in STREAMED:
+        raise KerasbuildError(f"data.source: {config.source} ({kind}) streams from disk and is never loaded "
+                              "whole; load it with kerasbuild.data.stream.load_stream")
     path = resolve_path(config.source, base_dir)
     if not path.exists():
         raise KerasbuildError(f"data.source: {path} does not exist (relative paths are taken from "
                               "the spec file's directory)")
     if kind == "npz":
         return load_npz(path, config.x_key, config.y_key)
-    if kind == "csv":
-        return load_keypoints_csv(path, dropna=config.dropna)
-    return load_image_folder(path, channels=config.channels, size=config.resize)
+    return load_keypoints_csv(path, dropna=config.dropna)
 
 
 # ------------------------------------------------------------------------------ builtins
@@ -96,49 +98,6 @@ def load_digits() -> RawData:
 
 
 BUILTIN_LOADERS = {"mnist_5k": load_mnist_5k, "digits": load_digits}
-
-
-# ---------------------------------------------------------------------------------- tfds
-def load_tfds(config: DataConfig, base_dir: Path | None = None) -> RawData:
-    """``tfds:NAME[/CONFIG]`` through ``tfds.builder`` (never downloads): ``split`` is the
-    train/valid pool, ``valid_split`` and ``test_split`` explicit splits; the builder's
-    supervised keys give ``(image, label)``."""
-    import tensorflow_datasets as tfds
-
-    name = config.source.removeprefix("tfds:").strip("/")
-    data_dir = str(resolve_path(config.data_dir, base_dir)) if config.data_dir else None
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except Exception as exc:  # tfds raises several types for unknown names and configs
-        raise KerasbuildError(f"data.source: cannot open tfds data set '{name}': {exc}") from None
-    keys = builder.info.supervised_keys
-    if not keys or len(keys) != 2:
-        raise KerasbuildError(f"data.source: tfds data set '{name}' has no (input, label) supervised keys")
-    label = builder.info.features[keys[1]]
-    names = list(label.names) if hasattr(label, "names") else None
-
-    def read(split: str) -> tuple[np.ndarray, np.ndarray]:
-        try:
-            ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
-        except Exception as exc:  # not prepared, bad split string
-            raise KerasbuildError(f"data: cannot read split '{split}' of tfds data set '{name}' "
-                                  f"(data_dir {data_dir or 'default'}): {exc}; prepare it with "
-                                  f"'tfds build {name}' or set data.data_dir") from None
-        xs, ys = [], []
-        for xb, yb in tfds.as_numpy(ds.batch(1024)):
-            xs.append(xb)
-            ys.append(yb)
-        if not xs:
-            raise KerasbuildError(f"data: split '{split}' of tfds data set '{name}' is empty")
-        return np.concatenate(xs), np.concatenate(ys)
-
-    x, y = read(config.split)
-    natural_max = 255.0 if x.dtype == np.uint8 else None
-    task: Task = "classification" if names is not None or np.issubdtype(y.dtype, np.integer) else "regression"
-    explicit = {part: _tidy(*read(split), task) for part, split in
-                (("valid", config.valid_split), ("test", config.test_split)) if split}
-    x, y = _tidy(x, y, task)
-    return RawData(x, y, task, names, natural_max=natural_max, explicit=explicit)
 
 
 # ----------------------------------------------------------------------------------- npz
@@ -228,46 +187,6 @@ def load_keypoints_csv(path: Path, *, dropna: bool = True, image_column: str = "
         means = np.nanmean(y, axis=0)
         y = np.where(np.isnan(y), means, y).astype(np.float32)
     return RawData(x, y, "regression", target_names=target_names, natural_max=255.0)
-
-
-# -------------------------------------------------------------------------- image folder
-def load_image_folder(path: Path, *, channels: int | None = None,
-                      size: tuple[int, int] | None = None) -> RawData:
-    """One sub-folder per class (sorted names are the classes), images read with Pillow as
-    ``(N, H, W, C)`` in 0..255; ``size`` resizes (bilinear) to ``(height, width)``, needed
-    when the images differ in size."""
-    from PIL import Image
-
-    if not path.is_dir():
-        raise KerasbuildError(f"data.source: {path} is neither a .npz file, a .csv file nor a folder")
-    classes = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not classes:
-        raise KerasbuildError(f"data.source: {path} has no class sub-folders (expected one folder per class)")
-    images, labels = [], []
-    for index, name in enumerate(classes):
-        for file in sorted((path / name).iterdir()):
-            if file.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                with Image.open(file) as image:
-                    if channels is None:
-                        channels = 1 if image.mode in ("L", "I", "I;16", "F", "1") else 3
-                    image = image.convert("L" if channels == 1 else "RGB")
-                    if size is not None:
-                        image = image.resize((size[1], size[0]), Image.BILINEAR)
-                    array = np.asarray(image, dtype=np.float32)
-            except OSError as exc:
-                raise KerasbuildError(f"data.source: cannot read image {file}: {exc}") from None
-            images.append(array.reshape(array.shape[0], array.shape[1], channels))
-            labels.append(index)
-    if not images:
-        raise KerasbuildError(f"data.source: no images ({', '.join(IMAGE_SUFFIXES)}) under {path}")
-    shapes = sorted({a.shape for a in images})
-    if len(shapes) > 1:
-        raise KerasbuildError(f"data.source: images under {path} differ in size ({shapes[0]} vs "
-                              f"{shapes[-1]}); set data.resize: [height, width]")
-    return RawData(np.stack(images), np.array(labels, dtype=np.int64), "classification", classes,
-                   natural_max=255.0)
 
 
 def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ images (memory: everything; PATH: a file cache on disk).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,9 +113,20 @@ class StreamSplits:
         return ds.map(lambda data, y: (self._decode(data), y), num_parallel_calls=tf.data.AUTOTUNE,
                       deterministic=True)
 
-    def _cached(self, ds: tf.data.Dataset) -> tf.data.Dataset:
+    def cache_file(self, part: str) -> str:
+        """The file prefix ``part``'s decoded images are cached under with ``cache: PATH``:
+        ``PATH-<part>-<fingerprint>``, the fingerprint a hash of the part's files (or record
+        keys) and the decoded shape, so another split, resize or source never reads a stale
+        cache."""
+        import hashlib
+
+        facts = json.dumps([self.parts[part].keys, list(self.input_shape), self.data.resize_mode, self.resize],
+                           default=str)
+        return f"{self.data.cache}-{part}-{hashlib.sha256(facts.encode()).hexdigest()[:12]}"
+
+    def _cached(self, ds: tf.data.Dataset, part: str) -> tf.data.Dataset:
         cache = self.data.cache
-        return ds if cache == "none" else ds.cache("" if cache == "memory" else cache)
+        return ds if cache == "none" else ds.cache("" if cache == "memory" else self.cache_file(part))
 
     def _finish(self, ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
         """uint8 examples -> float model-input batches."""
@@ -128,12 +140,12 @@ class StreamSplits:
         and augmented per epoch, re-iterable (each pass is a new seeded epoch, as in
         :func:`kerasbuild.data.pipeline.make_dataset`)."""
         if not training:
-            return self._finish(self._cached(self._examples(part)), batch_size).prefetch(tf.data.AUTOTUNE)
+            return self._finish(self._cached(self._examples(part), part), batch_size).prefetch(tf.data.AUTOTUNE)
         p = self.parts["train"]
         count = len(p.rows)
         steps = steps_per_epoch(count, batch_size)
         by_permutation = isinstance(p.source, FileIndex) and self.data.cache == "none"
-        examples = None if by_permutation else self._cached(self._examples("train"))
+        examples = None if by_permutation else self._cached(self._examples("train"), "train")
         buffer = count if self.data.cache == "memory" else min(count, self.data.shuffle_buffer)
         keypoints = self.task == "regression" and self.y_train.shape[1] % 2 == 0
         augment = self.augment
@@ -243,6 +255,10 @@ def load_stream(data: DataConfig, train: TrainConfig, base_dir: Path | None = No
     from .splits import DEFAULT_VALID_SIZE, hold_out, normalization_stats, task_of
 
     seed = data.seed if data.seed is not None else (train.seed if train.seed is not None else 0)
+    if data.cache not in ("none", "memory"):
+        cache = resolve_path(data.cache, base_dir)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        data = data.model_copy(update={"cache": str(cache)})
     source, skipped = open_source(data, base_dir)
     infos: list = []
     if isinstance(source, FileIndex):

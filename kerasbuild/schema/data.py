@@ -76,6 +76,42 @@ class FlipHorizontal(StrictModel):
         return pairs
 
 
+class FlipVertical(StrictModel):
+    """Mirror each image upside down with probability ``p`` (targets unchanged: refused with
+    regression targets, whose y coordinates it would have to move)."""
+
+    type: Literal["flip_vertical"]
+    p: float = Field(0.5, ge=0, le=1, description="Probability of flipping an image.")
+
+
+class RandomResizedCrop(StrictModel):
+    """ImageNet-style random resized crop (Szegedy et al. 2015, torchvision's
+    ``RandomResizedCrop``): cut a box covering a fraction of the image's area drawn uniformly
+    from ``scale``, with an aspect ratio (width / height) drawn log-uniformly from ``ratio``,
+    at a uniform random position, and resize it (bilinear) back to the input size. A box
+    larger than the image along an axis is clipped to the image."""
+
+    type: Literal["random_resized_crop"]
+    scale: tuple[float, float] = Field((0.08, 1.0), description="Range of the box's area as a "
+                                       "fraction of the image's area.")
+    ratio: tuple[float, float] = Field((3 / 4, 4 / 3), description="Range of the box's aspect "
+                                       "ratio (width / height), drawn log-uniformly.")
+
+    @field_validator("scale")
+    @classmethod
+    def _check_scale(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] <= value[1] <= 1:
+            raise ValueError(f"scale needs 0 < min <= max <= 1, got {list(value)}")
+        return value
+
+    @field_validator("ratio")
+    @classmethod
+    def _check_ratio(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] <= value[1]:
+            raise ValueError(f"ratio needs 0 < min <= max, got {list(value)}")
+        return value
+
+
 class Shift(StrictModel):
     """Translate each image by a random whole number of pixels in ``[-max_pixels,
     max_pixels]`` along each axis, filling with zeros (Nielsen's displacements, on line)."""
@@ -118,9 +154,9 @@ class GaussianNoise(StrictModel):
     sigma: float = Field(gt=0, description="Noise standard deviation.")
 
 
-Augmentation = Annotated[FlipHorizontal | Shift | Rotation | Zoom | Elastic | GaussianNoise,
-                         Field(discriminator="type")]
-GEOMETRIC = (Shift, Rotation, Zoom, Elastic)
+Augmentation = Annotated[FlipHorizontal | FlipVertical | RandomResizedCrop | Shift | Rotation | Zoom
+                         | Elastic | GaussianNoise, Field(discriminator="type")]
+GEOMETRIC = (FlipVertical, RandomResizedCrop, Shift, Rotation, Zoom, Elastic)
 """Augmentations that move pixels without moving keypoint targets."""
 
 
@@ -183,7 +219,8 @@ class DataConfig(StrictModel):
         "stretch", description="How resize fits a different aspect ratio: stretch, crop the "
         "centre, or pad with zeros.")
     cache: str = Field("none", description="Decoded images: none, memory, or a file path prefix "
-                       "to cache on disk.")
+                       "to cache on disk (relative to the spec file; one cache per split, "
+                       "PATH-<split>-<fingerprint of its files>).")
     shuffle_buffer: int = Field(4096, ge=1, description="TFRecord/tfds/cached sources: shuffle "
                                 "buffer in examples (files are shuffled as a permutation).")
     on_bad_image: Literal["error", "skip"] = Field(

@@ -202,3 +202,72 @@ def test_gaussian_noise_has_the_requested_spread(digits28):
     noise = out - digits28
     assert noise.std() == pytest.approx(0.1, rel=0.03)
     assert abs(noise.mean()) < 0.005
+
+
+# ------------------------------------------------- random resized crop, vertical flip
+def _coordinates(n: int, h: int, w: int) -> np.ndarray:
+    """``(n, h, w, 2)``: channel 0 holds each pixel's column, channel 1 its row, so a bilinear
+    crop of any box reads its own box back from the corners."""
+    r, c = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij")
+    return np.broadcast_to(np.stack([c, r], axis=-1), (n, h, w, 2)).copy()
+
+
+def test_random_resized_crop_boxes_lie_in_the_scale_and_ratio_ranges():
+    x = _coordinates(64, 24, 32)
+    out = aug.random_resized_crop(tf.constant(x), SEED, (0.25, 0.5), (0.75, 4 / 3)).numpy()
+    assert out.shape == x.shape
+    left, top = out[:, 0, 0, 0], out[:, 0, 0, 1]
+    width = out[:, 0, -1, 0] - left + 1
+    height = out[:, -1, 0, 1] - top + 1
+    assert (left >= -1e-4).all() and (left + width <= 32 + 1e-3).all()
+    assert (top >= -1e-4).all() and (top + height <= 24 + 1e-3).all()
+    area = width * height / (24 * 32)
+    assert (area >= 0.25 - 1e-3).all() and (area <= 0.5 + 1e-3).all()
+    assert (width / height >= 0.75 - 1e-3).all() and (width / height <= 4 / 3 + 1e-3).all()
+    assert len({round(float(v), 2) for v in left}) > 32  # every image its own box
+    again = aug.random_resized_crop(tf.constant(x), SEED, (0.25, 0.5), (0.75, 4 / 3)).numpy()
+    np.testing.assert_array_equal(out, again)
+
+
+def test_random_resized_crop_of_the_whole_image_is_the_identity(digits28):
+    out = aug.random_resized_crop(tf.constant(digits28), SEED, (1.0, 1.0), (1.0, 1.0)).numpy()
+    np.testing.assert_allclose(out, digits28, atol=1e-5)
+
+
+def test_vertical_flip_mirrors_rows_with_probability_p(digits28):
+    np.testing.assert_array_equal(aug.random_vertical_flip(tf.constant(digits28), SEED, 1.0).numpy(),
+                                  digits28[:, ::-1])
+    out = aug.random_vertical_flip(tf.constant(digits28), SEED, 0.5).numpy()
+    flipped = [np.array_equal(o, d[::-1]) for o, d in zip(out, digits28)]
+    kept = [np.array_equal(o, d) for o, d in zip(out, digits28)]
+    assert all(f or k for f, k in zip(flipped, kept)) and 6 <= sum(flipped) <= 26
+
+
+def test_crop_and_flips_in_memory_are_seeded_and_exact_under_resume(digits28):
+    augment = DataConfig(source="builtin:digits", augment=[
+        {"type": "random_resized_crop", "scale": [0.5, 1.0]}, {"type": "flip_vertical"},
+        {"type": "flip_horizontal"}]).augment
+    y = np.arange(len(digits28)) % 10
+
+    def epochs(count: int, skip: int = 0) -> np.ndarray:
+        ds = make_dataset(digits28, y, batch_size=8, training=True, augment=augment, seed=3)
+        for _ in range(skip):  # how a resumed run advances to its epoch
+            iter(ds)
+        return np.concatenate([x.numpy() for _ in range(count) for x, _ in ds])
+
+    full = epochs(3)
+    assert full.shape == (96, 28, 28, 1) and not np.allclose(full[:32], digits28)
+    np.testing.assert_array_equal(epochs(2, skip=1), full[32:])
+
+
+@pytest.mark.parametrize("kind", ["flip_vertical", "random_resized_crop"])
+def test_crop_and_vertical_flip_are_refused_for_keypoint_regression(kind):
+    from kerasbuild.errors import SpecError
+
+    with pytest.raises(SpecError, match=f"'{kind}' moves pixels but not regression targets"):
+        augmentations_for(DataConfig(source="training.csv", augment=[{"type": kind}]), TrainConfig(regression=True))
+
+
+def test_random_resized_crop_ranges_are_checked():
+    with pytest.raises(ValueError, match=r"scale needs 0 < min <= max <= 1, got \[0.5, 1.5\]"):
+        DataConfig(source="builtin:digits", augment=[{"type": "random_resized_crop", "scale": [0.5, 1.5]}])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits as sk_digits
 
-from kerasbuild.data.sources import load_image_folder, load_keypoints_csv, load_source
+from kerasbuild.data.sources import load_keypoints_csv, load_source
 from kerasbuild.data.splits import load_arrays
 from kerasbuild.errors import KerasbuildError, SpecError
 from kerasbuild.schema.data import DataConfig
@@ -71,15 +71,24 @@ def _write_folder(root, per_class: int = 10, classes=(0, 1, 2)):
     return written
 
 
+def _stream(source: str, base, **fields):
+    from kerasbuild.data.stream import load_stream
+
+    return load_stream(DataConfig(source=source, seed=0, **fields), TrainConfig(), base)
+
+
 def test_image_folder_reads_classes_from_sub_folders(tmp_path):
     written = _write_folder(tmp_path / "imgs")
-    raw = load_image_folder(tmp_path / "imgs")
-    assert raw.x.shape == (30, 8, 8, 1)
-    assert raw.class_names == ["digit_0", "digit_1", "digit_2"]
-    assert np.bincount(raw.y).tolist() == [10, 10, 10]
-    np.testing.assert_array_equal(raw.x[raw.y == 1][..., 0], written[1])  # PNG is lossless
-    resized = load_image_folder(tmp_path / "imgs", size=(16, 12), channels=3)
-    assert resized.x.shape == (30, 16, 12, 3)
+    splits = _stream("imgs", tmp_path, test_size=0, valid_size=0, scale=None)
+    assert splits.size("train") == 30 and splits.input_shape == (8, 8, 1)
+    assert splits.class_names == ["digit_0", "digit_1", "digit_2"]
+    assert np.bincount(splits.y_train).tolist() == [10, 10, 10]
+    x, y = (t.numpy() for t in next(iter(splits.dataset("train", 30))))
+    assert x.shape == (30, 8, 8, 1)
+    ones = sorted(img.tobytes() for img in x[y == 1][..., 0].astype(np.uint8))
+    assert ones == sorted(img.tobytes() for img in written[1])  # PNG is lossless
+    resized = _stream("imgs", tmp_path, test_size=0, valid_size=0, resize=(16, 12), channels=3)
+    assert next(iter(resized.dataset("train", 30)))[0].shape == (30, 16, 12, 3)
 
 
 def test_image_folder_of_mixed_sizes_asks_for_resize(tmp_path):
@@ -88,7 +97,14 @@ def test_image_folder_of_mixed_sizes_asks_for_resize(tmp_path):
     _write_folder(tmp_path / "imgs", per_class=2)
     Image.fromarray(np.zeros((9, 9), np.uint8)).save(tmp_path / "imgs" / "digit_0" / "odd.png")
     with pytest.raises(KerasbuildError, match=r"differ in size .*set data.resize"):
-        load_image_folder(tmp_path / "imgs")
+        _stream("imgs", tmp_path, test_size=0, valid_size=0)
+
+
+def test_streamed_sources_are_never_loaded_whole(tmp_path):
+    _write_folder(tmp_path / "imgs", per_class=2)
+    for source in ("imgs", "tfds:mnist", "shards-*.tfrecord"):
+        with pytest.raises(KerasbuildError, match="streams from disk and is never loaded whole"):
+            load_source(DataConfig(source=source), tmp_path)
 
 
 def _write_keypoints_csv(path, rows: int = 40, missing_every: int = 4, seed: int = 0):
@@ -150,21 +166,20 @@ def test_keypoints_csv_with_a_short_row_names_the_line(tmp_path):
         load_keypoints_csv(path)
 
 
-def test_tfds_mnist_through_the_source_with_mock_data(tmp_path):
-    import tensorflow_datasets as tfds
+def test_tfds_streams_its_splits_from_a_prepared_data_dir(tmp_path):
+    from .images import prepare_tfds
 
-    config = DataConfig(source="tfds:mnist", split="train", test_split="test", data_dir=str(tmp_path),
-                        test_size=0, valid_size=10)
-    with tfds.testing.mock_data(num_examples=60):
-        splits = load_arrays(config, TrainConfig())
-    assert splits.x_train.shape == (50, 28, 28, 1) and splits.x_valid.shape == (10, 28, 28, 1)
-    assert splits.x_test.shape == (60, 28, 28, 1)
-    assert splits.class_names == [str(d) for d in range(10)]
+    prepare_tfds(tmp_path / "tfds", train=60, test=20)
+    splits = _stream("tfds:kb_bands", tmp_path, split="train", test_split="test", data_dir=str(tmp_path / "tfds"),
+                     valid_size=10)
+    assert (splits.size("train"), splits.size("valid"), splits.size("test")) == (50, 10, 20)
+    assert splits.class_names == ["c0", "c1", "c2", "c3"] and splits.input_shape == (16, 16, 3)
     assert splits.preprocessing == {"scale": pytest.approx(1 / 255)}
-    assert 0 <= splits.x_train.min() and splits.x_train.max() <= 1 and splits.x_train.max() > 0.5
-    assert splits.y_train.dtype == np.int64 and splits.y_train.max() <= 9
+    x, y = (t.numpy() for t in next(iter(splits.dataset("train", 50))))
+    assert x.shape == (50, 16, 16, 3) and 0 <= x.min() and x.max() <= 1 and x.max() > 0.5
+    assert y.dtype == np.int64 and y.max() <= 3
 
 
 def test_unknown_tfds_name_is_a_clear_error(tmp_path):
     with pytest.raises(KerasbuildError, match="cannot open tfds data set 'mnistt'"):
-        load_source(DataConfig(source="tfds:mnistt", data_dir=str(tmp_path)))
+        _stream("tfds:mnistt", tmp_path, data_dir=str(tmp_path))

@@ -72,6 +72,14 @@ def test_folder_index_splits_stratified_and_batches_are_uint8_decoded_then_scale
     assert bright == y.numpy().tolist()
 
 
+def passes(ds, count: int, skip: int = 0, part: int = 0) -> list[np.ndarray]:
+    """``count`` passes (epochs) over a re-iterable training dataset, after ``skip`` iterators
+    created and dropped (how a resumed run advances to its epoch); ``part`` 0: images, 1: targets."""
+    for _ in range(skip):
+        iter(ds)
+    return [np.concatenate([batch[part].numpy() for batch in ds]) for _ in range(count)]
+
+
 def test_training_epochs_are_seeded_permutations_of_the_index(tmp_path):
     write_image_folder(tmp_path / "imgs", 10)
     splits = _stream("imgs", tmp_path, test_size=0, valid_size=0)
@@ -82,6 +90,40 @@ def test_training_epochs_are_seeded_permutations_of_the_index(tmp_path):
     again = splits.dataset("train", 8, training=True)  # a resumed run skips the passes it has done
     iter(again)
     np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in again]), epochs[1])
+
+
+def test_streamed_crop_and_flips_are_seeded_and_exact_under_resume(tmp_path):
+    write_image_folder(tmp_path / "imgs", 6)
+    augment = [{"type": "random_resized_crop", "scale": [0.3, 1.0]}, {"type": "flip_vertical"},
+               {"type": "flip_horizontal"}]
+    plain = _stream("imgs", tmp_path, test_size=0, valid_size=0)
+    splits = _stream("imgs", tmp_path, test_size=0, valid_size=0, augment=augment)
+    full = passes(splits.dataset("train", 8, training=True), 2)
+    assert full[0].shape == (24, 16, 16, 3) and full[0].dtype == np.float32
+    changed = np.abs(full[0] - passes(plain.dataset("train", 8, training=True), 1)[0]).mean(axis=(1, 2, 3)) > 1e-3
+    assert changed.mean() > 0.5  # same order, new pixels
+    np.testing.assert_array_equal(passes(splits.dataset("train", 8, training=True), 1, skip=1)[0], full[1])
+
+
+def _sorted_images(batches: list[np.ndarray]) -> list[bytes]:
+    return sorted(img.tobytes() for img in np.concatenate(batches))
+
+
+@pytest.mark.parametrize("cache", ["memory", "cache/decoded"])
+def test_cached_epochs_read_the_cache_not_the_files(tmp_path, cache):
+    root = write_image_folder(tmp_path / "imgs", 6)
+    splits = _stream("imgs", tmp_path, test_size=4, valid_size=4, cache=cache)
+    train = splits.dataset("train", 8, training=True)
+    first = [x.numpy() for x, _ in train]  # the whole first epoch: 16 images
+    valid = [x.numpy() for x, _ in splits.dataset("valid", 8)]
+    shutil.rmtree(root)  # epoch 2 can only come from the cache now
+    second = [x.numpy() for x, _ in train]
+    assert sum(len(x) for x in second) == 16
+    assert _sorted_images(second) == _sorted_images(first)
+    assert len(valid[0]) == 4 and set(_sorted_images(valid)).isdisjoint(_sorted_images(first))
+    if cache != "memory":  # one cache file set per split
+        written = sorted(p.name.split("-")[1] for p in (tmp_path / "cache").glob("decoded-*.index"))
+        assert written == ["train", "valid"]
 
 
 def test_resize_modes_and_channels(tmp_path):
@@ -184,7 +226,7 @@ def test_image_folder_train_evaluate_predict_export(tmp_path):
     assert scores["n"] == 32 and scores["accuracy"] == pytest.approx(result.test_metrics["test_accuracy"])
     x = np.stack([class_image(k % 4, np.random.default_rng(k), 16) for k in range(8)]).astype(np.float32)
     np.savez(tmp_path / "x.npz", x=x)
-    predict_file(tmp_path / "run", tmp_path / "x.npz", tmp_path / "p.npz")
+    predict_file(tmp_path / "run", [tmp_path / "x.npz"], tmp_path / "p.npz")
     assert (np.load(tmp_path / "p.npz")["labels"] == np.arange(8) % 4).mean() >= 0.75
     exported = export(tmp_path / "run", tmp_path / "models")
     assert exported.report.samples > 0 and exported.preprocessing.mean is not None
@@ -232,10 +274,14 @@ def _epochs_done(run: Path) -> int:
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_on_an_image_folder_matches_uninterrupted(tmp_path):
-
-    write_image_folder(tmp_path / "imgs", 40)
-    spec = _spec(tmp_path, "{source: imgs, seed: 0, augment: [{type: shift}]}", epochs=6)
+@pytest.mark.parametrize("source", ["imgs", "shard-*.tfrecord"])
+def test_resume_after_sigkill_on_an_image_folder_matches_uninterrupted(tmp_path, source):
+    if source == "imgs":
+        write_image_folder(tmp_path / "imgs", 40)
+    else:  # records: block-shuffled per (seed, epoch) from the record stream
+        write_tfrecords(tmp_path / "shard", 2, 80)
+    spec = _spec(tmp_path, f"{{source: '{source}', seed: 0, shuffle_buffer: 64, augment: [{{type: shift}}]}}",
+                 epochs=6)
     full, killed = tmp_path / "full", tmp_path / "killed"
     proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
