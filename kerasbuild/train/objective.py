@@ -70,12 +70,17 @@ def make_loss(model: keras.Model, config: TrainConfig):
     return loss
 
 
+def make_metrics(config: TrainConfig) -> list[keras.metrics.Metric]:
+    """Fresh metric objects for ``config`` (``accuracy``, ``rmse``... by :func:`metric_names`)."""
+    return [_METRICS[name]() for name in metric_names(config)]
+
+
 def compile_model(model: keras.Model, config: TrainConfig, *, steps_per_execution: int | None = None,
                   optimizer: keras.optimizers.Optimizer | None = None) -> keras.Model:
     """Compile ``model`` in place for ``config`` (optimiser, loss, metrics, jit, steps per
     execution: ``config.steps_per_execution``, else ``steps_per_execution``, else 1)."""
     model.compile(optimizer=optimizer or make_optimizer(config), loss=make_loss(model, config),
-                  metrics=[_METRICS[name]() for name in metric_names(config)],
+                  metrics=make_metrics(config),
                   jit_compile=config.jit_compile,
                   steps_per_execution=config.steps_per_execution or steps_per_execution or 1)
     return model
