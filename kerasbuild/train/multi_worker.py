@@ -37,7 +37,9 @@ import keras
 import tensorflow as tf
 
 from ..errors import KerasbuildError
+from ..schema.train import TrainConfig
 from . import cluster
+from .objective import data_loss, make_metrics, weight_penalty
 
 COLLECTIVE_TIMEOUT_S = 45.0
 """A collective that waits longer than this fails (a hung or unreachable worker)."""
@@ -69,21 +71,21 @@ def worker_run_dir(run_dir: Path, *, resume: bool, overwrite: bool) -> tuple[Pat
 
 
 def fit(model: keras.Model, strategy: tf.distribute.Strategy, train_ds: tf.data.Dataset,
-        valid_ds: tf.data.Dataset | None, *, metrics: list[keras.metrics.Metric], epochs: int,
-        initial_epoch: int, callbacks: list[keras.callbacks.Callback]) -> None:
+        valid_ds: tf.data.Dataset | None, *, config: TrainConfig, epochs: int, initial_epoch: int,
+        callbacks: list[keras.callbacks.Callback]) -> None:
     """Train ``model`` (built and compiled under ``strategy.scope()``, optimiser built) on
     ``train_ds`` (global batches; each iteration is one epoch) from epoch ``initial_epoch``
     (this process's; the chief's wins) to ``epochs``, calling ``callbacks`` as Keras ``fit``
-    does. ``metrics``: fresh metric objects (made outside the strategy scope) for the
-    training logs. Afterwards the model evaluates and predicts locally (plain ``evaluate``)."""
+    does (``config``: the loss and metrics). Afterwards the model evaluates and predicts locally (plain ``evaluate``)."""
     model._distribute_strategy = None  # keras#20585: evaluate()/predict() run locally, on identical weights
     try:
-        _fit(model, strategy, train_ds, valid_ds, metrics, epochs, initial_epoch, callbacks)
+        _fit(model, strategy, train_ds, valid_ds, config, epochs, initial_epoch, callbacks)
     except tf.errors.OpError as exc:
         raise lost_worker(exc) from None
 
 
-def _fit(model, strategy, train_ds, valid_ds, metrics, epochs, initial_epoch, callbacks) -> None:
+def _fit(model, strategy, train_ds, valid_ds, config, epochs, initial_epoch, callbacks) -> None:
+    metrics = make_metrics(config)  # plain (not distributed) variables: updated with global batches
     variables = [*model.weights, *model.optimizer.variables]
     for variable, value in zip(variables, from_chief(strategy, [v.value for v in variables]), strict=True):
         variable.assign(value)
@@ -93,7 +95,7 @@ def _fit(model, strategy, train_ds, valid_ds, metrics, epochs, initial_epoch, ca
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     batches = strategy.experimental_distribute_dataset(train_ds.with_options(options))
-    step = _train_step(model, strategy)
+    step = _train_step(model, strategy, config)
     loss = keras.metrics.Mean(name="loss")
     hooks = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, verbose=0)
     model.stop_training = False
@@ -125,20 +127,24 @@ def _fit(model, strategy, train_ds, valid_ds, metrics, epochs, initial_epoch, ca
     hooks.on_train_end()
 
 
-def _train_step(model: keras.Model, strategy: tf.distribute.Strategy):
+def _train_step(model: keras.Model, strategy: tf.distribute.Strategy, config: TrainConfig):
     """One synchronous step on a distributed global batch -> ``(global mean loss, global y,
-    global y_pred)``."""
+    global y_pred)``. A replica's loss: the sum of its examples' losses over the global batch
+    size, plus its share of the batch times the weight penalties (``objective_l1/l2``, layer
+    regularisers), so the summed gradient is the global batch's."""
     optimizer = model.optimizer
+    per_example = data_loss(model, config, reduction=None)
+    penalty = weight_penalty(model, config)
 
     def replica_step(x, y):
         count = tf.shape(y)[0]
-        share = tf.cast(count, "float32") / tf.cast(
-            tf.distribute.get_replica_context().all_reduce("sum", count), "float32")
+        total = tf.cast(tf.distribute.get_replica_context().all_reduce("sum", count), "float32")
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
-            mean = tf.cond(count > 0, lambda: tf.cast(model.loss(y, y_pred), "float32"), lambda: 0.0)
-            penalties = tf.add_n([tf.cast(v, "float32") for v in model.losses]) if model.losses else 0.0
-            loss = (mean + penalties) * share
+            penalties = [tf.cast(v, "float32") for v in model.losses] + ([penalty()] if penalty else [])
+            loss = tf.reduce_sum(tf.cast(per_example(y, y_pred), "float32")) / total
+            if penalties:
+                loss += tf.add_n(penalties) * tf.cast(count, "float32") / total
             scaled = optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))

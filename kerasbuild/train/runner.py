@@ -184,9 +184,8 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
         if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs \
                 and config.distribute == "multi_worker":
             from .multi_worker import fit
-            from .objective import make_metrics
 
-            fit(model, strategy, train_ds, valid_ds, metrics=make_metrics(config), epochs=config.max_epochs,
+            fit(model, strategy, train_ds, valid_ds, config=config, epochs=config.max_epochs,
                 initial_epoch=initial_epoch, callbacks=cbs)
         elif not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
             epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(splits.size("train"), batch_size))
