@@ -189,6 +189,10 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
                                                "epoch (with --run-dir, no spec needed).")] = False,
           overwrite: Annotated[bool, typer.Option("--overwrite", metavar="", help="Replace an existing run "
                                                   "directory.")] = False,
+          workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Start N local worker "
+                                                      "processes of a train.distribute: multi_worker run.")] = None,
+          port: Annotated[int | None, typer.Option("--port", metavar="P", help="--workers: their ports are P, "
+                                                   "P+1... (default: free ports).")] = None,
           ) -> None:
     """Train SPEC on its data: section and write a run directory (exit 3 when the loss diverges)."""
     import shlex
@@ -207,8 +211,18 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
             spec = run_dir / SPEC
         loaded = load_spec(spec, overrides=overrides)
         directory = run_dir or Path("runs") / loaded.name
-        refuse_if_held(directory)
-        check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
+        if workers is not None:
+            from .train.launcher import launch
+
+            if loaded.spec.train.distribute != "multi_worker":
+                raise KerasbuildError("--workers needs train.distribute: multi_worker (add --set "
+                                      "train.distribute=multi_worker)", exit_code=2)
+            args = [str(spec), *(f"--set={s}" for s in sets or ()), "--run-dir", str(directory),
+                    *(["--resume"] if resume else []), *(["--overwrite"] if overwrite else [])]
+            raise typer.Exit(launch(args, workers, port))
+        if loaded.spec.train.distribute != "multi_worker" or _is_chief():  # other workers write elsewhere
+            refuse_if_held(directory)
+            check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
         check_data(loaded)
         from .train.report import describe_result
         from .train.runner import train as run_training
@@ -222,6 +236,12 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
                       highlight=False)
             raise typer.Exit(exit_code(exc)) from None
         out.print(describe_result(result), highlight=False)
+
+
+def _is_chief() -> bool:
+    from .train.cluster import this_task
+
+    return this_task().is_chief
 
 
 @app.command()

@@ -238,16 +238,6 @@ class TrainConfig(StrictModel):
                                  "it to schedule the learning rate only (PyTorch's cycle_momentum=False)")
         return value
 
-    @field_validator("distribute")
-    @classmethod
-    def _no_multi_worker(cls, value: str) -> str:
-        if value == "multi_worker":
-            raise ValueError("multi_worker is not supported: Keras 3 fit() under "
-                             "MultiWorkerMirroredStrategy fails with a PerReplica conversion error "
-                             "(keras-team/keras#20585); use 'mirrored' (one machine, several devices) "
-                             "or 'none'")
-        return value
-
     @model_validator(mode="after")
     def _one_schedule_per_variable(self) -> TrainConfig:
         seen: dict[str, str] = {}
@@ -262,14 +252,28 @@ class TrainConfig(StrictModel):
         if self.distribute == "mirrored" and (self.steps_per_execution or 1) > 1:
             raise ValueError("steps_per_execution > 1 fails under distribute: mirrored in Keras 3.15 "
                              "(multi-step loop placeholder error); leave it unset")
+        if self.distribute == "multi_worker":
+            self._check_multi_worker()
         if self.jit_compile and self.deterministic:
             raise ValueError("jit_compile: true cannot run with deterministic: true: Keras switches "
                              "XLA off under TensorFlow op determinism (not every XLA op has a "
                              "deterministic kernel); drop one of them (see docs/training.md, "
                              "'XLA and determinism')")
-        if self.lookahead is not None and self.distribute == "mirrored":
-            raise ValueError("lookahead is not supported with distribute: mirrored")
+        if self.lookahead is not None and self.distribute != "none":
+            raise ValueError(f"lookahead is not supported with distribute: {self.distribute}")
         return self
+
+    def _check_multi_worker(self) -> None:
+        """What kerasbuild's multi-worker loop needs (see kerasbuild.train.multi_worker)."""
+        if self.seed is None:
+            raise ValueError("distribute: multi_worker needs train.seed: every worker splits and shuffles "
+                             "the data with it, so the workers agree on which examples are whose; "
+                             "e.g. seed: 1")
+        for name in ("steps_per_execution", "jit_compile"):
+            if getattr(self, name) not in (None, False, 1):
+                raise ValueError(f"distribute: multi_worker runs kerasbuild's own training step "
+                                 f"(Keras fit() fails under MultiWorkerMirroredStrategy, keras-team/keras#20585), "
+                                 f"which does not apply {name}; leave it unset")
 
     def schedule_targets(self) -> list[tuple[str, str]]:
         """``(schedule name, variable)`` for every schedule and AdjustVariable hook."""

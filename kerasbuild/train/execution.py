@@ -16,7 +16,8 @@ from ..schema.train import TrainConfig
 
 def describe(model: Any, strategy: Any) -> dict[str, Any]:
     """``{"dtype_policy", "layer_dtypes": {layer: policy}, "loss_scale", "jit_compile",
-    "steps_per_execution", "strategy", "devices"}`` of the compiled ``model``.
+    "steps_per_execution", "strategy", "devices", "workers"}`` of the compiled ``model``
+    (``devices``: this process's replicas; ``workers``: processes training together).
 
     ``loss_scale`` (``mixed_float16`` only, else ``None``): the LossScaleOptimizer's state,
     ``{"scale": current dynamic loss scale, "good_steps": steps since it last changed}``."""
@@ -30,6 +31,7 @@ def describe(model: Any, strategy: Any) -> dict[str, Any]:
         "steps_per_execution": int(model.steps_per_execution),
         "strategy": type(strategy).__name__.lstrip("_"),
         "devices": _devices(model, strategy),
+        "workers": _workers(strategy),
     }
 
 
@@ -51,9 +53,19 @@ def _devices(model: Any, strategy: Any) -> list[str]:
     variables were placed."""
     import tensorflow as tf
 
-    if isinstance(strategy, tf.distribute.MirroredStrategy):
+    if isinstance(strategy, tf.distribute.MirroredStrategy | tf.distribute.MultiWorkerMirroredStrategy):
         return list(strategy.extended.worker_devices)
     return sorted({v.value.device for v in model.variables})
+
+
+def _workers(strategy: Any) -> int:
+    """Processes training together: the cluster's chief and workers (1 on one process)."""
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return 1
+    spec = strategy.cluster_resolver.cluster_spec().as_dict()
+    return sum(len(spec.get(kind, [])) for kind in ("chief", "worker"))
 
 
 def _loss_scale(optimizer: Any) -> dict[str, float] | None:

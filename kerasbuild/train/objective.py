@@ -46,28 +46,50 @@ def _is_softmax(layer: Any) -> bool:
     return getattr(getattr(layer, "activation", None), "__name__", "") == "softmax"
 
 
-def make_loss(model: keras.Model, config: TrainConfig):
-    """The batch loss: the data term plus nolearn's weight penalties."""
+def data_loss(model: keras.Model, config: TrainConfig, reduction: str | None = "sum_over_batch_size"):
+    """The data term: cross-entropy or mean squared error; ``reduction=None``: one value per
+    example (``(N,)``)."""
     if config.regression:
-        base = keras.losses.MeanSquaredError()
-    else:
-        base = keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model))
+        return keras.losses.MeanSquaredError(reduction=reduction)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model), reduction=reduction)
+
+
+def weight_penalty(model: keras.Model, config: TrainConfig):
+    """nolearn's penalty as a function of no arguments returning a float32 scalar, or None
+    when ``objective_l1`` and ``objective_l2`` are 0."""
     l1, l2 = config.objective_l1, config.objective_l2
     if not (l1 or l2):
-        return base
+        return None
     weights = penalised_variables(model)
 
-    def loss(y_true, y_pred):
-        penalty = 0.0
+    def penalty():
+        total = 0.0
         for w in weights:
             w = keras.ops.cast(w, "float32")
             if l2:
-                penalty = penalty + l2 * keras.ops.sum(keras.ops.square(w))
+                total = total + l2 * keras.ops.sum(keras.ops.square(w))
             if l1:
-                penalty = penalty + l1 * keras.ops.sum(keras.ops.abs(w))
-        return base(y_true, y_pred) + penalty
+                total = total + l1 * keras.ops.sum(keras.ops.abs(w))
+        return total
+
+    return penalty
+
+
+def make_loss(model: keras.Model, config: TrainConfig):
+    """The batch loss: the data term plus nolearn's weight penalties."""
+    base, penalty = data_loss(model, config), weight_penalty(model, config)
+    if penalty is None:
+        return base
+
+    def loss(y_true, y_pred):
+        return base(y_true, y_pred) + penalty()
 
     return loss
+
+
+def make_metrics(config: TrainConfig) -> list[keras.metrics.Metric]:
+    """Fresh metric objects for ``config`` (``accuracy``, ``rmse``... by :func:`metric_names`)."""
+    return [_METRICS[name]() for name in metric_names(config)]
 
 
 def compile_model(model: keras.Model, config: TrainConfig, *, steps_per_execution: int | None = None,
@@ -75,7 +97,7 @@ def compile_model(model: keras.Model, config: TrainConfig, *, steps_per_executio
     """Compile ``model`` in place for ``config`` (optimiser, loss, metrics, jit, steps per
     execution: ``config.steps_per_execution``, else ``steps_per_execution``, else 1)."""
     model.compile(optimizer=optimizer or make_optimizer(config), loss=make_loss(model, config),
-                  metrics=[_METRICS[name]() for name in metric_names(config)],
+                  metrics=make_metrics(config),
                   jit_compile=config.jit_compile,
                   steps_per_execution=config.steps_per_execution or steps_per_execution or 1)
     return model

@@ -90,6 +90,10 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     KeyboardInterrupt on Ctrl-C or SIGTERM (:class:`~.signals.Terminated`)."""
     console = console or Console(stderr=True, soft_wrap=True)
     run_dir = Path(run_dir)
+    if loaded.spec.train.distribute == "multi_worker":  # only the chief writes run_dir
+        from .multi_worker import worker_run_dir
+
+        run_dir, resume, overwrite = worker_run_dir(run_dir, resume=resume, overwrite=overwrite)
     if resume:
         require_run_dir(run_dir)
     with lock.hold(run_dir, "kerasbuild train", note=console.print), signals.sigterm_interrupts():
@@ -179,7 +183,13 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
             initial_epoch = state["epochs_completed"]
             for _ in range(initial_epoch):  # advance the per-epoch reshuffle to where the run was
                 iter(train_ds)
-        if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
+        if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs \
+                and config.distribute == "multi_worker":
+            from .multi_worker import fit
+
+            fit(model, strategy, train_ds, valid_ds, config=config, epochs=config.max_epochs,
+                initial_epoch=initial_epoch, callbacks=cbs)
+        elif not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
             epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(splits.size("train"), batch_size))
             model.fit(epochs_ds, validation_data=valid_ds, epochs=config.max_epochs,
                       initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)

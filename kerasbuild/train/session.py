@@ -26,14 +26,21 @@ def has_gpu() -> bool:
 
 
 def default_steps_per_execution(config: TrainConfig) -> int:
-    """32 on CPU; 1 on GPU and under ``distribute: mirrored`` (Keras 3.15's multi-step loop
-    fails there with "You must feed a value for placeholder tensor")."""
-    return 1 if has_gpu() or config.distribute == "mirrored" else CPU_STEPS_PER_EXECUTION
+    """32 on CPU; 1 on GPU, under ``distribute: mirrored`` (Keras 3.15's multi-step loop
+    fails there with "You must feed a value for placeholder tensor") and under ``multi_worker``
+    (kerasbuild's own loop runs one step per call)."""
+    return 1 if has_gpu() or config.distribute != "none" else CPU_STEPS_PER_EXECUTION
 
 
 def strategy_for(config: TrainConfig) -> tf.distribute.Strategy:
     """``distribute: mirrored``: MirroredStrategy over all GPUs, or all logical CPU devices
-    when there is no GPU; ``none``: the default (single-device) strategy."""
+    when there is no GPU; ``multi_worker``: the process's MultiWorkerMirroredStrategy
+    (:func:`kerasbuild.train.multi_worker.strategy`); ``none``: the default (single-device)
+    strategy."""
+    if config.distribute == "multi_worker":
+        from . import multi_worker
+
+        return multi_worker.strategy()
     if config.distribute == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
