@@ -187,6 +187,9 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
                                                "epoch (with --run-dir, no spec needed).")] = False,
           overwrite: Annotated[bool, typer.Option("--overwrite", metavar="", help="Replace an existing run "
                                                   "directory.")] = False,
+          init_weights: Annotated[Path | None, typer.Option("--init-weights", metavar="PATH", help="Start from "
+                                  "these weights (.weights.h5, .h5, .keras or a run directory), as init.weights "
+                                  "in the spec.")] = None,
           ) -> None:
     """Train SPEC on its data: section and write a run directory (exit 3 when the loss diverges)."""
     import shlex
@@ -196,9 +199,12 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
     from .train.lock import refuse_if_held
     from .train.overrides import parse_sets
     from .train.rundir import SPEC, check_run_dir, resolved_yaml
+    from .transfer.paths import check_init
 
     with friendly_errors(SET_HINT):
         overrides = parse_sets(sets)
+        if init_weights is not None:
+            overrides["init.weights"] = str(init_weights.resolve())
         if spec is None:
             if not (resume and run_dir):
                 raise KerasbuildError("give a SPEC file (or --resume --run-dir DIR to continue a run)", exit_code=2)
@@ -208,6 +214,8 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
         refuse_if_held(directory)
         check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
         check_data(loaded)
+        if not resume:  # a resumed run starts from its checkpoint
+            check_init(loaded)
         from .train.report import describe_result
         from .train.runner import train as run_training
 
