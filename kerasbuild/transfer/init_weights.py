@@ -25,7 +25,8 @@ Shapes = list[tuple[int, ...]]
 @dataclass
 class Matching:
     """``pairs``: (model layer index, file layer index, ``"name"`` or ``"order"``);
-    ``skipped``: model layers left, with why; ``unused``: file layers left."""
+    ``skipped``: model layers left, with why; ``unused``: file layers left (but those a
+    skipped layer names)."""
 
     pairs: list[tuple[int, int, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -60,7 +61,8 @@ def match_layers(model: list[tuple[str, Shapes]], file: list[tuple[str, Shapes]]
         why = (f"shapes {_shapes(shapes)} here, {_shapes(file[s][1])} in the file" if s is not None
                else "no layer of that name in the file")
         result.skipped.append((key, why))
-    result.unused = [file[s][0] for s in range(len(file)) if s not in used]
+    named = {key for key, _ in result.skipped}  # reported with their shapes already
+    result.unused = [file[s][0] for s in range(len(file)) if s not in used and file[s][0] not in named]
     return result
 
 
