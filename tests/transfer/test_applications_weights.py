@@ -41,7 +41,6 @@ def test_mobilenet_v2_weights_from_keras_applications_give_equal_outputs(tmp_pat
 
 
 def test_keras2_h5_loads_by_layer_name_and_strict_refuses_a_partial_match(tmp_path):
-    import keras
 
     from kerasbuild.transfer.init_weights import load_initial_weights
 
