@@ -18,38 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-BASE = """
-name: base
-input: {shape: [8, 8, 1], name: image}
-layers:
-  - {name: conv1, type: Conv2DLayer, num_filters: 8, filter_size: 3, nonlinearity: rectify}
-  - {name: pool1, type: MaxPool2DLayer, pool_size: 2}
-  - {name: hidden, type: DenseLayer, num_units: 32}
-  - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
-data: {source: "builtin:digits", test_size: 0.2}
-train: {update: nesterov_momentum, update_learning_rate: 0.05, batch_size: 32, max_epochs: 3, seed: 1,
-        deterministic: true}
-"""
+from tests.train.conftest import DIGITS_SPEC
+from tests.train.test_resume import _epochs_done
 
-FINETUNE = """
-name: finetune
-input: {shape: [8, 8, 1], name: image}
-init: {weights: base_run, strict: false}
-layers:
-  - {name: conv1, type: Conv2DLayer, num_filters: 8, filter_size: 3, nonlinearity: rectify}
-  - {name: pool1, type: MaxPool2DLayer, pool_size: 2}
-  - {name: hidden, type: DenseLayer, num_units: 16}
-  - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
-data: {source: "builtin:digits", test_size: 0.2}
-train:
-  update: nesterov_momentum
-  update_learning_rate: 0.05
-  batch_size: 16
-  max_epochs: 6
-  seed: 2
-  deterministic: true
-  freeze: [conv1]
-"""
+BASE = DIGITS_SPEC.replace("max_epochs: 8", "max_epochs: 3")
+FINETUNE = (DIGITS_SPEC.replace("name: tiny_digits", "name: finetune\ninit: {weights: base_run, strict: false}")
+            .replace("num_units: 32", "num_units: 16").replace("batch_size: 32", "batch_size: 16")
+            .replace("max_epochs: 8", "max_epochs: 6").replace("seed: 1", "seed: 2") + "  freeze: [conv1]\n")
 UNFREEZE = "  unfreeze_at: {epoch: 2, learning_rate: 0.01}\n"
 
 
@@ -63,13 +38,6 @@ def _weights(run: Path, name: str = "model_final.keras") -> dict[str, list[np.nd
 
     model = load_keras_model(run / name, compile=False)
     return {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
-
-
-def _epochs_done(run: Path) -> int:
-    try:
-        return json.loads((run / "backup" / "state.json").read_text())["epochs_completed"]
-    except (FileNotFoundError, json.JSONDecodeError):
-        return 0
 
 
 @pytest.mark.slow
