@@ -15,6 +15,7 @@ from typing import Any
 from .errors import SpecError
 from .layers import Shapes
 from .precision import layer_policies
+from .spec.freeze import frozen_layers, owner
 from .spec.graph import Graph
 from .spec.loader import LoadedSpec, load_spec
 
@@ -25,6 +26,8 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
     Layer names in the model are the spec's layer names; helper layers a spec layer needs
     (implicit flatten, explicit padding, separate activations) are named ``<layer>_<role>``.
 
+    Layers marked ``trainable: false`` or matched by ``train.freeze`` are frozen.
+
     Every layer takes the global dtype policy (the run's ``precision``), except the output
     layers (with their helper layers), which are built under ``float32``
     (:func:`kerasbuild.precision.layer_policies`).
@@ -34,7 +37,18 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
         raise SpecError([loaded.source.problem(
             f"{a.field}: auto is known only from the data; train the spec (the run's spec.yaml has "
             f"the numbers) or write the size", ("layers", a.index, a.field)) for a in loaded.autos])
-    return assemble_model(loaded.graph, build_tensors(loaded.graph), loaded.name)
+    model = assemble_model(loaded.graph, build_tensors(loaded.graph), loaded.name)
+    freeze_layers(model, loaded.graph, frozen_layers(loaded.spec, loaded.graph, loaded.source))
+    return model
+
+
+def freeze_layers(model: Any, graph: Graph, frozen: set[str]) -> None:
+    """Freeze the Keras layers of the spec layers named in ``frozen`` (their helper layers
+    included)."""
+    names = {node.name for node in graph.nodes}
+    for layer in model.layers:
+        if owner(layer.name, names) in frozen:
+            layer.trainable = False
 
 
 def assemble_model(graph: Graph, tensors: dict[str, Any], name: str = "model"):

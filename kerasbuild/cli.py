@@ -193,6 +193,9 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
                                                       "processes of a train.distribute: multi_worker run.")] = None,
           port: Annotated[int | None, typer.Option("--port", metavar="P", help="--workers: their ports are P, "
                                                    "P+1... (default: free ports).")] = None,
+          init_weights: Annotated[Path | None, typer.Option("--init-weights", metavar="PATH", help="Start from "
+                                  "these weights (.weights.h5, .h5, .keras or a run directory), as init.weights "
+                                  "in the spec.")] = None,
           ) -> None:
     """Train SPEC on its data: section and write a run directory (exit 3 when the loss diverges)."""
     import shlex
@@ -202,9 +205,12 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
     from .train.lock import refuse_if_held
     from .train.overrides import parse_sets
     from .train.rundir import SPEC, check_run_dir, resolved_yaml
+    from .transfer.paths import check_init
 
     with friendly_errors(SET_HINT):
         overrides = parse_sets(sets)
+        if init_weights is not None:
+            overrides["init.weights"] = str(init_weights.resolve())
         if spec is None:
             if not (resume and run_dir):
                 raise KerasbuildError("give a SPEC file (or --resume --run-dir DIR to continue a run)", exit_code=2)
@@ -218,12 +224,15 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
                 raise KerasbuildError("--workers needs train.distribute: multi_worker (add --set "
                                       "train.distribute=multi_worker)", exit_code=2)
             args = [str(spec), *(f"--set={s}" for s in sets or ()), "--run-dir", str(directory),
+                    *(["--init-weights", str(init_weights)] if init_weights else []),
                     *(["--resume"] if resume else []), *(["--overwrite"] if overwrite else [])]
             raise typer.Exit(launch(args, workers, port))
         if loaded.spec.train.distribute != "multi_worker" or _is_chief():  # other workers write elsewhere
             refuse_if_held(directory)
             check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
         check_data(loaded)
+        if not resume:  # a resumed run starts from its checkpoint
+            check_init(loaded)
         from .train.report import describe_result
         from .train.runner import train as run_training
 

@@ -165,6 +165,8 @@ class LayerBase(StrictModel):
     type: str
     incoming: str | None = Field(None, description="Input layer name (default: the previous layer).")
     incomings: list[str] | None = Field(None, description="Input layer names, for merge layers.")
+    trainable: bool = Field(True, description="false: training leaves the layer's weights unchanged "
+                            "(frozen; batch norm then also keeps its statistics).")
 
     @model_validator(mode="before")
     @classmethod

@@ -20,6 +20,7 @@ class BlockUse(StrictModel):
     with_: dict[str, Any] = Field(default_factory=dict, alias="with",
                                   description="Values of the block's parameters.")
     incoming: str | None = Field(None, description="Layer feeding the block (default: the previous one).")
+    trainable: bool = Field(True, description="false: freeze every layer of the block.")
 
 
 class Block(StrictModel):

@@ -186,6 +186,29 @@ class Lookahead(StrictModel):
     alpha: float = Field(0.5, gt=0, le=1)
 
 
+class InitWeights(StrictModel):
+    """``init:``: start from saved weights instead of a random initialisation. ``weights``: a
+    ``.weights.h5`` file, a ``.keras`` model (read in safe mode), a legacy Keras ``.h5`` weights
+    file (``~/.keras/models``) or a run directory (its ``model_best.keras``), relative to the
+    spec file. Layers match by name, else by order where the shapes agree; ``strict: true``
+    refuses a file that leaves a layer on either side unmatched."""
+
+    weights: str = Field(min_length=1, description="Weights file or run directory, relative to the spec file.")
+    strict: bool = Field(True, description="false: load what matches, skip and report the rest.")
+
+
+class UnfreezeAt(StrictModel):
+    """Two-stage fine-tuning: after ``epoch`` epochs, make ``layers`` (names or glob patterns;
+    default: every layer) trainable and, when given, set the learning rate to
+    ``learning_rate``; the optimiser keeps its state (step count, moments of the layers that
+    were trainable)."""
+
+    epoch: int = Field(ge=1, description="Epochs trained with the frozen layers; epoch N+1 trains them.")
+    learning_rate: float | None = Field(None, gt=0, description="Learning rate from then on (default: unchanged).")
+    layers: list[str] | None = Field(None, min_length=1, description="Layer names or glob patterns to "
+                                     "unfreeze (default: every frozen layer).")
+
+
 class TrainConfig(StrictModel):
     """Training settings; every field has a nolearn-compatible default."""
 
@@ -214,6 +237,9 @@ class TrainConfig(StrictModel):
                               "combined with deterministic: true.")
     steps_per_execution: int | None = Field(None, ge=1, description="Default: 32 on CPU, 1 elsewhere.")
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
+    freeze: list[str] = Field(default_factory=list, description="Layer names or glob patterns (conv*) "
+                              "whose weights training leaves unchanged, as trainable: false on the layer.")
+    unfreeze_at: UnfreezeAt | None = None
 
     @field_validator("update_params")
     @classmethod
@@ -261,6 +287,7 @@ class TrainConfig(StrictModel):
                              "'XLA and determinism')")
         if self.lookahead is not None and self.distribute != "none":
             raise ValueError(f"lookahead is not supported with distribute: {self.distribute}")
+        self._check_unfreeze()
         return self
 
     def _check_multi_worker(self) -> None:
@@ -269,11 +296,23 @@ class TrainConfig(StrictModel):
             raise ValueError("distribute: multi_worker needs train.seed: every worker splits and shuffles "
                              "the data with it, so the workers agree on which examples are whose; "
                              "e.g. seed: 1")
-        for name in ("steps_per_execution", "jit_compile"):
+        for name in ("steps_per_execution", "jit_compile", "unfreeze_at"):
             if getattr(self, name) not in (None, False, 1):
                 raise ValueError(f"distribute: multi_worker runs kerasbuild's own training step "
                                  f"(Keras fit() fails under MultiWorkerMirroredStrategy, keras-team/keras#20585), "
                                  f"which does not apply {name}; leave it unset")
+
+    def _check_unfreeze(self) -> None:
+        unfreeze = self.unfreeze_at
+        if unfreeze is None:
+            return
+        if unfreeze.epoch >= self.max_epochs:
+            raise ValueError(f"unfreeze_at.epoch ({unfreeze.epoch}) must be below max_epochs "
+                             f"({self.max_epochs}), or the unfrozen layers never train")
+        scheduled = [name for name, variable in self.schedule_targets() if variable == "learning_rate"]
+        if unfreeze.learning_rate is not None and scheduled:
+            raise ValueError(f"unfreeze_at.learning_rate and the learning-rate schedule ({scheduled[0]}) "
+                             "would both set the learning rate; drop one of them")
 
     def schedule_targets(self) -> list[tuple[str, str]]:
         """``(schedule name, variable)`` for every schedule and AdjustVariable hook."""

@@ -34,7 +34,7 @@ from .source import Source
 
 MAX_EXPANDED_LAYERS = 10_000
 MAX_NESTING = 8
-USE_KEYS = ("use", "name", "with", "repeat", "incoming")
+USE_KEYS = ("use", "name", "with", "repeat", "incoming", "trainable")
 
 
 def expand(source: Source) -> Source:
@@ -103,21 +103,29 @@ def expand(source: Source) -> Source:
         if missing:
             raise source.error(f"block '{bname}' needs a value for parameter '{missing[0]}' in 'with'",
                                origin + ("with",))
+        trainable = entry.get("trainable", True)
+        if not isinstance(trainable, bool):
+            raise source.error(f"trainable must be true or false, got {trainable!r}", origin + ("trainable",))
         current = entry.get("incoming", prev)
         for k in range(1, repeat + 1):
             prefix = name if repeat == 1 else f"{name}_{k}"
-            current = _instantiate_once(bname, block, params, prefix, current, origin, depth, set(given))
+            current = _instantiate_once(bname, block, params, prefix, current, origin, depth, set(given),
+                                        frozen=not trainable)
             aliases[prefix] = current
         aliases[name] = current
         return current
 
-    def _instantiate_once(bname, block, params, prefix, block_input, origin, depth, given) -> str | None:
+    def _instantiate_once(bname, block, params, prefix, block_input, origin, depth, given,
+                          frozen: bool) -> str | None:
+        """One copy of the block; ``frozen`` (a ``trainable: false`` use) freezes all its layers."""
         inner = {layer["name"] for layer in block["layers"] if isinstance(layer, dict) and "name" in layer}
         last = block_input
         for t, template in enumerate(block["layers"]):
             tpath = ("blocks", bname, "layers", t)
             layer = _substitute(template, params, source, tpath)
             layer = _rename(layer, inner, prefix, block_input, last)
+            if frozen:
+                layer["trainable"] = False
             if "use" in layer:
                 last = instantiate(layer, tpath, last, depth + 1)
                 continue

@@ -21,7 +21,7 @@ from ..errors import FieldPath, Problem, SpecError, did_you_mean
 from ..layers import lookup
 from .source import Source
 
-TOP_LEVEL_KEYS = ("name", "description", "reference", "blocks", "layers", "outputs", "train", "data")
+TOP_LEVEL_KEYS = ("name", "description", "reference", "blocks", "layers", "outputs", "init", "train", "data")
 INPUT_KEYS = ("input", "inputs")
 MAX_LAYERS = 10_000
 """More layers than this in one spec are refused before any validation."""

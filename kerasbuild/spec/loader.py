@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import OverrideError, Problem, SpecError, did_you_mean
 from ..layers import all_type_names, lookup
-from . import auto, blocks, forms, placeholders, safety
+from . import auto, blocks, forms, freeze, placeholders, safety
 from .graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from .model import keras_form_models, spec_model
 from .source import Source, from_mapping, parse_file, parse_text
@@ -92,6 +92,7 @@ def load_from_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
         raise SpecError([_at_override(p, overrides or {}) for p in exc.problems]) from None
     graph = analyse(spec, expanded, max_params=max_params, max_activations=max_activations,
                     unknown={a.name for a in autos})
+    freeze.mark_frozen(spec, graph, expanded)
     return LoadedSpec(spec, document, found, graph, expanded, raw.file, autos)
 
 

@@ -17,7 +17,7 @@ from ..layers import entries
 from ..schema.base import NAME_PATTERN, StrictModel
 from ..schema.data import DataConfig
 from ..schema.document import Block, BlockUse
-from ..schema.train import TrainConfig
+from ..schema.train import InitWeights, TrainConfig
 
 
 @cache
@@ -47,6 +47,7 @@ def spec_model() -> type[BaseModel]:
         outputs=(list[str] | None, Field(None, description="Output layer names (default: the last layer).")),
         train=(TrainConfig, Field(default_factory=TrainConfig)),
         data=(DataConfig | None, None),
+        init=(InitWeights | None, Field(None, description="Start from saved weights (transfer learning).")),
     )
 
 

@@ -165,7 +165,8 @@ class Lookahead(keras.optimizers.Optimizer):
         variables = trainable_variables if trainable_variables is not None else self._trainable_variables
         self.inner_optimizer.apply(grads, variables)
         sync = ops.equal(ops.mod(self.inner_optimizer.iterations, self.k), 0)
-        for slow, fast in zip(self.slow, variables, strict=True):
+        for fast in variables:  # may be a subset of the built variables (frozen layers)
+            slow = self.slow[self._get_variable_index(fast)]
             moved = ops.add(slow, ops.multiply(ops.subtract(fast, slow), ops.cast(self.alpha, fast.dtype)))
             slow.assign(ops.where(sync, moved, slow))
             fast.assign(ops.where(sync, moved, fast))

@@ -55,6 +55,7 @@ def resolved_yaml(loaded: LoadedSpec) -> str:
 
     from ..data.paths import spec_dir
     from ..data.sources import resolve_path
+    from ..transfer.paths import absolute_init
 
     document = copy.deepcopy(loaded.source.data)
     data = loaded.spec.data
@@ -62,6 +63,7 @@ def resolved_yaml(loaded: LoadedSpec) -> str:
         document["data"]["source"] = str(resolve_path(data.source, spec_dir(loaded)))
     if data is not None and data.data_dir:
         document["data"]["data_dir"] = str(resolve_path(data.data_dir, spec_dir(loaded)))
+    absolute_init(document, loaded)
     return canonical_yaml(dataclasses.replace(loaded, document=document))
 
 

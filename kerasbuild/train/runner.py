@@ -109,6 +109,7 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
     from ..data.paths import resolve_auto_sizes
     from ..data.pipeline import steps_per_epoch
     from ..data.splits import load_for_spec
+    from ..transfer.plan import TransferPlan
     from . import backup, callbacks, execution, session
     from .diskspace import check_free_space
     from .display import EpochTable
@@ -148,6 +149,8 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
         with strategy.scope():
             model = build_model(loaded)
             compile_model(model, config, steps_per_execution=steps_per_execution)
+        transfer = TransferPlan(loaded, model, note=lambda text: console.print(text, highlight=False))
+        info["init"] = transfer.load_init() if state is None else previous.get("init")
         info["execution"] = execution.describe(model, strategy)
         for notice in execution.dropped_settings(config, info["execution"], steps_per_execution):
             console.print(f"notice: {notice}", highlight=False)
@@ -164,7 +167,7 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
             info.update(epochs_completed=done, best_epoch=None if best.best_epoch is None else best.best_epoch + 1)
             write_run_json(run_dir, info)
 
-        cbs: list[Any] = [schedules, nan_guard, best, history, callbacks.RunStatus(on_epoch, nan_guard)]
+        cbs: list[Any] = [*transfer.callbacks(), schedules, nan_guard, best, history, callbacks.RunStatus(on_epoch, nan_guard)]
         if config.verbose:
             cbs.append(EpochTable(console, steps=math.ceil(splits.size("train") / batch_size)))
         cbs += [callbacks.Checkpoint(backup_dir, stateful, nan_guard),
@@ -173,7 +176,7 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
             cb.set_model(model)
 
         with strategy.scope():  # built now (not by fit) so the checkpoint sizes are known
-            model.optimizer.build(model.trainable_variables)
+            model.optimizer.build(transfer.optimizer_variables())
         warning = check_free_space(run_dir, model)
         if warning:
             console.print(warning, highlight=False)

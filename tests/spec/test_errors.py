@@ -11,7 +11,7 @@ from kerasbuild.cli import app
 from kerasbuild.layers import lookup
 from kerasbuild.layers.base import NONLINEARITIES
 
-TOP_LEVEL = ("name, description, reference, blocks, layers, outputs, train, data, a nolearn training "
+TOP_LEVEL = ("name, description, reference, blocks, layers, outputs, init, train, data, a nolearn training "
              "key, or '<layer>_<param>' for a layer named in 'layers'")
 DENSE_FIELDS = ", ".join(lookup("DenseLayer").schema.model_fields)
 NONLINEARITY_NAMES = ", ".join(sorted(NONLINEARITIES)) + " or null"
@@ -136,7 +136,7 @@ layers:
   - {name: fc, type: Dense, unit: 10}
 """, ["bad.yaml:4:32: layers.conv.filters: Input should be greater than or equal to 1, got 0",
       "bad.yaml:5:29: layers.fc.unit: unknown field 'unit' (did you mean 'units'?); expected one of: "
-      "l1, l2, max_norm, name, incoming, incomings, units, activation, kernel_initializer, "
+      "l1, l2, max_norm, name, incoming, incomings, trainable, units, activation, kernel_initializer, "
       "bias_initializer, num_leading_axes, use_bias, type"]),
     "yaml_syntax": ("""
 input: {shape: [3]
