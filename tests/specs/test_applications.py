@@ -27,6 +27,7 @@ APPLICATIONS = {
     "mobilenet_v2": ("MobileNetV2", 3_538_984, 96),
     "densenet121": ("DenseNet121", 8_062_504, 64),
     "xception": ("Xception", 22_910_480, 96),
+    "efficientnet_b0": ("EfficientNetB0", 5_330_571, 64),
 }
 
 
