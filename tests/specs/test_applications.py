@@ -28,6 +28,7 @@ APPLICATIONS = {
     "densenet121": ("DenseNet121", 8_062_504, 64),
     "xception": ("Xception", 22_910_480, 96),
     "efficientnet_b0": ("EfficientNetB0", 5_330_571, 64),
+    "convnext_tiny": ("ConvNeXtTiny", 28_589_128, 32),
 }
 
 
