@@ -27,6 +27,9 @@ APPLICATIONS = {
     "mobilenet_v2": ("MobileNetV2", 3_538_984, 96),
     "densenet121": ("DenseNet121", 8_062_504, 64),
     "xception": ("Xception", 22_910_480, 96),
+    "efficientnet_b0": ("EfficientNetB0", 5_330_571, 64),
+    "convnext_tiny": ("ConvNeXtTiny", 28_589_128, 32),
+    "inception_v3": ("InceptionV3", 23_851_784, 75),
 }
 
 

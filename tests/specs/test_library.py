@@ -31,6 +31,9 @@ EXACT_PARAMS = {
     "mobilenet_v2": 3_538_984,
     "densenet121": 8_062_504,
     "xception": 22_910_480,
+    "efficientnet_b0": 5_330_571,
+    "convnext_tiny": 28_589_128,
+    "inception_v3": 23_851_784,
 }
 """Counts fixed by the issue (and by keras.applications for VGG16 and ResNet-50)."""
 
@@ -39,7 +42,8 @@ LINE_LIMITS = {"vgg16": 60, "resnet50": 120}
 EXPECTED_SPECS = {
     "nielsen_fc100", "nielsen_conv1", "nielsen_conv2", "nielsen_relu_l2", "nielsen_dropout",
     "lenet5", "alexnet", "vgg16", "resnet50", "fkp_net1", "fkp_net3", "small_resnet32",
-    "mobilenet_v2", "densenet121", "xception",
+    "mobilenet_v2", "densenet121", "xception", "efficientnet_b0",
+    "convnext_tiny", "vit_tiny", "unet_small", "inception_v3",
 }
 
 
