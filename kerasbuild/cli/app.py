@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import KerasbuildError, OverrideError, SizeLimitError, SpecError
-from .spec.graph import DEFAULT_MAX_PARAMS
+from ..errors import KerasbuildError, OverrideError, SizeLimitError, SpecError
+from ..spec.graph import DEFAULT_MAX_PARAMS
 
 EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
               "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
@@ -32,7 +32,7 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", metavar="", help="Replac
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .. import __version__
 
         out.print(f"kerasbuild {__version__}", highlight=False)
         raise typer.Exit()
@@ -71,8 +71,8 @@ def friendly_errors(hints: dict[type[SpecError], str] | None = None):
 
 def _note_run_state(path: Path) -> None:
     """Say on stderr when a run directory is not finished (``crashed``, still ``running``, ...)."""
-    from .train.lock import state_note
-    from .train.rundir import RUN_JSON, read_run
+    from ..runs.lock import state_note
+    from ..runs.rundir import RUN_JSON, read_run
 
     if (path / RUN_JSON).is_file():
         note = state_note(path, read_run(path))
@@ -84,7 +84,7 @@ def _note_run_state(path: Path) -> None:
 def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML or JSON).")],
              max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
     """Check spec files: exit 0 when all are valid, 1 when any is not."""
-    from .spec.loader import load_spec
+    from ..spec.loader import load_spec
 
     failed = False
     for path in specs:
@@ -103,8 +103,8 @@ def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML 
 def summary(spec: Path, as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
             max_params: MaxParams = DEFAULT_MAX_PARAMS) -> None:
     """Print the layer table: name, type, output shape (NHWC, no batch axis), params."""
-    from .spec.loader import load_spec
-    from .summary import render_summary, summary_dict
+    from ..spec.loader import load_spec
+    from ..summary import render_summary, summary_dict
 
     with friendly_errors(MAX_PARAMS_HINT):
         loaded = load_spec(spec, max_params=max_params)
@@ -117,8 +117,8 @@ def summary(spec: Path, as_json: Annotated[bool, typer.Option("--json", help="Pr
 @app.command()
 def fmt(spec: Path) -> None:
     """Print the spec in canonical form (a fixed point: fmt of the output is the output)."""
-    from .spec.format import canonical_yaml
-    from .spec.loader import load_spec
+    from ..spec.format import canonical_yaml
+    from ..spec.loader import load_spec
 
     with friendly_errors():
         sys.stdout.write(canonical_yaml(load_spec(spec)))
@@ -127,7 +127,7 @@ def fmt(spec: Path) -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the spec format (for editor completion)."""
-    from .spec.model import document_model
+    from ..spec.model import document_model
 
     print(json.dumps(document_model().model_json_schema(), indent=2))
 
@@ -137,13 +137,13 @@ def build(spec: Path, output: Annotated[Path, typer.Option("-o", "--output", met
                                                           help="Where to write the .keras file.")],
           max_params: MaxParams = DEFAULT_MAX_PARAMS, overwrite: Overwrite = False) -> None:
     """Build the Keras model and save it as a .keras file (untrained weights)."""
-    from .outputs import check_output_file
-    from .spec.loader import load_spec
+    from ..outputs import check_output_file
+    from ..spec.loader import load_spec
 
     with friendly_errors(MAX_PARAMS_HINT):
         loaded = load_spec(spec, max_params=max_params)
         check_output_file(output, overwrite=overwrite, suffixes=(".keras",))
-        from .build import build_model
+        from ..build import build_model
 
         model = build_model(loaded)
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -158,7 +158,7 @@ def from_nolearn(script: Path,
                  overwrite: Overwrite = False) -> None:
     """Convert a nolearn script's NeuralNet(...) calls to specs, reading it, never running it.
     Exit 0 when everything was translated, 1 when something was not (the rest is still written)."""
-    from .nolearn.output import convert_script
+    from ..nolearn.output import convert_script
 
     with friendly_errors():
         result, paths = convert_script(script, output, overwrite=overwrite)
@@ -190,11 +190,11 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
     """Train SPEC on its data: section and write a run directory (exit 3 when the loss diverges)."""
     import shlex
 
-    from .data.paths import check_data
-    from .spec.loader import load_spec
-    from .train.lock import refuse_if_held
-    from .train.overrides import parse_sets
-    from .train.rundir import SPEC, check_run_dir, resolved_yaml
+    from ..data.paths import check_data
+    from ..runs.lock import refuse_if_held
+    from ..runs.rundir import SPEC, check_run_dir, resolved_yaml
+    from ..spec.loader import load_spec
+    from .sets import parse_sets
 
     with friendly_errors(SET_HINT):
         overrides = parse_sets(sets)
@@ -207,13 +207,13 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
         refuse_if_held(directory)
         check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
         check_data(loaded)
-        from .train.report import describe_result
-        from .train.runner import train as run_training
+        from ..runs.report import describe_result
+        from ..runs.runner import train as run_training
 
         try:
             result = run_training(loaded, directory, resume=resume, overwrite=overwrite, console=err)
         except KeyboardInterrupt as exc:
-            from .train.signals import exit_code
+            from ..fit.signals import exit_code
 
             err.print(f"interrupted; continue with: kerasbuild train --resume --run-dir {shlex.quote(str(directory))}",
                       highlight=False)
@@ -233,7 +233,7 @@ def evaluate(run: Path, data: Annotated[str | None, typer.Option("--data", metav
              ) -> None:
     """Evaluate a run's model_best.keras (default: on the run's own test split)."""
     with friendly_errors():
-        from .train.evaluate import evaluate_run
+        from ..runs.evaluate import evaluate_run
 
         _note_run_state(run)
         scores = evaluate_run(run, data, x_key=x_key, y_key=y_key)
@@ -252,14 +252,14 @@ def predict(model: Annotated[Path, typer.Argument(help="A run directory, or an e
                                                ".npz files.")] = "x",
             overwrite: Overwrite = False) -> None:
     """Predict on raw inputs: probabilities and labels (classification) or targets (regression)."""
-    from .outputs import check_output_file
-    from .train.predict_inputs import check_inputs
+    from ..outputs import check_output_file
+    from ..runs.predict_inputs import check_inputs
 
     with friendly_errors():
         check_inputs(inputs)
         check_output_file(output, overwrite=overwrite, suffixes=(".npz", ".csv"))
-        from .export import predict as _exported  # noqa: F401  (registers exported versions)
-        from .train.predict import predict_file
+        from ..export import predict as _exported  # noqa: F401  (registers exported versions)
+        from ..runs.predict import predict_file
 
         summary_ = predict_file(model, inputs, output, x_key=x_key)
         out.print(f"wrote {summary_['output']} ({summary_['n']} predictions, y shape {summary_['shape']})",
@@ -284,7 +284,7 @@ def plot(paths: Annotated[list[Path], typer.Argument(help="A run directory; seve
          ) -> None:
     """Draw pictures of runs, searches and specs (see docs/plots.md)."""
     with friendly_errors():
-        from .report.plot_command import PictureOptions, plot_paths
+        from ..report.plot_command import PictureOptions, plot_paths
 
         options = PictureOptions(errors=errors, image=image, layer=layer, filters=filters)
         for path in plot_paths(paths, options, graph=graph, output=output):
@@ -300,7 +300,7 @@ def report(path: Annotated[Path, typer.Argument(help="A run directory or a searc
            ) -> None:
     """Write one self-contained HTML page: spec, metrics, every picture, environment, timings."""
     with friendly_errors():
-        from .report.html import write_report
+        from ..report.html import write_report
 
         out.print(f"wrote {write_report(path, output, image=image, overwrite=overwrite)}", highlight=False)
 
@@ -313,13 +313,13 @@ def ensemble(runs: Annotated[list[Path], typer.Argument(help="Run directories to
                                                      help="Replace an existing directory.")] = False,
              ) -> None:
     """Average the members' outputs into one model, written as a run directory."""
-    from .train.lock import refuse_if_held
-    from .train.rundir import check_run_dir
+    from ..runs.lock import refuse_if_held
+    from ..runs.rundir import check_run_dir
 
     with friendly_errors():
         refuse_if_held(output)
         check_run_dir(output, "", resume=False, overwrite=overwrite)
-        from .train.ensemble import ensemble_runs
+        from ..runs.ensemble import ensemble_runs
 
         metrics = ensemble_runs(runs, output, overwrite=overwrite)
         out.print(f"wrote {output}/model_best.keras"
@@ -339,8 +339,8 @@ def export(source: Annotated[Path, typer.Argument(help="A run directory or a .ke
            ) -> None:
     """Export for serving: verified against the Keras model, published atomically as OUT/N."""
     with friendly_errors():
-        from .export import export as run_export
-        from .export.report import describe_export
+        from ..export import export as run_export
+        from ..export.report import describe_export
 
         _note_run_state(source)
         result = run_export(source, out_dir, fmt=fmt, preprocessing=not no_preprocessing, quantize=quantize)
@@ -361,7 +361,7 @@ def tune(job: Annotated[Path, typer.Argument(help="A search-job file (see tuning
          ) -> None:
     """Search hyper-parameters; running the same job again resumes it."""
     with friendly_errors():
-        from .tuning.command import tune as run_tune
+        from ..tuning.command import tune as run_tune
 
         run_tune(job, out, chief=chief, port=port, host=host, worker=worker, oracle=oracle, workers=workers,
                  dry_run=dry_run, verbose=verbose)
@@ -379,6 +379,3 @@ def quiet_tensorflow() -> None:
     print. Must run before TensorFlow is imported; the variable is read once, at import."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-if __name__ == "__main__":
-    main()

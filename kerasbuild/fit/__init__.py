@@ -1,1 +1,3 @@
-"""Training: optimisers (with variable momentum), schedules, callbacks, run directories."""
+"""The Keras runtime of one fit: session (seeds, determinism, precision, strategy),
+:func:`~kerasbuild.fit.prepare.prepare_fit` (model, datasets, callbacks), optimisers,
+objective, schedules, callbacks, checkpoints, durable file writes."""

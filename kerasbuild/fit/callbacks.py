@@ -1,7 +1,7 @@
 """Training callbacks: schedules, best-model tracking with early stopping, NaN guard, history.
 
 Each callback that carries state across epochs has ``get_state() -> dict`` and
-``set_state(dict)`` (JSON-safe) so :mod:`kerasbuild.train.backup` can resume a killed run
+``set_state(dict)`` (JSON-safe) so :mod:`kerasbuild.fit.backup` can resume a killed run
 with the schedules and early stopping exactly where they were.
 """
 
@@ -41,7 +41,7 @@ def _assign_variable(optimizer: keras.optimizers.Optimizer, variable: str, value
 
 
 def current_values(optimizer: keras.optimizers.Optimizer) -> dict[str, float]:
-    """The learning rate (and momentum, for :class:`~kerasbuild.train.optimizers.SGD`) now."""
+    """The learning rate (and momentum, for :class:`~kerasbuild.fit.optimizers.SGD`) now."""
     opt = base_optimizer(optimizer)
     values = {"learning_rate": _float(opt.learning_rate)}
     if hasattr(opt, "momentum_variable"):

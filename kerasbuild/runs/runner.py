@@ -1,5 +1,5 @@
 """``train(loaded, run_dir)``: data -> model -> fit with schedules and early stopping -> a
-complete run directory (see :mod:`kerasbuild.train.rundir` for the layout).
+complete run directory (see :mod:`kerasbuild.runs.rundir` for the layout).
 
 Resume (``resume=True``) continues a killed run from its last completed epoch: weights and
 optimiser state, the layers' random-seed states, the schedule / early-stopping / history
@@ -24,8 +24,9 @@ from rich.console import Console
 from ..errors import KerasbuildError, SpecError
 from ..schema.train import metric_names
 from ..spec.loader import LoadedSpec
-from . import lock, signals
-from .objective import compile_model
+from . import lock
+from ..fit import signals
+from ..fit.objective import compile_model
 from .rundir import (
     prepare,
     record_splits,
@@ -34,7 +35,7 @@ from .rundir import (
     resolved_yaml,
     write_run_json,
 )
-from .write_errors import WriteError, as_write_error
+from ..fit.write_errors import WriteError, as_write_error
 
 EXIT_DIVERGED = 3
 """Exit code of ``kerasbuild train`` when the loss became NaN."""
@@ -104,12 +105,12 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
     from ..build import build_model
     from ..data.pipeline import steps_per_epoch
     from ..data.splits import load_for_spec
-    from . import backup, callbacks, execution, session
-    from .diskspace import check_free_space
-    from .display import EpochTable
-    from .files import atomic_write_json, save_inference_model
+    from ..fit import backup, callbacks, execution, session
+    from ..fit.diskspace import check_free_space
+    from ..fit.display import EpochTable
+    from ..fit.files import atomic_write_json, save_inference_model
     from .plots import plot_loss
-    from .schedules import epoch_schedules, plateau_schedule
+    from ..fit.schedules import epoch_schedules, plateau_schedule
 
     config = loaded.spec.train
     spec_text = resolved_yaml(loaded)
@@ -239,7 +240,7 @@ def _record_status(run_dir: Path, info: dict[str, Any]) -> None:
 
 def _saved_advice(run_dir: Path) -> str:
     """What a failed run kept, and how to continue it."""
-    from .files import read_json
+    from ..fit.files import read_json
 
     state_file = run_dir / "backup" / "state.json"
     saved = read_json(state_file).get("epochs_completed", 0) if state_file.is_file() else 0
@@ -294,7 +295,7 @@ def one_draw_per_epoch(dataset, steps: int):
 
 
 def _read_previous(run_dir: Path) -> dict[str, Any]:
-    from .files import read_json
+    from ..fit.files import read_json
 
     return read_json(run_dir / "run.json")
 

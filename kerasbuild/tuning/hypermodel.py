@@ -16,13 +16,13 @@ import keras_tuner
 
 from ..build import build_model
 from ..data.splits import Splits, load_for_spec
+from ..fit.callbacks import Schedules
+from ..fit.objective import compile_model
+from ..fit.schedules import epoch_schedules, plateau_schedule
+from ..fit.session import default_steps_per_execution, effective_seed
 from ..schema.data import augmentations_for
 from ..schema.metrics import higher_is_better
 from ..spec.loader import LoadedSpec, load_spec
-from ..train.callbacks import Schedules
-from ..train.objective import compile_model
-from ..train.schedules import epoch_schedules, plateau_schedule
-from ..train.session import default_steps_per_execution, effective_seed
 from .job import LoadedJob
 from .space import SearchSpace
 

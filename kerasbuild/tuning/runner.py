@@ -21,8 +21,8 @@ import keras_tuner
 from keras_tuner import oracles
 
 from ..errors import KerasbuildError
+from ..fit.files import atomic_write_text
 from ..spec.format import canonical_yaml
-from ..train.files import atomic_write_text
 from .hypermodel import SpecHyperModel
 from .job import HyperbandSettings, LoadedJob
 from .results import SearchResults, collect_results, failure_streak, write_results

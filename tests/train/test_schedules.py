@@ -8,11 +8,11 @@ import keras
 import pytest
 from pydantic import ValidationError
 
+from kerasbuild.fit.callbacks import Schedules, current_values
+from kerasbuild.fit.optimizers import SGD
+from kerasbuild.fit.schedules import epoch_schedules
 from kerasbuild.schema.train import PlateauSchedule, TrainConfig
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.callbacks import Schedules, current_values
-from kerasbuild.train.optimizers import SGD
-from kerasbuild.train.schedules import epoch_schedules
 
 
 def _fns(**train):
