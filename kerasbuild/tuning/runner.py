@@ -95,6 +95,16 @@ class SpecTuner(keras_tuner.Tuner):
         self.hypermodel.declare_hyperparameters(hp)
         self.oracle.update_space(hp)
 
+    def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        # Keras Tuner's hook for one execution of a trial (build, then fit): here the spec
+        # trains through prepare_fit, as ``kerasbuild train`` trains it. Hyperband continues a
+        # trial of its earlier round from that trial's best checkpoint (weights and optimiser
+        # state, loaded into a model whose optimiser is built).
+        hp = trial.hyperparameters
+        previous = hp.values.get("tuner/trial_id")
+        weights = self._get_checkpoint_fname(previous) if previous else None
+        return self.hypermodel.train_trial(hp, weights=weights, **kwargs)
+
     def on_trial_begin(self, trial: Any) -> None:
         self._waiting = False
         self._started = time.monotonic()
