@@ -1,5 +1,5 @@
 """The ``kerasbuild`` command line: thin Typer commands, one module per command group."""
 
-from .app import app, main
+from .application import app, main
 
 __all__ = ["app", "main"]

@@ -1,5 +1,5 @@
 """``python -m kerasbuild.cli``: the console script."""
 
-from .app import main
+from .application import main
 
 main()
