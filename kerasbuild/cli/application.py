@@ -9,12 +9,13 @@ from typing import Annotated
 
 import typer
 
+from ..cli_help import PlainHelpGroup
 from . import export, report, runs, spec, train, tune
 from .common import out
 
 EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
               "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(cls=PlainHelpGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.",
                   epilog=EXIT_CODES)
 

@@ -11,12 +11,12 @@ from .common import friendly_errors, note_run_state, out
 
 
 def export(source: Annotated[Path, typer.Argument(help="A run directory or a .keras file.")],
-           out_dir: Annotated[Path, typer.Option("--out", help="Model directory; the export becomes its next "
+           out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Model directory; the export becomes its next "
                                                           "integer version, e.g. models/NAME/3.")],
-           fmt: Annotated[str, typer.Option("--format", help="savedmodel, onnx or tflite.")] = "savedmodel",
+           fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="savedmodel, onnx or tflite.")] = "savedmodel",
            no_preprocessing: Annotated[bool, typer.Option("--no-preprocessing", help="Do not bake the run's "
                                                           "preprocessing in (clients send model inputs).")] = False,
-           quantize: Annotated[str | None, typer.Option("--quantize", help="tflite: float16 weights "
+           quantize: Annotated[str | None, typer.Option("--quantize", metavar="TYPE", help="tflite: float16 weights "
                                                         "(half the size; inputs and outputs stay float32).")] = None,
            ) -> None:
     """Export for serving: verified against the Keras model, published atomically as OUT/N."""

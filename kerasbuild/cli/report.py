@@ -13,16 +13,16 @@ from .common import friendly_errors, out
 def plot(paths: Annotated[list[Path], typer.Argument(help="A run directory; several runs (overlaid curves); a "
                                                      "search directory; or a spec with --graph.")],
          graph: Annotated[bool, typer.Option("--graph", help="Draw the spec's layer graph (no TensorFlow).")] = False,
-         filters: Annotated[str | None, typer.Option("--filters", help="Also draw this convolution "
+         filters: Annotated[str | None, typer.Option("--filters", metavar="LAYER", help="Also draw this convolution "
                                                      "layer's kernels (e.g. conv1).")] = None,
          errors: Annotated[bool, typer.Option("--errors", help="Also draw the confusion matrix and worst "
                                               "misclassified test images (keypoints or residuals for "
                                               "regression).")] = False,
-         image: Annotated[int | None, typer.Option("--image", help="Also draw activations, occlusion and "
+         image: Annotated[int | None, typer.Option("--image", metavar="INDEX", help="Also draw activations, occlusion and "
                                                    "saliency maps of this test image (index).")] = None,
-         layer: Annotated[str | None, typer.Option("--layer", help="--image: the layer whose activations are "
+         layer: Annotated[str | None, typer.Option("--layer", metavar="LAYER", help="--image: the layer whose activations are "
                                                    "drawn (default: the first feature map).")] = None,
-         output: Annotated[Path | None, typer.Option("-o", "--output", help="File (--graph, several runs) or "
+         output: Annotated[Path | None, typer.Option("-o", "--output", metavar="PATH", help="File (--graph, several runs) or "
                                                      "folder (one run, a search).")] = None,
          ) -> None:
     """Draw pictures of runs, searches and specs (see docs/plots.md)."""
@@ -36,7 +36,7 @@ def plot(paths: Annotated[list[Path], typer.Argument(help="A run directory; seve
 
 def report(path: Annotated[Path, typer.Argument(help="A run directory or a search directory.")],
            output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
-           image: Annotated[int, typer.Option("--image", help="Test image whose activations, occlusion and "
+           image: Annotated[int, typer.Option("--image", metavar="INDEX", help="Test image whose activations, occlusion and "
                                               "saliency maps are shown.")] = 0,
            overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
            ) -> None:

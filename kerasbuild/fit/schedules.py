@@ -96,7 +96,9 @@ def epoch_schedules(config: TrainConfig) -> dict[str, EpochFn]:
             fns[hook.name.removeprefix("update_")] = linear(hook.start, hook.stop, epochs)
     for s in config.schedules:
         if isinstance(s, OneCycleSchedule):
-            fns["learning_rate"], fns["momentum"] = one_cycle(s, epochs)
+            fns["learning_rate"], momentum = one_cycle(s, epochs)
+            if s.cycle_momentum:
+                fns["momentum"] = momentum
         elif not isinstance(s, PlateauSchedule):
             fns[s.variable] = schedule_fn(s, bases[s.variable], epochs)
     return fns

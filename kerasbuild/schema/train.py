@@ -147,6 +147,9 @@ class OneCycleSchedule(StrictModel):
 
     type: Literal["one_cycle"]
     variable: Literal["both"] = "both"
+    cycle_momentum: bool = Field(True, description="false: schedule the learning rate only and leave the "
+                                 "momentum alone (PyTorch's cycle_momentum=False), as update: adam and the "
+                                 "other optimisers without a momentum variable need.")
     max_learning_rate: float = Field(gt=0)
     div_factor: float = Field(25.0, gt=0)
     final_div_factor: float = Field(1e4, gt=0)
@@ -223,6 +226,18 @@ class TrainConfig(StrictModel):
             raise ValueError(f"update: {update} takes no '{wrong[0]}'{hint}; it takes: {', '.join(allowed)}")
         return value
 
+    @field_validator("schedules")
+    @classmethod
+    def _one_cycle_has_a_momentum(cls, value: list[Any], info: Any) -> list[Any]:
+        update = info.data.get("update")
+        for schedule in value:
+            if isinstance(schedule, OneCycleSchedule) and schedule.cycle_momentum \
+                    and update in OPTIMIZERS and update not in MOMENTUM_OPTIMIZERS[1:]:
+                raise ValueError(f"a momentum schedule (one_cycle) needs update: momentum or "
+                                 f"nesterov_momentum, got update: {update}; set cycle_momentum: false on "
+                                 "it to schedule the learning rate only (PyTorch's cycle_momentum=False)")
+        return value
+
     @field_validator("distribute")
     @classmethod
     def _no_multi_worker(cls, value: str) -> str:
@@ -264,7 +279,9 @@ class TrainConfig(StrictModel):
                 targets.append(("AdjustVariable", hook.name.removeprefix("update_")))
         for schedule in self.schedules:
             if schedule.variable == "both":
-                targets += [(schedule.type, "learning_rate"), (schedule.type, "momentum")]
+                targets.append((schedule.type, "learning_rate"))
+                if schedule.cycle_momentum:
+                    targets.append((schedule.type, "momentum"))
             else:
                 targets.append((schedule.type, schedule.variable))
         return targets

@@ -16,11 +16,13 @@ import copy
 import dataclasses
 import json
 import math
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..data.paths import spec_dir
 from ..data.sources import resolve_path
@@ -38,8 +40,10 @@ BEST_SPEC = "best_spec.yaml"
 @dataclass
 class TrialRow:
     """One trial: placeholder ``values``, ``score`` (the objective at its best epoch, None
-    unless COMPLETED), Hyperband's ``epochs`` budget, the ``worker`` (tuner id) that ran it
-    last, how many ``seconds`` that took and, for a failed trial, the last line of its error."""
+    unless COMPLETED), the ``epochs`` its model trained (with Hyperband, counting those taken
+    over from the trial it continues; fewer than planned after early stopping), the
+    ``worker`` (tuner id) that ran it last, how many ``seconds`` that took and, for a failed
+    trial, the last line of its error."""
 
     trial_id: str
     status: str
@@ -101,7 +105,7 @@ def collect_results(loaded_job: LoadedJob) -> SearchResults:
         message = (state.get("message") or "").strip()
         rows.append(TrialRow(state["trial_id"], state["status"], float(score) if completed else None,
                              space.values(values),
-                             values.get("tuner/epochs"), ran.get("tuner_id"), ran.get("seconds"),
+                             ran.get("epochs"), ran.get("tuner_id"), ran.get("seconds"),
                              message.splitlines()[-1] if message and not completed else None))
     sign = -1.0 if job.objective_direction == "max" else 1.0
     rows.sort(key=lambda r: (r.score is None, sign * r.score if r.score is not None else 0.0, r.trial_id))
@@ -145,23 +149,47 @@ def write_results(loaded_job: LoadedJob, results: SearchResults) -> None:
         atomic_write_text(project / BEST_SPEC, header + best_spec_yaml(loaded_job, best.values))
 
 
+Column = tuple[str, list[str]]
+"""A table column: header and one cell per shown trial."""
+
+
 def render_results(results: SearchResults, console: Console, limit: int = 20) -> None:
-    """The ranked table of trials: values, score, status, worker."""
-    table = Table(title=f"trials ranked by {results.objective} ({results.direction})")
-    for column in ("#", "trial", "status", results.objective, "epochs", "worker"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("hyper-parameters", overflow="fold")
-    for rank, t in enumerate(results.trials[:limit], 1):
-        # layers.fc1.num_units -> fc1.num_units; the full names are in results.json
-        values = "  ".join(f"{k.removeprefix('layers.').removeprefix('train.')}={_short(v)}"
-                           for k, v in t.values.items())
-        table.add_row(str(rank), t.trial_id, t.status, "" if t.score is None else f"{t.score:.4f}",
-                      "" if t.epochs is None else str(t.epochs), t.worker or "", values)
-    console.print(table)
+    """The ranked table of trials: rank, trial, status, score, epochs trained, worker and one
+    column per hyper-parameter (named without the ``layers.`` / ``train.`` prefix; the full
+    names are in ``results.json``). Columns are never wrapped: those that do not fit the
+    console's width continue in further tables, each keyed by the rank ``#``."""
+    shown = results.trials[:limit]
+    rank: Column = ("#", [str(i) for i in range(1, len(shown) + 1)])
+    fixed = [rank, ("trial", [t.trial_id for t in shown]), ("status", [t.status for t in shown]),
+             (results.objective, ["" if t.score is None else f"{t.score:.4f}" for t in shown]),
+             ("epochs", ["" if t.epochs is None else str(t.epochs) for t in shown]),
+             ("worker", [t.worker or "" for t in shown])]
+    names = list(dict.fromkeys(name for t in shown for name in t.values))
+    hyper = [(name.removeprefix("layers.").removeprefix("train."),
+              [_short(t.values[name]) if name in t.values else "" for t in shown]) for name in names]
+    groups = [fixed]
+    unbounded = console.options.update_width(sys.maxsize)
+    for column in hyper:
+        if len(groups[-1]) > 1 and console.measure(_table(groups[-1] + [column]), options=unbounded).maximum \
+                > console.width:
+            groups.append([rank])
+        groups[-1].append(column)
+    for i, group in enumerate(groups):
+        title = f"trials ranked by {results.objective} ({results.direction})" if i == 0 else None
+        console.print(_table(group, title))
     if len(results.trials) > limit:
         console.print(f"... {len(results.trials) - limit} more trials in results.json")
     if results.stopped_reason:
         console.print(f"search stopped early: {results.stopped_reason}", markup=False, highlight=False)
+
+
+def _table(columns: list[Column], title: str | None = None) -> Table:
+    table = Table(title=title)
+    for header, _ in columns:
+        table.add_column(Text(header), no_wrap=True)
+    for row in zip(*(cells for _, cells in columns), strict=True):
+        table.add_row(*map(Text, row))
+    return table
 
 
 def _short(value: Any) -> str:

@@ -79,6 +79,7 @@ class SpecTuner(keras_tuner.Tuner):
         self._heartbeat = None
         self._waiting = False
         self._started = time.monotonic()
+        self._epochs = 0
 
     def pre_create_trial(self) -> None:
         # Keras Tuner asks again at once after an IDLE answer (a distributed Hyperband round,
@@ -108,6 +109,7 @@ class SpecTuner(keras_tuner.Tuner):
     def on_trial_begin(self, trial: Any) -> None:
         self._waiting = False
         self._started = time.monotonic()
+        self._epochs = 0
         super().on_trial_begin(trial)
         print(f"{self.tuner_id}: trial {trial.trial_id} started (pid {os.getpid()})", flush=True)
         if self.heartbeat_interval is not None:
@@ -115,9 +117,16 @@ class SpecTuner(keras_tuner.Tuner):
 
             self._heartbeat = Heartbeat(self.oracle, trial.trial_id, self.heartbeat_interval)
 
+    def on_epoch_end(self, trial: Any, model: keras.Model, epoch: int, logs: dict | None = None) -> None:
+        # ``epoch`` counts from 0 and includes the epochs a Hyperband trial took over from its
+        # parent's checkpoint, so the model has trained ``epoch + 1`` epochs in all.
+        self._epochs = max(self._epochs, epoch + 1)
+        super().on_epoch_end(trial, model, epoch, logs)
+
     def on_trial_end(self, trial: Any) -> None:
         record = {"tuner_id": self.tuner_id, "pid": os.getpid(), "host": socket.gethostname(),
-                  "status": trial.status, "seconds": round(time.monotonic() - self._started, 3)}
+                  "status": trial.status, "seconds": round(time.monotonic() - self._started, 3),
+                  "epochs": self._epochs}
         atomic_write_text(Path(self.get_trial_dir(trial.trial_id), "worker.json"), json.dumps(record) + "\n")
         try:
             super().on_trial_end(trial)

@@ -8,11 +8,17 @@ import keras
 import pytest
 from pydantic import ValidationError
 
+from kerasbuild.errors import SpecError
 from kerasbuild.fit.callbacks import Schedules, current_values
 from kerasbuild.fit.optimizers import SGD
 from kerasbuild.fit.schedules import epoch_schedules
 from kerasbuild.schema.train import PlateauSchedule, TrainConfig
 from kerasbuild.spec.loader import load_spec
+
+from .conftest import DIGITS_SPEC
+
+ONE_CYCLE = {"type": "one_cycle", "max_learning_rate": 0.02, "div_factor": 10, "final_div_factor": 100,
+             "pct_start": 0.4, "cycle_momentum": False}
 
 
 def _fns(**train):
@@ -76,12 +82,38 @@ def test_momentum_schedule_needs_a_momentum_optimiser() -> None:
         TrainConfig(update="adam", schedules=[{"type": "one_cycle", "max_learning_rate": 0.01}])
 
 
+def test_one_cycle_with_adam_is_located_and_suggests_cycle_momentum(tmp_path) -> None:
+    spec = tmp_path / "s.yaml"
+    source = (DIGITS_SPEC.replace("update: nesterov_momentum", "update: adam")
+              + "  schedules:\n    - {type: one_cycle, max_learning_rate: 0.02}\n")
+    spec.write_text(source)
+    with pytest.raises(SpecError) as info:
+        load_spec(spec)
+    text = str(info.value)
+    line = source.splitlines().index("  schedules:") + 1
+    assert f"s.yaml:{line}:3: train.schedules: " in text
+    assert "got update: adam; set cycle_momentum: false" in text
+
+
+@pytest.mark.slow
+def test_one_cycle_without_momentum_trains_adam_along_the_cycle(digits_spec, tmp_path) -> None:
+    from kerasbuild.runs.runner import train
+
+    loaded = load_spec(digits_spec, overrides={"train.update": "adam", "train.max_epochs": 6,
+                                               "train.schedules": [ONE_CYCLE]})
+    result = train(loaded, tmp_path / "run")
+    assert result.status == "complete" and result.epochs_completed == 6
+    # 6 epochs, pct_start 0.4: peak at epoch round(0.4 * 5) = 2
+    expected = [0.02 / 10, 0.011, 0.02, 0.02 * 2 / 3 + 0.02 / 100 / 3, 0.02 / 3 + 0.02 / 100 * 2 / 3, 0.02 / 100]
+    assert [row["learning_rate"] for row in result.history] == pytest.approx(expected, rel=1e-5)
+    assert all("momentum" not in row for row in result.history)
+    assert result.history[-1]["val_accuracy"] > 0.8  # 10 classes: chance is 0.1
+
+
 def test_multi_worker_is_refused_with_the_upstream_issue(tmp_path) -> None:
     spec = tmp_path / "s.yaml"
     spec.write_text("layers:\n  - {name: in, type: InputLayer, shape: [4]}\n"
                     "  - {name: out, type: DenseLayer, num_units: 2}\ntrain:\n  distribute: multi_worker\n")
-    from kerasbuild.errors import SpecError
-
     with pytest.raises(SpecError) as info:
         load_spec(spec)
     text = str(info.value)

@@ -119,9 +119,11 @@ def test_running_the_same_job_again_resumes_without_repeating_trials(make_job, t
     # each trial trained for its own train.max_epochs (a placeholder, applied in HyperModel.fit);
     # seed 1 samples both 2 and 3
     assert {t.values["train.max_epochs"] for t in more.trials} == {2, 3}
+    saved = json.loads((project / "results.json").read_text())["trials"]
+    assert [t["epochs"] for t in saved] == [t.values["train.max_epochs"] for t in more.trials]
     for trial in more.trials:
         run = project / "tensorboard" / trial.trial_id / "execution0" / "validation"
-        assert _epochs_logged(run) == trial.values["train.max_epochs"]
+        assert _epochs_logged(run) == trial.values["train.max_epochs"] == trial.epochs
 
 
 def test_a_trial_that_always_raises_ends_the_search_with_a_clear_report(make_job, space_text, tmp_path):
