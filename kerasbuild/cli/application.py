@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from ..cli_help import PlainHelpGroup
 from . import export, report, runs, spec, train, tune
 from .common import out
+from .help import PlainHelpGroup
 
 EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
               "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
