@@ -42,11 +42,18 @@ def train(spec: Annotated[Path | None, typer.Argument(help="The spec file (optio
         refuse_if_held(directory)
         check_run_dir(directory, resolved_yaml(loaded), resume=resume, overwrite=overwrite)
         check_data(loaded)
+        from ..fit.write_errors import WriteError
         from ..runs.report import describe_result
+        from ..runs.runner import saved_advice
         from ..runs.runner import train as run_training
 
         try:
             result = run_training(loaded, directory, resume=resume, overwrite=overwrite, console=err)
+        except WriteError as exc:
+            if not exc.advice:  # not a failure of the run itself
+                raise
+            raise exc.with_advice(saved_advice(directory, resume="run again with --resume",
+                                               restart="start again with --overwrite")) from None
         except KeyboardInterrupt as exc:
             from ..fit.signals import exit_code
 

@@ -181,7 +181,7 @@ def _final_status(run_dir: Path, info: dict[str, Any]) -> Iterator[None]:
     except BaseException as exc:
         failure = as_write_error(exc, run_dir)
         if failure is not None:
-            failure = failure.with_advice(_saved_advice(run_dir))
+            failure = failure.with_advice(saved_advice(run_dir))
         if info["status"] == "running":
             info.update(status="failed", reason=str(failure or exc) or type(exc).__name__, finished_at=_now())
             _record_status(run_dir, info)
@@ -196,15 +196,16 @@ def _record_status(run_dir: Path, info: dict[str, Any]) -> None:
         write_run_json(run_dir, info)
 
 
-def _saved_advice(run_dir: Path) -> str:
-    """What a failed run kept, and how to continue it."""
+def saved_advice(run_dir: Path, *, resume: str = "resume the run", restart: str = "start the run again") -> str:
+    """What a failed run kept, and how to continue it: ``resume`` (an epoch is saved) or
+    ``restart`` (none is); the command line words these with its options."""
     from ..fit.files import read_json
 
     state_file = run_dir / "backup" / "state.json"
     saved = read_json(state_file).get("epochs_completed", 0) if state_file.is_file() else 0
     if not saved:
-        return "no epoch is saved yet; free space and start again with --overwrite"
-    return f"epoch {saved} is saved; free space and run again with --resume"
+        return f"no epoch is saved yet; free space and {restart}"
+    return f"epoch {saved} is saved; free space and {resume}"
 
 
 def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, state: dict | None,
