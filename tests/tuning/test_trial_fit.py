@@ -14,18 +14,11 @@ from kerasbuild.spec.loader import load_spec
 from kerasbuild.tuning.job import load_job
 from kerasbuild.tuning.runner import run_search
 
+from .test_search import HYPERBAND
+
 pytestmark = pytest.mark.slow
 
 KERAS_WARNINGS = ("Your input ran out of data", "Skipping variable loading for optimizer")
-
-HYPERBAND = """\
-spec: space.yaml
-tuner: hyperband
-objective: val_accuracy
-hyperband: {max_epochs: 3, factor: 3}
-directory: search
-seed: 3
-"""
 
 
 def test_a_diverging_trial_fails_with_its_reason_is_never_best_and_keras_does_not_warn(make_job, space_text,
@@ -33,7 +26,7 @@ def test_a_diverging_trial_fails_with_its_reason_is_never_best_and_keras_does_no
     # a learning rate of 10^30 makes the loss NaN in the first epoch (weights overflow to inf)
     space = space_text.replace("{hp: float, min: 0.03, max: 0.3, sampling: log, default: 0.1}",
                                "{hp: choice, values: [0.1, 1.0e+30]}")
-    job = load_job(make_job(HYPERBAND, space=space))
+    job = load_job(make_job(HYPERBAND.replace("seed: 0", "seed: 3"), space=space))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         results = run_search(job)
