@@ -76,8 +76,8 @@ def bench_net(spec_name: str, hand, rounds: int, args) -> None:
     import kerasbuild
     from kerasbuild.data.pipeline import make_dataset
     from kerasbuild.data.splits import load_for_spec
-    from kerasbuild.train.objective import compile_model
-    from kerasbuild.train.session import default_steps_per_execution
+    from kerasbuild.fit.objective import compile_model
+    from kerasbuild.fit.session import default_steps_per_execution
 
     loaded = kerasbuild.load_spec(ROOT / "specs" / f"{spec_name}.yaml")
     config = loaded.spec.train

@@ -3,9 +3,9 @@
 ``builtin:mnist_5k`` and write a table of *measured* test accuracies.
 
 Every rung is a spec in ``specs/`` trained through kerasbuild's Python API
-(:func:`kerasbuild.train.runner.train`); the expanded-data rungs add
+(:func:`kerasbuild.runs.runner.train`); the expanded-data rungs add
 ``data.expand: {shifts: 1}`` as an override, and the last rung averages N dropout nets
-trained with different seeds (:func:`kerasbuild.train.ensemble.ensemble_runs`). All rungs use
+trained with different seeds (:func:`kerasbuild.runs.ensemble.ensemble_runs`). All rungs use
 the specs' seeded split (``test_size: 0.2, seed: 0``), so every accuracy is on the same 1,000
 held-out digits.
 
@@ -78,8 +78,8 @@ class Row:
 
 
 def _train_one(rung: Rung, epochs: int, runs_dir: Path, seed: int | None = None) -> tuple[Any, Any]:
+    from kerasbuild.runs.runner import train
     from kerasbuild.spec.loader import load_spec
-    from kerasbuild.train.runner import train
 
     overrides: dict[str, Any] = {**dict(rung.overrides), "train.max_epochs": epochs, "train.verbose": 0}
     if seed is not None:
@@ -93,7 +93,7 @@ def _train_one(rung: Rung, epochs: int, runs_dir: Path, seed: int | None = None)
 def run_ladder(epochs: int, members: int, runs_dir: Path, log=print) -> list[Row]:
     """Train every rung for ``epochs`` epochs under ``runs_dir``; the ensemble averages
     ``members`` dropout nets (the first is the dropout rung's own run, seed 0)."""
-    from kerasbuild.train.ensemble import ensemble_runs
+    from kerasbuild.runs.ensemble import ensemble_runs
 
     rows: list[Row] = []
     dropout_run: tuple[Path, float] | None = None

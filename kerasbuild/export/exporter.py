@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KerasbuildError
-from ..train.write_errors import as_write_error
+from ..fit.write_errors import as_write_error
 from . import to_onnx, to_savedmodel, to_tflite
 from .assets import write_assets
 from .float32 import FLOAT32, compute_dtype, float32_copy

@@ -1,7 +1,7 @@
 """Predict with an exported version directory (SavedModel, ONNX or TFLite), as a client would.
 
 ``models/NAME`` (the parent of the versions) means its highest version. Importing this module
-registers :func:`exported_loader` with :mod:`kerasbuild.train.predict`, so ``kerasbuild
+registers :func:`exported_loader` with :mod:`kerasbuild.runs.predict`, so ``kerasbuild
 predict models/NAME/3 x.npz -o y.npz`` works like it does for a run directory.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KerasbuildError
-from ..train.predict import Predictor, register_loader
+from ..runs.predict import Predictor, register_loader
 from .assets import read_labels, read_metadata
 from .exporter import FORMATS, export_format
 from .versions import version_numbers
@@ -52,7 +52,7 @@ def predict_exported(path: str | Path, x: np.ndarray | dict[str, np.ndarray]) ->
 
 
 def exported_loader(path: Path) -> Predictor | None:
-    """A :class:`~kerasbuild.train.predict.Predictor` for an exported version, or ``None``.
+    """A :class:`~kerasbuild.runs.predict.Predictor` for an exported version, or ``None``.
 
     Takes raw inputs like a run directory does: when the export was made with
     ``--no-preprocessing`` the run's preprocessing is applied here instead of in the graph.

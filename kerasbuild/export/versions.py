@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import KerasbuildError
-from ..train.lock import host_name, pid_alive
+from ..runs.lock import host_name, pid_alive
 
 TMP_PREFIX = ".tmp-"
 MAX_ATTEMPTS = 1000

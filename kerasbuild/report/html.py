@@ -31,7 +31,7 @@ img { max-width: 100%; border: 1px solid #eee; }
 
 def png_data_uri(figure: Any) -> str:
     """A matplotlib figure as a ``data:image/png;base64,...`` URI (the figure is closed)."""
-    from ..train.plots import save_figure
+    from ..runs.plots import save_figure
 
     buffer = io.BytesIO()
     save_figure(figure, buffer)
@@ -81,9 +81,9 @@ def environment() -> dict[str, Any]:
 
 def spec_section(spec_path: Path, title: str) -> str:
     """The spec text and its layer table (name, type, output shape, params)."""
+    from ..runs.plots_graph import graph_png
     from ..spec.loader import load_spec
     from ..summary import summary_dict
-    from ..train.plots_graph import graph_png
 
     loaded = load_spec(spec_path)
     data = summary_dict(loaded)
@@ -98,8 +98,8 @@ def spec_section(spec_path: Path, title: str) -> str:
 
 def run_sections(run_dir: Path, image: int) -> list[str]:
     """Sections of a run's page."""
-    from ..train.files import read_json
-    from ..train.rundir import SPEC, read_run
+    from ..fit.files import read_json
+    from ..runs.rundir import SPEC, read_run
     from .pictures import PictureOptions, run_pictures
 
     info = read_run(run_dir)
@@ -164,7 +164,7 @@ def report_html(path: Path, image: int = 0) -> str:
 def write_report(path: Path, output: Path, *, image: int = 0, overwrite: bool = False) -> Path:
     """Write :func:`report_html` to ``output`` atomically; refuses an existing file unless
     ``overwrite``."""
-    from ..train.files import atomic_write_text
+    from ..fit.files import atomic_write_text
 
     output = Path(output)
     if output.exists() and not overwrite:

@@ -40,9 +40,9 @@ class PictureOptions:
 
 def run_pictures(run_dir: Path, options: PictureOptions) -> Iterator[Picture]:
     """The pictures of one run (an ensemble's loss picture overlays its members' curves)."""
-    from ..train.plots import loss_figure
-    from ..train.plots_compare import compare_figure, ensemble_members, run_history
-    from ..train.rundir import read_run
+    from ..runs.plots import loss_figure
+    from ..runs.plots_compare import compare_figure, ensemble_members, run_history
+    from ..runs.rundir import read_run
 
     info = read_run(run_dir)
     members = ensemble_members(run_dir)
@@ -57,9 +57,9 @@ def run_pictures(run_dir: Path, options: PictureOptions) -> Iterator[Picture]:
 
 def model_pictures(run_dir: Path, options: PictureOptions) -> Iterator[Picture]:
     """Pictures that need ``model_best.keras`` and the test split."""
-    from ..train.plots import filters_figure
-    from ..train.plots_errors import predict_test_split
-    from ..train.rundir import load_run_model
+    from ..runs.plots import filters_figure
+    from ..runs.plots_errors import predict_test_split
+    from ..runs.rundir import load_run_model
 
     model = load_run_model(run_dir)
     if options.filters is not None:
@@ -76,7 +76,7 @@ def model_pictures(run_dir: Path, options: PictureOptions) -> Iterator[Picture]:
 
 def error_pictures(preds: Any) -> Iterator[Picture]:
     """Confusion matrix and worst misclassified, or keypoints / residuals."""
-    from ..train import plots_errors as pe
+    from ..runs import plots_errors as pe
 
     if preds.info.get("task") == "classification":
         matrix = pe.confusion(preds)
@@ -97,7 +97,7 @@ def error_pictures(preds: Any) -> Iterator[Picture]:
 def image_pictures(model: Any, preds: Any, index: int, layer: str | None) -> Iterator[Picture]:
     """Activations of ``layer``, and for classification the occlusion and saliency maps, of
     test image ``index``."""
-    from ..train import plots_inspect as pi
+    from ..runs import plots_inspect as pi
 
     if not 0 <= index < len(preds.x):
         raise KerasbuildError(f"--image {index}: the test split has {len(preds.x)} images (0..{len(preds.x) - 1})")

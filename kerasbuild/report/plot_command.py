@@ -17,7 +17,7 @@ from .pictures import Picture, PictureOptions
 
 
 def _write(pictures: Iterable[Picture], folder: Path) -> list[Path]:
-    from ..train.plots import save_figure
+    from ..runs.plots import save_figure
 
     folder.mkdir(parents=True, exist_ok=True)
     return [save_figure(figure, folder / name) for name, _, figure in pictures]
@@ -25,8 +25,8 @@ def _write(pictures: Iterable[Picture], folder: Path) -> list[Path]:
 
 def plot_graph(spec: Path, output: Path | None) -> Path:
     """Write the architecture of ``spec`` as PNG (or SVG when ``output`` ends in ``.svg``)."""
+    from ..runs.plots_graph import graph_dot, graph_png, has_graphviz
     from ..spec.loader import load_spec
-    from ..train.plots_graph import graph_dot, graph_png, has_graphviz
 
     loaded = load_spec(spec)
     output = output or Path(f"{loaded.name}_graph.png")
@@ -52,8 +52,8 @@ def plot_paths(paths: list[Path], options: PictureOptions, *, graph: bool = Fals
     if len(paths) > 1:
         if options.needs_model:
             raise KerasbuildError("--errors, --image and --filters draw one run; give one run directory")
-        from ..train.plots import save_figure
-        from ..train.plots_compare import compare_figure
+        from ..runs.plots import save_figure
+        from ..runs.plots_compare import compare_figure
 
         target = output or Path("compare.png")
         return [save_figure(compare_figure(paths), target)]

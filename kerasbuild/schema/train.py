@@ -291,7 +291,7 @@ class TrainConfig(StrictModel):
         return self
 
     def _check_multi_worker(self) -> None:
-        """What kerasbuild's multi-worker loop needs (see kerasbuild.train.multi_worker)."""
+        """What kerasbuild's multi-worker loop needs (see kerasbuild.fit.multi_worker)."""
         if self.seed is None:
             raise ValueError("distribute: multi_worker needs train.seed: every worker splits and shuffles "
                              "the data with it, so the workers agree on which examples are whose; "

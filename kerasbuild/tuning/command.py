@@ -91,8 +91,8 @@ def _search_lock(loaded_job: LoadedJob, command: str) -> Iterator[None]:
     """Hold the project directory (one search process writes it; workers of a distributed
     search get their trials from the chief, which holds it) and turn a failed write into one
     line saying that finished trials are kept."""
-    from ..train.lock import hold
-    from ..train.write_errors import as_write_error
+    from ..fit.write_errors import as_write_error
+    from ..runs.lock import hold
 
     with hold(loaded_job.project_dir, command):
         try:

@@ -1,29 +1,27 @@
-"""The Keras Tuner ``HyperModel`` of a search job: hyper-parameter values -> spec -> model -> fit.
+"""The Keras Tuner ``HyperModel`` of a search job: hyper-parameter values -> spec -> trained model.
 
 ``build(hp)`` declares the spec's placeholders (:mod:`kerasbuild.tuning.space`), loads the spec
-with the values Keras Tuner picked, builds and compiles it as ``kerasbuild train`` would.
-``fit(hp, model, ...)`` trains it on the spec's data with the trial's own ``train.batch_size``,
-``train.max_epochs`` (unless Hyperband sets the epochs), augmentation and schedules, so those
-are tunable like any layer parameter.
+with the values Keras Tuner picked and builds it. :meth:`SpecHyperModel.train_trial` trains it
+through :func:`kerasbuild.fit.prepare.prepare_fit`, exactly as ``kerasbuild train`` trains the
+spec (seeds, op determinism, precision, distribution, schedules, NaN guard, early stopping), on
+the spec's data with the trial's own ``train.batch_size``, ``train.max_epochs`` (unless
+Hyperband sets the epochs) and augmentation, so those are tunable like any layer parameter.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import keras
 import keras_tuner
 
-from ..build import build_model
 from ..data.paths import resolve_auto_sizes
 from ..data.splits import Splits, load_for_spec
+from ..fit.prepare import PreparedFit, monitor_for, prepare_fit
+from ..fit.session import effective_seed
 from ..schema.data import augmentations_for
 from ..schema.metrics import higher_is_better
 from ..spec.loader import LoadedSpec, load_spec
-from ..train.callbacks import Schedules
-from ..train.objective import compile_model
-from ..train.schedules import epoch_schedules, plateau_schedule
-from ..train.session import default_steps_per_execution, effective_seed
 from .job import LoadedJob
 from .space import SearchSpace
 
@@ -49,11 +47,11 @@ class SpecHyperModel(keras_tuner.HyperModel):
         return resolve_auto_sizes(loaded, self.splits(loaded)) if loaded.autos else loaded
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        """The trial's compiled model, as :func:`prepare_fit` builds it (Keras Tuner's
+        ``load_model``; a search trains through :meth:`train_trial`)."""
         loaded = self.resolve(hp)
-        keras.utils.set_random_seed(effective_seed(loaded.spec.train))
-        model = build_model(loaded)
-        train = loaded.spec.train
-        return compile_model(model, train, steps_per_execution=default_steps_per_execution(train))
+        with self._prepare(loaded) as fit:
+            return fit.model
 
     def splits(self, loaded: LoadedSpec) -> Splits:
         """The data of ``loaded``, loaded once per data section (augmentation aside)."""
@@ -63,36 +61,51 @@ class SpecHyperModel(keras_tuner.HyperModel):
             self._splits[key] = load_for_spec(loaded)
         return self._splits[key]
 
-    def fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args: Any,
-            callbacks: list[keras.callbacks.Callback] | None = None, epochs: int | None = None,
-            initial_epoch: int = 0, **kwargs: Any) -> keras.callbacks.History:
-        """Train ``model`` on the spec's training split, validating on its validation split.
-
-        ``epochs``: Hyperband's budget for this trial; otherwise ``train.max_epochs``.
-        """
-        loaded = self.resolve(hp)
-        train = loaded.spec.train
+    def _prepare(self, loaded: LoadedSpec):
         splits = self.splits(loaded)
         if splits.size("valid") == 0:
             raise ValueError("the search needs a validation split (the objective is measured on it); "
                              "set data.valid_size or train.eval_size above 0")
-        splits.augment = augmentations_for(loaded.spec.data, train)
-        train_ds = splits.dataset("train", train.effective_batch_size, training=True)
-        valid_ds = splits.dataset("valid", train.effective_batch_size)
-        callbacks = list(callbacks or [])
-        functions = epoch_schedules(train)
-        plateau = plateau_schedule(train)
-        if functions or plateau is not None:
-            callbacks.insert(0, Schedules(functions, plateau))
-        early = self.loaded_job.job.early_stopping
-        if early is not None:
-            monitor = early.monitor or self.loaded_job.job.objective
-            callbacks.append(keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=early.patience, min_delta=early.min_delta,
-                mode=_mode(self.loaded_job.job.objective_direction if monitor == self.loaded_job.job.objective
-                           else None, monitor)))
-        return model.fit(train_ds, validation_data=valid_ds, epochs=epochs or train.max_epochs,
-                         initial_epoch=initial_epoch, callbacks=callbacks, verbose=self.verbose)
+        splits.augment = augmentations_for(loaded.spec.data, loaded.spec.train)
+        return prepare_fit(loaded, splits, seed=effective_seed(loaded.spec.train), monitor=monitor_for(loaded, True))
+
+    def train_trial(self, hp: keras_tuner.HyperParameters, *, callbacks: list[keras.callbacks.Callback],
+                    epochs: int | None = None, initial_epoch: int = 0,
+                    weights: Path | str | None = None) -> keras.callbacks.History:
+        """Train the spec with this trial's values, validating on its validation split, with
+        Keras Tuner's ``callbacks`` after the fit's own (and the job's early stopping).
+
+        ``epochs``: Hyperband's budget for this trial, otherwise ``train.max_epochs``;
+        ``weights``: a ``save_weights`` file to continue from (Hyperband's earlier round).
+        Raises ``keras_tuner.errors.FailedTrialError`` (a failed trial: not retried, never
+        best) when the training loss becomes NaN or infinite."""
+        loaded = self.resolve(hp)
+        keras.backend.clear_session()
+        with self._prepare(loaded) as fit:
+            if weights is not None:
+                fit.load_weights(weights)
+            history = fit.fit(epochs=epochs or loaded.spec.train.max_epochs, initial_epoch=initial_epoch,
+                              callbacks=[*callbacks, *self._early_stopping()], verbose=self.verbose)
+            _fail_if_diverged(fit)
+        return history
+
+    def _early_stopping(self) -> list[keras.callbacks.Callback]:
+        """The job's ``early_stopping`` (per trial, on the objective by default)."""
+        job = self.loaded_job.job
+        early = job.early_stopping
+        if early is None:
+            return []
+        monitor = early.monitor or job.objective
+        return [keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=early.patience, min_delta=early.min_delta,
+            mode=_mode(job.objective_direction if monitor == job.objective else None, monitor))]
+
+
+def _fail_if_diverged(fit: PreparedFit) -> None:
+    if fit.diverged_epoch is not None:
+        raise keras_tuner.errors.FailedTrialError(
+            f"training diverged: the training loss became NaN in epoch {fit.diverged_epoch}; lower "
+            "train.update_learning_rate or clip gradients (train.update_params: {clipnorm: 1.0})")
 
 
 def _mode(direction: str | None, monitor: str) -> str:

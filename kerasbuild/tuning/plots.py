@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KerasbuildError
-from ..train.plots import integer_ticks, pyplot
+from ..runs.plots import integer_ticks, pyplot
 from .results import RESULTS
 
 

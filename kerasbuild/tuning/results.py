@@ -26,10 +26,10 @@ from rich.text import Text
 
 from ..data.paths import spec_dir
 from ..data.sources import resolve_path
+from ..fit.files import atomic_write_json, atomic_write_text
 from ..spec.format import canonical_yaml
 from ..spec.loader import load_spec, load_text
 from ..spec.placeholders import substitute
-from ..train.files import atomic_write_json, atomic_write_text
 from .job import LoadedJob
 from .space import SearchSpace
 

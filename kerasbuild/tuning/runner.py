@@ -21,8 +21,8 @@ import keras_tuner
 from keras_tuner import oracles
 
 from ..errors import KerasbuildError
+from ..fit.files import atomic_write_text
 from ..spec.format import canonical_yaml
-from ..train.files import atomic_write_text
 from .hypermodel import SpecHyperModel
 from .job import HyperbandSettings, LoadedJob
 from .results import SearchResults, collect_results, failure_streak, write_results
@@ -95,6 +95,16 @@ class SpecTuner(keras_tuner.Tuner):
         hp = self.oracle.get_space()
         self.hypermodel.declare_hyperparameters(hp)
         self.oracle.update_space(hp)
+
+    def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        # Keras Tuner's hook for one execution of a trial (build, then fit): here the spec
+        # trains through prepare_fit, as ``kerasbuild train`` trains it. Hyperband continues a
+        # trial of its earlier round from that trial's best checkpoint (weights and optimiser
+        # state, loaded into a model whose optimiser is built).
+        hp = trial.hyperparameters
+        previous = hp.values.get("tuner/trial_id")
+        weights = self._get_checkpoint_fname(previous) if previous else None
+        return self.hypermodel.train_trial(hp, weights=weights, **kwargs)
 
     def on_trial_begin(self, trial: Any) -> None:
         self._waiting = False

@@ -208,10 +208,10 @@ def test_tfds_not_prepared_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 def test_image_folder_train_evaluate_predict_export(tmp_path):
     from kerasbuild.export.exporter import export
+    from kerasbuild.runs.evaluate import evaluate_run
+    from kerasbuild.runs.predict import predict_file
+    from kerasbuild.runs.runner import train
     from kerasbuild.spec.loader import load_spec
-    from kerasbuild.train.evaluate import evaluate_run
-    from kerasbuild.train.predict import predict_file
-    from kerasbuild.train.runner import train
 
     write_image_folder(tmp_path / "imgs", 40)
     spec = _spec(tmp_path, "{source: imgs, seed: 0, normalize: {sample: 64}, augment: [{type: shift}]}")

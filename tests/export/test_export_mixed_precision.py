@@ -13,9 +13,9 @@ from kerasbuild.export import export
 from kerasbuild.export.exporter import FORMATS
 from kerasbuild.export.float32 import machine_epsilon
 from kerasbuild.export.verify import LOW_PRECISION_EPSILONS, tolerance_for
+from kerasbuild.runs.runner import train
 from kerasbuild.spec.loader import load_spec
 from kerasbuild.summary import summary_dict
-from kerasbuild.train.runner import train
 
 from .conftest import load_keras
 

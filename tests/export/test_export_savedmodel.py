@@ -142,7 +142,7 @@ def test_resize_is_baked_in_and_any_image_size_is_accepted(digits_resize_run, tm
 def test_regression_export_names_predictions_in_target_units(diabetes_run, tmp_path):
     from sklearn.datasets import load_diabetes
 
-    from kerasbuild.train.predict import load_predictor
+    from kerasbuild.runs.predict import load_predictor
 
     path = export(diabetes_run, tmp_path / "r").path
     data = load_diabetes()

@@ -72,7 +72,7 @@ def test_run_time_sizes_become_auto_and_are_reported_as_notes():
 
 @pytest.mark.slow
 def test_a_net_with_run_time_sizes_trains_with_the_sizes_from_the_data(tmp_path):
-    from kerasbuild.train.runner import train
+    from kerasbuild.runs.runner import train
 
     document = _convert("idioms_runtime.py").nets[0].document
     document["data"] = {"source": "builtin:digits", "test_size": 0.2, "seed": 0}

@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent("""\
 
 @pytest.mark.slow
 def test_converted_net_trains_on_digits(tmp_path):
-    from kerasbuild.train.runner import train
+    from kerasbuild.runs.runner import train
 
     result = from_nolearn(SCRIPT, "digits_net.py")
     assert result.problems == []

@@ -88,8 +88,8 @@ def write_dots_csv(path: Path, n: int = 120, side: int = 24, seed: int = 0) -> n
 
 
 def _train(text: str, folder: Path, name: str) -> Path:
+    from kerasbuild.runs.runner import train
     from kerasbuild.spec.loader import load_spec
-    from kerasbuild.train.runner import train
 
     spec = folder / f"{name}.yaml"
     spec.write_text(text)

@@ -33,7 +33,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_graph_is_drawn_without_tensorflow(tmp_path: Path) -> None:
     code = ("import sys; from pathlib import Path; from kerasbuild.spec.loader import load_spec\n"
-            "from kerasbuild.train.plots_graph import graph_dot, graph_png, has_graphviz\n"
+            "from kerasbuild.runs.plots_graph import graph_dot, graph_png, has_graphviz\n"
             f"loaded = load_spec({str(SPECS / 'small_resnet32.yaml')!r})\n"
             f"Path({str(tmp_path / 'mpl.png')!r}).write_bytes(graph_png(loaded, use_graphviz=False))\n"
             "if has_graphviz():\n"
@@ -54,7 +54,7 @@ def test_graph_is_drawn_without_tensorflow(tmp_path: Path) -> None:
 
 
 def test_loss_plot_has_plain_log_labels_and_whole_epochs(tmp_path: Path) -> None:
-    from kerasbuild.train.plots import loss_figure
+    from kerasbuild.runs.plots import loss_figure
 
     history = [{"epoch": e, "loss": 2.3 / e, "val_loss": 2.4 / e} for e in range(1, 6)]
     fig = loss_figure(history)
@@ -69,9 +69,9 @@ def test_loss_plot_has_plain_log_labels_and_whole_epochs(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_classification_pictures_and_numbers(right_half_run: Path, tmp_path: Path) -> None:
-    from kerasbuild.train import plots_errors as pe
-    from kerasbuild.train import plots_inspect as pi
-    from kerasbuild.train.rundir import load_run_model
+    from kerasbuild.runs import plots_errors as pe
+    from kerasbuild.runs import plots_inspect as pi
+    from kerasbuild.runs.rundir import load_run_model
 
     written = plot_paths([right_half_run], PictureOptions(errors=True, image=3), output=tmp_path)
     sizes = {p.name: png_size(p) for p in written}
@@ -101,8 +101,8 @@ def test_classification_pictures_and_numbers(right_half_run: Path, tmp_path: Pat
 
 @pytest.mark.slow
 def test_keypoints_drawn_with_flip_pairs(keypoints_run: Path, tmp_path: Path) -> None:
-    from kerasbuild.train import plots_errors as pe
-    from kerasbuild.train.rundir import load_run_model
+    from kerasbuild.runs import plots_errors as pe
+    from kerasbuild.runs.rundir import load_run_model
 
     written = plot_paths([keypoints_run], PictureOptions(errors=True), output=tmp_path)
     assert {p.name: png_size(p) for p in written} == {"loss.png": (600, 400), "keypoints.png": (480, 450)}
@@ -116,7 +116,7 @@ def test_keypoints_drawn_with_flip_pairs(keypoints_run: Path, tmp_path: Path) ->
 @pytest.mark.slow
 def test_compare_runs_and_ensemble_from_the_command_line(right_half_run: Path, dense_run: Path,
                                                         tmp_path: Path) -> None:
-    from kerasbuild.train.ensemble import ensemble_runs
+    from kerasbuild.runs.ensemble import ensemble_runs
 
     result = CliRunner().invoke(app, ["plot", str(right_half_run), str(dense_run), "-o", str(tmp_path / "c.png")])
     assert result.exit_code == 0, result.output

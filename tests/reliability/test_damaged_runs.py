@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kerasbuild.errors import KerasbuildError
-from kerasbuild.train.rundir import load_run_model, read_run
+from kerasbuild.runs.rundir import load_run_model, read_run
 
 
 @pytest.fixture

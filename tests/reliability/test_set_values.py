@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kerasbuild.cli.sets import parse_sets
 from kerasbuild.errors import KerasbuildError, SpecError
-from kerasbuild.train.overrides import parse_sets
 
 from .cases import SENTINEL, VALID
 from .test_cli import BLOCKED, ENV

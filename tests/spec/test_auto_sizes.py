@@ -57,7 +57,7 @@ def test_building_without_data_names_each_auto():
 
 @pytest.mark.slow
 def test_both_autos_train_on_digits_and_the_run_records_the_numbers(tmp_path):
-    from kerasbuild.train.runner import train
+    from kerasbuild.runs.runner import train
 
     run = train(load_text(SPEC), tmp_path / "run")
     assert run.epochs_completed == 1

@@ -1,5 +1,5 @@
 """Run the kerasbuild CLI with a disk that fills up: the run-directory writer
-(:func:`kerasbuild.train.files.write_durably`) fails with ENOSPC, after writing half the bytes,
+(:func:`kerasbuild.fit.files.write_durably`) fails with ENOSPC, after writing half the bytes,
 for the ``ENOSPC_SKIP``+1-th file whose name (read back from ``/proc/self/fd``) matches the glob
 ``ENOSPC_MATCH``. Only the file system write is replaced; Keras and TensorFlow run unchanged.
 
@@ -14,7 +14,7 @@ import os
 import sys
 
 from kerasbuild import cli
-from kerasbuild.train import files
+from kerasbuild.fit import files
 
 _real_write = files.write_durably
 _seen = 0

@@ -11,8 +11,8 @@ from sklearn.datasets import load_digits
 from typer.testing import CliRunner
 
 from kerasbuild.cli import app
+from kerasbuild.cli.sets import parse_sets
 from kerasbuild.errors import KerasbuildError
-from kerasbuild.train.overrides import parse_sets
 
 runner = CliRunner()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kerasbuild.errors import KerasbuildError
-from kerasbuild.train import lock
+from kerasbuild.runs import lock
 
 HERE = Path(__file__).parent
 SPEC = """
@@ -132,7 +132,7 @@ def test_lock_names_its_holder_and_is_taken_over_after_sigkill(tmp_path: Path) -
     """The same rules without TensorFlow: a holder process, refused writers, the stale take-over."""
     directory = tmp_path / "search"
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from kerasbuild.train.lock import acquire; "
+                               "import sys, time; from kerasbuild.runs.lock import acquire; "
                                "acquire(sys.argv[1], 'kerasbuild tune'); print('held', flush=True); time.sleep(600)",
                                str(directory)], stdout=subprocess.PIPE, text=True)
     try:
@@ -172,8 +172,8 @@ def _mount_tmpfs(directory: Path, size: str) -> None:
 
 @pytest.mark.slow
 def test_export_onto_a_full_disk_fails_in_one_line_and_publishes_nothing(tmp_path: Path) -> None:
+    from kerasbuild.runs.runner import train
     from kerasbuild.spec.loader import load_spec
-    from kerasbuild.train.runner import train
 
     spec = _spec(tmp_path)
     train(load_spec(spec), tmp_path / "run")
@@ -204,8 +204,8 @@ def test_export_onto_a_full_disk_fails_in_one_line_and_publishes_nothing(tmp_pat
 def test_free_space_check_uses_the_real_checkpoint_sizes(tmp_path: Path) -> None:
     import keras
 
-    from kerasbuild.train.diskspace import checkpoint_sizes, space_warning
-    from kerasbuild.train.files import serialized
+    from kerasbuild.fit.diskspace import checkpoint_sizes, space_warning
+    from kerasbuild.fit.files import serialized
 
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(300), keras.layers.Dense(10)])
     model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "mse")

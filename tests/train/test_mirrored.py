@@ -19,7 +19,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.runner import train
+from kerasbuild.runs.runner import train
 result = train(load_spec(sys.argv[1], overrides={"train.distribute": "mirrored"}), sys.argv[2])
 print(result.test_metrics["test_accuracy"])
 """

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kerasbuild.train.cluster import tf_config
-from kerasbuild.train.launcher import free_ports
+from kerasbuild.fit.cluster import tf_config
+from kerasbuild.runs.launcher import free_ports
 
 SPEC = """
 name: mw_mnist

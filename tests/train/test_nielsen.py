@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from kerasbuild.runs.runner import train
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.runner import train
 
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "nielsen_dropout.yaml"
 

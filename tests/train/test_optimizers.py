@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from kerasbuild.fit.callbacks import Schedules
+from kerasbuild.fit.optimizers import SGD, Lookahead, RAdam, make_optimizer
 from kerasbuild.schema.train import OPTIMIZERS, TrainConfig
-from kerasbuild.train.callbacks import Schedules
-from kerasbuild.train.optimizers import SGD, Lookahead, RAdam, make_optimizer
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from kerasbuild.errors import SpecError
+from kerasbuild.fit.callbacks import Schedules, current_values
+from kerasbuild.fit.optimizers import SGD
+from kerasbuild.fit.schedules import epoch_schedules
 from kerasbuild.schema.train import PlateauSchedule, TrainConfig
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.callbacks import Schedules, current_values
-from kerasbuild.train.optimizers import SGD
-from kerasbuild.train.schedules import epoch_schedules
 
 from .conftest import DIGITS_SPEC
 
@@ -97,7 +97,7 @@ def test_one_cycle_with_adam_is_located_and_suggests_cycle_momentum(tmp_path) ->
 
 @pytest.mark.slow
 def test_one_cycle_without_momentum_trains_adam_along_the_cycle(digits_spec, tmp_path) -> None:
-    from kerasbuild.train.runner import train
+    from kerasbuild.runs.runner import train
 
     loaded = load_spec(digits_spec, overrides={"train.update": "adam", "train.max_epochs": 6,
                                                "train.schedules": [ONE_CYCLE]})

@@ -13,8 +13,8 @@ import pytest
 from kerasbuild.build import build_model
 from kerasbuild.errors import KerasbuildError, SpecError
 from kerasbuild.layers import keras_layers  # noqa: F401
+from kerasbuild.runs.runner import EXIT_DIVERGED, compile_model, train
 from kerasbuild.spec.loader import load_spec
-from kerasbuild.train.runner import EXIT_DIVERGED, compile_model, train
 
 
 def _weights(path: Path) -> list[np.ndarray]:
@@ -187,7 +187,7 @@ def test_resume_refuses_a_finished_run_and_a_changed_spec(digits_spec: Path, tmp
 def test_epoch_table_rows_highlight_the_best_values() -> None:
     from rich.console import Console
 
-    from kerasbuild.train.display import EpochTable
+    from kerasbuild.fit.display import EpochTable
 
     table = EpochTable(Console(record=True, width=100))
     first = table.row(1, {"loss": 0.5, "val_loss": 0.4, "val_accuracy": 0.9}, 2.5)
@@ -209,7 +209,7 @@ def test_regression_reports_rmse(digits_spec: Path, tmp_path: Path) -> None:
     assert result.test_metrics["test_loss"] == pytest.approx(result.test_metrics["test_rmse"] ** 2, rel=1e-3)
     from sklearn.datasets import load_digits
 
-    from kerasbuild.train.predict import load_predictor
+    from kerasbuild.runs.predict import load_predictor
 
     digits = load_digits()
     predicted = load_predictor(tmp_path / "run")(digits.images[:300])  # raw 0..16 pixels

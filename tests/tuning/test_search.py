@@ -85,7 +85,7 @@ def test_hyperband_search_writes_ranked_results_and_a_plain_best_spec_that_train
     hidden = values["layers.hidden.num_units"]
     assert best.graph.total_params == 64 * hidden + hidden + hidden * 10 + 10
 
-    from kerasbuild.train.runner import train
+    from kerasbuild.runs.runner import train
 
     trained = train(load_spec(best_file, overrides={"train.max_epochs": 3}), tmp_path / "run")
     assert trained.status == "complete"

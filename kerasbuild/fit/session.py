@@ -35,7 +35,7 @@ def default_steps_per_execution(config: TrainConfig) -> int:
 def strategy_for(config: TrainConfig) -> tf.distribute.Strategy:
     """``distribute: mirrored``: MirroredStrategy over all GPUs, or all logical CPU devices
     when there is no GPU; ``multi_worker``: the process's MultiWorkerMirroredStrategy
-    (:func:`kerasbuild.train.multi_worker.strategy`); ``none``: the default (single-device)
+    (:func:`kerasbuild.fit.multi_worker.strategy`); ``none``: the default (single-device)
     strategy."""
     if config.distribute == "multi_worker":
         from . import multi_worker

@@ -79,7 +79,7 @@ def load_predictor(path: Path | str) -> Predictor:
 def predict_file(model_path: Path | str, inputs: Sequence[Path | str], output: Path | str, *,
                  x_key: str = "x") -> dict[str, Any]:
     """Predict on ``inputs`` (image files, folders of images, ``.npz`` files; see
-    :mod:`kerasbuild.train.predict_inputs`) and write ``output``. Returns a short summary.
+    :mod:`kerasbuild.runs.predict_inputs`) and write ``output``. Returns a short summary.
 
     ``.npz`` output: ``y`` (class probabilities ``(N, classes)`` or regression targets
     ``(N, K)`` in the target's units), ``files`` ``(N,)`` and, for classification, ``labels``

@@ -126,7 +126,7 @@ def evaluate_run(run_dir: Path | str, data: str | None = None, which: str = "bes
     else:
         ds, n, shape = streamed
     from ..data.pipeline import make_dataset
-    from .objective import compile_model
+    from ..fit.objective import compile_model
     from .rundir import load_run_model
 
     model = load_run_model(run_dir, which)

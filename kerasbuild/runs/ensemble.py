@@ -58,8 +58,8 @@ def ensemble_runs(runs: list[Path | str], out_dir: Path | str, *, overwrite: boo
 def _write_ensemble(runs: list[Path], infos: list[dict[str, Any]], model: Any, out_dir: Path,
                     overwrite: bool) -> dict[str, Any]:
     """Write the run-like directory of the ensemble (``out_dir``'s lock held)."""
+    from ..fit.files import atomic_write_json, save_keras_atomic
     from .evaluate import evaluate_run
-    from .files import atomic_write_json, save_keras_atomic
     from .rundir import SPEC, prepare, write_run_json
 
     first = infos[0]

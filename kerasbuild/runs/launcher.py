@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import KerasbuildError
-from .cluster import ENV, tf_config
+from ..fit.cluster import ENV, tf_config
 
 GRACE_S = 30.0
 """How long the surviving workers may take to fail on their own after one has died."""

@@ -4,7 +4,7 @@
 Models and weights are serialised in memory first and written by :func:`atomic_write_bytes`:
 h5py never holds a file open on a disk that fills up (on ENOSPC it keeps the broken file open
 and crashes the interpreter at exit). A failed write raises
-:class:`~kerasbuild.train.write_errors.WriteError` after removing its temporary file."""
+:class:`~kerasbuild.fit.write_errors.WriteError` after removing its temporary file."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``train(loaded, run_dir)``: data -> model -> fit with schedules and early stopping -> a
-complete run directory (see :mod:`kerasbuild.train.rundir` for the layout).
+complete run directory (see :mod:`kerasbuild.runs.rundir` for the layout).
 
 Resume (``resume=True``) continues a killed run from its last completed epoch: weights and
 optimiser state, the layers' random-seed states, the schedule / early-stopping / history
@@ -10,7 +10,6 @@ state and the position of the training data's per-epoch shuffle are all restored
 from __future__ import annotations
 
 import contextlib
-import math
 import platform
 import time
 from collections.abc import Iterator
@@ -21,11 +20,12 @@ from typing import Any
 
 from rich.console import Console
 
-from ..errors import KerasbuildError, SpecError
-from ..schema.train import metric_names
+from ..errors import KerasbuildError
+from ..fit import signals
+from ..fit.objective import compile_model
+from ..fit.write_errors import WriteError, as_write_error
 from ..spec.loader import LoadedSpec
-from . import lock, signals
-from .objective import compile_model
+from . import lock
 from .rundir import (
     prepare,
     record_splits,
@@ -34,7 +34,6 @@ from .rundir import (
     resolved_yaml,
     write_run_json,
 )
-from .write_errors import WriteError, as_write_error
 
 EXIT_DIVERGED = 3
 """Exit code of ``kerasbuild train`` when the loss became NaN."""
@@ -61,26 +60,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _monitor(loaded: LoadedSpec, has_valid: bool) -> str:
-    config = loaded.spec.train
-    names = ["loss", *metric_names(config)]
-    available = names + ([f"val_{n}" for n in names] if has_valid else [])
-    es = config.early_stopping
-    checks = [(es.monitor, ("train", "on_epoch_finished", config.on_epoch_finished.index(es), "monitor"))] \
-        if es else []
-    for i, s in enumerate(config.schedules):
-        if s.type == "reduce_on_plateau":
-            checks.append((s.monitor, ("train", "schedules", i, "monitor")))
-    for monitor, path in checks:
-        if monitor not in available:
-            hint = " (there is no validation split)" if monitor.startswith("val_") and not has_valid else ""
-            raise SpecError([loaded.source.problem(f"cannot monitor '{monitor}'{hint}; the epoch logs "
-                                                   f"have: {', '.join(available)}", path)])
-    if es is not None:
-        return es.monitor
-    return "val_loss" if has_valid else "loss"
-
-
 def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, overwrite: bool = False,
           data_override: Any = None, console: Console | None = None) -> TrainResult:
     """Train ``loaded`` and write ``run_dir``. ``data_override``: a DataConfig replacing the
@@ -91,7 +70,7 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     console = console or Console(stderr=True, soft_wrap=True)
     run_dir = Path(run_dir)
     if loaded.spec.train.distribute == "multi_worker":  # only the chief writes run_dir
-        from .multi_worker import worker_run_dir
+        from ..fit.multi_worker import worker_run_dir
 
         run_dir, resume, overwrite = worker_run_dir(run_dir, resume=resume, overwrite=overwrite)
     if resume:
@@ -105,28 +84,24 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
            console: Console) -> TrainResult:
     import keras
 
-    from ..build import build_model
     from ..data.paths import resolve_auto_sizes
-    from ..data.pipeline import steps_per_epoch
     from ..data.splits import load_for_spec
-    from ..transfer.plan import TransferPlan
-    from . import backup, callbacks, execution, session
-    from .diskspace import check_free_space
-    from .display import EpochTable
-    from .files import atomic_write_json, save_inference_model
+    from ..fit import backup, callbacks, execution, session
+    from ..fit.diskspace import check_free_space
+    from ..fit.display import EpochTable
+    from ..fit.files import atomic_write_json, save_inference_model
+    from ..fit.prepare import monitor_for, prepare_fit
     from .plots import plot_loss
-    from .schedules import epoch_schedules, plateau_schedule
 
     splits = load_for_spec(loaded, data_override, recorded_splits(run_dir) if resume else None)
     loaded = resolve_auto_sizes(loaded, splits)
     config = loaded.spec.train
     spec_text = resolved_yaml(loaded)
-    has_valid = splits.size("valid") > 0
     skipped = getattr(splits, "skipped", [])
     if skipped:
         console.print(f"data.on_bad_image: skip left out {len(skipped)} file(s):\n" +
                       "\n".join(f"  {file}: {problem}" for file, problem in skipped), markup=False)
-    monitor = _monitor(loaded, has_valid)
+    monitor = monitor_for(loaded, splits.size("valid") > 0)
     prepare(run_dir, spec_text, resume=resume, overwrite=overwrite)
     record_splits(run_dir, splits)
     backup_dir = run_dir / "backup"
@@ -141,42 +116,29 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
     info = _initial_info(loaded, splits, monitor, seed, state, previous)
     write_run_json(run_dir, info)
 
-    with _final_status(run_dir, info), session.training_session(config, seed):
-        strategy = session.strategy_for(config)
+    with _final_status(run_dir, info), \
+            prepare_fit(loaded, splits, seed=seed, monitor=monitor, best_path=run_dir / "model_best.keras",
+                        note=lambda text: console.print(text, highlight=False)) as fit:
+        model, strategy, best, nan_guard = fit.model, fit.strategy, fit.best, fit.nan_guard
         info["replicas"] = strategy.num_replicas_in_sync
-        batch_size = config.effective_batch_size
-        steps_per_execution = config.steps_per_execution or session.default_steps_per_execution(config)
-        with strategy.scope():
-            model = build_model(loaded)
-            compile_model(model, config, steps_per_execution=steps_per_execution)
-        transfer = TransferPlan(loaded, model, note=lambda text: console.print(text, highlight=False))
-        info["init"] = transfer.load_init() if state is None else previous.get("init")
+        info["init"] = fit.transfer.load_init() if state is None else previous.get("init")
         info["execution"] = execution.describe(model, strategy)
-        for notice in execution.dropped_settings(config, info["execution"], steps_per_execution):
+        for notice in execution.dropped_settings(config, info["execution"], fit.steps_per_execution):
             console.print(f"notice: {notice}", highlight=False)
-        train_ds = splits.dataset("train", batch_size, training=True)
-        valid_ds = splits.dataset("valid", batch_size) if has_valid else None
-
-        nan_guard = callbacks.NanGuard()
-        schedules = callbacks.Schedules(epoch_schedules(config), plateau_schedule(config))
-        best = callbacks.BestModel(run_dir / "model_best.keras", monitor, nan_guard, config.early_stopping)
         history = callbacks.HistoryWriter(run_dir, nan_guard)
-        stateful = {"schedules": schedules, "best": best, "history": history}
+        history.set_model(model)
+        stateful = {"schedules": fit.schedules, "best": best, "history": history}
 
         def on_epoch(done: int) -> None:
             info.update(epochs_completed=done, best_epoch=None if best.best_epoch is None else best.best_epoch + 1)
             write_run_json(run_dir, info)
 
-        cbs: list[Any] = [*transfer.callbacks(), schedules, nan_guard, best, history, callbacks.RunStatus(on_epoch, nan_guard)]
+        cbs: list[Any] = [history, callbacks.RunStatus(on_epoch, nan_guard)]
         if config.verbose:
-            cbs.append(EpochTable(console, steps=math.ceil(splits.size("train") / batch_size)))
+            cbs.append(EpochTable(console, steps=fit.steps))
         cbs += [callbacks.Checkpoint(backup_dir, stateful, nan_guard),
                 keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)]
-        for cb in stateful.values():
-            cb.set_model(model)
 
-        with strategy.scope():  # built now (not by fit) so the checkpoint sizes are known
-            model.optimizer.build(transfer.optimizer_variables())
         warning = check_free_space(run_dir, model)
         if warning:
             console.print(warning, highlight=False)
@@ -184,33 +146,23 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
         if state is not None:
             backup.restore_checkpoint(backup_dir, state, model, stateful)
             initial_epoch = state["epochs_completed"]
-            for _ in range(initial_epoch):  # advance the per-epoch reshuffle to where the run was
-                iter(train_ds)
-        if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs \
-                and config.distribute == "multi_worker":
-            from .multi_worker import fit
-
-            fit(model, strategy, train_ds, valid_ds, config=config, epochs=config.max_epochs,
-                initial_epoch=initial_epoch, callbacks=cbs)
-        elif not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
-            epochs_ds = one_draw_per_epoch(train_ds, steps_per_epoch(splits.size("train"), batch_size))
-            model.fit(epochs_ds, validation_data=valid_ds, epochs=config.max_epochs,
-                      initial_epoch=initial_epoch, callbacks=cbs, shuffle=False, verbose=0)
+        if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
+            fit.fit(epochs=config.max_epochs, initial_epoch=initial_epoch, callbacks=cbs)
         elif config.early_stopping and config.early_stopping.restore_best_weights and best.best_weights:
             model.set_weights(best.best_weights)  # killed after the last epoch, before the end
 
         info["duration_s"] = round(info["duration_s"] + time.perf_counter() - started, 3)
         info["execution"] = execution.describe(model, strategy)  # what fit ran with
         info["best_epoch"] = None if best.best_epoch is None else best.best_epoch + 1
-        if nan_guard.diverged_epoch is not None:
-            info.update(status="diverged", finished_at=_now(), diverged_epoch=nan_guard.diverged_epoch + 1)
+        if fit.diverged_epoch is not None:
+            info.update(status="diverged", finished_at=_now(), diverged_epoch=fit.diverged_epoch)
             write_run_json(run_dir, info)
             if history.rows:
                 plot_loss(history.rows, run_dir / "loss.png", loaded.name)
-            raise _diverged(nan_guard.diverged_epoch + 1, info["epochs_completed"], run_dir)
+            raise _diverged(fit.diverged_epoch, info["epochs_completed"], run_dir)
 
         save_inference_model(model, run_dir / "model_final.keras")
-        metrics = _test_metrics(model, best, splits, batch_size)
+        metrics = _test_metrics(model, best, splits, fit.batch_size)
         atomic_write_json(run_dir / "metrics.json", metrics)
         plot_loss(history.rows, run_dir / "loss.png", loaded.name)
 
@@ -237,7 +189,7 @@ def _final_status(run_dir: Path, info: dict[str, Any]) -> Iterator[None]:
     except BaseException as exc:
         failure = as_write_error(exc, run_dir)
         if failure is not None:
-            failure = failure.with_advice(_saved_advice(run_dir))
+            failure = failure.with_advice(saved_advice(run_dir))
         if info["status"] == "running":
             info.update(status="failed", reason=str(failure or exc) or type(exc).__name__, finished_at=_now())
             _record_status(run_dir, info)
@@ -252,15 +204,16 @@ def _record_status(run_dir: Path, info: dict[str, Any]) -> None:
         write_run_json(run_dir, info)
 
 
-def _saved_advice(run_dir: Path) -> str:
-    """What a failed run kept, and how to continue it."""
-    from .files import read_json
+def saved_advice(run_dir: Path, *, resume: str = "resume the run", restart: str = "start the run again") -> str:
+    """What a failed run kept, and how to continue it: ``resume`` (an epoch is saved) or
+    ``restart`` (none is); the command line words these with its options."""
+    from ..fit.files import read_json
 
     state_file = run_dir / "backup" / "state.json"
     saved = read_json(state_file).get("epochs_completed", 0) if state_file.is_file() else 0
     if not saved:
-        return "no epoch is saved yet; free space and start again with --overwrite"
-    return f"epoch {saved} is saved; free space and run again with --resume"
+        return f"no epoch is saved yet; free space and {restart}"
+    return f"epoch {saved} is saved; free space and {resume}"
 
 
 def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, state: dict | None,
@@ -296,20 +249,8 @@ def _diverged(epoch: int, good: int, run_dir: Path) -> KerasbuildError:
                            "{clipnorm: 1.0}).", exit_code=EXIT_DIVERGED)
 
 
-def one_draw_per_epoch(dataset, steps: int):
-    """``dataset`` (``steps`` batches per pass) behind a lazy ``flat_map``: its iterator (and
-    so the per-epoch reshuffle and augmentation draw) is created only when an epoch pulls its
-    first batch, not each time Keras creates an iterator it may never use. Epoch ``k`` thus
-    always sees the ``k``-th draw, which lets a resumed run skip ahead by creating ``k``
-    iterators. The asserted cardinality keeps Keras on its known-length epoch loop."""
-    import tensorflow as tf
-
-    lazy = tf.data.Dataset.range(1).flat_map(lambda _: dataset)
-    return lazy.apply(tf.data.experimental.assert_cardinality(steps))
-
-
 def _read_previous(run_dir: Path) -> dict[str, Any]:
-    from .files import read_json
+    from ..fit.files import read_json
 
     return read_json(run_dir / "run.json")
 

@@ -1,7 +1,7 @@
 """Training callbacks: schedules, best-model tracking with early stopping, NaN guard, history.
 
 Each callback that carries state across epochs has ``get_state() -> dict`` and
-``set_state(dict)`` (JSON-safe) so :mod:`kerasbuild.train.backup` can resume a killed run
+``set_state(dict)`` (JSON-safe) so :mod:`kerasbuild.fit.backup` can resume a killed run
 with the schedules and early stopping exactly where they were.
 """
 
@@ -41,7 +41,7 @@ def _assign_variable(optimizer: keras.optimizers.Optimizer, variable: str, value
 
 
 def current_values(optimizer: keras.optimizers.Optimizer) -> dict[str, float]:
-    """The learning rate (and momentum, for :class:`~kerasbuild.train.optimizers.SGD`) now."""
+    """The learning rate (and momentum, for :class:`~kerasbuild.fit.optimizers.SGD`) now."""
     opt = base_optimizer(optimizer)
     values = {"learning_rate": _float(opt.learning_rate)}
     if hasattr(opt, "momentum_variable"):
@@ -125,12 +125,12 @@ class NanGuard(keras.callbacks.Callback):
 
 
 class BestModel(keras.callbacks.Callback):
-    """Keeps the best epoch by ``monitor``: writes ``model_best.keras`` (atomically) whenever it
-    improves by more than ``min_delta``; with ``patience`` it stops training after that many
+    """Keeps the best epoch by ``monitor``: writes ``path`` (``model_best.keras``, atomically;
+    None: weights kept in memory only) whenever it improves by more than ``min_delta``; with ``patience`` it stops training after that many
     epochs without improvement (nolearn's EarlyStopping) and, with ``restore_best_weights``,
     puts the best weights back when training ends."""
 
-    def __init__(self, path: Path, monitor: str, nan_guard: NanGuard,
+    def __init__(self, path: Path | None, monitor: str, nan_guard: NanGuard,
                  early_stopping: EarlyStoppingHook | None = None) -> None:
         super().__init__()
         self.path = path
@@ -154,7 +154,8 @@ class BestModel(keras.callbacks.Callback):
         if is_better(self.monitor, value, self.best, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             self.best_weights = self.model.get_weights()
-            save_inference_model(self.model, self.path)
+            if self.path is not None:
+                save_inference_model(self.model, self.path)
         else:
             self.wait += 1
             es = self.early_stopping
@@ -175,7 +176,7 @@ class BestModel(keras.callbacks.Callback):
     def set_state(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch = state["best"], state["best_epoch"]
         self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
-        if self.best_epoch is not None and self.path.exists():
+        if self.best_epoch is not None and self.path is not None and self.path.exists():
             best = load_keras_model(self.path, compile=False)
             self.best_weights = best.get_weights()
 

@@ -11,9 +11,9 @@ Layout::
     RUN/model_best.keras     best epoch by the monitored value (inference model, no optimiser)
     RUN/model_final.keras    weights when training ended
     RUN/tensorboard/         TensorBoard event files
-    RUN/backup/              resume point (see kerasbuild.train.backup)
+    RUN/backup/              resume point (see kerasbuild.fit.backup)
     RUN/loss.png             train/valid loss, log scale
-    RUN/.kerasbuild.lock     while a process writes the run (see kerasbuild.train.lock)
+    RUN/.kerasbuild.lock     while a process writes the run (see kerasbuild.runs.lock)
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KerasbuildError
+from ..fit.files import atomic_write_json, read_json
 from ..spec.format import canonical_yaml
 from ..spec.loader import LoadedSpec
-from .files import atomic_write_json, read_json
 from .lock import LOCK_NAME
 
 RUN_JSON = "run.json"

@@ -13,7 +13,7 @@ from .plots import epoch_axes, positive, pyplot
 
 def run_history(run_dir: Path) -> list[dict[str, Any]]:
     """``history.json`` of a run, or a clear error naming what the directory is."""
-    from .files import read_json
+    from ..fit.files import read_json
     from .rundir import read_run
 
     info = read_run(run_dir)

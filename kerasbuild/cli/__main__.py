@@ -1,0 +1,5 @@
+"""``python -m kerasbuild.cli``: the console script."""
+
+from .application import main
+
+main()

@@ -1,1 +1,0 @@
-"""Training: optimisers (with variable momentum), schedules, callbacks, run directories."""
