@@ -35,7 +35,15 @@ def main() -> None:
     baseline()
     print(f"# build time ({machine()})")
     xs, ys = alternate(ours, baseline, 2 if args.quick else 5)
-    report(f"build {spec.stem} vs keras.applications.ResNet50", xs, ys, "s", False, "<= 1.2", args.json_out)
+    report(
+        f"build {spec.stem} vs keras.applications.ResNet50",
+        xs,
+        ys,
+        "s",
+        False,
+        "<= 1.2",
+        args.json_out,
+    )
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def make_folder(root: Path, count: int, classes: int = 10) -> Path:
         label = i % classes
         (folder / f"c{label}").mkdir(parents=True, exist_ok=True)
         image = rng.integers(0, 80, (128, 128, 3), dtype=np.uint8)
-        image[label * 12:label * 12 + 12] += 150
+        image[label * 12 : label * 12 + 12] += 150
         Image.fromarray(image).save(folder / f"c{label}" / f"{i:05d}.jpg", quality=85)
     return folder
 
@@ -87,7 +87,12 @@ def make_folder(root: Path, count: int, classes: int = 10) -> Path:
 def measured(command: list[str]) -> tuple[float, str]:
     """``(peak RSS in MB of the child, its stdout)``."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, *command], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, *command],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if done.returncode != 0:
         raise SystemExit(f"{command[:4]} failed:\n{done.stderr[-3000:]}")
     kb = int(done.stdout.rsplit("MAXRSS_KB", 1)[1])
@@ -119,22 +124,36 @@ def main() -> None:
         spec = root / f"spec_{count}.yaml"
         spec.write_text(SPEC.format(folder=folder, epochs=epochs))
         run = root / f"run_{count}"
-        kb_rss, _ = measured(["-m", "kerasbuild.cli", "train", str(spec), "--run-dir", str(run), "--overwrite"])
+        kb_rss, _ = measured(
+            ["-m", "kerasbuild.cli", "train", str(spec), "--run-dir", str(run), "--overwrite"]
+        )
         info = json.loads((run / "run.json").read_text())
         keras_rss, out = measured(["-c", KERAS_CHILD, str(folder), str(spec), str(epochs)])
         keras_s = json.loads(out.strip().splitlines()[-1])["train_s"]
         train_images = info["examples"]["train"] * epochs
         epochs_s = sum(row["duration"] for row in json.loads((run / "history.json").read_text()))
-        rows[count] = {"kerasbuild_peak_mb": round(kb_rss), "keras_peak_mb": round(keras_rss),
-                       "kerasbuild_images_s": round(train_images / epochs_s, 1),
-                       "keras_images_s": round(train_images / keras_s, 1),
-                       "pipeline_images_s": round(pipeline_rate(spec), 1)}
+        rows[count] = {
+            "kerasbuild_peak_mb": round(kb_rss),
+            "keras_peak_mb": round(keras_rss),
+            "kerasbuild_images_s": round(train_images / epochs_s, 1),
+            "keras_images_s": round(train_images / keras_s, 1),
+            "pipeline_images_s": round(pipeline_rate(spec), 1),
+        }
         print(count, json.dumps(rows[count]), flush=True)
     small, large = (rows[s] for s in sizes)
-    print(json.dumps({
-        "rss_growth": round(large["kerasbuild_peak_mb"] / small["kerasbuild_peak_mb"] - 1, 3),
-        "rss_vs_keras": round(large["kerasbuild_peak_mb"] / large["keras_peak_mb"], 3),
-        "throughput_vs_keras": round(large["kerasbuild_images_s"] / large["keras_images_s"], 3)}))
+    print(
+        json.dumps(
+            {
+                "rss_growth": round(
+                    large["kerasbuild_peak_mb"] / small["kerasbuild_peak_mb"] - 1, 3
+                ),
+                "rss_vs_keras": round(large["kerasbuild_peak_mb"] / large["keras_peak_mb"], 3),
+                "throughput_vs_keras": round(
+                    large["kerasbuild_images_s"] / large["keras_images_s"], 3
+                ),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def main() -> None:
 
     calls = 20 if args.quick else 300
     rounds = 2 if args.quick else 7
-    print(f"# exported SavedModel latency, ms per call ({machine()}); {rounds} rounds x {calls} calls")
+    print(
+        f"# exported SavedModel latency, ms per call ({machine()}); {rounds} rounds x {calls} calls"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model = kerasbuild.build_model(ROOT / "specs" / "nielsen_dropout.yaml")
@@ -46,9 +48,20 @@ def main() -> None:
             ours_fn(**{ours_input: x})
             hand_fn(**{hand_input: x})
 
-            ours, base = alternate(_per_call(ours_fn, ours_input, x, calls),
-                                   _per_call(hand_fn, hand_input, x, calls), rounds)
-            report(f"SavedModel latency at batch {batch}", ours, base, "ms", False, "<= 1.05", args.json_out)
+            ours, base = alternate(
+                _per_call(ours_fn, ours_input, x, calls),
+                _per_call(hand_fn, hand_input, x, calls),
+                rounds,
+            )
+            report(
+                f"SavedModel latency at batch {batch}",
+                ours,
+                base,
+                "ms",
+                False,
+                "<= 1.05",
+                args.json_out,
+            )
 
 
 def _per_call(fn, name: str, x, calls: int):

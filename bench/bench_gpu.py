@@ -44,22 +44,40 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x = rng.random((batch * steps, 224, 224, 3), dtype=np.float32)
     y = rng.integers(0, 1000, batch * steps)
-    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache().prefetch(tf.data.AUTOTUNE)
+    data = (
+        tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache().prefetch(tf.data.AUTOTUNE)
+    )
     print(f"# GPU training throughput, ResNet-50, XLA, batch {batch} ({machine()}, {gpus[0].name})")
 
     spec_speed: dict[str, float] = {}
     spec_model = None
     for precision in PRECISIONS:
         keras.config.set_dtype_policy(precision)
-        spec_model, ours = _measure(keras, lambda: kerasbuild.build_model(ROOT / "specs" / "resnet50.yaml"),
-                                    data, batch * steps)
-        _, base = _measure(keras, lambda: keras.applications.ResNet50(weights=None), data, batch * steps)
+        spec_model, ours = _measure(
+            keras,
+            lambda: kerasbuild.build_model(ROOT / "specs" / "resnet50.yaml"),
+            data,
+            batch * steps,
+        )
+        _, base = _measure(
+            keras, lambda: keras.applications.ResNet50(weights=None), data, batch * steps
+        )
         xs, ys = alternate(ours, base, rounds)
-        report(f"GPU resnet50 {precision} + XLA: spec vs keras.applications", xs, ys, "img/s", True, ">= 0.98",
-               args.json_out)
+        report(
+            f"GPU resnet50 {precision} + XLA: spec vs keras.applications",
+            xs,
+            ys,
+            "img/s",
+            True,
+            ">= 0.98",
+            args.json_out,
+        )
         spec_speed[precision] = statistics.median(xs)
-    print(f"GPU resnet50 spec: mixed_float16 + XLA speed-up over float32 + XLA: "
-          f"{spec_speed['mixed_float16'] / spec_speed['float32']:.2f}x", flush=True)
+    print(
+        f"GPU resnet50 spec: mixed_float16 + XLA speed-up over float32 + XLA: "
+        f"{spec_speed['mixed_float16'] / spec_speed['float32']:.2f}x",
+        flush=True,
+    )
     _export(spec_model)
     keras.config.set_dtype_policy("float32")
 
@@ -68,11 +86,16 @@ def _measure(keras, make_model, data, images: int):
     """Build and compile (SGD, XLA) under the current dtype policy, warm up; return the model
     and a measurement of images/s over one epoch."""
     model = make_model()
-    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), jit_compile=True,
-                  loss="sparse_categorical_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+        jit_compile=True,
+        loss="sparse_categorical_crossentropy",
+    )
     model.fit(data, epochs=1, verbose=0)
     if not model.jit_compile:
-        raise SystemExit("XLA was not applied (Keras switched jit_compile off); the numbers would be wrong")
+        raise SystemExit(
+            "XLA was not applied (Keras switched jit_compile off); the numbers would be wrong"
+        )
     return model, lambda: images / timed(lambda: model.fit(data, epochs=1, verbose=0))
 
 

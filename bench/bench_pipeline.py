@@ -24,9 +24,13 @@ CASES = {
     "zoom(0.1)": [{"type": "zoom", "factor": 0.1}],
     "elastic(34, 4)": [{"type": "elastic", "alpha": 34, "sigma": 4}],
     "gaussian_noise(0.1)": [{"type": "gaussian_noise", "sigma": 0.1}],
-    "all five": [{"type": "shift", "max_pixels": 2}, {"type": "rotation", "degrees": 15},
-                 {"type": "zoom", "factor": 0.1}, {"type": "elastic", "alpha": 34, "sigma": 4},
-                 {"type": "gaussian_noise", "sigma": 0.1}],
+    "all five": [
+        {"type": "shift", "max_pixels": 2},
+        {"type": "rotation", "degrees": 15},
+        {"type": "zoom", "factor": 0.1},
+        {"type": "elastic", "alpha": 34, "sigma": 4},
+        {"type": "gaussian_noise", "sigma": 0.1},
+    ],
 }
 
 
@@ -35,12 +39,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
-    splits = load_arrays(DataConfig(source="builtin:mnist_5k", test_size=0, valid_size=0), TrainConfig())
+    splits = load_arrays(
+        DataConfig(source="builtin:mnist_5k", test_size=0, valid_size=0), TrainConfig()
+    )
     x, y = splits.x_train, splits.y_train
     print(f"mnist_5k: {len(x)} images {x.shape[1:]}, batch {args.batch_size}, {args.epochs} epochs")
     for name, augment in CASES.items():
         config = DataConfig(source="builtin:mnist_5k", augment=augment)
-        ds = make_dataset(x, y, batch_size=args.batch_size, training=True, augment=config.augment, seed=0)
+        ds = make_dataset(
+            x, y, batch_size=args.batch_size, training=True, augment=config.augment, seed=0
+        )
         for _ in ds:  # warm-up epoch
             pass
         start = time.perf_counter()

@@ -26,23 +26,36 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def hand_nielsen(keras):
     layers = keras.layers
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(20, 5, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(40, 5, activation="relu"), layers.MaxPooling2D(2),
-        layers.Dropout(0.5), layers.Flatten(),
-        layers.Dense(1000, activation="relu"), layers.Dropout(0.5),
-        layers.Dense(1000, activation="relu"), layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(20, 5, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(40, 5, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.5),
+            layers.Flatten(),
+            layers.Dense(1000, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(1000, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def hand_small_resnet(keras):
     layers = keras.layers
 
     def conv_bn(x, filters, size=3, stride=1):
-        x = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False,
-                          kernel_initializer="he_normal")(x)
+        x = layers.Conv2D(
+            filters,
+            size,
+            strides=stride,
+            padding="same",
+            use_bias=False,
+            kernel_initializer="he_normal",
+        )(x)
         return layers.BatchNormalization(momentum=0.9, epsilon=1e-4)(x)
 
     def basic(x, filters, stride=1, shortcut=None):
@@ -64,7 +77,10 @@ def main() -> None:
     args = parse_args(__doc__)
     rounds = 2 if args.quick else 5
     print(f"# training throughput, images/s ({machine()}); {rounds} alternating epochs per side")
-    for spec_name, hand in (("nielsen_dropout", hand_nielsen), ("small_resnet32", hand_small_resnet)):
+    for spec_name, hand in (
+        ("nielsen_dropout", hand_nielsen),
+        ("small_resnet32", hand_small_resnet),
+    ):
         bench_net(spec_name, hand, rounds, args)
 
 
@@ -97,8 +113,13 @@ def bench_net(spec_name: str, hand, rounds: int, args) -> None:
     hand_model = compile_model(hand(keras), config, steps_per_execution=spe)
     assert spec_model.count_params() == hand_model.count_params(), "architectures differ"
     naive_model = hand(keras)
-    naive_model.compile(optimizer=keras.optimizers.SGD(config.update_learning_rate, momentum=config.update_momentum),
-                        loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    naive_model.compile(
+        optimizer=keras.optimizers.SGD(
+            config.update_learning_rate, momentum=config.update_momentum
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     plain = make_dataset(x, y, batch_size=batch, training=True, seed=0)
     shifted = make_dataset(x, y, batch_size=batch, training=True, seed=0, augment=_shift_augment())
 
@@ -108,17 +129,43 @@ def bench_net(spec_name: str, hand, rounds: int, args) -> None:
     def naive_epoch():
         return n / timed(lambda: naive_model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
 
-    for fn in (epoch(spec_model, plain), epoch(hand_model, plain), naive_epoch, epoch(spec_model, shifted)):
+    for fn in (
+        epoch(spec_model, plain),
+        epoch(hand_model, plain),
+        naive_epoch,
+        epoch(spec_model, shifted),
+    ):
         fn()  # warm-up: tracing and graph building are not throughput
     ours, base = alternate(epoch(spec_model, plain), epoch(hand_model, plain), rounds)
-    report(f"{spec_name}: spec-built vs hand-written Keras (same settings)", ours, base, "img/s", True,
-           ">= 0.98", args.json_out)
+    report(
+        f"{spec_name}: spec-built vs hand-written Keras (same settings)",
+        ours,
+        base,
+        "img/s",
+        True,
+        ">= 0.98",
+        args.json_out,
+    )
     ours, base = alternate(epoch(spec_model, plain), naive_epoch, rounds)
-    report(f"{spec_name}: kerasbuild vs naive model.fit(X, y)", ours, base, "img/s", True, ">= 1.3",
-           args.json_out)
+    report(
+        f"{spec_name}: kerasbuild vs naive model.fit(X, y)",
+        ours,
+        base,
+        "img/s",
+        True,
+        ">= 1.3",
+        args.json_out,
+    )
     ours, base = alternate(epoch(spec_model, shifted), epoch(spec_model, plain), rounds)
-    report(f"{spec_name}: augmentation (1-pixel shifts) on vs off", ours, base, "img/s", True, ">= 0.9",
-           args.json_out)
+    report(
+        f"{spec_name}: augmentation (1-pixel shifts) on vs off",
+        ours,
+        base,
+        "img/s",
+        True,
+        ">= 0.9",
+        args.json_out,
+    )
     keras.backend.clear_session()
 
 

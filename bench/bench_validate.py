@@ -25,7 +25,9 @@ PROBE = (
 
 def run(args: list[str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
@@ -41,9 +43,13 @@ def main() -> None:
     worst = 0.0
     for spec in specs:
         t_validate = min(run(["validate", str(spec)]) for _ in range(1 if args.quick else 3))
-        t_summary = min(run(["summary", "--json", str(spec)]) for _ in range(1 if args.quick else 3))
+        t_summary = min(
+            run(["summary", "--json", str(spec)]) for _ in range(1 if args.quick else 3)
+        )
         worst = max(worst, t_validate, t_summary)
-        print(f"{spec.name:28s} validate {t_validate:.3f} s  summary {t_summary:.3f} s  (TensorFlow not imported)")
+        print(
+            f"{spec.name:28s} validate {t_validate:.3f} s  summary {t_summary:.3f} s  (TensorFlow not imported)"
+        )
     print(f"worst: {worst:.3f} s (target < 1 s)")
 
 

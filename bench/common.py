@@ -19,7 +19,9 @@ from collections.abc import Callable
 def parse_args(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="tiny workloads (CI smoke run)")
-    parser.add_argument("--json", dest="json_out", default=None, help="append results to this JSON lines file")
+    parser.add_argument(
+        "--json", dest="json_out", default=None, help="append results to this JSON lines file"
+    )
     return parser.parse_args()
 
 
@@ -36,7 +38,9 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def alternate(a: Callable[[], float], b: Callable[[], float], rounds: int) -> tuple[list[float], list[float]]:
+def alternate(
+    a: Callable[[], float], b: Callable[[], float], rounds: int
+) -> tuple[list[float], list[float]]:
     """Run ``a`` and ``b`` alternately ``rounds`` times; each returns a measurement."""
     xs, ys = [], []
     for i in range(rounds):
@@ -55,16 +59,38 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def report(name: str, ours: list[float], base: list[float], unit: str, higher_is_better: bool,
-           target: str, json_out: str | None = None) -> float:
+def report(
+    name: str,
+    ours: list[float],
+    base: list[float],
+    unit: str,
+    higher_is_better: bool,
+    target: str,
+    json_out: str | None = None,
+) -> float:
     """Print medians and the ratio ours/base; return the ratio."""
     m_ours, m_base = statistics.median(ours), statistics.median(base)
     ratio = m_ours / m_base if m_base else float("nan")
     better = "higher" if higher_is_better else "lower"
-    print(f"{name}: kerasbuild {m_ours:.4g} {unit} vs baseline {m_base:.4g} {unit} -> ratio {ratio:.3f} "
-          f"({better} is better; target {target})", flush=True)
+    print(
+        f"{name}: kerasbuild {m_ours:.4g} {unit} vs baseline {m_base:.4g} {unit} -> ratio {ratio:.3f} "
+        f"({better} is better; target {target})",
+        flush=True,
+    )
     if json_out:
         with open(json_out, "a") as f:
-            f.write(json.dumps({"benchmark": name, "ours": m_ours, "baseline": m_base, "unit": unit,
-                                "ratio": ratio, "target": target, "machine": machine()}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "benchmark": name,
+                        "ours": m_ours,
+                        "baseline": m_base,
+                        "unit": unit,
+                        "ratio": ratio,
+                        "target": target,
+                        "machine": machine(),
+                    }
+                )
+                + "\n"
+            )
     return ratio

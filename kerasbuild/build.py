@@ -34,9 +34,16 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
     """
     loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec, **load_kwargs)
     if loaded.autos:
-        raise SpecError([loaded.source.problem(
-            f"{a.field}: auto is known only from the data; train the spec (the run's spec.yaml has "
-            f"the numbers) or write the size", ("layers", a.index, a.field)) for a in loaded.autos])
+        raise SpecError(
+            [
+                loaded.source.problem(
+                    f"{a.field}: auto is known only from the data; train the spec (the run's spec.yaml has "
+                    f"the numbers) or write the size",
+                    ("layers", a.index, a.field),
+                )
+                for a in loaded.autos
+            ]
+        )
     model = assemble_model(loaded.graph, build_tensors(loaded.graph), loaded.name)
     freeze_layers(model, loaded.graph, frozen_layers(loaded.spec, loaded.graph, loaded.source))
     return model
@@ -58,8 +65,11 @@ def assemble_model(graph: Graph, tensors: dict[str, Any], name: str = "model"):
 
     inputs = [tensors[n.name] for n in graph.inputs]
     outputs = [tensors[output] for output in graph.outputs]
-    return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
-                       outputs=outputs if len(outputs) > 1 else outputs[0], name=name)
+    return keras.Model(
+        inputs=inputs if len(inputs) > 1 else inputs[0],
+        outputs=outputs if len(outputs) > 1 else outputs[0],
+        name=name,
+    )
 
 
 def build_tensors(graph: Graph) -> dict[str, Any]:

@@ -27,7 +27,11 @@ def format_path(path: Sequence[str | int]) -> str:
 
 def _path_part(part: str | int) -> str:
     text = str(part)
-    return json.dumps(text) if not text or re.search(r'[\s:".\\]', text) or not text.isprintable() else text
+    return (
+        json.dumps(text)
+        if not text or re.search(r'[\s:".\\]', text) or not text.isprintable()
+        else text
+    )
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 1) -> str:
@@ -73,8 +77,14 @@ class SpecError(Exception):
         return "\n".join(str(p) for p in self.problems)
 
     @classmethod
-    def single(cls, message: str, path: FieldPath = (), file: str | None = None,
-               line: int | None = None, column: int | None = None) -> SpecError:
+    def single(
+        cls,
+        message: str,
+        path: FieldPath = (),
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> SpecError:
         return cls([Problem(message, tuple(path), file, line, column)])
 
 

@@ -22,5 +22,7 @@ def is_mixed(precision: str) -> bool:
 def layer_policies(graph: Any, precision: str) -> dict[str, str]:
     """Spec layer name -> the dtype policy it is built with (``graph``: the analysed spec)."""
     outputs = set(graph.outputs)
-    return {n.name: OUTPUT_POLICY if n.name in outputs else precision
-            for n in sorted(graph.nodes, key=lambda n: n.index)}
+    return {
+        n.name: OUTPUT_POLICY if n.name in outputs else precision
+        for n in sorted(graph.nodes, key=lambda n: n.index)
+    }

@@ -40,15 +40,20 @@ def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
         raise KerasbuildError(
             f"{path}: HDF5 model files (.h5) are refused: Keras' legacy HDF5 loader can run code "
             "stored in the file (Lambda layers) without safe mode. Re-save the model as .keras "
-            "from a trusted environment (model.save('model.keras')).")
+            "from a trusted environment (model.save('model.keras'))."
+        )
     if suffix != ".keras":
-        raise KerasbuildError(f"{path}: expected a .keras model file, got '{suffix or path.name}'; "
-                              "kerasbuild only loads Keras v3 archives, in safe mode")
+        raise KerasbuildError(
+            f"{path}: expected a .keras model file, got '{suffix or path.name}'; "
+            "kerasbuild only loads Keras v3 archives, in safe mode"
+        )
     if not path.is_file():
         raise KerasbuildError(f"{path}: model file not found")
     if not zipfile.is_zipfile(path):
-        raise KerasbuildError(f"{path}: not a valid .keras archive (a .keras file is a zip archive); "
-                              "the file may be truncated or not a Keras model")
+        raise KerasbuildError(
+            f"{path}: not a valid .keras archive (a .keras file is a zip archive); "
+            "the file may be truncated or not a Keras model"
+        )
 
     import keras
 
@@ -65,5 +70,6 @@ def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
             ) from None
         raise KerasbuildError(f"{path}: cannot load the model: {first}") from None
     except (TypeError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise KerasbuildError(f"{path}: cannot load the model ({type(exc).__name__}: "
-                              f"{str(exc).strip()[:300]})") from None
+        raise KerasbuildError(
+            f"{path}: cannot load the model ({type(exc).__name__}: {str(exc).strip()[:300]})"
+        ) from None

@@ -24,10 +24,17 @@ def summary_dict(loaded: LoadedSpec) -> dict[str, Any]:
         "precision": precision,
         "total_params": graph.total_params,
         "trainable_params": graph.trainable_params,
-        "layers": [{"name": n.name, "type": _spelled_type(loaded, n.index, n.entry.name), "inputs": list(n.inputs),
-                    "output_shape": list(n.shape) if n.known else AUTO, "params": n.param_count if n.known else AUTO,
-                    "dtype": dtypes[n.name]}
-                   for n in sorted(graph.nodes, key=lambda n: n.index)],
+        "layers": [
+            {
+                "name": n.name,
+                "type": _spelled_type(loaded, n.index, n.entry.name),
+                "inputs": list(n.inputs),
+                "output_shape": list(n.shape) if n.known else AUTO,
+                "params": n.param_count if n.known else AUTO,
+                "dtype": dtypes[n.name],
+            }
+            for n in sorted(graph.nodes, key=lambda n: n.index)
+        ],
     }
 
 
@@ -54,9 +61,18 @@ def render_summary(loaded: LoadedSpec, console: Any) -> None:
     table.add_column("dtype", no_wrap=True)
     for i, layer in enumerate(data["layers"]):
         known = layer["output_shape"] != AUTO
-        shape = "x".join("?" if d is None else str(d) for d in layer["output_shape"]) if known else AUTO
-        table.add_row(str(i), layer["name"], layer["type"], ", ".join(layer["inputs"]), shape,
-                      f"{layer['params']:,}" if known else AUTO, layer["dtype"])
+        shape = (
+            "x".join("?" if d is None else str(d) for d in layer["output_shape"]) if known else AUTO
+        )
+        table.add_row(
+            str(i),
+            layer["name"],
+            layer["type"],
+            ", ".join(layer["inputs"]),
+            shape,
+            f"{layer['params']:,}" if known else AUTO,
+            layer["dtype"],
+        )
     if not console.is_terminal:  # piped or captured: the whole table, however wide
         from rich.console import Console
         from rich.measure import Measurement
@@ -64,6 +80,11 @@ def render_summary(loaded: LoadedSpec, console: Any) -> None:
         width = Measurement.get(console, console.options.update_width(10_000), table).maximum
         console = Console(file=console.file, width=max(width, console.width), soft_wrap=True)
     console.print(table)
-    console.print(f"total params: {data['total_params']:,}  trainable: {data['trainable_params']:,}"
-                  + (f"  (+ the {AUTO} layers, sized by the data when training starts)"
-                     if loaded.graph.unknown else ""))
+    console.print(
+        f"total params: {data['total_params']:,}  trainable: {data['trainable_params']:,}"
+        + (
+            f"  (+ the {AUTO} layers, sized by the data when training starts)"
+            if loaded.graph.unknown
+            else ""
+        )
+    )

@@ -18,8 +18,14 @@ SCRIPTS = ["bench_validate", "bench_build", "bench_train", "bench_export", "benc
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_bench_script_runs_in_quick_mode(script: str) -> None:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, f"{script}.py", "--quick"], cwd=BENCH, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, f"{script}.py", "--quick"],
+        cwd=BENCH,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert lines and lines[0].startswith("#"), proc.stdout

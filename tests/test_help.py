@@ -24,7 +24,9 @@ def test_every_command_is_checked() -> None:
     assert {"validate", "train", "predict", "ensemble", "tune", "export"} <= set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", [(), *((name,) for name in COMMANDS)], ids=lambda c: c[0] if c else "kerasbuild")
+@pytest.mark.parametrize(
+    "command", [(), *((name,) for name in COMMANDS)], ids=lambda c: c[0] if c else "kerasbuild"
+)
 def test_help_names_no_python_types(command: tuple[str, ...]) -> None:
     text = _help(*command)
     assert "--help" in text and "Show this message and exit." in text

@@ -41,12 +41,18 @@ def test_every_rung_names_a_spec_that_loads_with_its_overrides():
         loaded = load_spec(path, overrides=dict(rung.overrides) or None)
         stated = int(HEADER_PARAMS.search(path.read_text()).group(1).replace(",", ""))
         assert loaded.graph.total_params == stated, rung.key
-        assert loaded.spec.data.source == "builtin:mnist_5k" and loaded.spec.data.seed == 0, rung.key
+        assert loaded.spec.data.source == "builtin:mnist_5k" and loaded.spec.data.seed == 0, (
+            rung.key
+        )
         expanded = loaded.spec.data.expand is not None and loaded.spec.data.expand.shifts == 1
         assert expanded == ("data.expand" in dict(rung.overrides)), rung.key
+
+
 BEFORE = "# Ladder\n\nIntro text that must survive.\n\n<!-- ladder:start -->\n"
 AFTER = "<!-- ladder:end -->\n\nClosing text, also untouched.\n"
-ROW = re.compile(r"^\| (\d) \| ([^|]+?) \| .*? \| ([\d,]+) \| (\d+) \| ([\d.]+) % \| ([\d.]+) % \| (\d+) s \|$")
+ROW = re.compile(
+    r"^\| (\d) \| ([^|]+?) \| .*? \| ([\d,]+) \| (\d+) \| ([\d.]+) % \| ([\d.]+) % \| (\d+) s \|$"
+)
 
 
 @pytest.mark.slow
@@ -54,10 +60,22 @@ def test_quick_ladder_writes_one_measured_row_per_rung(tmp_path):
     doc = tmp_path / "ladder.md"
     doc.write_text(BEFORE + "| stale | table |\n" + AFTER, encoding="utf-8")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(doc),
-                           "--runs-dir", str(tmp_path / "runs")],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--quick",
+            "--out",
+            str(doc),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     elapsed = time.perf_counter() - started
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert elapsed < 90, f"--quick took {elapsed:.0f} s"
@@ -65,7 +83,7 @@ def test_quick_ladder_writes_one_measured_row_per_rung(tmp_path):
     text = doc.read_text(encoding="utf-8")
     assert text.startswith(BEFORE) and text.endswith(AFTER)
     assert "stale" not in text
-    inside = text[len(BEFORE):-len(AFTER)]
+    inside = text[len(BEFORE) : -len(AFTER)]
     rows = [ROW.match(line) for line in inside.splitlines() if re.match(r"^\| \d \|", line)]
     assert all(rows), inside
     rungs = _ladder().RUNGS
@@ -77,7 +95,9 @@ def test_quick_ladder_writes_one_measured_row_per_rung(tmp_path):
     # parameter counts come from the graph
     for rung in rungs:
         one = load_spec(ROOT / "specs" / rung.spec).graph.total_params
-        assert params[rung.key + (" (N=2)" if rung.ensemble else "")] == one * (2 if rung.ensemble else 1)
+        assert params[rung.key + (" (N=2)" if rung.ensemble else "")] == one * (
+            2 if rung.ensemble else 1
+        )
     # one epoch trains something: the ReLU and sigmoid-dense rungs are far above chance (10 %);
     # the sigmoid conv nets (eta 0.1, batch 10) may still sit at chance after a single epoch
     for rung in ["fc100", "relu_l2", "relu_l2_expand", "dropout_expand", "ensemble (N=2)"]:
@@ -93,6 +113,9 @@ def test_missing_markers_are_refused(tmp_path):
     nielsen_ladder = _ladder()
     with pytest.raises(ValueError, match="ladder:start"):
         nielsen_ladder.replace_between_markers(doc.read_text(), "| t |")
-    assert nielsen_ladder.replace_between_markers("a\n<!-- ladder:start -->\nold\n<!-- ladder:end -->\nb",
-                                                  "| new |") == \
-        "a\n<!-- ladder:start -->\n| new |\n<!-- ladder:end -->\nb"
+    assert (
+        nielsen_ladder.replace_between_markers(
+            "a\n<!-- ladder:start -->\nold\n<!-- ladder:end -->\nb", "| new |"
+        )
+        == "a\n<!-- ladder:start -->\n| new |\n<!-- ladder:end -->\nb"
+    )

@@ -13,11 +13,18 @@ from . import data, export, report, runs, spec, train, tune
 from .common import out
 from .help import PlainHelpGroup
 
-EXIT_CODES = ("Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
-              "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C).")
-app = typer.Typer(cls=PlainHelpGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.",
-                  epilog=EXIT_CODES)
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 invalid spec, input or output (a located message); 2 run "
+    "directory or usage problem; 3 training diverged (loss NaN); 130 interrupted (Ctrl-C)."
+)
+app = typer.Typer(
+    cls=PlainHelpGroup,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models.",
+    epilog=EXIT_CODES,
+)
 
 
 def _version(value: bool) -> None:
@@ -29,16 +36,37 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main_options(version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True,
-                                                       help="Print the version and exit.")] = False) -> None:
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
     """Turn Lasagne/nolearn-style model specs into trained, tuned and served Keras models."""
 
 
 COMMANDS = [
-    ("validate", spec.validate), ("summary", spec.summary), ("fmt", spec.fmt), ("schema", spec.schema),
-    ("build", spec.build), ("from-nolearn", spec.from_nolearn), ("train", train.train),
-    ("evaluate", runs.evaluate), ("predict", runs.predict), ("plot", report.plot), ("report", report.report),
-    ("ensemble", runs.ensemble), ("export", export.export), ("tune", tune.tune), ("data", data.data),
+    ("validate", spec.validate),
+    ("summary", spec.summary),
+    ("fmt", spec.fmt),
+    ("schema", spec.schema),
+    ("build", spec.build),
+    ("from-nolearn", spec.from_nolearn),
+    ("train", train.train),
+    ("evaluate", runs.evaluate),
+    ("predict", runs.predict),
+    ("plot", report.plot),
+    ("report", report.report),
+    ("ensemble", runs.ensemble),
+    ("export", export.export),
+    ("tune", tune.tune),
+    ("data", data.data),
 ]
 """Every command, in the order ``--help`` lists them."""
 for _name, _command in COMMANDS:

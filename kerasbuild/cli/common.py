@@ -16,10 +16,14 @@ from ..errors import KerasbuildError, OverrideError, SizeLimitError, SpecError
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-MaxParams = Annotated[int, typer.Option("--max-params", metavar="N",
-                                        help="Refuse specs with more parameters than this.")]
+MaxParams = Annotated[
+    int,
+    typer.Option("--max-params", metavar="N", help="Refuse specs with more parameters than this."),
+]
 
-Overwrite = Annotated[bool, typer.Option("--overwrite", metavar="", help="Replace an existing output.")]
+Overwrite = Annotated[
+    bool, typer.Option("--overwrite", metavar="", help="Replace an existing output.")
+]
 
 
 MAX_PARAMS_HINT = {SizeLimitError: "raise it with --max-params"}
@@ -34,7 +38,9 @@ def friendly_errors(hints: dict[type[SpecError], str] | None = None):
     try:
         yield
     except SpecError as exc:
-        hint = next((f" ({text})" for kind, text in (hints or {}).items() if isinstance(exc, kind)), "")
+        hint = next(
+            (f" ({text})" for kind, text in (hints or {}).items() if isinstance(exc, kind)), ""
+        )
         for problem in exc.problems:
             err.print(f"{problem}{hint}", markup=False, highlight=False)
         raise typer.Exit(1) from None

@@ -11,12 +11,22 @@ from ..errors import KerasbuildError
 from .common import Overwrite, friendly_errors, out
 
 
-def data(spec: Annotated[Path, typer.Argument(help="A spec file with a data: section.")],
-         output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write a PNG grid of "
-                                                     "augmented training samples.")] = None,
-         samples: Annotated[int, typer.Option("--samples", min=1, metavar="N", help="Images in the grid.")] = 16,
-         batches: Annotated[int, typer.Option("--batches", min=1, metavar="N", help="Training batches to time.")] = 20,
-         overwrite: Overwrite = False) -> None:
+def data(
+    spec: Annotated[Path, typer.Argument(help="A spec file with a data: section.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="Write a PNG grid of augmented training samples."
+        ),
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", min=1, metavar="N", help="Images in the grid.")
+    ] = 16,
+    batches: Annotated[
+        int, typer.Option("--batches", min=1, metavar="N", help="Training batches to time.")
+    ] = 20,
+    overwrite: Overwrite = False,
+) -> None:
     """Look at a spec's data: examples per split and class, shapes, the input pipeline's images/s."""
     from ..outputs import check_output_file
     from ..spec.loader import load_spec
@@ -32,9 +42,14 @@ def data(spec: Annotated[Path, typer.Argument(help="A spec file with a data: sec
 
         splits = load_for_spec(loaded)
         batch = loaded.spec.train.effective_batch_size
-        out.print(render(overview(splits, loaded.spec.data.source, batch, batches)), highlight=False)
+        out.print(
+            render(overview(splits, loaded.spec.data.source, batch, batches)), highlight=False
+        )
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
             width, height = sample_grid(splits, batch, samples, output)
-            out.print(f"wrote {output} ({min(samples, splits.size('train'))} augmented training samples, "
-                      f"{width}x{height} pixels)", highlight=False)
+            out.print(
+                f"wrote {output} ({min(samples, splits.size('train'))} augmented training samples, "
+                f"{width}x{height} pixels)",
+                highlight=False,
+            )

@@ -16,11 +16,14 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key or any(not part for part in key.split(".")):
-            raise KerasbuildError(f"--set {item!r}: expected KEY=VALUE with a dotted key, "
-                                  "e.g. --set train.max_epochs=5")
+            raise KerasbuildError(
+                f"--set {item!r}: expected KEY=VALUE with a dotted key, "
+                "e.g. --set train.max_epochs=5"
+            )
         try:  # read like a spec file: plain data only, no tags, no alias bombs, finite numbers
             overrides[key] = parse_text(text, "--set").data if text.strip() else ""
         except SpecError as exc:
-            raise KerasbuildError(f"--set {item!r}: the value is not valid "
-                                  f"({exc.problems[0].message})") from None
+            raise KerasbuildError(
+                f"--set {item!r}: the value is not valid ({exc.problems[0].message})"
+            ) from None
     return overrides

@@ -10,20 +10,56 @@ import typer
 from .common import friendly_errors, out
 
 
-def tune(job: Annotated[Path, typer.Argument(help="A search-job file (see tuning/ and docs/tuning.md).")],
-         chief: Annotated[bool, typer.Option("--chief", help="Hold the oracle and serve workers.")] = False,
-         port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="--chief: port to listen on.")] = None,
-         host: Annotated[str, typer.Option("--host", metavar="HOST", help="--chief: address to listen on.")] = "0.0.0.0",
-         worker: Annotated[str | None, typer.Option("--worker", metavar="ID", help="Run as the worker with this unique id.")] = None,
-         oracle: Annotated[str | None, typer.Option("--oracle", metavar="HOST:PORT", help="--worker: the chief's HOST:PORT.")] = None,
-         workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Start a chief and N workers on "
-                                                     "127.0.0.1 and wait for them.")] = None,
-         dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the job; print the search space.")] = False,
-         verbose: Annotated[int, typer.Option("--verbose", metavar="LEVEL", help="Keras fit verbosity per trial (0, 1, 2).")] = 0,
-         ) -> None:
+def tune(
+    job: Annotated[
+        Path, typer.Argument(help="A search-job file (see tuning/ and docs/tuning.md).")
+    ],
+    chief: Annotated[
+        bool, typer.Option("--chief", help="Hold the oracle and serve workers.")
+    ] = False,
+    port: Annotated[
+        int | None, typer.Option("--port", metavar="PORT", help="--chief: port to listen on.")
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="--chief: address to listen on.")
+    ] = "0.0.0.0",
+    worker: Annotated[
+        str | None,
+        typer.Option("--worker", metavar="ID", help="Run as the worker with this unique id."),
+    ] = None,
+    oracle: Annotated[
+        str | None,
+        typer.Option("--oracle", metavar="HOST:PORT", help="--worker: the chief's HOST:PORT."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            help="Start a chief and N workers on 127.0.0.1 and wait for them.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate the job; print the search space.")
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", metavar="LEVEL", help="Keras fit verbosity per trial (0, 1, 2)."),
+    ] = 0,
+) -> None:
     """Search hyper-parameters; running the same job again resumes it."""
     with friendly_errors():
         from ..tuning.command import tune as run_tune
 
-        run_tune(job, out, chief=chief, port=port, host=host, worker=worker, oracle=oracle, workers=workers,
-                 dry_run=dry_run, verbose=verbose)
+        run_tune(
+            job,
+            out,
+            chief=chief,
+            port=port,
+            host=host,
+            worker=worker,
+            oracle=oracle,
+            workers=workers,
+            dry_run=dry_run,
+            verbose=verbose,
+        )

@@ -36,8 +36,11 @@ def gather_pixels(images: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Ten
     h, w = shape[1], shape[2]
     flat = tf.reshape(images, [-1, shape[3]])
     inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-    index = (tf.range(shape[0]) * h * w)[:, None, None] + tf.clip_by_value(rows, 0, h - 1) * w \
+    index = (
+        (tf.range(shape[0]) * h * w)[:, None, None]
+        + tf.clip_by_value(rows, 0, h - 1) * w
         + tf.clip_by_value(cols, 0, w - 1)
+    )
     return tf.gather(flat, index) * tf.cast(inside, images.dtype)[..., None]
 
 
@@ -52,7 +55,9 @@ def bilinear_sample(images: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.T
     r0 = tf.cast(r0, tf.int32)
     c0 = tf.cast(c0, tf.int32)
     top = gather_pixels(images, r0, c0) * (1 - fc) + gather_pixels(images, r0, c0 + 1) * fc
-    bottom = gather_pixels(images, r0 + 1, c0) * (1 - fc) + gather_pixels(images, r0 + 1, c0 + 1) * fc
+    bottom = (
+        gather_pixels(images, r0 + 1, c0) * (1 - fc) + gather_pixels(images, r0 + 1, c0 + 1) * fc
+    )
     return top * (1 - fr) + bottom * fr
 
 
@@ -60,15 +65,19 @@ def _grid(images: tf.Tensor, dtype: tf.DType = tf.float32) -> tuple[tf.Tensor, t
     """Pixel-centre coordinates ``(B, H, W)`` rows and columns of the output grid."""
     shape = tf.shape(images)
     r, c = tf.meshgrid(tf.range(shape[1]), tf.range(shape[2]), indexing="ij")
-    return (tf.broadcast_to(tf.cast(r, dtype), shape[:3]), tf.broadcast_to(tf.cast(c, dtype), shape[:3]))
+    return (
+        tf.broadcast_to(tf.cast(r, dtype), shape[:3]),
+        tf.broadcast_to(tf.cast(c, dtype), shape[:3]),
+    )
 
 
 def translate(images: tf.Tensor, dy: tf.Tensor, dx: tf.Tensor) -> tf.Tensor:
     """Move image ``i`` by ``dy[i]`` whole pixels down and ``dx[i]`` right (``(B,)``
     integers; negative: up / left), zero fill. Exact: one gather, no interpolation."""
     r, c = _grid(images, tf.int32)
-    return gather_pixels(images, r - tf.cast(dy, tf.int32)[:, None, None],
-                         c - tf.cast(dx, tf.int32)[:, None, None])
+    return gather_pixels(
+        images, r - tf.cast(dy, tf.int32)[:, None, None], c - tf.cast(dx, tf.int32)[:, None, None]
+    )
 
 
 def random_shift(images: tf.Tensor, seed: tf.Tensor, max_pixels: int) -> tf.Tensor:
@@ -91,11 +100,18 @@ def affine_about_centre(images: tf.Tensor, angle: tf.Tensor, zoom: tf.Tensor) ->
     sin = tf.sin(angle) / zoom
     zeros = tf.zeros_like(angle)
     # source x = cos (x - cx) - sin (y - cy) + cx ; source y = sin (x - cx) + cos (y - cy) + cy
-    transforms = tf.stack([cos, -sin, cx - cos * cx + sin * cy,
-                           sin, cos, cy - sin * cx - cos * cy, zeros, zeros], axis=1)
+    transforms = tf.stack(
+        [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, zeros, zeros],
+        axis=1,
+    )
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=shape[1:3], fill_value=0.0,
-        interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=images,
+        transforms=transforms,
+        output_shape=shape[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
 
 
 def random_rotation(images: tf.Tensor, seed: tf.Tensor, degrees: float) -> tf.Tensor:
@@ -146,8 +162,9 @@ def gaussian_noise(images: tf.Tensor, seed: tf.Tensor, sigma: float) -> tf.Tenso
     return images + tf.random.stateless_normal(tf.shape(images), seed, stddev=sigma)
 
 
-def random_resized_crop(images: tf.Tensor, seed: tf.Tensor, scale: Sequence[float],
-                        ratio: Sequence[float]) -> tf.Tensor:
+def random_resized_crop(
+    images: tf.Tensor, seed: tf.Tensor, scale: Sequence[float], ratio: Sequence[float]
+) -> tf.Tensor:
     """Per image, a box of area ``s * H * W`` (``s`` uniform in ``scale``) and aspect ratio
     width/height ``r`` (log-uniform in ``ratio``), clipped to [1 pixel, the image], at a uniform random
     position, resized back to ``(H, W)`` (bilinear, one batched ``tf.image.crop_and_resize``).
@@ -164,9 +181,15 @@ def random_resized_crop(images: tf.Tensor, seed: tf.Tensor, scale: Sequence[floa
     left = tf.random.stateless_uniform([batch], s[3]) * (size[1] - width)
     # crop_and_resize samples pixel coordinates y1 * (H - 1) .. y2 * (H - 1): the box's first
     # and last pixel centres are top and top + height - 1 (the whole image: the identity).
-    boxes = tf.stack([top / tf.maximum(size[0] - 1, 1), left / tf.maximum(size[1] - 1, 1),
-                      (top + height - 1) / tf.maximum(size[0] - 1, 1),
-                      (left + width - 1) / tf.maximum(size[1] - 1, 1)], axis=1)
+    boxes = tf.stack(
+        [
+            top / tf.maximum(size[0] - 1, 1),
+            left / tf.maximum(size[1] - 1, 1),
+            (top + height - 1) / tf.maximum(size[0] - 1, 1),
+            (left + width - 1) / tf.maximum(size[1] - 1, 1),
+        ],
+        axis=1,
+    )
     return tf.image.crop_and_resize(images, boxes, tf.range(batch), shape[1:3], method="bilinear")
 
 
@@ -176,8 +199,13 @@ def random_vertical_flip(images: tf.Tensor, seed: tf.Tensor, p: float) -> tf.Ten
     return tf.where(flip[:, None, None, None], tf.reverse(images, axis=[1]), images)
 
 
-def random_flip(images: tf.Tensor, targets: tf.Tensor | None, seed: tf.Tensor, p: float,
-                swap: Sequence[tuple[int, int]] = ()) -> tuple[tf.Tensor, tf.Tensor | None]:
+def random_flip(
+    images: tf.Tensor,
+    targets: tf.Tensor | None,
+    seed: tf.Tensor,
+    p: float,
+    swap: Sequence[tuple[int, int]] = (),
+) -> tuple[tf.Tensor, tf.Tensor | None]:
     """Mirror each image left-right with probability ``p``. ``targets`` (``(B, K)`` keypoint
     columns ``x0, y0, x1, y1, ...`` centred on the image, or ``None`` to leave targets alone)
     follow nolearn's FlipBatchIterator on the flipped rows: x columns negated, then the
@@ -195,15 +223,24 @@ def random_flip(images: tf.Tensor, targets: tf.Tensor | None, seed: tf.Tensor, p
     return images, tf.where(flip[:, None], flipped, targets)
 
 
-def apply_augmentations(images: tf.Tensor, targets: tf.Tensor, seed: tf.Tensor,
-                        augment: Sequence[Augmentation], *, keypoints: bool
-                        ) -> tuple[tf.Tensor, tf.Tensor]:
+def apply_augmentations(
+    images: tf.Tensor,
+    targets: tf.Tensor,
+    seed: tf.Tensor,
+    augment: Sequence[Augmentation],
+    *,
+    keypoints: bool,
+) -> tuple[tf.Tensor, tf.Tensor]:
     """Apply ``augment`` in order to one batch; ``keypoints``: targets are keypoint columns
     that flips must move. Each augmentation draws from its own split of ``seed``."""
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=max(1, len(augment)))
+    seeds = tf.random.experimental.stateless_split(
+        tf.cast(seed, tf.int64), num=max(1, len(augment))
+    )
     for aug, s in zip(augment, tf.unstack(seeds, num=max(1, len(augment)))):
         if isinstance(aug, FlipHorizontal):
-            images, moved = random_flip(images, targets if keypoints else None, s, aug.p, aug.swap_columns())
+            images, moved = random_flip(
+                images, targets if keypoints else None, s, aug.p, aug.swap_columns()
+            )
             targets = moved if keypoints else targets
         elif isinstance(aug, FlipVertical):
             images = random_vertical_flip(images, s, aug.p)

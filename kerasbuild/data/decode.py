@@ -14,8 +14,9 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 
-def decode(data: tf.Tensor, channels: int, size: Sequence[int], mode: str = "stretch",
-           resize: bool = True) -> tf.Tensor:
+def decode(
+    data: tf.Tensor, channels: int, size: Sequence[int], mode: str = "stretch", resize: bool = True
+) -> tf.Tensor:
     """Bytes (a scalar string tensor) -> uint8 ``(height, width, channels)``. ``resize``
     False: the image must already be ``size`` (checked by the scan before training)."""
     image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
@@ -29,7 +30,9 @@ def decode(data: tf.Tensor, channels: int, size: Sequence[int], mode: str = "str
         crop_w = tf.minimum(shape[1], tf.round(shape[0] * ratio))
         top = tf.cast((shape[0] - crop_h) // 2, tf.int32)
         left = tf.cast((shape[1] - crop_w) // 2, tf.int32)
-        image = tf.image.crop_to_bounding_box(image, top, left, tf.cast(crop_h, tf.int32), tf.cast(crop_w, tf.int32))
+        image = tf.image.crop_to_bounding_box(
+            image, top, left, tf.cast(crop_h, tf.int32), tf.cast(crop_w, tf.int32)
+        )
     if mode == "pad":
         resized = tf.image.resize_with_pad(image, height, width, method="bilinear")
     else:
@@ -38,8 +41,12 @@ def decode(data: tf.Tensor, channels: int, size: Sequence[int], mode: str = "str
     return tf.ensure_shape(out, [height, width, channels])
 
 
-def to_model_input(images: tf.Tensor, scale: float | None, mean: Sequence[float] | None = None,
-                   std: Sequence[float] | None = None) -> tf.Tensor:
+def to_model_input(
+    images: tf.Tensor,
+    scale: float | None,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+) -> tf.Tensor:
     """A uint8 batch ``(B, H, W, C)`` -> float32 ``* scale`` then ``(x - mean) / std``."""
     x = tf.cast(images, tf.float32)
     if scale is not None:

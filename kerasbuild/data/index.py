@@ -41,7 +41,9 @@ class FileIndex:
 
     def take(self, keep: np.ndarray) -> FileIndex:
         """The rows selected by ``keep`` (a boolean mask or indices)."""
-        return FileIndex(self.paths[keep], self.y[keep], self.task, self.class_names, self.target_names)
+        return FileIndex(
+            self.paths[keep], self.y[keep], self.task, self.class_names, self.target_names
+        )
 
 
 @dataclass
@@ -64,16 +66,23 @@ class ScanResult:
 def folder_index(root: Path, *, skip_empty: bool) -> FileIndex:
     """Index an image folder (class folders, or train/valid/test split folders)."""
     if not root.is_dir():
-        raise KerasbuildError(f"data.source: {root} is neither a .npz file, a .csv file, TFRecord "
-                              "shards nor a folder")
-    splits = {part: root / name for part, names in SPLIT_FOLDERS.items() for name in names
-              if (root / name).is_dir()}
+        raise KerasbuildError(
+            f"data.source: {root} is neither a .npz file, a .csv file, TFRecord shards nor a folder"
+        )
+    splits = {
+        part: root / name
+        for part, names in SPLIT_FOLDERS.items()
+        for name in names
+        if (root / name).is_dir()
+    }
     if "train" not in splits:
         return _class_folders(root, None, skip_empty=skip_empty)
     index = _class_folders(splits["train"], None, skip_empty=skip_empty)
     for part in ("valid", "test"):
         if part in splits:
-            index.explicit[part] = _class_folders(splits[part], index.class_names, skip_empty=skip_empty)
+            index.explicit[part] = _class_folders(
+                splits[part], index.class_names, skip_empty=skip_empty
+            )
     return index
 
 
@@ -82,23 +91,36 @@ def _class_folders(root: Path, classes: list[str] | None, *, skip_empty: bool) -
     the training split's classes)."""
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not found:
-        raise KerasbuildError(f"data.source: {root} has no class sub-folders (expected one folder per class)")
+        raise KerasbuildError(
+            f"data.source: {root} has no class sub-folders (expected one folder per class)"
+        )
     if classes is not None and set(found) - set(classes):
         extra = sorted(set(found) - set(classes))
-        raise KerasbuildError(f"data.source: {root} has class folders the training split lacks: {', '.join(extra)}")
+        raise KerasbuildError(
+            f"data.source: {root} has class folders the training split lacks: {', '.join(extra)}"
+        )
     paths, labels, empty = [], [], []
     names = classes if classes is not None else found
     for label, name in enumerate(names):
-        files = sorted(str(f) for f in (root / name).iterdir()
-                       if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES) if (root / name).is_dir() else []
+        files = (
+            sorted(
+                str(f)
+                for f in (root / name).iterdir()
+                if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if (root / name).is_dir()
+            else []
+        )
         if not files and classes is None:
             empty.append(name)
         paths += files
         labels += [label] * len(files)
     if empty and not skip_empty:
-        raise KerasbuildError(f"data.source: class folder {root / empty[0]} has no images "
-                              f"({', '.join(IMAGE_SUFFIXES)}); add images, remove the folder, or set "
-                              "data.on_bad_image: skip to leave empty classes out")
+        raise KerasbuildError(
+            f"data.source: class folder {root / empty[0]} has no images "
+            f"({', '.join(IMAGE_SUFFIXES)}); add images, remove the folder, or set "
+            "data.on_bad_image: skip to leave empty classes out"
+        )
     if empty:
         kept = [n for n in names if n not in empty]
         remap = {names.index(n): i for i, n in enumerate(kept)}
@@ -132,18 +154,34 @@ def csv_index(path: Path, path_column: str, label_column: str) -> FileIndex:
         paths.append(str((path.parent / row[path_column]).resolve()))
     if label_column in header:
         values = [row[label_column] for row in rows]
-        names = sorted(set(values), key=lambda v: (not v.lstrip("-").isdigit(), int(v) if v.lstrip("-").isdigit() else 0, v))
+        names = sorted(
+            set(values),
+            key=lambda v: (
+                not v.lstrip("-").isdigit(),
+                int(v) if v.lstrip("-").isdigit() else 0,
+                v,
+            ),
+        )
         lookup = {n: i for i, n in enumerate(names)}
-        return FileIndex(np.array(paths), np.array([lookup[v] for v in values], np.int64), "classification", names)
+        return FileIndex(
+            np.array(paths),
+            np.array([lookup[v] for v in values], np.int64),
+            "classification",
+            names,
+        )
     targets = [h for h in header if h != path_column]
     if not targets:
-        raise KerasbuildError(f"data.source: {path} has neither a '{label_column}' column nor target columns")
+        raise KerasbuildError(
+            f"data.source: {path} has neither a '{label_column}' column nor target columns"
+        )
     y = np.empty((len(rows), len(targets)), np.float32)
     for line, row in enumerate(rows, start=2):
         try:
             y[line - 2] = [float(row[t]) for t in targets]
         except (TypeError, ValueError):
-            raise KerasbuildError(f"{path}:{line}: targets ({', '.join(targets)}) must be numbers") from None
+            raise KerasbuildError(
+                f"{path}:{line}: targets ({', '.join(targets)}) must be numbers"
+            ) from None
     return FileIndex(np.array(paths), y, "regression", target_names=targets)
 
 

@@ -73,28 +73,47 @@ def overview(splits: Any, source: str, batch_size: int, max_batches: int = 20) -
                 per_class.setdefault(str(name), {})[part] = int(n)
     y = targets_of(splits, "train")
     speed, timed = time_pipeline(splits, batch_size, max_batches)
-    return DataOverview(source, hasattr(splits, "parts"), splits.task, counts, per_class,
-                        tuple(splits.input_shape), tuple(y.shape[1:]), str(y.dtype), speed, timed,
-                        len(getattr(splits, "skipped", [])))
+    return DataOverview(
+        source,
+        hasattr(splits, "parts"),
+        splits.task,
+        counts,
+        per_class,
+        tuple(splits.input_shape),
+        tuple(y.shape[1:]),
+        str(y.dtype),
+        speed,
+        timed,
+        len(getattr(splits, "skipped", [])),
+    )
 
 
 def render(view: DataOverview) -> str:
     """The overview as text lines (what ``kerasbuild data`` prints)."""
     how = "streamed from disk" if view.streamed else "loaded into memory (a small source)"
-    lines = [f"source: {view.source} ({how})", f"task: {view.task}",
-             "examples: " + ", ".join(f"{part} {view.counts[part]}" for part in PARTS)]
+    lines = [
+        f"source: {view.source} ({how})",
+        f"task: {view.task}",
+        "examples: " + ", ".join(f"{part} {view.counts[part]}" for part in PARTS),
+    ]
     if view.skipped:
         lines.append(f"skipped bad files: {view.skipped}")
     if view.per_class:
         width = max(5, *(len(name) for name in view.per_class))
         lines.append(f"{'class':<{width}}  " + "  ".join(f"{part:>6}" for part in PARTS))
-        lines += [f"{name:<{width}}  " + "  ".join(f"{n.get(part, 0):>6}" for part in PARTS)
-                  for name, n in view.per_class.items()]
+        lines += [
+            f"{name:<{width}}  " + "  ".join(f"{n.get(part, 0):>6}" for part in PARTS)
+            for name, n in view.per_class.items()
+        ]
     stored = "uint8 decoded per batch" if view.streamed else "float32 arrays"
-    lines.append(f"inputs: {list(view.input_shape)} float32 ({stored}); targets: "
-                 f"{list(view.target_shape) or 'scalar'} {view.target_dtype}")
-    lines.append(f"input pipeline: {view.images_per_s:,.0f} images/s (training batches, shuffled and "
-                 f"augmented, {view.timed} images timed)")
+    lines.append(
+        f"inputs: {list(view.input_shape)} float32 ({stored}); targets: "
+        f"{list(view.target_shape) or 'scalar'} {view.target_dtype}"
+    )
+    lines.append(
+        f"input pipeline: {view.images_per_s:,.0f} images/s (training batches, shuffled and "
+        f"augmented, {view.timed} images timed)"
+    )
     return "\n".join(lines)
 
 
@@ -120,7 +139,7 @@ def sample_grid(splits: Any, batch_size: int, samples: int, path: Path) -> tuple
 
     images: list[np.ndarray] = []
     for x, _ in splits.dataset("train", batch_size, training=True):
-        images += list(x.numpy()[:samples - len(images)])
+        images += list(x.numpy()[: samples - len(images)])
         if len(images) >= samples:
             break
     pixels = display_pixels(np.stack(images), splits.preprocessing)
@@ -130,6 +149,6 @@ def sample_grid(splits: Any, batch_size: int, samples: int, path: Path) -> tuple
     grid = np.zeros((rows * h + (rows - 1) * GAP, cols * w + (cols - 1) * GAP, c), np.uint8)
     for k, image in enumerate(pixels):
         top, left = (k // cols) * (h + GAP), (k % cols) * (w + GAP)
-        grid[top:top + h, left:left + w] = image
+        grid[top : top + h, left : left + w] = image
     Image.fromarray(grid[..., 0] if c == 1 else grid).save(path)
     return grid.shape[1], grid.shape[0]

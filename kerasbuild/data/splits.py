@@ -58,8 +58,16 @@ class Splits:
             return None
         if self.class_names:
             return len(self.class_names)
-        return int(max(self.y_train.max(initial=-1), self.y_valid.max(initial=-1),
-                       self.y_test.max(initial=-1))) + 1
+        return (
+            int(
+                max(
+                    self.y_train.max(initial=-1),
+                    self.y_valid.max(initial=-1),
+                    self.y_test.max(initial=-1),
+                )
+            )
+            + 1
+        )
 
     def size(self, part: str) -> int:
         """Examples in ``part`` (``train``, ``valid`` or ``test``)."""
@@ -70,12 +78,19 @@ class Splits:
         shuffled and augmented per epoch."""
         from .pipeline import make_dataset
 
-        return make_dataset(getattr(self, f"x_{part}"), getattr(self, f"y_{part}"), batch_size=batch_size,
-                            training=training, augment=self.augment if training else (), seed=self.seed)
+        return make_dataset(
+            getattr(self, f"x_{part}"),
+            getattr(self, f"y_{part}"),
+            batch_size=batch_size,
+            training=training,
+            augment=self.augment if training else (),
+            seed=self.seed,
+        )
 
 
-def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
-                base_dir: Path | None = None) -> Splits:
+def load_arrays(
+    data: DataConfig, train: TrainConfig | None = None, *, base_dir: Path | None = None
+) -> Splits:
     """Load ``data.source`` (relative paths from ``base_dir``) and split and preprocess it.
 
     Seed: ``data.seed``, else ``train.seed``, else 0. Validation size: ``data.valid_size``,
@@ -91,7 +106,7 @@ def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
     y = raw.y.reshape(len(raw.y), -1).astype(np.float32) if task != raw.task else raw.y
     order = np.random.default_rng(seed).permutation(len(raw.x))
     if data.limit is not None:
-        order = order[:data.limit]
+        order = order[: data.limit]
     x, y = raw.x[order], y[order]
     stratify = data.stratify if data.stratify is not None else task == "classification"
 
@@ -106,14 +121,18 @@ def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
         size = DEFAULT_VALID_SIZE if size is None else size
         x, y, x_valid, y_valid = hold_out(x, y, size, stratify, seed + 1, "valid_size")
     if len(x) == 0:
-        raise KerasbuildError("data: no training examples are left after the test and validation splits")
+        raise KerasbuildError(
+            "data: no training examples are left after the test and validation splits"
+        )
 
     preprocessing: dict[str, Any] = {}
     parts = [x, x_valid, x_test]
     if data.resize is not None and x.ndim == 4 and tuple(x.shape[1:3]) != tuple(data.resize):
         parts = [_resize(p, data.resize) for p in parts]
         preprocessing["resize"] = list(data.resize)
-    scale = (1.0 / raw.natural_max if raw.natural_max else None) if data.scale == "auto" else data.scale
+    scale = (
+        (1.0 / raw.natural_max if raw.natural_max else None) if data.scale == "auto" else data.scale
+    )
     if scale is not None and scale != 1.0:
         parts = [p * np.float32(scale) for p in parts]
         preprocessing["scale"] = float(scale)
@@ -134,22 +153,39 @@ def load_arrays(data: DataConfig, train: TrainConfig | None = None, *,
     y, y_valid, y_test = targets
     if data.expand is not None:
         if task == "regression":
-            raise SpecError.single("expand shifts images but not regression targets (keypoints); "
-                                   "remove it or use flip_horizontal", ("data", "expand"))
+            raise SpecError.single(
+                "expand shifts images but not regression targets (keypoints); "
+                "remove it or use flip_horizontal",
+                ("data", "expand"),
+            )
         if x.ndim != 4:
-            raise SpecError.single(f"expand needs image inputs (N, H, W, C), got shape {x.shape}",
-                                   ("data", "expand"))
+            raise SpecError.single(
+                f"expand needs image inputs (N, H, W, C), got shape {x.shape}", ("data", "expand")
+            )
         x, y = expand_shifts(x, y, data.expand.shifts)
         preprocessing["expand_shifts"] = data.expand.shifts
     if data.standardize:
         x, x_valid, x_test = (_standardise(p, preprocessing) for p in (x, x_valid, x_test))
-    return Splits(x.astype(np.float32), y, x_valid.astype(np.float32), y_valid,
-                  x_test.astype(np.float32), y_test, raw.class_names, task, tuple(x.shape[1:]),
-                  preprocessing, raw.target_names, augment, seed)
+    return Splits(
+        x.astype(np.float32),
+        y,
+        x_valid.astype(np.float32),
+        y_valid,
+        x_test.astype(np.float32),
+        y_test,
+        raw.class_names,
+        task,
+        tuple(x.shape[1:]),
+        preprocessing,
+        raw.target_names,
+        augment,
+        seed,
+    )
 
 
-def load_for_spec(loaded: Any, data: DataConfig | None = None, recorded: dict[str, list] | None = None
-                  ) -> Splits | StreamSplits:
+def load_for_spec(
+    loaded: Any, data: DataConfig | None = None, recorded: dict[str, list] | None = None
+) -> Splits | StreamSplits:
     """Check (located errors), load and match against the model the data of a
     :class:`~kerasbuild.spec.loader.LoadedSpec`; ``data`` overrides the spec's ``data:``.
     Image folders, CSVs of image paths, TFRecord and tfds sources stream
@@ -201,9 +237,16 @@ def normalization_stats(splits: Any, data: DataConfig) -> dict[str, list[float]]
             total += x.sum(axis=0)
             squares += (x * x).sum(axis=0)
             count += len(x)
-    mean = total / max(count, 1) if settings.mean == "auto" else np.broadcast_to(settings.mean, channels)
-    std = np.sqrt(np.maximum(squares / max(count, 1) - mean**2, 0)) if settings.std == "auto" \
+    mean = (
+        total / max(count, 1)
+        if settings.mean == "auto"
+        else np.broadcast_to(settings.mean, channels)
+    )
+    std = (
+        np.sqrt(np.maximum(squares / max(count, 1) - mean**2, 0))
+        if settings.std == "auto"
         else np.broadcast_to(settings.std, channels)
+    )
     return {"mean": [float(m) for m in mean], "std": [float(max(s, 1e-7)) for s in std]}
 
 
@@ -229,13 +272,17 @@ def task_of(raw: Any, train: TrainConfig) -> Task:
     if train.regression:
         return "regression"
     if raw.task == "regression":
-        raise SpecError.single("the data's targets are real numbers (a regression data set) but "
-                               "train.regression is false; set 'regression: true'", ("train", "regression"))
+        raise SpecError.single(
+            "the data's targets are real numbers (a regression data set) but "
+            "train.regression is false; set 'regression: true'",
+            ("train", "regression"),
+        )
     return "classification"
 
 
-def hold_out(x: np.ndarray, y: np.ndarray, size: int | float | None, stratify: bool, seed: int,
-              name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def hold_out(
+    x: np.ndarray, y: np.ndarray, size: int | float | None, stratify: bool, seed: int, name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split ``size`` examples (a count or a fraction) off ``x, y``; seeded, stratified."""
     from sklearn.model_selection import train_test_split
 
@@ -243,14 +290,19 @@ def hold_out(x: np.ndarray, y: np.ndarray, size: int | float | None, stratify: b
         return x, y, x[:0], y[:0]
     count = size if isinstance(size, int) else int(round(size * len(x)))
     if count >= len(x):
-        raise SpecError.single(f"{name} {size} leaves no examples to train on ({len(x)} available)",
-                               ("data", name))
+        raise SpecError.single(
+            f"{name} {size} leaves no examples to train on ({len(x)} available)", ("data", name)
+        )
     try:
         x_rest, x_held, y_rest, y_held = train_test_split(
-            x, y, test_size=count, random_state=seed, stratify=y if stratify else None)
+            x, y, test_size=count, random_state=seed, stratify=y if stratify else None
+        )
     except ValueError as exc:
-        raise SpecError.single(f"cannot make a stratified {name} split: {exc}; use a larger split "
-                               "or set 'stratify: false'", ("data", name)) from None
+        raise SpecError.single(
+            f"cannot make a stratified {name} split: {exc}; use a larger split "
+            "or set 'stratify: false'",
+            ("data", name),
+        ) from None
     return x_rest, y_rest, x_held, y_held
 
 
@@ -260,8 +312,9 @@ def _resize(x: np.ndarray, size: Any) -> np.ndarray:
 
     if len(x) == 0:
         return np.zeros((0, size[0], size[1], x.shape[-1]), np.float32)
-    return np.concatenate([tf.image.resize(x[i:i + 1024], size, "bilinear").numpy()
-                           for i in range(0, len(x), 1024)])
+    return np.concatenate(
+        [tf.image.resize(x[i : i + 1024], size, "bilinear").numpy() for i in range(0, len(x), 1024)]
+    )
 
 
 def _standardise(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:

@@ -106,12 +106,19 @@ class StreamSplits:
         else:
             ds = p.source.read()
             if len(p.rows) != len(p.source):
-                table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(p.source.keys[p.rows]), tf.ones(len(p.rows), tf.int64)), 0)
+                table = tf.lookup.StaticHashTable(
+                    tf.lookup.KeyValueTensorInitializer(
+                        tf.constant(p.source.keys[p.rows]), tf.ones(len(p.rows), tf.int64)
+                    ),
+                    0,
+                )
                 ds = ds.filter(lambda k, _, y: table.lookup(k) > 0)
             ds = ds.map(lambda k, data, y: (data, y))
-        return ds.map(lambda data, y: (self._decode(data), y), num_parallel_calls=tf.data.AUTOTUNE,
-                      deterministic=True)
+        return ds.map(
+            lambda data, y: (self._decode(data), y),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
 
     def cache_file(self, part: str) -> str:
         """The file prefix ``part``'s decoded images are cached under with ``cache: PATH``:
@@ -120,27 +127,35 @@ class StreamSplits:
         cache."""
         import hashlib
 
-        facts = json.dumps([self.parts[part].keys, list(self.input_shape), self.data.resize_mode, self.resize],
-                           default=str)
+        facts = json.dumps(
+            [self.parts[part].keys, list(self.input_shape), self.data.resize_mode, self.resize],
+            default=str,
+        )
         return f"{self.data.cache}-{part}-{hashlib.sha256(facts.encode()).hexdigest()[:12]}"
 
     def _cached(self, ds: tf.data.Dataset, part: str) -> tf.data.Dataset:
         cache = self.data.cache
-        return ds if cache == "none" else ds.cache("" if cache == "memory" else self.cache_file(part))
+        return (
+            ds if cache == "none" else ds.cache("" if cache == "memory" else self.cache_file(part))
+        )
 
     def _finish(self, ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
         """uint8 examples -> float model-input batches."""
         pre = self.preprocessing
         return ds.batch(batch_size).map(
             lambda x, y: (to_model_input(x, pre.get("scale"), pre.get("mean"), pre.get("std")), y),
-            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
 
     def dataset(self, part: str, batch_size: int, *, training: bool = False) -> tf.data.Dataset:
         """Batches ``(float32 (B, H, W, C), targets)`` of ``part``; ``training``: shuffled
         and augmented per epoch, re-iterable (each pass is a new seeded epoch, as in
         :func:`kerasbuild.data.pipeline.make_dataset`)."""
         if not training:
-            return self._finish(self._cached(self._examples(part), part), batch_size).prefetch(tf.data.AUTOTUNE)
+            return self._finish(self._cached(self._examples(part), part), batch_size).prefetch(
+                tf.data.AUTOTUNE
+            )
         p = self.parts["train"]
         count = len(p.rows)
         steps = steps_per_epoch(count, batch_size)
@@ -155,13 +170,20 @@ class StreamSplits:
             if by_permutation:
                 rows = tf.gather(tf.constant(p.rows), epoch_order(key, count))
                 ds = tf.data.Dataset.from_tensor_slices(rows).map(
-                    lambda i: (self._decode(tf.io.read_file(tf.gather(p.source.paths, i))), tf.gather(p.source.y, i)),
-                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                    lambda i: (
+                        self._decode(tf.io.read_file(tf.gather(p.source.paths, i))),
+                        tf.gather(p.source.y, i),
+                    ),
+                    num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=True,
+                )
             else:
                 ds = block_shuffle(examples, buffer, key)
             return tf.data.Dataset.zip(self._finish(ds, batch_size), batch_keys(key, steps))
 
-        def augmented(batch: tuple[tf.Tensor, tf.Tensor], key: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        def augmented(
+            batch: tuple[tf.Tensor, tf.Tensor], key: tf.Tensor
+        ) -> tuple[tf.Tensor, tf.Tensor]:
             if not augment:
                 return batch
             from .augment import apply_augmentations
@@ -169,7 +191,9 @@ class StreamSplits:
             return apply_augmentations(*batch, key, augment, keypoints=keypoints)
 
         ds = epoch_ids(self.seed).flat_map(one_epoch)
-        return ds.map(augmented, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+        return ds.map(augmented, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+            tf.data.AUTOTUNE
+        )
 
     def raw_batches(self, part: str, batch_size: int, limit: int) -> tf.data.Dataset:
         """The first ``limit`` decoded uint8 images of ``part`` (for statistics and previews)."""
@@ -180,8 +204,13 @@ def block_shuffle(ds: tf.data.Dataset, block: int, key: tf.Tensor) -> tf.data.Da
     """Shuffle a stream in consecutive blocks of ``block`` examples, each by a permutation
     drawn from ``key`` and the block's number (``Dataset.shuffle`` cannot take a per-epoch
     tensor seed under a global seed of 0). Memory: one block."""
+
     def permute(i: tf.Tensor, images: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        order = tf.argsort(tf.random.stateless_uniform(tf.shape(y)[:1], tf.random.experimental.stateless_fold_in(key, i)))
+        order = tf.argsort(
+            tf.random.stateless_uniform(
+                tf.shape(y)[:1], tf.random.experimental.stateless_fold_in(key, i)
+            )
+        )
         return tf.gather(images, order), tf.gather(y, order)
 
     return ds.batch(block).enumerate().map(lambda i, batch: permute(i, *batch)).unbatch()
@@ -201,8 +230,11 @@ def open_source(data: DataConfig, base_dir: Path | None) -> tuple[FileIndex | Re
         source = tfrecord_source(files, data)
         return source, source.skipped
     skip = data.on_bad_image == "skip"
-    index = csv_index(path, data.path_column, data.label_column) if data.kind == "csv" \
+    index = (
+        csv_index(path, data.path_column, data.label_column)
+        if data.kind == "csv"
         else folder_index(path, skip_empty=skip)
+    )
     return index, []
 
 
@@ -217,17 +249,23 @@ def _scan(index: FileIndex, data: DataConfig) -> tuple[FileIndex, list[tuple[str
         if result.bad and data.on_bad_image == "error":
             path, problem = result.bad[0]
             more = f" (and {len(result.bad) - 1} more)" if len(result.bad) > 1 else ""
-            raise KerasbuildError(f"data.source: bad image {path}: {problem}{more}; fix or remove it, or "
-                                  "set data.on_bad_image: skip to leave bad files out")
+            raise KerasbuildError(
+                f"data.source: bad image {path}: {problem}{more}; fix or remove it, or "
+                "set data.on_bad_image: skip to leave bad files out"
+            )
     if skipped:
         bad = {p for p, _ in skipped}
-        explicit = {k: v.take(np.array([p not in bad for p in v.paths])) for k, v in index.explicit.items()}
+        explicit = {
+            k: v.take(np.array([p not in bad for p in v.paths])) for k, v in index.explicit.items()
+        }
         index = index.take(np.array([p not in bad for p in index.paths]))
         index.explicit = explicit
     return index, skipped, infos
 
 
-def _image_shape(data: DataConfig, source: FileIndex | RecordSource, infos: list) -> tuple[tuple[int, int, int], bool]:
+def _image_shape(
+    data: DataConfig, source: FileIndex | RecordSource, infos: list
+) -> tuple[tuple[int, int, int], bool]:
     """``((height, width, channels), resize needed)`` from ``data.resize`` / ``channels`` or the
     images (3 channels when any image has colour)."""
     if isinstance(source, RecordSource):
@@ -236,20 +274,34 @@ def _image_shape(data: DataConfig, source: FileIndex | RecordSource, infos: list
         from PIL import Image
 
         with Image.open(io.BytesIO(source.first_image)) as image:
-            infos = [type("Info", (), {"size": (image.height, image.width),
-                                       "channels": 1 if image.mode in ("L", "I", "1") else 3})]
+            infos = [
+                type(
+                    "Info",
+                    (),
+                    {
+                        "size": (image.height, image.width),
+                        "channels": 1 if image.mode in ("L", "I", "1") else 3,
+                    },
+                )
+            ]
     channels = data.channels or max(i.channels for i in infos)
     if data.resize is not None:
         return (data.resize[0], data.resize[1], channels), True
     sizes = sorted({i.size for i in infos})
     if len(sizes) > 1 and isinstance(source, FileIndex):
-        raise KerasbuildError(f"data.source: images differ in size ({sizes[0]} vs {sizes[-1]}); set "
-                              "data.resize: [height, width]")
+        raise KerasbuildError(
+            f"data.source: images differ in size ({sizes[0]} vs {sizes[-1]}); set "
+            "data.resize: [height, width]"
+        )
     return (sizes[0][0], sizes[0][1], channels), False
 
 
-def load_stream(data: DataConfig, train: TrainConfig, base_dir: Path | None = None,
-                recorded: dict[str, list] | None = None) -> StreamSplits:
+def load_stream(
+    data: DataConfig,
+    train: TrainConfig,
+    base_dir: Path | None = None,
+    recorded: dict[str, list] | None = None,
+) -> StreamSplits:
     """Index, scan, split (seeded, stratified over the index) and describe a streamed source.
     ``recorded``: a run's ``splits.json`` (the same files as when the run started)."""
     from .splits import DEFAULT_VALID_SIZE, hold_out, normalization_stats, task_of
@@ -273,7 +325,9 @@ def load_stream(data: DataConfig, train: TrainConfig, base_dir: Path | None = No
     else:
         parts = _split(source, data, train, task, seed, hold_out, DEFAULT_VALID_SIZE)
     if not len(parts["train"].rows):
-        raise KerasbuildError("data: no training examples are left after the test and validation splits")
+        raise KerasbuildError(
+            "data: no training examples are left after the test and validation splits"
+        )
     shape, resize = _image_shape(data, source, infos)
     preprocessing: dict[str, Any] = {}
     if resize and data.resize_mode == "stretch":
@@ -281,19 +335,37 @@ def load_stream(data: DataConfig, train: TrainConfig, base_dir: Path | None = No
     scale = 1 / 255 if data.scale == "auto" else data.scale
     if scale is not None and scale != 1.0:
         preprocessing["scale"] = float(scale)
-    splits = StreamSplits(parts, source.class_names, task, shape, preprocessing, data,
-                          source.target_names, augmentations_for(data, train), seed, resize, skipped)
+    splits = StreamSplits(
+        parts,
+        source.class_names,
+        task,
+        shape,
+        preprocessing,
+        data,
+        source.target_names,
+        augmentations_for(data, train),
+        seed,
+        resize,
+        skipped,
+    )
     if data.normalize is not None or data.standardize:
         preprocessing.update(normalization_stats(splits, data))
     return splits
 
 
-def _split(source: Any, data: DataConfig, train: TrainConfig, task: str, seed: int, hold_out: Any,
-           default_valid: float) -> dict[str, Part]:
+def _split(
+    source: Any,
+    data: DataConfig,
+    train: TrainConfig,
+    task: str,
+    seed: int,
+    hold_out: Any,
+    default_valid: float,
+) -> dict[str, Part]:
     """Seeded, stratified train / valid / test rows over the index (as load_arrays does)."""
     rows = np.random.default_rng(seed).permutation(len(source))
     if data.limit is not None:
-        rows = rows[:data.limit]
+        rows = rows[: data.limit]
     y = source.y[rows]
     stratify = data.stratify if data.stratify is not None else task == "classification"
     parts: dict[str, Part] = {}
@@ -321,7 +393,11 @@ def _recorded_part(sources: dict[str, Any], name: str, keys: list) -> Part:
         if all(k in where for k in keys[:1]):
             missing = [k for k in keys if k not in where]
             if missing:
-                raise KerasbuildError(f"data: {len(missing)} example(s) of the run's recorded {name} split are "
-                                      f"gone from the source, e.g. {missing[0]}")
+                raise KerasbuildError(
+                    f"data: {len(missing)} example(s) of the run's recorded {name} split are "
+                    f"gone from the source, e.g. {missing[0]}"
+                )
             return Part(source, np.array([where[k] for k in keys], np.int64))
-    raise KerasbuildError(f"data: the run's recorded {name} split does not match the source any more")
+    raise KerasbuildError(
+        f"data: the run's recorded {name} split does not match the source any more"
+    )

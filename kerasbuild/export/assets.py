@@ -29,18 +29,24 @@ def metadata(source: ExportSource, fmt: str, preprocessing: Preprocessing) -> di
         "format": fmt,
         "task": source.task,
         "signature": "serving_default",
-        "inputs": [{"name": name, "shape": list(raw_input_shape(t, preprocessing)), "dtype": str(t.dtype)}
-                   for t, name in zip(source.model.inputs, source.input_names)],
+        "inputs": [
+            {"name": name, "shape": list(raw_input_shape(t, preprocessing)), "dtype": str(t.dtype)}
+            for t, name in zip(source.model.inputs, source.input_names)
+        ],
         "outputs": output_names(source),
         "preprocessing": preprocessing.as_dict() if not preprocessing.is_identity else None,
-        "client_preprocessing": source.preprocessing.as_dict() if preprocessing != source.preprocessing else None,
+        "client_preprocessing": source.preprocessing.as_dict()
+        if preprocessing != source.preprocessing
+        else None,
         "class_names": source.class_names,
         "source": str(source.origin),
         "kerasbuild_version": __version__,
     }
 
 
-def write_assets(source: ExportSource, fmt: str, preprocessing: Preprocessing, directory: Path) -> list[Path]:
+def write_assets(
+    source: ExportSource, fmt: str, preprocessing: Preprocessing, directory: Path
+) -> list[Path]:
     """Write the asset files into ``directory``; return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []

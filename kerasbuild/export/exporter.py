@@ -59,8 +59,15 @@ class ExportResult:
     report: VerifyReport
 
 
-def export(source: str | Path | ExportSource, out: str | Path, *, fmt: str = "savedmodel",
-           preprocessing: bool = True, reference: Any = None, quantize: str | None = None) -> ExportResult:
+def export(
+    source: str | Path | ExportSource,
+    out: str | Path,
+    *,
+    fmt: str = "savedmodel",
+    preprocessing: bool = True,
+    reference: Any = None,
+    quantize: str | None = None,
+) -> ExportResult:
     """Export ``source`` (run directory, ``.keras`` file or :class:`ExportSource`) as the next
     version under ``out``.
 
@@ -70,10 +77,16 @@ def export(source: str | Path | ExportSource, out: str | Path, *, fmt: str = "sa
     :class:`KerasbuildError` when verification fails.
     """
     if fmt not in FORMATS:
-        raise KerasbuildError(f"unknown export format '{fmt}'; expected one of: {', '.join(FORMATS)}")
+        raise KerasbuildError(
+            f"unknown export format '{fmt}'; expected one of: {', '.join(FORMATS)}"
+        )
     if quantize is not None and quantize not in QUANTIZE.get(fmt, ()):
-        allowed = ", ".join(f"--format {f} --quantize {q}" for f, qs in QUANTIZE.items() for q in qs)
-        raise KerasbuildError(f"cannot quantize a {fmt} export to '{quantize}'; supported: {allowed}")
+        allowed = ", ".join(
+            f"--format {f} --quantize {q}" for f, qs in QUANTIZE.items() for q in qs
+        )
+        raise KerasbuildError(
+            f"cannot quantize a {fmt} export to '{quantize}'; supported: {allowed}"
+        )
     out = Path(out)
     _check_same_format(out, fmt)
     loaded = source if isinstance(source, ExportSource) else read_source(source)
@@ -87,23 +100,33 @@ def export(source: str | Path | ExportSource, out: str | Path, *, fmt: str = "sa
     temp = make_temp_dir(out)
     try:
         with tempfile.TemporaryDirectory(prefix="kerasbuild-assets-") as staging:
-            writer.write(module, temp, write_assets(loaded, fmt, prep, Path(staging)),
-                         **({"quantize": quantize} if quantize else {}))
+            writer.write(
+                module,
+                temp,
+                write_assets(loaded, fmt, prep, Path(staging)),
+                **({"quantize": quantize} if quantize else {}),
+            )
         _pause()
         run = writer.runner(temp)
         if serving is not loaded and quantize is None:
             verify(run, serving, prep, serving.model, what=f"{what} (against its float32 twin)")
-        dtype = _lowest_precision(compute_dtype(reference), compute_dtype(loaded.model), quantize or FLOAT32)
+        dtype = _lowest_precision(
+            compute_dtype(reference), compute_dtype(loaded.model), quantize or FLOAT32
+        )
         report = verify(run, loaded, prep, reference, what=what, tolerance=tolerance_for(dtype))
         version, path = publish(temp, out)
     except BaseException as exc:
         shutil.rmtree(temp, ignore_errors=True)
         failure = as_write_error(exc, temp)
         if failure is not None:
-            raise failure.with_advice(f"nothing was published and the versions in {out} are untouched; "
-                                      "free space and export again") from None
+            raise failure.with_advice(
+                f"nothing was published and the versions in {out} are untouched; "
+                "free space and export again"
+            ) from None
         raise
-    return ExportResult(version, path, fmt, list(loaded.input_names), output_names(loaded), prep, report)
+    return ExportResult(
+        version, path, fmt, list(loaded.input_names), output_names(loaded), prep, report
+    )
 
 
 def _serving_source(loaded: ExportSource, fmt: str) -> ExportSource:
@@ -133,8 +156,10 @@ def _check_same_format(out: Path, fmt: str) -> None:
     for version in version_numbers(out):
         found = export_format(out / str(version))
         if found and found != fmt:
-            raise KerasbuildError(f"{out / str(version)} is a {found} export; put {fmt} exports in "
-                                  f"their own directory (e.g. --out {out}-{fmt})")
+            raise KerasbuildError(
+                f"{out / str(version)} is a {found} export; put {fmt} exports in "
+                f"their own directory (e.g. --out {out}-{fmt})"
+            )
 
 
 def _pause() -> None:

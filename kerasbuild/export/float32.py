@@ -19,7 +19,9 @@ FLOAT32 = "float32"
 def compute_dtype(model: Any) -> str:
     """The lowest precision any layer of ``model`` computes in: ``float32``, ``float16`` or
     ``bfloat16`` (nested models included)."""
-    found = {layer.dtype_policy.compute_dtype for layer in model._flatten_layers(include_self=False)}
+    found = {
+        layer.dtype_policy.compute_dtype for layer in model._flatten_layers(include_self=False)
+    }
     for low in ("float16", "bfloat16"):
         if low in found:
             return low

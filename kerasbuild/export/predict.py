@@ -33,7 +33,9 @@ def resolve_version_dir(path: str | Path) -> Path | None:
     return None
 
 
-def predict_exported(path: str | Path, x: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def predict_exported(
+    path: str | Path, x: np.ndarray | dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Run the exported model at ``path`` on inputs as the signature takes them.
 
     ``x``: one array ``(N, *input_shape)`` (NHWC for images; raw values when the export bakes
@@ -46,7 +48,9 @@ def predict_exported(path: str | Path, x: np.ndarray | dict[str, np.ndarray]) ->
     if not isinstance(x, dict):
         names = [i["name"] for i in read_metadata(version_dir).get("inputs", [])]
         if len(names) != 1:
-            raise KerasbuildError(f"{version_dir}: pass inputs by name (the model's inputs: {names or 'unknown'})")
+            raise KerasbuildError(
+                f"{version_dir}: pass inputs by name (the model's inputs: {names or 'unknown'})"
+            )
         x = {names[0]: x}
     return dict(FORMATS[fmt].runner(version_dir)(x))
 
@@ -63,8 +67,10 @@ def exported_loader(path: Path) -> Predictor | None:
         return None
     metadata = read_metadata(version_dir)
     if len(metadata.get("inputs", [])) != 1:
-        raise KerasbuildError(f"{version_dir}: kerasbuild predict needs assets/export.json and a "
-                              "single-input model; use predict_exported() with inputs by name")
+        raise KerasbuildError(
+            f"{version_dir}: kerasbuild predict needs assets/export.json and a "
+            "single-input model; use predict_exported() with inputs by name"
+        )
     name = metadata["inputs"][0]["name"]
     client = metadata.get("client_preprocessing") or {}
     run = FORMATS[export_format(version_dir)].runner(version_dir)
@@ -76,16 +82,21 @@ def exported_loader(path: Path) -> Predictor | None:
         y = np.asarray(run({name: preprocess_inputs(x, client) if client else x})[output])
         return restore_targets(y, client) if metadata.get("task") == "regression" else y
 
-    info: dict[str, Any] = {**metadata, "class_names": read_labels(version_dir),
-                            "preprocessing": metadata.get("preprocessing") or client}
+    info: dict[str, Any] = {
+        **metadata,
+        "class_names": read_labels(version_dir),
+        "preprocessing": metadata.get("preprocessing") or client,
+    }
     return Predictor(predict, info, version_dir)
 
 
 def _version_dir(path: str | Path) -> Path:
     version_dir = resolve_version_dir(path)
     if version_dir is None:
-        raise KerasbuildError(f"{path}: not an exported version (expected saved_model.pb, model.onnx "
-                              "or model.tflite, or integer version directories holding one)")
+        raise KerasbuildError(
+            f"{path}: not an exported version (expected saved_model.pb, model.onnx "
+            "or model.tflite, or integer version directories holding one)"
+        )
     return version_dir
 
 

@@ -44,7 +44,11 @@ class Preprocessing:
 
     def as_dict(self) -> dict[str, Any]:
         """The run.json form (``{"scale": 0.0039...}``), only the steps that apply."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items() if v is not None}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in vars(self).items()
+            if v is not None
+        }
 
     def apply_tf(self, x: Any) -> Any:
         """Raw float32 tensor ``(N, H, W, C)`` (or ``(N, ...)``) -> the model's input."""
@@ -64,7 +68,9 @@ class Preprocessing:
 
         if self.target_scale is None:
             return y
-        return y * tf.constant(self.target_scale, tf.float32) + tf.constant(self.target_center, tf.float32)
+        return y * tf.constant(self.target_scale, tf.float32) + tf.constant(
+            self.target_center, tf.float32
+        )
 
     @property
     def raw_range(self) -> tuple[float, float]:
@@ -82,11 +88,15 @@ def parse_preprocessing(value: Any, where: Path | str) -> Preprocessing:
     if not value:
         return Preprocessing()
     if not isinstance(value, dict):
-        raise KerasbuildError(f"{where}: preprocessing must be a mapping like {{\"scale\": 0.0039}}, got {value!r}")
+        raise KerasbuildError(
+            f'{where}: preprocessing must be a mapping like {{"scale": 0.0039}}, got {value!r}'
+        )
     for key in value:
         if key not in KEYS:
-            raise KerasbuildError(f"{where}: preprocessing.{key}: unknown step{did_you_mean(key, KEYS)}; "
-                                  f"the export knows: {', '.join(KEYS)}")
+            raise KerasbuildError(
+                f"{where}: preprocessing.{key}: unknown step{did_you_mean(key, KEYS)}; "
+                f"the export knows: {', '.join(KEYS)}"
+            )
     try:
         resize = tuple(int(v) for v in value["resize"]) if "resize" in value else None
         scale = float(value["scale"]) if "scale" in value else None
@@ -95,12 +105,18 @@ def parse_preprocessing(value: Any, where: Path | str) -> Preprocessing:
         center = _floats(value.get("target_center"), scalar=True)
         target_scale = _floats(value.get("target_scale"), scalar=True)
     except (TypeError, ValueError) as exc:
-        raise KerasbuildError(f"{where}: preprocessing: expected numbers, got {value!r} ({exc})") from None
+        raise KerasbuildError(
+            f"{where}: preprocessing: expected numbers, got {value!r} ({exc})"
+        ) from None
     if (mean is None) != (std is None) or (center is None) != (target_scale is None):
-        raise KerasbuildError(f"{where}: preprocessing: mean/std and target_center/target_scale come in "
-                              f"pairs, got {sorted(value)}")
+        raise KerasbuildError(
+            f"{where}: preprocessing: mean/std and target_center/target_scale come in "
+            f"pairs, got {sorted(value)}"
+        )
     if resize is not None and len(resize) != 2:
-        raise KerasbuildError(f"{where}: preprocessing.resize: expected [height, width], got {value['resize']!r}")
+        raise KerasbuildError(
+            f"{where}: preprocessing.resize: expected [height, width], got {value['resize']!r}"
+        )
     return Preprocessing(resize, scale, mean, std, center, target_scale)
 
 

@@ -47,12 +47,18 @@ def raw_input_shape(tensor: Any, preprocessing: Preprocessing) -> tuple[int | No
     return shape
 
 
-def input_specs(source: ExportSource, preprocessing: Preprocessing, *, raw_dtype: Any = None) -> list[Any]:
+def input_specs(
+    source: ExportSource, preprocessing: Preprocessing, *, raw_dtype: Any = None
+) -> list[Any]:
     """One ``tf.TensorSpec`` per model input: ``(None, *raw shape)``, named after the input."""
     import tensorflow as tf
 
-    return [tf.TensorSpec((None, *raw_input_shape(t, preprocessing)), raw_dtype or tf.as_dtype(t.dtype), name=name)
-            for t, name in zip(source.model.inputs, source.input_names)]
+    return [
+        tf.TensorSpec(
+            (None, *raw_input_shape(t, preprocessing)), raw_dtype or tf.as_dtype(t.dtype), name=name
+        )
+        for t, name in zip(source.model.inputs, source.input_names)
+    ]
 
 
 def tf_argmax(p: Any) -> Any:
@@ -76,8 +82,12 @@ def make_serving_module(source: ExportSource, preprocessing: Preprocessing) -> A
     model = source.model
 
     def call(*inputs: Any) -> dict[str, Any]:
-        prepared = [preprocessing.apply_tf(tf.cast(x, tf.float32)) if x.dtype.is_floating or x.dtype == tf.uint8
-                    else x for x in inputs]
+        prepared = [
+            preprocessing.apply_tf(tf.cast(x, tf.float32))
+            if x.dtype.is_floating or x.dtype == tf.uint8
+            else x
+            for x in inputs
+        ]
         raw = model(prepared if len(prepared) > 1 else prepared[0], training=False)
         if source.task == "regression" and len(source.output_names) == 1:
             raw = preprocessing.restore_tf(raw)
@@ -91,10 +101,13 @@ def make_serving_module(source: ExportSource, preprocessing: Preprocessing) -> A
     functions = [module.serve]
     all_float = all(tf.as_dtype(t.dtype).is_floating for t in model.inputs)
     if not preprocessing.is_identity and all_float:
+
         def serve_uint8(*inputs: Any) -> dict[str, Any]:
             return call(*inputs)
 
-        module.serve_uint8 = tf.function(serve_uint8, input_signature=input_specs(source, preprocessing, raw_dtype=tf.uint8))
+        module.serve_uint8 = tf.function(
+            serve_uint8, input_signature=input_specs(source, preprocessing, raw_dtype=tf.uint8)
+        )
         functions.append(module.serve_uint8)
     # Track the TensorFlow variables the functions capture, not the Keras model: with the
     # Keras model attached, the TFLite converter keeps unfrozen resource variables and the

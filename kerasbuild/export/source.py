@@ -47,8 +47,10 @@ def read_source(path: str | Path) -> ExportSource:
     if path.is_dir():
         model_path = path / MODEL_FILE
         if not model_path.is_file():
-            raise KerasbuildError(f"{path}: not a run directory (no {MODEL_FILE}); pass a run "
-                                  "directory written by 'kerasbuild train' or a .keras file")
+            raise KerasbuildError(
+                f"{path}: not a run directory (no {MODEL_FILE}); pass a run "
+                "directory written by 'kerasbuild train' or a .keras file"
+            )
         run_dir = path
     elif path.exists() or path.suffix in (".keras", ".h5", ".hdf5"):
         model_path, run_dir = path, path.parent
@@ -61,16 +63,22 @@ def read_source(path: str | Path) -> ExportSource:
     output_names = list(model.output_names)
     task = run_info.get("task") or _task_from_spec(spec_text) or _task_from_model(model)
     if task not in ("classification", "regression"):
-        raise KerasbuildError(f"{run_dir / 'run.json'}: task must be 'classification' or "
-                              f"'regression', got {task!r}")
+        raise KerasbuildError(
+            f"{run_dir / 'run.json'}: task must be 'classification' or 'regression', got {task!r}"
+        )
     class_names = [str(c) for c in run_info.get("class_names") or []]
     if task == "classification" and not class_names:
         class_names = [str(i) for i in range(_class_count(model))]
     return ExportSource(
-        model=model, origin=path, task=task, input_names=[t.name for t in model.inputs],
-        output_names=output_names, class_names=class_names,
+        model=model,
+        origin=path,
+        task=task,
+        input_names=[t.name for t in model.inputs],
+        output_names=output_names,
+        class_names=class_names,
         preprocessing=parse_preprocessing(run_info.get("preprocessing"), run_dir / "run.json"),
-        spec_text=spec_text)
+        spec_text=spec_text,
+    )
 
 
 def _read_run_json(path: Path) -> dict[str, Any]:
@@ -79,7 +87,9 @@ def _read_run_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise KerasbuildError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        raise KerasbuildError(
+            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"
+        ) from None
     if not isinstance(data, dict):
         raise KerasbuildError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data

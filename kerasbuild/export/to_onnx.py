@@ -13,8 +13,14 @@ from .assets import place
 
 MARKER = "model.onnx"
 OPSET = 17
-_ORT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int32)": np.int32,
-              "tensor(int64)": np.int64, "tensor(uint8)": np.uint8, "tensor(float16)": np.float16}
+_ORT_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64,
+    "tensor(uint8)": np.uint8,
+    "tensor(float16)": np.float16,
+}
 
 
 def _need(module: str) -> Any:
@@ -23,7 +29,9 @@ def _need(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise KerasbuildError(f"--format onnx needs {module}: pip install 'kerasbuild[export]'") from None
+        raise KerasbuildError(
+            f"--format onnx needs {module}: pip install 'kerasbuild[export]'"
+        ) from None
 
 
 def write(module: Any, directory: Path, assets: list[Path]) -> None:
@@ -32,8 +40,9 @@ def write(module: Any, directory: Path, assets: list[Path]) -> None:
     tf2onnx = _need("tf2onnx")
     spec = module.serve.input_signature
     try:
-        tf2onnx.convert.from_function(module.serve, input_signature=spec, opset=OPSET,
-                                      output_path=str(directory / MARKER))
+        tf2onnx.convert.from_function(
+            module.serve, input_signature=spec, opset=OPSET, output_path=str(directory / MARKER)
+        )
     except Exception as exc:  # tf2onnx raises plain exceptions for unsupported ops
         raise KerasbuildError(f"ONNX conversion failed: {exc}") from None
     place(assets, directory)

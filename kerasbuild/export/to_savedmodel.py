@@ -30,7 +30,10 @@ def runner(directory: Path, signature: str = "serving_default"):
     specs = fn.structured_input_signature[1]
 
     def run(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        feed = {name: tf.constant(np.asarray(inputs[name]), dtype=spec.dtype) for name, spec in specs.items()}
+        feed = {
+            name: tf.constant(np.asarray(inputs[name]), dtype=spec.dtype)
+            for name, spec in specs.items()
+        }
         return {name: value.numpy() for name, value in fn(**feed).items()}
 
     run.loaded = loaded  # keeps the restored variables alive while ``run`` is in use

@@ -26,7 +26,9 @@ def write(module: Any, directory: Path, assets: list[Path], *, quantize: str | N
 
     with tempfile.TemporaryDirectory(prefix="kerasbuild-tflite-") as staging:
         tf.saved_model.save(module, staging, signatures=signatures(module))
-        converter = tf.lite.TFLiteConverter.from_saved_model(staging, signature_keys=["serving_default"])
+        converter = tf.lite.TFLiteConverter.from_saved_model(
+            staging, signature_keys=["serving_default"]
+        )
         if quantize == "float16":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.target_spec.supported_types = [tf.float16]
@@ -60,6 +62,8 @@ def runner(directory: Path):
     types = {name: detail["dtype"] for name, detail in signature.get_input_details().items()}
 
     def run(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return signature(**{name: np.asarray(inputs[name]).astype(dtype) for name, dtype in types.items()})
+        return signature(
+            **{name: np.asarray(inputs[name]).astype(dtype) for name, dtype in types.items()}
+        )
 
     return run

@@ -77,8 +77,9 @@ class VerifyReport:
         return self.tolerance.rtol
 
 
-def sample_inputs(source: ExportSource, preprocessing: Preprocessing, batch: int,
-                  seed: int = 0) -> dict[str, np.ndarray]:
+def sample_inputs(
+    source: ExportSource, preprocessing: Preprocessing, batch: int, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Raw inputs by name: ``(batch, *shape)``; unknown sizes are 5, and with a baked-in
     resize the images are 4 pixels larger than the model's input, so the resize is exercised.
 
@@ -90,7 +91,10 @@ def sample_inputs(source: ExportSource, preprocessing: Preprocessing, batch: int
     for tensor, name in zip(source.model.inputs, source.input_names):
         model_shape = tuple(tensor.shape)[1:]
         raw = raw_input_shape(tensor, preprocessing)
-        shape = (batch, *[d if d is not None else (m + 4 if m else 5) for d, m in zip(raw, model_shape)])
+        shape = (
+            batch,
+            *[d if d is not None else (m + 4 if m else 5) for d, m in zip(raw, model_shape)],
+        )
         dtype = np.dtype(str(tensor.dtype))
         if np.issubdtype(dtype, np.floating):
             low, high = preprocessing.raw_range
@@ -100,15 +104,20 @@ def sample_inputs(source: ExportSource, preprocessing: Preprocessing, batch: int
     return found
 
 
-def keras_outputs(model: Any, source: ExportSource, preprocessing: Preprocessing,
-                  inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def keras_outputs(
+    model: Any, source: ExportSource, preprocessing: Preprocessing, inputs: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """The reference: training's own preprocessing (:func:`kerasbuild.data.splits.preprocess_inputs`)
     -> ``model`` -> :func:`~kerasbuild.data.splits.restore_targets`, named like the signature."""
     from ..data.splits import preprocess_inputs, restore_targets
 
     steps = preprocessing.as_dict()
-    prepared = [preprocess_inputs(inputs[n], steps) if np.issubdtype(inputs[n].dtype, np.floating)
-                else inputs[n] for n in source.input_names]
+    prepared = [
+        preprocess_inputs(inputs[n], steps)
+        if np.issubdtype(inputs[n].dtype, np.floating)
+        else inputs[n]
+        for n in source.input_names
+    ]
     raw = model(prepared if len(prepared) > 1 else prepared[0], training=False)
     raw = [np.asarray(r) for r in raw] if isinstance(raw, (list, tuple)) else np.asarray(raw)
     if source.task == "regression" and len(source.output_names) == 1:
@@ -122,38 +131,58 @@ def _np_argmax(p: np.ndarray) -> np.ndarray:
     return np.argmax(p, axis=-1).astype(np.int64)
 
 
-def compare(expected: dict[str, np.ndarray], got: dict[str, np.ndarray], what: str,
-            tolerance: Tolerance = Tolerance()) -> float:
+def compare(
+    expected: dict[str, np.ndarray],
+    got: dict[str, np.ndarray],
+    what: str,
+    tolerance: Tolerance = Tolerance(),
+) -> float:
     """Raise :class:`KerasbuildError` unless ``got`` matches ``expected`` within ``tolerance``;
     return the max diff."""
     if set(got) != set(expected):
-        raise KerasbuildError(f"{what}: outputs {sorted(got)} differ from the expected {sorted(expected)}")
+        raise KerasbuildError(
+            f"{what}: outputs {sorted(got)} differ from the expected {sorted(expected)}"
+        )
     worst = 0.0
     for name, want in expected.items():
         have = np.asarray(got[name])
         if have.shape != want.shape:
-            raise KerasbuildError(f"{what}: output '{name}' has shape {have.shape}, the Keras model gives {want.shape}")
+            raise KerasbuildError(
+                f"{what}: output '{name}' has shape {have.shape}, the Keras model gives {want.shape}"
+            )
         if name == "classes" and "probabilities" in expected:
             probs = np.sort(expected["probabilities"], axis=-1)
-            margin = probs[:, -1] - probs[:, -2] if probs.shape[-1] > 1 else np.abs(probs[:, 0] - 0.5)
+            margin = (
+                probs[:, -1] - probs[:, -2] if probs.shape[-1] > 1 else np.abs(probs[:, 0] - 0.5)
+            )
             clear = margin > 2 * (tolerance.atol + tolerance.rtol)
             if np.any(have[clear] != want[clear]):
                 bad = int(np.argmax((have != want) & clear))
-                raise KerasbuildError(f"{what}: output 'classes' is {int(have[bad])} for sample {bad}, "
-                                      f"the Keras model gives {int(want[bad])}; the export was not published")
+                raise KerasbuildError(
+                    f"{what}: output 'classes' is {int(have[bad])} for sample {bad}, "
+                    f"the Keras model gives {int(want[bad])}; the export was not published"
+                )
             continue
         diff = np.abs(have.astype(np.float64) - want.astype(np.float64))
         limit = tolerance.atol + tolerance.rtol * np.abs(want.astype(np.float64))
         if not np.all(diff <= limit):  # NaN fails too
-            raise KerasbuildError(f"{what}: output '{name}' differs from the Keras model by up to "
-                                  f"{diff.max():.3g} (tolerance {tolerance.text()}); "
-                                  "the export was not published")
+            raise KerasbuildError(
+                f"{what}: output '{name}' differs from the Keras model by up to "
+                f"{diff.max():.3g} (tolerance {tolerance.text()}); "
+                "the export was not published"
+            )
         worst = max(worst, float(diff.max()) if diff.size else 0.0)
     return worst
 
 
-def verify(run: Runner, source: ExportSource, preprocessing: Preprocessing, reference: Any,
-           what: str, tolerance: Tolerance = Tolerance()) -> VerifyReport:
+def verify(
+    run: Runner,
+    source: ExportSource,
+    preprocessing: Preprocessing,
+    reference: Any,
+    what: str,
+    tolerance: Tolerance = Tolerance(),
+) -> VerifyReport:
     """Compare ``run`` (the exported artifact) with ``reference`` (a Keras model) on samples."""
     worst, count = 0.0, 0
     for seed, batch in enumerate(BATCH_SIZES):

@@ -27,7 +27,9 @@ def version_numbers(out: Path) -> list[int]:
     """The published versions under ``out`` in ascending order (directories named 1, 2, ...)."""
     if not out.is_dir():
         return []
-    return sorted(int(p.name) for p in out.iterdir() if p.is_dir() and p.name.isdigit() and int(p.name) > 0)
+    return sorted(
+        int(p.name) for p in out.iterdir() if p.is_dir() and p.name.isdigit() and int(p.name) > 0
+    )
 
 
 def next_version(out: Path) -> int:
@@ -39,8 +41,10 @@ def next_version(out: Path) -> int:
 def make_temp_dir(out: Path) -> Path:
     """Create ``out/.tmp-HOST-PID-TOKEN`` (``out`` is created when missing)."""
     if out.exists() and not out.is_dir():
-        raise KerasbuildError(f"{out}: exists and is not a directory; --out names a model "
-                              "directory that holds integer versions (models/NAME)")
+        raise KerasbuildError(
+            f"{out}: exists and is not a directory; --out names a model "
+            "directory that holds integer versions (models/NAME)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{TMP_PREFIX}{host_name()}-{os.getpid()}-{secrets.token_hex(4)}"
     path.mkdir()
@@ -56,7 +60,7 @@ def clean_stale_temp_dirs(out: Path) -> list[Path]:
     if not out.is_dir():
         return removed
     for path in out.glob(f"{TMP_PREFIX}*"):
-        head, _, rest = path.name[len(TMP_PREFIX):].rpartition("-")
+        head, _, rest = path.name[len(TMP_PREFIX) :].rpartition("-")
         host, _, pid = head.rpartition("-")
         if host != host_name() or not pid.isdigit() or not rest:
             continue
@@ -78,6 +82,8 @@ def publish(temp: Path, out: Path) -> tuple[int, Path]:
             return version, target
         except OSError as exc:
             if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise KerasbuildError(f"cannot publish {temp} as {target}: {exc.strerror}") from None
+                raise KerasbuildError(
+                    f"cannot publish {temp} as {target}: {exc.strerror}"
+                ) from None
             version = max(version + 1, next_version(out))
     raise KerasbuildError(f"{out}: no free version number after {MAX_ATTEMPTS} attempts")

@@ -29,18 +29,27 @@ def _seed_variables(model: keras.Model) -> list[Any]:
     return [v for v in model.variables if "seed_generator_state" in v.path]
 
 
-def write_checkpoint(backup_dir: Path, model: keras.Model, epochs_completed: int,
-                     stateful: dict[str, Any], *, stop_training: bool = False) -> None:
+def write_checkpoint(
+    backup_dir: Path,
+    model: keras.Model,
+    epochs_completed: int,
+    stateful: dict[str, Any],
+    *,
+    stop_training: bool = False,
+) -> None:
     backup_dir.mkdir(parents=True, exist_ok=True)
     name = f"epoch_{epochs_completed:04d}.weights.h5"
     atomic_write_bytes(backup_dir / name, serialized(model.save_weights, name))
-    atomic_write_json(backup_dir / STATE, {
-        "epochs_completed": epochs_completed,
-        "weights": name,
-        "stop_training": stop_training,
-        "seed_states": seed_states(model),
-        "callbacks": {key: cb.get_state() for key, cb in stateful.items()},
-    })
+    atomic_write_json(
+        backup_dir / STATE,
+        {
+            "epochs_completed": epochs_completed,
+            "weights": name,
+            "stop_training": stop_training,
+            "seed_states": seed_states(model),
+            "callbacks": {key: cb.get_state() for key, cb in stateful.items()},
+        },
+    )
     for old in backup_dir.glob("epoch_*.weights.h5"):
         if old.name != name:
             old.unlink(missing_ok=True)
@@ -52,8 +61,9 @@ def read_checkpoint(backup_dir: Path) -> dict[str, Any] | None:
     return read_json(path) if path.exists() else None
 
 
-def restore_checkpoint(backup_dir: Path, state: dict[str, Any], model: keras.Model,
-                       stateful: dict[str, Any]) -> None:
+def restore_checkpoint(
+    backup_dir: Path, state: dict[str, Any], model: keras.Model, stateful: dict[str, Any]
+) -> None:
     """Load weights and optimiser state into ``model`` (compiled, optimiser built) and the
     callbacks' state; put the seed generators where they were."""
     model.load_weights(backup_dir / state["weights"])

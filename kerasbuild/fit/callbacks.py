@@ -58,7 +58,9 @@ class Schedules(keras.callbacks.Callback):
     applies reduce-on-plateau after each epoch. Adds ``learning_rate`` and ``momentum`` (the
     values the epoch used) to the epoch logs."""
 
-    def __init__(self, functions: dict[str, Callable[[int], float]], plateau: PlateauSchedule | None = None):
+    def __init__(
+        self, functions: dict[str, Callable[[int], float]], plateau: PlateauSchedule | None = None
+    ):
         super().__init__()
         self.functions = functions
         self.plateau = plateau
@@ -87,11 +89,16 @@ class Schedules(keras.callbacks.Callback):
             state["wait"] += 1
             if state["wait"] >= p.patience:
                 lr = current_values(self.model.optimizer)["learning_rate"]
-                _assign_variable(self.model.optimizer, "learning_rate", max(p.minimum, lr * p.factor))
+                _assign_variable(
+                    self.model.optimizer, "learning_rate", max(p.minimum, lr * p.factor)
+                )
                 state["cooldown"], state["wait"] = p.cooldown, 0
 
     def get_state(self) -> dict[str, Any]:
-        return {**self.state, "learning_rate": current_values(self.model.optimizer)["learning_rate"]}
+        return {
+            **self.state,
+            "learning_rate": current_values(self.model.optimizer)["learning_rate"],
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.state = {k: state[k] for k in ("best", "wait", "cooldown")}
@@ -130,8 +137,13 @@ class BestModel(keras.callbacks.Callback):
     epochs without improvement (nolearn's EarlyStopping) and, with ``restore_best_weights``,
     puts the best weights back when training ends."""
 
-    def __init__(self, path: Path | None, monitor: str, nan_guard: NanGuard,
-                 early_stopping: EarlyStoppingHook | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        monitor: str,
+        nan_guard: NanGuard,
+        early_stopping: EarlyStoppingHook | None = None,
+    ) -> None:
         super().__init__()
         self.path = path
         self.monitor = monitor
@@ -148,8 +160,10 @@ class BestModel(keras.callbacks.Callback):
         if self.nan_guard.diverged_epoch is not None or logs is None:
             return
         if self.monitor not in logs:
-            raise KeyError(f"early stopping monitors '{self.monitor}' but the epoch logs have only: "
-                           f"{', '.join(sorted(logs))}")
+            raise KeyError(
+                f"early stopping monitors '{self.monitor}' but the epoch logs have only: "
+                f"{', '.join(sorted(logs))}"
+            )
         value = float(logs[self.monitor])
         if is_better(self.monitor, value, self.best, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -165,13 +179,21 @@ class BestModel(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None) -> None:
         es = self.early_stopping
-        if es is not None and es.restore_best_weights and self.best_weights is not None \
-                and self.nan_guard.diverged_epoch is None:
+        if (
+            es is not None
+            and es.restore_best_weights
+            and self.best_weights is not None
+            and self.nan_guard.diverged_epoch is None
+        ):
             self.model.set_weights(self.best_weights)
 
     def get_state(self) -> dict[str, Any]:
-        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "stopped_epoch": self.stopped_epoch}
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch = state["best"], state["best_epoch"]
@@ -196,8 +218,11 @@ class HistoryWriter(keras.callbacks.Callback):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()},
-               "duration": round(time.perf_counter() - self._start, 3)}
+        row = {
+            "epoch": epoch + 1,
+            **{k: float(v) for k, v in (logs or {}).items()},
+            "duration": round(time.perf_counter() - self._start, 3),
+        }
         self.rows.append(row)
         write_history(self.run_dir, self.rows)
 
@@ -227,8 +252,13 @@ class Checkpoint(keras.callbacks.Callback):
             return
         from .backup import write_checkpoint
 
-        write_checkpoint(self.backup_dir, self.model, epoch + 1, self.stateful,
-                         stop_training=bool(self.model.stop_training))
+        write_checkpoint(
+            self.backup_dir,
+            self.model,
+            epoch + 1,
+            self.stateful,
+            stop_training=bool(self.model.stop_training),
+        )
 
 
 class RunStatus(keras.callbacks.Callback):
@@ -242,4 +272,3 @@ class RunStatus(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         if self.nan_guard.diverged_epoch is None:
             self.update(epoch + 1)
-

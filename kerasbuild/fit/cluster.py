@@ -30,7 +30,9 @@ class Task:
 
     @property
     def is_chief(self) -> bool:
-        return self.kind == "chief" or (self.kind == "worker" and self.index == 0 and not self._has_chief)
+        return self.kind == "chief" or (
+            self.kind == "worker" and self.index == 0 and not self._has_chief
+        )
 
     _has_chief: bool = False
 
@@ -40,7 +42,9 @@ class Task:
 
 def tf_config(addresses: list[str], index: int) -> str:
     """The ``TF_CONFIG`` value for worker ``index`` of a cluster of ``addresses`` (``HOST:PORT``)."""
-    return json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}})
+    return json.dumps(
+        {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
+    )
 
 
 def cluster() -> dict[str, list[str]]:
@@ -54,10 +58,16 @@ def this_task() -> Task:
     does not name this task within its cluster."""
     spec, task = _read()
     kind, index = task.get("type"), task.get("index")
-    if kind not in ("chief", "worker") or not isinstance(index, int) or not 0 <= index < len(spec.get(kind, [])):
-        raise _bad(f"its task {json.dumps(task)} is not one of the cluster's tasks "
-                   f"({', '.join(f'{k}: {len(v)}' for k, v in spec.items())}); give "
-                   '"task": {"type": "worker", "index": I} with I from 0')
+    if (
+        kind not in ("chief", "worker")
+        or not isinstance(index, int)
+        or not 0 <= index < len(spec.get(kind, []))
+    ):
+        raise _bad(
+            f"its task {json.dumps(task)} is not one of the cluster's tasks "
+            f"({', '.join(f'{k}: {len(v)}' for k, v in spec.items())}); give "
+            '"task": {"type": "worker", "index": I} with I from 0'
+        )
     workers = sum(len(spec.get(k, [])) for k in ("chief", "worker"))
     return Task(kind, index, spec[kind][index], workers, _has_chief=bool(spec.get("chief")))
 
@@ -73,18 +83,27 @@ def describe_task(kind: str, index: int) -> str:
 def _read() -> tuple[dict[str, list[str]], dict]:
     text = os.environ.get(ENV)
     if not text:
-        raise KerasbuildError(f"train.distribute: multi_worker needs the {ENV} environment variable on every "
-                              'worker, e.g. {"cluster": {"worker": ["host0:2222", "host1:2222"]}, '
-                              '"task": {"type": "worker", "index": 0}}; or start N local workers with '
-                              "kerasbuild train SPEC --workers N (see docs/training.md)", exit_code=2)
+        raise KerasbuildError(
+            f"train.distribute: multi_worker needs the {ENV} environment variable on every "
+            'worker, e.g. {"cluster": {"worker": ["host0:2222", "host1:2222"]}, '
+            '"task": {"type": "worker", "index": 0}}; or start N local workers with '
+            "kerasbuild train SPEC --workers N (see docs/training.md)",
+            exit_code=2,
+        )
     try:
         config = json.loads(text)
     except ValueError as exc:
         raise _bad(f"it is not JSON ({exc})") from None
-    spec, task = config.get("cluster") if isinstance(config, dict) else None, \
-        config.get("task") if isinstance(config, dict) else None
-    if not isinstance(spec, dict) or not all(isinstance(v, list) for v in spec.values()) or not spec.get("worker") \
-            and not spec.get("chief"):
+    spec, task = (
+        config.get("cluster") if isinstance(config, dict) else None,
+        config.get("task") if isinstance(config, dict) else None,
+    )
+    if (
+        not isinstance(spec, dict)
+        or not all(isinstance(v, list) for v in spec.values())
+        or not spec.get("worker")
+        and not spec.get("chief")
+    ):
         raise _bad('its "cluster" must map "worker" (and optionally "chief") to lists of HOST:PORT')
     if not isinstance(task, dict):
         raise _bad('it has no "task": {"type": "worker", "index": I}')

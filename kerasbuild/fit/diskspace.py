@@ -35,9 +35,11 @@ def space_warning(free: int, backup: int, model: int, where: Path) -> str | None
     needed = 2 * backup + 3 * model
     if free >= needed:
         return None
-    return (f"warning: {free / MB:.1f} MB free on the file system of {where}, but the checkpoints need about "
-            f"{needed / MB:.1f} MB (backup {backup / MB:.1f} MB and model {model / MB:.1f} MB, each written beside "
-            "the previous copy); the run will likely stop with 'no space left on device' in its first epochs")
+    return (
+        f"warning: {free / MB:.1f} MB free on the file system of {where}, but the checkpoints need about "
+        f"{needed / MB:.1f} MB (backup {backup / MB:.1f} MB and model {model / MB:.1f} MB, each written beside "
+        "the previous copy); the run will likely stop with 'no space left on device' in its first epochs"
+    )
 
 
 def check_free_space(run_dir: Path, model: Any) -> str | None:

@@ -36,16 +36,24 @@ class EpochTable(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None) -> None:
         if not self._header_done:
-            self.console.print("  ".join(h.rjust(w) for h, w in zip(_HEADER, _WIDTHS, strict=True)),
-                               highlight=False)
+            self.console.print(
+                "  ".join(h.rjust(w) for h, w in zip(_HEADER, _WIDTHS, strict=True)),
+                highlight=False,
+            )
             self.console.print("  ".join("-" * w for w in _WIDTHS), highlight=False)
             self._header_done = True
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self._start = time.perf_counter()
         if self.console.is_terminal and self.steps:
-            self._progress = Progress(TextColumn(f"epoch {epoch + 1}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), console=self.console, transient=True)
+            self._progress = Progress(
+                TextColumn(f"epoch {epoch + 1}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
             self._progress.start()
             self._task = self._progress.add_task("train", total=self.steps)
 
@@ -58,7 +66,9 @@ class EpochTable(keras.callbacks.Callback):
             self._progress.stop()
             self._progress = None
         logs = logs or {}
-        self.console.print(self.row(epoch + 1, logs, time.perf_counter() - self._start), highlight=False)
+        self.console.print(
+            self.row(epoch + 1, logs, time.perf_counter() - self._start), highlight=False
+        )
 
     def row(self, epoch: int, logs: dict, duration: float) -> str:
         """One table row as rich markup; updates the running bests."""

@@ -35,16 +35,22 @@ def describe(model: Any, strategy: Any) -> dict[str, Any]:
     }
 
 
-def dropped_settings(config: TrainConfig, execution: dict[str, Any], requested_steps: int) -> list[str]:
+def dropped_settings(
+    config: TrainConfig, execution: dict[str, Any], requested_steps: int
+) -> list[str]:
     """One line per setting that did not take effect (``requested_steps``: the
     ``steps_per_execution`` passed to ``compile``)."""
     notices = []
     if config.jit_compile and not execution["jit_compile"]:
-        notices.append("jit_compile: true was not applied: Keras runs this model without XLA "
-                       "(a layer does not support it); run.json records jit_compile: false")
+        notices.append(
+            "jit_compile: true was not applied: Keras runs this model without XLA "
+            "(a layer does not support it); run.json records jit_compile: false"
+        )
     if execution["steps_per_execution"] != requested_steps:
-        notices.append(f"steps_per_execution: {requested_steps} was not applied; Keras runs "
-                       f"{execution['steps_per_execution']}")
+        notices.append(
+            f"steps_per_execution: {requested_steps} was not applied; Keras runs "
+            f"{execution['steps_per_execution']}"
+        )
     return notices
 
 
@@ -53,7 +59,9 @@ def _devices(model: Any, strategy: Any) -> list[str]:
     variables were placed."""
     import tensorflow as tf
 
-    if isinstance(strategy, tf.distribute.MirroredStrategy | tf.distribute.MultiWorkerMirroredStrategy):
+    if isinstance(
+        strategy, tf.distribute.MirroredStrategy | tf.distribute.MultiWorkerMirroredStrategy
+    ):
         return list(strategy.extended.worker_devices)
     return sorted({v.value.device for v in model.variables})
 
@@ -75,4 +83,7 @@ def _loss_scale(optimizer: Any) -> dict[str, float] | None:
         return None
     if not optimizer.built:  # before the first step: the values the variables will start from
         return {"scale": float(optimizer.initial_scale), "good_steps": 0}
-    return {"scale": float(optimizer.dynamic_scale.numpy()), "good_steps": int(optimizer.step_counter.numpy())}
+    return {
+        "scale": float(optimizer.dynamic_scale.numpy()),
+        "good_steps": int(optimizer.step_counter.numpy()),
+    }

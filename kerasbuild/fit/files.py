@@ -72,8 +72,9 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KerasbuildError(f"{path}: not valid JSON ({exc}); the file is damaged or was not "
-                              "written by kerasbuild") from None
+        raise KerasbuildError(
+            f"{path}: not valid JSON ({exc}); the file is damaged or was not written by kerasbuild"
+        ) from None
 
 
 def write_history(run_dir: Path, rows: list[dict[str, Any]]) -> None:

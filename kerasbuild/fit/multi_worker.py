@@ -53,7 +53,9 @@ def strategy() -> tf.distribute.Strategy:
     global _strategy
     if _strategy is None:
         cluster.this_task()  # a clear error for a missing or malformed TF_CONFIG
-        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=COLLECTIVE_TIMEOUT_S)
+        options = tf.distribute.experimental.CommunicationOptions(
+            timeout_seconds=COLLECTIVE_TIMEOUT_S
+        )
         _strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     return _strategy
 
@@ -70,14 +72,24 @@ def worker_run_dir(run_dir: Path, *, resume: bool, overwrite: bool) -> tuple[Pat
     return scratch / "run", False, False
 
 
-def fit(model: keras.Model, strategy: tf.distribute.Strategy, train_ds: tf.data.Dataset,
-        valid_ds: tf.data.Dataset | None, *, config: TrainConfig, epochs: int, initial_epoch: int,
-        callbacks: list[keras.callbacks.Callback]) -> None:
+def fit(
+    model: keras.Model,
+    strategy: tf.distribute.Strategy,
+    train_ds: tf.data.Dataset,
+    valid_ds: tf.data.Dataset | None,
+    *,
+    config: TrainConfig,
+    epochs: int,
+    initial_epoch: int,
+    callbacks: list[keras.callbacks.Callback],
+) -> None:
     """Train ``model`` (built and compiled under ``strategy.scope()``, optimiser built) on
     ``train_ds`` (global batches; each iteration is one epoch) from epoch ``initial_epoch``
     (this process's; the chief's wins) to ``epochs``, calling ``callbacks`` as Keras ``fit``
     does (``config``: the loss and metrics). Afterwards the model evaluates and predicts locally (plain ``evaluate``)."""
-    model._distribute_strategy = None  # keras#20585: evaluate()/predict() run locally, on identical weights
+    model._distribute_strategy = (
+        None  # keras#20585: evaluate()/predict() run locally, on identical weights
+    )
     try:
         _fit(model, strategy, train_ds, valid_ds, config, epochs, initial_epoch, callbacks)
     except tf.errors.OpError as exc:
@@ -87,7 +99,9 @@ def fit(model: keras.Model, strategy: tf.distribute.Strategy, train_ds: tf.data.
 def _fit(model, strategy, train_ds, valid_ds, config, epochs, initial_epoch, callbacks) -> None:
     metrics = make_metrics(config)  # plain (not distributed) variables: updated with global batches
     variables = [*model.weights, *model.optimizer.variables]
-    for variable, value in zip(variables, from_chief(strategy, [v.value for v in variables]), strict=True):
+    for variable, value in zip(
+        variables, from_chief(strategy, [v.value for v in variables]), strict=True
+    ):
         variable.assign(value)
     start = int(from_chief(strategy, [tf.constant(initial_epoch, tf.int64)])[0])
     for _ in range(start - initial_epoch):  # the per-epoch reshuffle where the chief's is
@@ -102,8 +116,11 @@ def _fit(model, strategy, train_ds, valid_ds, config, epochs, initial_epoch, cal
     hooks.on_train_begin()
     for epoch in range(start, epochs):
         hooks.on_epoch_begin(epoch)
-        for variable, value in zip(model.optimizer.variables,  # the chief's learning rate, momentum
-                                   from_chief(strategy, [v.value for v in model.optimizer.variables]), strict=True):
+        for variable, value in zip(
+            model.optimizer.variables,  # the chief's learning rate, momentum
+            from_chief(strategy, [v.value for v in model.optimizer.variables]),
+            strict=True,
+        ):
             variable.assign(value)
         for metric in (loss, *metrics):
             metric.reset_state()
@@ -121,7 +138,9 @@ def _fit(model, strategy, train_ds, valid_ds, config, epochs, initial_epoch, cal
             scores = model.evaluate(valid_ds, verbose=0, return_dict=True)
             logs.update({f"val_{name}": float(value) for name, value in scores.items()})
         hooks.on_epoch_end(epoch, logs)
-        model.stop_training = bool(from_chief(strategy, [tf.constant(float(model.stop_training))])[0])
+        model.stop_training = bool(
+            from_chief(strategy, [tf.constant(float(model.stop_training))])[0]
+        )
         if model.stop_training:
             break
     hooks.on_train_end()
@@ -141,7 +160,9 @@ def _train_step(model: keras.Model, strategy: tf.distribute.Strategy, config: Tr
         total = tf.cast(tf.distribute.get_replica_context().all_reduce("sum", count), "float32")
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
-            penalties = [tf.cast(v, "float32") for v in model.losses] + ([penalty()] if penalty else [])
+            penalties = [tf.cast(v, "float32") for v in model.losses] + (
+                [penalty()] if penalty else []
+            )
             loss = tf.reduce_sum(tf.cast(per_example(y, y_pred), "float32")) / total
             if penalties:
                 loss += tf.add_n(penalties) * tf.cast(count, "float32") / total
@@ -153,7 +174,11 @@ def _train_step(model: keras.Model, strategy: tf.distribute.Strategy, config: Tr
     @tf.function
     def step(batch):
         loss, y, y_pred = strategy.run(replica_step, args=batch)
-        return strategy.reduce("sum", loss, axis=None), strategy.gather(y, 0), strategy.gather(y_pred, 0)
+        return (
+            strategy.reduce("sum", loss, axis=None),
+            strategy.gather(y, 0),
+            strategy.gather(y_pred, 0),
+        )
 
     return step
 
@@ -183,9 +208,14 @@ def lost_worker(exc: tf.errors.OpError) -> KerasbuildError:
     unhealthy = text.split("unhealthy", 1)[1] if "unhealthy" in text else text
     tasks = sorted({(kind, int(index)) for kind, index in _TASK.findall(unhealthy)})
     if not tasks:
-        tasks = sorted({(kind, int(index)) for kind, index in re.findall(r"/job:(\w+)/task:(\d+)", text)})
+        tasks = sorted(
+            {(kind, int(index)) for kind, index in re.findall(r"/job:(\w+)/task:(\d+)", text)}
+        )
     lost = ", ".join(cluster.describe_task(kind, index) for kind, index in tasks) or "unknown"
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return KerasbuildError(f"multi-worker training stopped: lost contact with {lost} ({type(exc).__name__}: "
-                           f"{first[:300]}). The chief's run directory keeps the last completed epoch; start "
-                           "every worker again with --resume to continue.", exit_code=1)
+    return KerasbuildError(
+        f"multi-worker training stopped: lost contact with {lost} ({type(exc).__name__}: "
+        f"{first[:300]}). The chief's run directory keeps the last completed epoch; start "
+        "every worker again with --resume to continue.",
+        exit_code=1,
+    )

@@ -46,12 +46,16 @@ def _is_softmax(layer: Any) -> bool:
     return getattr(getattr(layer, "activation", None), "__name__", "") == "softmax"
 
 
-def data_loss(model: keras.Model, config: TrainConfig, reduction: str | None = "sum_over_batch_size"):
+def data_loss(
+    model: keras.Model, config: TrainConfig, reduction: str | None = "sum_over_batch_size"
+):
     """The data term: cross-entropy or mean squared error; ``reduction=None``: one value per
     example (``(N,)``)."""
     if config.regression:
         return keras.losses.MeanSquaredError(reduction=reduction)
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model), reduction=reduction)
+    return keras.losses.SparseCategoricalCrossentropy(
+        from_logits=not ends_in_softmax(model), reduction=reduction
+    )
 
 
 def weight_penalty(model: keras.Model, config: TrainConfig):
@@ -92,12 +96,20 @@ def make_metrics(config: TrainConfig) -> list[keras.metrics.Metric]:
     return [_METRICS[name]() for name in metric_names(config)]
 
 
-def compile_model(model: keras.Model, config: TrainConfig, *, steps_per_execution: int | None = None,
-                  optimizer: keras.optimizers.Optimizer | None = None) -> keras.Model:
+def compile_model(
+    model: keras.Model,
+    config: TrainConfig,
+    *,
+    steps_per_execution: int | None = None,
+    optimizer: keras.optimizers.Optimizer | None = None,
+) -> keras.Model:
     """Compile ``model`` in place for ``config`` (optimiser, loss, metrics, jit, steps per
     execution: ``config.steps_per_execution``, else ``steps_per_execution``, else 1)."""
-    model.compile(optimizer=optimizer or make_optimizer(config), loss=make_loss(model, config),
-                  metrics=make_metrics(config),
-                  jit_compile=config.jit_compile,
-                  steps_per_execution=config.steps_per_execution or steps_per_execution or 1)
+    model.compile(
+        optimizer=optimizer or make_optimizer(config),
+        loss=make_loss(model, config),
+        metrics=make_metrics(config),
+        jit_compile=config.jit_compile,
+        steps_per_execution=config.steps_per_execution or steps_per_execution or 1,
+    )
     return model

@@ -19,8 +19,16 @@ from keras import ops
 from ..errors import KerasbuildError
 from ..schema.train import TrainConfig
 
-_KERAS = {"adam": "Adam", "adamw": "AdamW", "nadam": "Nadam", "adamax": "Adamax",
-          "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "lion": "Lion"}
+_KERAS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+    "adamax": "Adamax",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "lion": "Lion",
+}
 
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
@@ -33,14 +41,25 @@ class SGD(keras.optimizers.Optimizer):
     change the momentum of the next update.
     """
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not 0 <= float(momentum) <= 1:
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         with keras.name_scope(self.name, caller=self):
-            self.momentum_variable = keras.Variable(float(momentum), name="momentum", dtype="float32",
-                                                    trainable=False, aggregation="only_first_replica")
+            self.momentum_variable = keras.Variable(
+                float(momentum),
+                name="momentum",
+                dtype="float32",
+                trainable=False,
+                aggregation="only_first_replica",
+            )
         self.nesterov = bool(nesterov)
 
     @property
@@ -81,8 +100,15 @@ class RAdam(keras.optimizers.Optimizer):
     ``r_t``; before that it takes bias-corrected momentum steps. Matches ``torch.optim.RAdam``.
     """
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-8, name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
@@ -107,8 +133,12 @@ class RAdam(keras.optimizers.Optimizer):
         rho_inf = 2.0 / (1 - b2) - 1
         rho_t = rho_inf - 2 * t * b2_t / (1 - b2_t)
         safe_rho = ops.maximum(rho_t, 5.0 + 1e-3)
-        r = ops.sqrt((safe_rho - 4) * (safe_rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * safe_rho))
-        adaptive = ops.divide(ops.sqrt(1 - b2_t), ops.add(ops.sqrt(v), ops.cast(self.epsilon, dtype)))
+        r = ops.sqrt(
+            (safe_rho - 4) * (safe_rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * safe_rho)
+        )
+        adaptive = ops.divide(
+            ops.sqrt(1 - b2_t), ops.add(ops.sqrt(v), ops.cast(self.epsilon, dtype))
+        )
         step = ops.where(rho_t > 5.0, ops.multiply(m_hat, r * adaptive), m_hat)
         self.assign_sub(variable, ops.multiply(step, lr))
 
@@ -125,8 +155,14 @@ class Lookahead(keras.optimizers.Optimizer):
     the fast ones (``slow += alpha * (fast - slow)``) and the fast weights are reset to them.
     The learning rate is the inner optimiser's."""
 
-    def __init__(self, optimizer: keras.optimizers.Optimizer, k: int = 5, alpha: float = 0.5,
-                 name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        optimizer: keras.optimizers.Optimizer,
+        k: int = 5,
+        alpha: float = 0.5,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate=0.0, name=name, **kwargs)
         self.inner_optimizer = optimizer
         self.k, self.alpha = int(k), float(alpha)
@@ -162,24 +198,34 @@ class Lookahead(keras.optimizers.Optimizer):
             with keras.name_scope(self.name, caller=self):
                 self.build(trainable_variables)
             self.built = True
-        variables = trainable_variables if trainable_variables is not None else self._trainable_variables
+        variables = (
+            trainable_variables if trainable_variables is not None else self._trainable_variables
+        )
         self.inner_optimizer.apply(grads, variables)
         sync = ops.equal(ops.mod(self.inner_optimizer.iterations, self.k), 0)
         for fast in variables:  # may be a subset of the built variables (frozen layers)
             slow = self.slow[self._get_variable_index(fast)]
-            moved = ops.add(slow, ops.multiply(ops.subtract(fast, slow), ops.cast(self.alpha, fast.dtype)))
+            moved = ops.add(
+                slow, ops.multiply(ops.subtract(fast, slow), ops.cast(self.alpha, fast.dtype))
+            )
             slow.assign(ops.where(sync, moved, slow))
             fast.assign(ops.where(sync, moved, fast))
         self._iterations.assign_add(1)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "k": self.k, "alpha": self.alpha,
-                "optimizer": keras.saving.serialize_keras_object(self.inner_optimizer)}
+        return {
+            "name": self.name,
+            "k": self.k,
+            "alpha": self.alpha,
+            "optimizer": keras.saving.serialize_keras_object(self.inner_optimizer),
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects=None) -> Lookahead:
         config = dict(config)
-        inner = keras.saving.deserialize_keras_object(config.pop("optimizer"), custom_objects=custom_objects)
+        inner = keras.saving.deserialize_keras_object(
+            config.pop("optimizer"), custom_objects=custom_objects
+        )
         return cls(inner, **config)
 
 
@@ -190,13 +236,17 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     try:
         if config.update in ("sgd", "momentum", "nesterov_momentum"):
             momentum = 0.0 if config.update == "sgd" else float(config.update_momentum)
-            optimizer: keras.optimizers.Optimizer = SGD(lr, momentum=momentum, nesterov=config.nesterov, **params)
+            optimizer: keras.optimizers.Optimizer = SGD(
+                lr, momentum=momentum, nesterov=config.nesterov, **params
+            )
         elif config.update == "radam":
             optimizer = RAdam(lr, **params)
         else:
             optimizer = getattr(keras.optimizers, _KERAS[config.update])(learning_rate=lr, **params)
     except (TypeError, ValueError) as exc:
-        raise KerasbuildError(f"train.update_params {params} do not fit update: {config.update}: {exc}") from None
+        raise KerasbuildError(
+            f"train.update_params {params} do not fit update: {config.update}: {exc}"
+        ) from None
     if config.lookahead is not None:
         optimizer = Lookahead(optimizer, k=config.lookahead.k, alpha=config.lookahead.alpha)
     return optimizer

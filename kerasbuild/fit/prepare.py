@@ -42,16 +42,35 @@ def monitor_for(loaded: LoadedSpec, has_valid: bool) -> str:
     names = ["loss", *metric_names(config)]
     available = names + ([f"val_{n}" for n in names] if has_valid else [])
     es = config.early_stopping
-    checks = [(es.monitor, ("train", "on_epoch_finished", config.on_epoch_finished.index(es), "monitor"))] \
-        if es else []
+    checks = (
+        [
+            (
+                es.monitor,
+                ("train", "on_epoch_finished", config.on_epoch_finished.index(es), "monitor"),
+            )
+        ]
+        if es
+        else []
+    )
     for i, s in enumerate(config.schedules):
         if s.type == "reduce_on_plateau":
             checks.append((s.monitor, ("train", "schedules", i, "monitor")))
     for monitor, path in checks:
         if monitor not in available:
-            hint = " (there is no validation split)" if monitor.startswith("val_") and not has_valid else ""
-            raise SpecError([loaded.source.problem(f"cannot monitor '{monitor}'{hint}; the epoch logs "
-                                                   f"have: {', '.join(available)}", path)])
+            hint = (
+                " (there is no validation split)"
+                if monitor.startswith("val_") and not has_valid
+                else ""
+            )
+            raise SpecError(
+                [
+                    loaded.source.problem(
+                        f"cannot monitor '{monitor}'{hint}; the epoch logs "
+                        f"have: {', '.join(available)}",
+                        path,
+                    )
+                ]
+            )
     if es is not None:
         return es.monitor
     return "val_loss" if has_valid else "loss"
@@ -112,8 +131,14 @@ class PreparedFit:
         with self.strategy.scope():
             self.model.load_weights(path)
 
-    def fit(self, *, epochs: int, initial_epoch: int = 0, callbacks: list[keras.callbacks.Callback] = (),
-            verbose: int = 0) -> keras.callbacks.History:
+    def fit(
+        self,
+        *,
+        epochs: int,
+        initial_epoch: int = 0,
+        callbacks: list[keras.callbacks.Callback] = (),
+        verbose: int = 0,
+    ) -> keras.callbacks.History:
         """``model.fit`` from ``initial_epoch`` to ``epochs`` with :attr:`callbacks` first, then
         ``callbacks``. Epoch ``k`` gets the training split's ``k``-th draw, also when it starts
         after epoch 0 (a resumed run, a continued Hyperband trial). Under ``distribute:
@@ -123,16 +148,37 @@ class PreparedFit:
         if self.config.distribute == "multi_worker":
             from .multi_worker import fit
 
-            return fit(self.model, self.strategy, self.train_ds, self.valid_ds, config=self.config, epochs=epochs,
-                       initial_epoch=initial_epoch, callbacks=[*self.callbacks, *callbacks])
-        return self.model.fit(one_draw_per_epoch(self.train_ds, self.steps), validation_data=self.valid_ds,
-                              epochs=epochs, initial_epoch=initial_epoch,
-                              callbacks=[*self.callbacks, *callbacks], shuffle=False, verbose=verbose)
+            return fit(
+                self.model,
+                self.strategy,
+                self.train_ds,
+                self.valid_ds,
+                config=self.config,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                callbacks=[*self.callbacks, *callbacks],
+            )
+        return self.model.fit(
+            one_draw_per_epoch(self.train_ds, self.steps),
+            validation_data=self.valid_ds,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=[*self.callbacks, *callbacks],
+            shuffle=False,
+            verbose=verbose,
+        )
 
 
 @contextlib.contextmanager
-def prepare_fit(loaded: LoadedSpec, splits: Any, *, seed: int, monitor: str, best_path: Path | None = None,
-                note: Callable[[str], None] = lambda _: None) -> Iterator[PreparedFit]:
+def prepare_fit(
+    loaded: LoadedSpec,
+    splits: Any,
+    *,
+    seed: int,
+    monitor: str,
+    best_path: Path | None = None,
+    note: Callable[[str], None] = lambda _: None,
+) -> Iterator[PreparedFit]:
     """Open the training session for ``loaded.spec.train`` with ``seed`` and yield the
     :class:`PreparedFit` of ``loaded`` on ``splits`` (a :class:`~kerasbuild.data.splits.Splits`
     or a stream). Fit inside the block: op determinism and the dtype policy are restored when
@@ -142,7 +188,9 @@ def prepare_fit(loaded: LoadedSpec, splits: Any, *, seed: int, monitor: str, bes
     config = loaded.spec.train
     with session.training_session(config, seed):
         strategy = session.strategy_for(config)
-        steps_per_execution = config.steps_per_execution or session.default_steps_per_execution(config)
+        steps_per_execution = config.steps_per_execution or session.default_steps_per_execution(
+            config
+        )
         with strategy.scope():
             model = build_model(loaded)
             compile_model(model, config, steps_per_execution=steps_per_execution)
@@ -154,13 +202,20 @@ def prepare_fit(loaded: LoadedSpec, splits: Any, *, seed: int, monitor: str, bes
         batch_size = config.effective_batch_size
         nan_guard = NanGuard()
         prepared = PreparedFit(
-            config=config, model=model, strategy=strategy, splits=splits, batch_size=batch_size,
+            config=config,
+            model=model,
+            strategy=strategy,
+            splits=splits,
+            batch_size=batch_size,
             steps_per_execution=steps_per_execution,
             train_ds=splits.dataset("train", batch_size, training=True),
             valid_ds=splits.dataset("valid", batch_size) if splits.size("valid") > 0 else None,
-            schedules=Schedules(epoch_schedules(config), plateau_schedule(config)), nan_guard=nan_guard,
+            schedules=Schedules(epoch_schedules(config), plateau_schedule(config)),
+            nan_guard=nan_guard,
             best=BestModel(best_path, monitor, nan_guard, config.early_stopping),
-            transfer=transfer, unfreeze=transfer.callbacks())
+            transfer=transfer,
+            unfreeze=transfer.callbacks(),
+        )
         for cb in prepared.callbacks:
             cb.set_model(model)
         yield prepared

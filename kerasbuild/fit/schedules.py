@@ -29,19 +29,24 @@ EpochFn = Callable[[int], float]
 
 def linear(start: float, stop: float, epochs: int) -> EpochFn:
     """nolearn's ``AdjustVariable``: ``numpy.linspace(start, stop, epochs)[epoch]``."""
+
     def value(epoch: int) -> float:
         if epochs <= 1:
             return start
         e = min(max(epoch, 0), epochs - 1)
         return start + (stop - start) * e / (epochs - 1)
+
     return value
 
 
 def one_cycle(s: OneCycleSchedule, epochs: int) -> tuple[EpochFn, EpochFn]:
     """(learning rate, momentum) functions of Smith's one-cycle policy."""
     peak = max(1, round(s.pct_start * (epochs - 1)))
-    lr_lo, lr_hi, lr_end = s.max_learning_rate / s.div_factor, s.max_learning_rate, \
-        s.max_learning_rate / s.final_div_factor
+    lr_lo, lr_hi, lr_end = (
+        s.max_learning_rate / s.div_factor,
+        s.max_learning_rate,
+        s.max_learning_rate / s.final_div_factor,
+    )
 
     def phase(epoch: int) -> tuple[bool, float]:
         if epoch <= peak:
@@ -70,18 +75,20 @@ def schedule_fn(s, base: float, epochs: int) -> EpochFn:
     if isinstance(s, MultiStepSchedule):
         return lambda e: base * s.gamma ** sum(1 for m in s.milestones if m <= e)
     if isinstance(s, ExponentialSchedule):
-        return lambda e: base * s.gamma ** e
+        return lambda e: base * s.gamma**e
     if isinstance(s, InvSchedule):
         return lambda e: base * (1 + s.gamma * e) ** -s.power
     if isinstance(s, PolynomialSchedule):
         return lambda e: s.end + (base - s.end) * max(0.0, 1 - e / epochs) ** s.power
     if isinstance(s, CosineSchedule):
+
         def cosine(e: int) -> float:
             if e < s.warmup_epochs:
                 return s.warmup_start + (base - s.warmup_start) * e / s.warmup_epochs
             span = max(1, epochs - 1 - s.warmup_epochs)
             t = min(1.0, (e - s.warmup_epochs) / span)
             return s.minimum + (base - s.minimum) * 0.5 * (1 + math.cos(math.pi * t))
+
         return cosine
     raise TypeError(f"not an epoch schedule: {type(s).__name__}")
 

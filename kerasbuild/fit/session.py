@@ -58,7 +58,11 @@ def training_session(config: TrainConfig, seed: int) -> Iterator[None]:
     keras.utils.set_random_seed(seed)
     was_deterministic = tf_config.is_op_determinism_enabled()
     if config.deterministic != was_deterministic:
-        (tf_config.enable_op_determinism if config.deterministic else tf_config.disable_op_determinism)()
+        (
+            tf_config.enable_op_determinism
+            if config.deterministic
+            else tf_config.disable_op_determinism
+        )()
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(config.precision)
     try:
@@ -66,4 +70,8 @@ def training_session(config: TrainConfig, seed: int) -> Iterator[None]:
     finally:
         keras.config.set_dtype_policy(previous)
         if tf_config.is_op_determinism_enabled() != was_deterministic:
-            (tf_config.enable_op_determinism if was_deterministic else tf_config.disable_op_determinism)()
+            (
+                tf_config.enable_op_determinism
+                if was_deterministic
+                else tf_config.disable_op_determinism
+            )()

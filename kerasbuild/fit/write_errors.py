@@ -25,8 +25,10 @@ class WriteError(KerasbuildError):
         self.path = Path(path)
         self.reason = reason
         self.advice = advice
-        super().__init__(f"{reason} writing {path}" + (f"; {advice}" if advice else ""),
-                         exit_code=EXIT_WRITE_FAILED)
+        super().__init__(
+            f"{reason} writing {path}" + (f"; {advice}" if advice else ""),
+            exit_code=EXIT_WRITE_FAILED,
+        )
 
     def with_advice(self, advice: str) -> WriteError:
         """The same failure with ``advice`` (what is saved, what to run next) appended."""
@@ -44,8 +46,13 @@ def as_write_error(exc: BaseException, path: Path | str) -> WriteError | None:
     else ``None``."""
     if isinstance(exc, WriteError):
         return exc
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS,
-                                                   errno.EFBIG):
+    if isinstance(exc, OSError) and exc.errno in (
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EIO,
+        errno.EROFS,
+        errno.EFBIG,
+    ):
         return from_os_error(exc, path)
     text = str(exc).lower()
     if _DISK_FULL_TEXT in text or "errno = 28" in text:

@@ -30,9 +30,14 @@ def _build(p: NonlinearityParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("NonlinearityLayer", positional=("nonlinearity",), schema=NonlinearityParams,
-         infer=lambda p, shapes: Inferred(tuple(shapes[0]), 0), build=_build,
-         keras={"Activation": KerasForm(rename={"activation": "nonlinearity"})})
+register(
+    "NonlinearityLayer",
+    positional=("nonlinearity",),
+    schema=NonlinearityParams,
+    infer=lambda p, shapes: Inferred(tuple(shapes[0]), 0),
+    build=_build,
+    keras={"Activation": KerasForm(rename={"activation": "nonlinearity"})},
+)
 
 
 class ParametricRectifierParams(LayerBase):
@@ -62,8 +67,11 @@ def _build_prelu(p: ParametricRectifierParams, name: str, shapes: Shapes):
     def make(inputs):
         (x,) = inputs
         shared = shared_axes(p.shared_axes, shapes.inputs[0])
-        return keras.layers.PReLU(alpha_initializer=kp.initializer(p.alpha),
-                                  shared_axes=[a + 1 for a in shared] or None, name=name)(x)
+        return keras.layers.PReLU(
+            alpha_initializer=kp.initializer(p.alpha),
+            shared_axes=[a + 1 for a in shared] or None,
+            name=name,
+        )(x)
 
     return make
 
@@ -73,13 +81,24 @@ def _keras_shared_axes(value: Any) -> dict[str, Any]:
         return {"shared_axes": ()}
     axes = [value] if isinstance(value, int) else value
     if not isinstance(axes, list) or not all(isinstance(a, int) and a >= 1 for a in axes):
-        raise ValueError(f"shared_axes must be axis numbers >= 1 (1 is the first axis after the "
-                         f"batch axis), got {value!r}")
+        raise ValueError(
+            f"shared_axes must be axis numbers >= 1 (1 is the first axis after the "
+            f"batch axis), got {value!r}"
+        )
     return {"shared_axes": tuple(a - 1 for a in axes)}
 
 
-register("ParametricRectifierLayer", positional=("alpha", "shared_axes"), schema=ParametricRectifierParams,
-         infer=_infer_prelu, build=_build_prelu,
-         keras={"PReLU": KerasForm(rename={"alpha_initializer": "alpha"},
-                                   convert={"shared_axes": _keras_shared_axes},
-                                   defaults={"alpha": 0.0, "shared_axes": ()})})
+register(
+    "ParametricRectifierLayer",
+    positional=("alpha", "shared_axes"),
+    schema=ParametricRectifierParams,
+    infer=_infer_prelu,
+    build=_build_prelu,
+    keras={
+        "PReLU": KerasForm(
+            rename={"alpha_initializer": "alpha"},
+            convert={"shared_axes": _keras_shared_axes},
+            defaults={"alpha": 0.0, "shared_axes": ()},
+        )
+    },
+)

@@ -15,8 +15,10 @@ from .base import Init, LayerBase, product
 from .registry import Inferred, ShapeError, Shapes, register
 
 SharedAxes = Literal["auto", "all"] | tuple[int, ...]
-SHARED_AXES_DOC = ("Axes sharing one value, without the batch axis (0-based, negative from the end): "
-                   "auto = all but the channel (last) axis, all = one value, [] = one per position.")
+SHARED_AXES_DOC = (
+    "Axes sharing one value, without the batch axis (0-based, negative from the end): "
+    "auto = all but the channel (last) axis, all = one value, [] = one per position."
+)
 
 
 def shared_axes(value: SharedAxes, shape: tuple[int | None, ...]) -> tuple[int, ...]:
@@ -37,8 +39,10 @@ def value_count(value: SharedAxes, shape: tuple[int | None, ...]) -> int:
     shared = shared_axes(value, shape)
     kept = [d for i, d in enumerate(shape) if i not in shared]
     if any(d is None for d in kept):
-        raise ShapeError(f"the non-shared axes of the input must have known sizes, got {list(shape)} "
-                         f"with shared_axes {list(shared)}")
+        raise ShapeError(
+            f"the non-shared axes of the input must have known sizes, got {list(shape)} "
+            f"with shared_axes {list(shared)}"
+        )
     return product(kept)
 
 
@@ -87,6 +91,17 @@ def _builder(kind: str, init_field: str):
     return build
 
 
-register("BiasLayer", positional=("b", "shared_axes"), schema=BiasParams, infer=_infer, build=_builder("Bias", "b"))
-register("ScaleLayer", positional=("scales", "shared_axes"), schema=ScaleParams, infer=_infer,
-         build=_builder("Scale", "scales"))
+register(
+    "BiasLayer",
+    positional=("b", "shared_axes"),
+    schema=BiasParams,
+    infer=_infer,
+    build=_builder("Bias", "b"),
+)
+register(
+    "ScaleLayer",
+    positional=("scales", "shared_axes"),
+    schema=ScaleParams,
+    infer=_infer,
+    build=_builder("Scale", "scales"),
+)

@@ -25,7 +25,9 @@ class MultiHeadAttentionParams(LayerBase):
     """
 
     num_heads: int = Field(ge=1, description="Number of attention heads.")
-    key_dim: int | None = Field(None, ge=1, description="Per-head query/key size (default: width / num_heads).")
+    key_dim: int | None = Field(
+        None, ge=1, description="Per-head query/key size (default: width / num_heads)."
+    )
     value_dim: int | None = Field(None, ge=1, description="Per-head value size (default: key_dim).")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout rate on the attention weights.")
     use_bias: bool = True
@@ -35,9 +37,11 @@ class MultiHeadAttentionParams(LayerBase):
         key_dim = self.key_dim
         if key_dim is None:
             if width % self.num_heads:
-                raise ShapeError(f"num_heads={self.num_heads} must divide the query width ({width}) "
-                                 "when key_dim is not given; give key_dim or a num_heads dividing "
-                                 f"{width}")
+                raise ShapeError(
+                    f"num_heads={self.num_heads} must divide the query width ({width}) "
+                    "when key_dim is not given; give key_dim or a num_heads dividing "
+                    f"{width}"
+                )
             key_dim = width // self.num_heads
         return key_dim, self.value_dim or key_dim
 
@@ -47,16 +51,24 @@ def _infer(p: MultiHeadAttentionParams, shapes) -> Inferred:
     key = shapes[2] if len(shapes) > 2 else value
     for role, shape in (("query", query), ("value", value), ("key", key)):
         if len(shape) < 2 or shape[-1] is None:
-            raise ShapeError(f"attention's {role} must be (..., steps, features) with known features, "
-                             f"got shape {list(shape)}")
+            raise ShapeError(
+                f"attention's {role} must be (..., steps, features) with known features, "
+                f"got shape {list(shape)}"
+            )
     if len(value) != len(query) or len(key) != len(query):
-        raise ShapeError(f"query, value and key need the same rank, got {list(query)}, {list(value)}, "
-                         f"{list(key)}")
+        raise ShapeError(
+            f"query, value and key need the same rank, got {list(query)}, {list(value)}, "
+            f"{list(key)}"
+        )
     key_dim, value_dim = p.dims(query[-1])
     heads, bias = p.num_heads, int(p.use_bias)
-    params = ((query[-1] + bias) * heads * key_dim + (key[-1] + bias) * heads * key_dim
-              + (value[-1] + bias) * heads * value_dim + heads * value_dim * query[-1]
-              + bias * query[-1])
+    params = (
+        (query[-1] + bias) * heads * key_dim
+        + (key[-1] + bias) * heads * key_dim
+        + (value[-1] + bias) * heads * value_dim
+        + heads * value_dim * query[-1]
+        + bias * query[-1]
+    )
     return Inferred(tuple(query), params)
 
 
@@ -64,8 +76,9 @@ def _build(p: MultiHeadAttentionParams, name: str, shapes: Shapes):
     import keras
 
     key_dim, value_dim = p.dims(shapes.inputs[0][-1])
-    layer = keras.layers.MultiHeadAttention(p.num_heads, key_dim, value_dim, dropout=p.dropout,
-                                            use_bias=p.use_bias, name=name)
+    layer = keras.layers.MultiHeadAttention(
+        p.num_heads, key_dim, value_dim, dropout=p.dropout, use_bias=p.use_bias, name=name
+    )
 
     def make(inputs):
         query = inputs[0]
@@ -76,6 +89,13 @@ def _build(p: MultiHeadAttentionParams, name: str, shapes: Shapes):
     return make
 
 
-register("MultiHeadAttention", schema=MultiHeadAttentionParams, infer=_infer, build=_build,
-         positional=("num_heads", "key_dim"), aliases=("MultiHeadAttentionLayer",),
-         min_inputs=1, max_inputs=3)
+register(
+    "MultiHeadAttention",
+    schema=MultiHeadAttentionParams,
+    infer=_infer,
+    build=_build,
+    positional=("num_heads", "key_dim"),
+    aliases=("MultiHeadAttentionLayer",),
+    min_inputs=1,
+    max_inputs=3,
+)

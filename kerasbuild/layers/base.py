@@ -21,14 +21,32 @@ from .registry import Shape, ShapeError
 # --------------------------------------------------------------------------- nonlinearities
 NONLINEARITIES: dict[str, str | None] = {
     # Lasagne names -> Keras activation name (None: identity)
-    "rectify": "relu", "leaky_rectify": "leaky_relu_0.01", "very_leaky_rectify": "leaky_relu_0.333",
-    "elu": "elu", "selu": "selu", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax",
-    "softplus": "softplus", "linear": None, "identity": None, "scaled_tanh": "scaled_tanh",
+    "rectify": "relu",
+    "leaky_rectify": "leaky_relu_0.01",
+    "very_leaky_rectify": "leaky_relu_0.333",
+    "elu": "elu",
+    "selu": "selu",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    "softplus": "softplus",
+    "linear": None,
+    "identity": None,
+    "scaled_tanh": "scaled_tanh",
     # Keras names
-    "relu": "relu", "relu6": "relu6", "leaky_relu": "leaky_relu_0.2", "gelu": "gelu",
-    "silu": "silu", "swish": "silu", "hard_sigmoid": "hard_sigmoid", "exponential": "exponential",
-    "softsign": "softsign", "mish": "mish", "log_softmax": "log_softmax",
-    "hard_silu": "hard_silu", "hard_swish": "hard_silu",
+    "relu": "relu",
+    "relu6": "relu6",
+    "leaky_relu": "leaky_relu_0.2",
+    "gelu": "gelu",
+    "silu": "silu",
+    "swish": "silu",
+    "hard_sigmoid": "hard_sigmoid",
+    "exponential": "exponential",
+    "softsign": "softsign",
+    "mish": "mish",
+    "log_softmax": "log_softmax",
+    "hard_silu": "hard_silu",
+    "hard_swish": "hard_silu",
 }
 
 
@@ -40,23 +58,42 @@ def _check_nonlinearity(value: Any) -> str | None:
     if value not in NONLINEARITIES:
         raise ValueError(
             f"unknown nonlinearity {value!r}{did_you_mean(value, NONLINEARITIES)}; "
-            f"expected one of {', '.join(sorted(NONLINEARITIES))} or null")
+            f"expected one of {', '.join(sorted(NONLINEARITIES))} or null"
+        )
     return value
 
 
-Nonlinearity = Annotated[str | None, BeforeValidator(_check_nonlinearity),
-                         Field(description="Nonlinearity name (Lasagne or Keras) or null for linear.")]
+Nonlinearity = Annotated[
+    str | None,
+    BeforeValidator(_check_nonlinearity),
+    Field(description="Nonlinearity name (Lasagne or Keras) or null for linear."),
+]
 
 # ------------------------------------------------------------------------------ initialisers
 LASAGNE_INITS = {
-    "GlorotUniform": {"gain"}, "GlorotNormal": {"gain"}, "HeUniform": {"gain"},
-    "HeNormal": {"gain"}, "Normal": {"std", "mean"}, "Uniform": {"range", "std", "mean"},
-    "Constant": {"val"}, "Orthogonal": {"gain"},
+    "GlorotUniform": {"gain"},
+    "GlorotNormal": {"gain"},
+    "HeUniform": {"gain"},
+    "HeNormal": {"gain"},
+    "Normal": {"std", "mean"},
+    "Uniform": {"range", "std", "mean"},
+    "Constant": {"val"},
+    "Orthogonal": {"gain"},
 }
 KERAS_INITS = {
-    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
-    "lecun_uniform", "zeros", "ones", "orthogonal", "random_normal", "random_uniform",
-    "truncated_normal", "identity",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "zeros",
+    "ones",
+    "orthogonal",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "identity",
 }
 
 
@@ -75,12 +112,15 @@ class InitSpec(StrictModel):
         if self.type not in LASAGNE_INITS:
             raise ValueError(
                 f"unknown initialiser {self.type!r}{did_you_mean(self.type, LASAGNE_INITS)}; "
-                f"expected one of {', '.join(LASAGNE_INITS)}")
+                f"expected one of {', '.join(LASAGNE_INITS)}"
+            )
         allowed = LASAGNE_INITS[self.type]
         given = {k for k in ("gain", "std", "mean", "range", "val") if getattr(self, k) is not None}
         extra = given - allowed
         if extra:
-            raise ValueError(f"{self.type} takes {', '.join(sorted(allowed))}, not {', '.join(sorted(extra))}")
+            raise ValueError(
+                f"{self.type} takes {', '.join(sorted(allowed))}, not {', '.join(sorted(extra))}"
+            )
         return self
 
 
@@ -95,13 +135,19 @@ def _check_init(value: Any) -> Any:
         if value in LASAGNE_INITS or value in KERAS_INITS:
             return value
         raise ValueError(
-            f"unknown initialiser {value!r}{did_you_mean(value, [*LASAGNE_INITS, *KERAS_INITS])}")
+            f"unknown initialiser {value!r}{did_you_mean(value, [*LASAGNE_INITS, *KERAS_INITS])}"
+        )
     return value
 
 
-Init = Annotated[float | str | InitSpec, BeforeValidator(_check_init),
-                 Field(description="Initialiser: Lasagne name (GlorotUniform), Keras name "
-                       "(he_normal), a constant, or {type: HeNormal, gain: relu}.")]
+Init = Annotated[
+    float | str | InitSpec,
+    BeforeValidator(_check_init),
+    Field(
+        description="Initialiser: Lasagne name (GlorotUniform), Keras name "
+        "(he_normal), a constant, or {type: HeNormal, gain: relu}."
+    ),
+]
 
 # ---------------------------------------------------------------------------- size tuples
 
@@ -112,16 +158,20 @@ def int_tuple(value: Any, n: int, what: str, minimum: int = 1) -> tuple[int, ...
         raise ValueError(f"{what} must be an integer or a list of {n} integers")
     if isinstance(value, int):
         value = (value,) * n
-    if not isinstance(value, (list, tuple)) or len(value) != n or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != n
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
         raise ValueError(f"{what} must be an integer or a list of {n} integers, got {value!r}")
     if any(v < minimum for v in value):
         raise ValueError(f"{what} must be >= {minimum}, got {list(value)}")
     return tuple(value)
 
 
-def conv_output_length(length: int | None, kernel: int, stride: int, pad: str | int,
-                       dilation: int = 1) -> int | None:
+def conv_output_length(
+    length: int | None, kernel: int, stride: int, pad: str | int, dilation: int = 1
+) -> int | None:
     """Output length along one axis for Lasagne-style padding ('valid', 'same', 'full', int)."""
     if length is None:
         return None
@@ -142,7 +192,8 @@ def require_rank(shape: Shape, rank: int, layer: str, hint: str = "") -> None:
     if len(shape) != rank:
         raise ShapeError(
             f"{layer} expects an input of rank {rank} without the batch axis, got shape "
-            f"{list(shape)}{hint}")
+            f"{list(shape)}{hint}"
+        )
 
 
 def product(values) -> int:
@@ -163,10 +214,15 @@ class LayerBase(StrictModel):
 
     name: str = Field(pattern=NAME_PATTERN, description="Unique layer name.")
     type: str
-    incoming: str | None = Field(None, description="Input layer name (default: the previous layer).")
+    incoming: str | None = Field(
+        None, description="Input layer name (default: the previous layer)."
+    )
     incomings: list[str] | None = Field(None, description="Input layer names, for merge layers.")
-    trainable: bool = Field(True, description="false: training leaves the layer's weights unchanged "
-                            "(frozen; batch norm then also keeps its statistics).")
+    trainable: bool = Field(
+        True,
+        description="false: training leaves the layer's weights unchanged "
+        "(frozen; batch norm then also keeps its statistics).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -199,14 +255,18 @@ class LayerBase(StrictModel):
         elif type_name in entry.fixed:
             for key, value in entry.fixed[type_name].items():
                 if key in data and data[key] != value:
-                    raise ValueError(f"{type_name} fixes {key}={value!r}; use {entry.name} to change it")
+                    raise ValueError(
+                        f"{type_name} fixes {key}={value!r}; use {entry.name} to change it"
+                    )
                 data[key] = value
         data["type"] = entry.name
         for key, value in data.items():
             field = cls.model_fields.get(key)
             if isinstance(value, bool) and field is not None and _numbers_only(field.annotation):
-                raise ValueError(f"{key} expects a number, got {str(value).lower()} "
-                                 "(a boolean is not read as 1 or 0)")
+                raise ValueError(
+                    f"{key} expects a number, got {str(value).lower()} "
+                    "(a boolean is not read as 1 or 0)"
+                )
         return data
 
 
@@ -218,7 +278,11 @@ def _numbers_only(annotation: Any) -> bool:
     def walk(ann: Any) -> None:
         if typing.get_origin(ann) is Literal:
             found.update(type(a) for a in typing.get_args(ann))
-        elif typing.get_args(ann) and typing.get_origin(ann) in (typing.Union, Annotated, types.UnionType):
+        elif typing.get_args(ann) and typing.get_origin(ann) in (
+            typing.Union,
+            Annotated,
+            types.UnionType,
+        ):
             for arg in typing.get_args(ann):
                 walk(arg)
         else:

@@ -24,5 +24,21 @@ from . import (
     shape,
 )
 
-FAMILIES = (inputs, preprocess, dense, conv, depthwise, pool, norm, noise, activation, affine, merge,
-            shape, embedding, attention, residual, recurrent)
+FAMILIES = (
+    inputs,
+    preprocess,
+    dense,
+    conv,
+    depthwise,
+    pool,
+    norm,
+    noise,
+    activation,
+    affine,
+    merge,
+    shape,
+    embedding,
+    attention,
+    residual,
+    recurrent,
+)

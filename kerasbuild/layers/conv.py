@@ -24,9 +24,17 @@ from .base import (
 from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 from .regularize import WeightPenalties
 
-_KERAS_NAMES = {"filters": "num_filters", "kernel_size": "filter_size", "strides": "stride",
-                "padding": "pad", "dilation_rate": "dilation", "activation": "nonlinearity",
-                "kernel_initializer": "W", "bias_initializer": "b", "groups": "num_groups"}
+_KERAS_NAMES = {
+    "filters": "num_filters",
+    "kernel_size": "filter_size",
+    "strides": "stride",
+    "padding": "pad",
+    "dilation_rate": "dilation",
+    "activation": "nonlinearity",
+    "kernel_initializer": "W",
+    "bias_initializer": "b",
+    "groups": "num_groups",
+}
 
 
 class KernelParams(LayerBase, WeightPenalties):
@@ -46,8 +54,10 @@ class KernelParams(LayerBase, WeightPenalties):
     @classmethod
     def _tied(cls, value: bool) -> bool:
         if value:
-            raise ValueError("untie_biases: true (a bias per output position) is not supported by "
-                             "Keras convolutions; remove it or add a BiasLayer with shared_axes: []")
+            raise ValueError(
+                "untie_biases: true (a bias per output position) is not supported by "
+                "Keras convolutions; remove it or add a BiasLayer with shared_axes: []"
+            )
         return value
 
 
@@ -63,7 +73,9 @@ class ConvParams(KernelParams):
 
     pad: Literal["valid", "same", "full"] | int | tuple[int, ...] = 0
     dilation: int | tuple[int, ...] = 1
-    num_groups: int = Field(1, ge=1, description="Grouped convolution: input channels split into groups.")
+    num_groups: int = Field(
+        1, ge=1, description="Grouped convolution: input channels split into groups."
+    )
 
     @field_validator("pad", mode="before")
     @classmethod
@@ -73,9 +85,11 @@ class ConvParams(KernelParams):
         return value
 
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-        return (int_tuple(self.filter_size, self.rank, "filter_size"),
-                int_tuple(self.stride, self.rank, "stride"),
-                int_tuple(self.dilation, self.rank, "dilation"))
+        return (
+            int_tuple(self.filter_size, self.rank, "filter_size"),
+            int_tuple(self.stride, self.rank, "stride"),
+            int_tuple(self.dilation, self.rank, "dilation"),
+        )
 
     def pads(self) -> tuple[Any, ...]:
         if isinstance(self.pad, str):
@@ -94,22 +108,32 @@ def _check(p: ConvParams) -> None:
 def _infer(p: ConvParams, shapes) -> Inferred:
     (shape,) = shapes
     _check(p)
-    require_rank(shape, p.rank + 1, f"a {p.rank}D convolution",
-                 " (spatial axes then channels; for Lasagne NCHW input use input_shape with a leading null)")
+    require_rank(
+        shape,
+        p.rank + 1,
+        f"a {p.rank}D convolution",
+        " (spatial axes then channels; for Lasagne NCHW input use input_shape with a leading null)",
+    )
     kernel, stride, dilation = p.sizes()
     channels = shape[-1]
     if channels is None:
         raise ShapeError("the channel axis of a convolution's input must be known")
     if channels % p.num_groups or p.num_filters % p.num_groups:
-        raise ShapeError(f"num_groups={p.num_groups} must divide both the input channels ({channels}) "
-                         f"and num_filters ({p.num_filters})")
+        raise ShapeError(
+            f"num_groups={p.num_groups} must divide both the input channels ({channels}) "
+            f"and num_filters ({p.num_filters})"
+        )
     out = []
-    for axis, (length, k, s, d, pad) in enumerate(zip(shape[:-1], kernel, stride, dilation, p.pads())):
+    for axis, (length, k, s, d, pad) in enumerate(
+        zip(shape[:-1], kernel, stride, dilation, p.pads())
+    ):
         size = conv_output_length(length, k, s, pad, d)
         if size is not None and size < 1:
-            raise ShapeError(f"kernel {list(kernel)} (dilation {list(dilation)}) is larger than the "
-                             f"padded input along spatial axis {axis} (size {length}, pad {pad}); "
-                             "use a smaller filter_size or pad: same")
+            raise ShapeError(
+                f"kernel {list(kernel)} (dilation {list(dilation)}) is larger than the "
+                f"padded input along spatial axis {axis} (size {length}, pad {pad}); "
+                "use a smaller filter_size or pad: same"
+            )
         out.append(size)
     weights = product(kernel) * (channels // p.num_groups) * p.num_filters
     return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
@@ -129,18 +153,34 @@ def _build(p: ConvParams, name: str, shapes: Shapes):
     elif all(x == "valid" or x == 0 for x in pads):
         padding = "valid"
     else:
-        explicit = tuple((k - 1) * d if x == "full" else int(x) for x, k, d in zip(pads, kernel, dilation))
+        explicit = tuple(
+            (k - 1) * d if x == "full" else int(x) for x, k, d in zip(pads, kernel, dilation)
+        )
     conv_cls = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}[p.rank]
-    pad_cls = {1: keras.layers.ZeroPadding1D, 2: keras.layers.ZeroPadding2D, 3: keras.layers.ZeroPadding3D}[p.rank]
+    pad_cls = {
+        1: keras.layers.ZeroPadding1D,
+        2: keras.layers.ZeroPadding2D,
+        3: keras.layers.ZeroPadding3D,
+    }[p.rank]
     conv = conv_cls(
-        p.num_filters, kernel, strides=stride, padding=padding, dilation_rate=dilation,
-        groups=p.num_groups, activation=kp.activation_arg(p.nonlinearity),
-        **kp.weight_args(p.W, p.b, p, list(range(p.rank + 1))), name=name)
+        p.num_filters,
+        kernel,
+        strides=stride,
+        padding=padding,
+        dilation_rate=dilation,
+        groups=p.num_groups,
+        activation=kp.activation_arg(p.nonlinearity),
+        **kp.weight_args(p.W, p.b, p, list(range(p.rank + 1))),
+        name=name,
+    )
     padder = None
     if explicit is not None:
         padder = pad_cls(explicit[0] if p.rank == 1 else explicit, name=f"{name}_pad")
-    separate = (kp.activation_layer(p.nonlinearity, f"{name}_act")
-                if kp.needs_separate_activation(p.nonlinearity) else None)
+    separate = (
+        kp.activation_layer(p.nonlinearity, f"{name}_act")
+        if kp.needs_separate_activation(p.nonlinearity)
+        else None
+    )
 
     def make(inputs):
         (x,) = inputs
@@ -154,17 +194,29 @@ def _build(p: ConvParams, name: str, shapes: Shapes):
 
 def _conv_schema(rank: int) -> type[ConvParams]:
     doc = ConvParams.__doc__.replace("Conv2DLayer", f"Conv{rank}DLayer")
-    return type(f"Conv{rank}DLayerParams", (ConvParams,),
-                {"__doc__": doc, "rank": rank, "__module__": __name__})
+    return type(
+        f"Conv{rank}DLayerParams",
+        (ConvParams,),
+        {"__doc__": doc, "rank": rank, "__module__": __name__},
+    )
 
 
 for _rank in (1, 2, 3):
     _backends = ("Conv2DDNNLayer", "Conv2DCCLayer", "Conv2DMMLayer") if _rank == 2 else ()
-    register(f"Conv{_rank}DLayer", positional=("num_filters", "filter_size", "stride", "pad"), schema=_conv_schema(_rank), infer=_infer, build=_build,
-             aliases=("DilatedConv2DLayer",) if _rank == 2 else (),
-             variants=dict.fromkeys(_backends, "Conv2DLayer"),
-             keras={f"Conv{_rank}D": KerasForm(rename=_KERAS_NAMES,
-                                               defaults={"nonlinearity": None, "pad": "valid"})})
+    register(
+        f"Conv{_rank}DLayer",
+        positional=("num_filters", "filter_size", "stride", "pad"),
+        schema=_conv_schema(_rank),
+        infer=_infer,
+        build=_build,
+        aliases=("DilatedConv2DLayer",) if _rank == 2 else (),
+        variants=dict.fromkeys(_backends, "Conv2DLayer"),
+        keras={
+            f"Conv{_rank}D": KerasForm(
+                rename=_KERAS_NAMES, defaults={"nonlinearity": None, "pad": "valid"}
+            )
+        },
+    )
 
 
 class TransposedConvParams(KernelParams):
@@ -191,20 +243,35 @@ class TransposedConvParams(KernelParams):
     def _tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
 
-    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...], tuple[int, ...] | None]:
+    def sizes(
+        self,
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...], tuple[int, ...] | None]:
         """``(filter_size, stride, crop per axis, output_padding per axis or None)``."""
         kernel = int_tuple(self.filter_size, self.rank, "filter_size")
         stride = int_tuple(self.stride, self.rank, "stride")
-        crop = ((self.crop,) * self.rank if isinstance(self.crop, str)
-                else int_tuple(self.crop, self.rank, "crop", 0))
-        extra = None if self.output_padding is None else int_tuple(self.output_padding, self.rank, "output_padding", 0)
+        crop = (
+            (self.crop,) * self.rank
+            if isinstance(self.crop, str)
+            else int_tuple(self.crop, self.rank, "crop", 0)
+        )
+        extra = (
+            None
+            if self.output_padding is None
+            else int_tuple(self.output_padding, self.rank, "output_padding", 0)
+        )
         if extra is None and any(c not in ("valid", "same", 0) for c in crop):
-            raise ValueError("output_padding: null (Keras' automatic size) only goes with crop "
-                             f"valid or same, got crop {self.crop!r}; give output_padding: 0")
+            raise ValueError(
+                "output_padding: null (Keras' automatic size) only goes with crop "
+                f"valid or same, got crop {self.crop!r}; give output_padding: 0"
+            )
         if self.output_size is not None and any(extra or (1,)):
-            raise ValueError("give either output_size (Lasagne) or output_padding (Keras), not both")
+            raise ValueError(
+                "give either output_size (Lasagne) or output_padding (Keras), not both"
+            )
         if extra is not None and any(e >= s for e, s in zip(extra, stride)):
-            raise ValueError(f"output_padding {list(extra)} must be smaller than stride {list(stride)}")
+            raise ValueError(
+                f"output_padding {list(extra)} must be smaller than stride {list(stride)}"
+            )
         return kernel, stride, crop, extra
 
     def extra_for(self, spatial: tuple[int | None, ...]) -> tuple[int, ...] | None:
@@ -219,13 +286,17 @@ class TransposedConvParams(KernelParams):
             raise ShapeError(str(exc)) from None
         if any(length is None for length in spatial):
             raise ShapeError(f"output_size needs known input sizes, got {list(spatial)}")
-        smallest = [(length - 1) * s + k - 2 * _crop_amount(c, k)
-                    for length, k, s, c in zip(spatial, kernel, stride, crop)]
+        smallest = [
+            (length - 1) * s + k - 2 * _crop_amount(c, k)
+            for length, k, s, c in zip(spatial, kernel, stride, crop)
+        ]
         extra = tuple(w - m for w, m in zip(wanted, smallest))
         if any(not 0 <= e < s for e, s in zip(extra, stride)):
             options = [f"{m}..{m + s - 1}" for m, s in zip(smallest, stride)]
-            raise ShapeError(f"output_size {list(wanted)} cannot be reached from input {list(spatial)}; "
-                             f"possible sizes per axis: {', '.join(options)}")
+            raise ShapeError(
+                f"output_size {list(wanted)} cannot be reached from input {list(spatial)}; "
+                f"possible sizes per axis: {', '.join(options)}"
+            )
         return extra
 
 
@@ -239,7 +310,9 @@ def _infer_transposed(p: TransposedConvParams, shapes) -> Inferred:
         kernel, stride, crop, extra = p.sizes()
     except ValueError as exc:
         raise ShapeError(str(exc)) from None
-    require_rank(shape, p.rank + 1, f"a transposed {p.rank}D convolution", " (spatial axes, then channels)")
+    require_rank(
+        shape, p.rank + 1, f"a transposed {p.rank}D convolution", " (spatial axes, then channels)"
+    )
     extra = p.extra_for(shape[:-1])
     channels = shape[-1]
     if channels is None:
@@ -255,8 +328,10 @@ def _infer_transposed(p: TransposedConvParams, shapes) -> Inferred:
         else:
             size = (length - 1) * s + k - 2 * _crop_amount(c, k) + extra[axis]
         if size < 1:
-            raise ShapeError(f"crop {p.crop!r} removes everything along spatial axis {axis} "
-                             f"(size {length}, filter_size {k}); crop less")
+            raise ShapeError(
+                f"crop {p.crop!r} removes everything along spatial axis {axis} "
+                f"(size {length}, filter_size {k}); crop less"
+            )
         out.append(size)
     weights = product(kernel) * channels * p.num_filters
     return Inferred((*out, p.num_filters), weights + (p.num_filters if p.b is not None else 0))
@@ -268,8 +343,11 @@ def _build_transposed(p: TransposedConvParams, name: str, shapes: Shapes):
     from . import keras_parts as kp
 
     kernel, stride, crop, _ = p.sizes()
-    separate = (kp.activation_layer(p.nonlinearity, f"{name}_act")
-                if kp.needs_separate_activation(p.nonlinearity) else None)
+    separate = (
+        kp.activation_layer(p.nonlinearity, f"{name}_act")
+        if kp.needs_separate_activation(p.nonlinearity)
+        else None
+    )
 
     def make(inputs):
         (x,) = inputs
@@ -279,9 +357,15 @@ def _build_transposed(p: TransposedConvParams, name: str, shapes: Shapes):
         # some even kernels).
         same = extra is None and all(c == "same" for c in crop)
         x = getattr(keras.layers, f"Conv{p.rank}DTranspose")(
-            p.num_filters, kernel, strides=stride, padding="same" if same else "valid",
-            output_padding=extra, activation=kp.activation_arg(p.nonlinearity),
-            **kp.weight_args(p.W, p.b, p, [*range(p.rank), p.rank + 1]), name=name)(x)
+            p.num_filters,
+            kernel,
+            strides=stride,
+            padding="same" if same else "valid",
+            output_padding=extra,
+            activation=kp.activation_arg(p.nonlinearity),
+            **kp.weight_args(p.W, p.b, p, [*range(p.rank), p.rank + 1]),
+            name=name,
+        )(x)
         amounts = (0,) * p.rank if same else tuple(_crop_amount(c, k) for c, k in zip(crop, kernel))
         if any(amounts):
             x = getattr(keras.layers, f"Cropping{p.rank}D")(amounts, name=f"{name}_crop")(x)
@@ -291,12 +375,33 @@ def _build_transposed(p: TransposedConvParams, name: str, shapes: Shapes):
 
 
 for _rank in (2, 3):
-    _schema = type(f"TransposedConv{_rank}DLayerParams", (TransposedConvParams,), {
-        "__doc__": TransposedConvParams.__doc__.replace("2D", f"{_rank}D"),
-        "rank": _rank, "__module__": __name__})
-    register(f"TransposedConv{_rank}DLayer", positional=("num_filters", "filter_size", "stride", "crop"), schema=_schema,
-             infer=_infer_transposed, build=_build_transposed, aliases=(f"Deconv{_rank}DLayer",),
-             keras={f"Conv{_rank}DTranspose": KerasForm(
-                 rename={**{k: v for k, v in _KERAS_NAMES.items()
-                            if k not in ("dilation_rate", "groups", "padding")}, "padding": "crop"},
-                 defaults={"nonlinearity": None, "crop": "valid", "output_padding": None})})
+    _schema = type(
+        f"TransposedConv{_rank}DLayerParams",
+        (TransposedConvParams,),
+        {
+            "__doc__": TransposedConvParams.__doc__.replace("2D", f"{_rank}D"),
+            "rank": _rank,
+            "__module__": __name__,
+        },
+    )
+    register(
+        f"TransposedConv{_rank}DLayer",
+        positional=("num_filters", "filter_size", "stride", "crop"),
+        schema=_schema,
+        infer=_infer_transposed,
+        build=_build_transposed,
+        aliases=(f"Deconv{_rank}DLayer",),
+        keras={
+            f"Conv{_rank}DTranspose": KerasForm(
+                rename={
+                    **{
+                        k: v
+                        for k, v in _KERAS_NAMES.items()
+                        if k not in ("dilation_rate", "groups", "padding")
+                    },
+                    "padding": "crop",
+                },
+                defaults={"nonlinearity": None, "crop": "valid", "output_padding": None},
+            )
+        },
+    )

@@ -8,8 +8,12 @@ from .base import Init, LayerBase, Nonlinearity, product
 from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 from .regularize import WeightPenalties
 
-_KERAS_NAMES = {"units": "num_units", "activation": "nonlinearity",
-                "kernel_initializer": "W", "bias_initializer": "b"}
+_KERAS_NAMES = {
+    "units": "num_units",
+    "activation": "nonlinearity",
+    "kernel_initializer": "W",
+    "bias_initializer": "b",
+}
 
 
 class DenseLayerParams(LayerBase, WeightPenalties):
@@ -27,14 +31,18 @@ class DenseLayerParams(LayerBase, WeightPenalties):
     nonlinearity: Nonlinearity = "rectify"
     W: Init = "GlorotUniform"
     b: Init | None = 0.0
-    num_leading_axes: int = Field(1, description="1: flatten the input first; -1: act on the last axis.")
+    num_leading_axes: int = Field(
+        1, description="1: flatten the input first; -1: act on the last axis."
+    )
 
 
 def _infer(p: DenseLayerParams, shapes) -> Inferred:
     (shape,) = shapes
     if p.num_leading_axes == 1:
         if any(d is None for d in shape):
-            raise ShapeError(f"cannot flatten an input of unknown size {list(shape)} into a dense layer")
+            raise ShapeError(
+                f"cannot flatten an input of unknown size {list(shape)} into a dense layer"
+            )
         fan_in, out = product(shape), (p.num_units,)
     elif p.num_leading_axes == -1:
         fan_in, out = shape[-1], (*shape[:-1], p.num_units)
@@ -51,9 +59,16 @@ def _build(p: DenseLayerParams, name: str, shapes: Shapes):
     from . import keras_parts as kp
 
     dense = keras.layers.Dense(
-        p.num_units, activation=kp.activation_arg(p.nonlinearity), **kp.weight_args(p.W, p.b, p, 0),
-        name=name)
-    separate = kp.activation_layer(p.nonlinearity, f"{name}_act") if kp.needs_separate_activation(p.nonlinearity) else None
+        p.num_units,
+        activation=kp.activation_arg(p.nonlinearity),
+        **kp.weight_args(p.W, p.b, p, 0),
+        name=name,
+    )
+    separate = (
+        kp.activation_layer(p.nonlinearity, f"{name}_act")
+        if kp.needs_separate_activation(p.nonlinearity)
+        else None
+    )
 
     def make(inputs):
         (x,) = inputs
@@ -65,7 +80,16 @@ def _build(p: DenseLayerParams, name: str, shapes: Shapes):
     return make
 
 
-register("DenseLayer", positional=("num_units",), schema=DenseLayerParams, infer=_infer, build=_build,
-         fixed={"NINLayer": {"num_leading_axes": -1}},
-         keras={"Dense": KerasForm(rename=_KERAS_NAMES,
-                                   defaults={"nonlinearity": None, "num_leading_axes": -1})})
+register(
+    "DenseLayer",
+    positional=("num_units",),
+    schema=DenseLayerParams,
+    infer=_infer,
+    build=_build,
+    fixed={"NINLayer": {"num_leading_axes": -1}},
+    keras={
+        "Dense": KerasForm(
+            rename=_KERAS_NAMES, defaults={"nonlinearity": None, "num_leading_axes": -1}
+        )
+    },
+)

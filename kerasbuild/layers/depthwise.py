@@ -39,16 +39,19 @@ class DepthwiseParams(LayerBase):
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
-            raise ValueError(f"depth_multiplier must be >= 1 (output channels per input channel), "
-                             f"got {value}")
+            raise ValueError(
+                f"depth_multiplier must be >= 1 (output channels per input channel), got {value}"
+            )
         return value
 
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """``(kernel_size, strides, dilation_rate)``, one entry per spatial axis."""
         try:
-            return (int_tuple(self.kernel_size, self.rank, "kernel_size"),
-                    int_tuple(self.strides, self.rank, "strides"),
-                    int_tuple(self.dilation_rate, self.rank, "dilation_rate"))
+            return (
+                int_tuple(self.kernel_size, self.rank, "kernel_size"),
+                int_tuple(self.strides, self.rank, "strides"),
+                int_tuple(self.dilation_rate, self.rank, "dilation_rate"),
+            )
         except ValueError as exc:
             raise ShapeError(str(exc)) from None
 
@@ -62,8 +65,10 @@ class DepthwiseParams(LayerBase):
         for axis, (length, k, s, d) in enumerate(zip(shape[:-1], kernel, strides, dilation)):
             size = conv_output_length(length, k, s, self.padding, d)
             if size is not None and size < 1:
-                raise ShapeError(f"kernel {list(kernel)} is larger than the input along spatial axis "
-                                 f"{axis} (size {length}); use padding: same or a smaller kernel")
+                raise ShapeError(
+                    f"kernel {list(kernel)} is larger than the input along spatial axis "
+                    f"{axis} (size {length}); use padding: same or a smaller kernel"
+                )
             out.append(size)
         return tuple(out)
 
@@ -81,17 +86,26 @@ def _keras_args(p: DepthwiseParams) -> dict:
     from . import keras_parts as kp
 
     kernel, strides, dilation = p.sizes()
-    return {"kernel_size": kernel, "strides": strides, "padding": p.padding,
-            "depth_multiplier": p.depth_multiplier, "dilation_rate": dilation,
-            "use_bias": p.use_bias, "activation": kp.activation_arg(p.activation)}
+    return {
+        "kernel_size": kernel,
+        "strides": strides,
+        "padding": p.padding,
+        "depth_multiplier": p.depth_multiplier,
+        "dilation_rate": dilation,
+        "use_bias": p.use_bias,
+        "activation": kp.activation_arg(p.activation),
+    }
 
 
 def _with_activation(layer, p: DepthwiseParams, name: str):
     """``inputs -> layer(x)`` followed by a separate activation layer where Keras needs one."""
     from . import keras_parts as kp
 
-    separate = (kp.activation_layer(p.activation, f"{name}_act")
-                if kp.needs_separate_activation(p.activation) else None)
+    separate = (
+        kp.activation_layer(p.activation, f"{name}_act")
+        if kp.needs_separate_activation(p.activation)
+        else None
+    )
 
     def make(inputs):
         x = layer(inputs[0])
@@ -106,8 +120,14 @@ def _build_depthwise(p: DepthwiseParams, name: str, shapes: Shapes):
     return _with_activation(keras.layers.DepthwiseConv2D(**_keras_args(p), name=name), p, name)
 
 
-register("DepthwiseConv2D", schema=DepthwiseParams, infer=_infer_depthwise, build=_build_depthwise,
-         positional=("kernel_size",), aliases=("DepthwiseConv2DLayer",))
+register(
+    "DepthwiseConv2D",
+    schema=DepthwiseParams,
+    infer=_infer_depthwise,
+    build=_build_depthwise,
+    positional=("kernel_size",),
+    aliases=("DepthwiseConv2DLayer",),
+)
 
 
 class SeparableParams(DepthwiseParams):
@@ -142,8 +162,20 @@ def _build_separable(p: SeparableParams, name: str, shapes: Shapes):
 
 
 for _rank in (1, 2):
-    _schema = type(f"SeparableConv{_rank}DParams", (SeparableParams,), {
-        "__doc__": SeparableParams.__doc__.replace("SeparableConv2D", f"SeparableConv{_rank}D"),
-        "rank": _rank, "__module__": __name__})
-    register(f"SeparableConv{_rank}D", schema=_schema, infer=_infer_separable, build=_build_separable,
-             positional=("filters", "kernel_size"), aliases=(f"SeparableConv{_rank}DLayer",))
+    _schema = type(
+        f"SeparableConv{_rank}DParams",
+        (SeparableParams,),
+        {
+            "__doc__": SeparableParams.__doc__.replace("SeparableConv2D", f"SeparableConv{_rank}D"),
+            "rank": _rank,
+            "__module__": __name__,
+        },
+    )
+    register(
+        f"SeparableConv{_rank}D",
+        schema=_schema,
+        infer=_infer_separable,
+        build=_build_separable,
+        positional=("filters", "kernel_size"),
+        aliases=(f"SeparableConv{_rank}DLayer",),
+    )

@@ -34,13 +34,26 @@ def _build(p: EmbeddingParams, name: str, shapes: Shapes):
 
     from . import keras_parts as kp
 
-    layer = keras.layers.Embedding(p.input_size, p.output_size,
-                                   embeddings_initializer=kp.initializer(p.W), name=name)
+    layer = keras.layers.Embedding(
+        p.input_size, p.output_size, embeddings_initializer=kp.initializer(p.W), name=name
+    )
     return lambda inputs: layer(inputs[0])
 
 
-register("EmbeddingLayer", positional=("input_size", "output_size", "W"), schema=EmbeddingParams, infer=_infer, build=_build,
-         keras={"Embedding": KerasForm(
-             rename={"input_dim": "input_size", "output_dim": "output_size",
-                     "embeddings_initializer": "W"},
-             defaults={"W": "random_uniform"})})
+register(
+    "EmbeddingLayer",
+    positional=("input_size", "output_size", "W"),
+    schema=EmbeddingParams,
+    infer=_infer,
+    build=_build,
+    keras={
+        "Embedding": KerasForm(
+            rename={
+                "input_dim": "input_size",
+                "output_dim": "output_size",
+                "embeddings_initializer": "W",
+            },
+            defaults={"W": "random_uniform"},
+        )
+    },
+)

@@ -34,23 +34,30 @@ class InputLayerParams(LayerBase):
     shape: tuple[int | None, ...] = Field(description="Input shape, NHWC without the batch axis.")
     dtype: str = Field("float32", pattern="^(float32|float16|int32|int64|uint8)$")
     layout: Literal["lasagne", "nhwc"] | None = Field(
-        None, description="How to read shape: lasagne (batch first, NCHW), nhwc (no batch axis); "
-                          "null: lasagne if shape starts with null.")
+        None,
+        description="How to read shape: lasagne (batch first, NCHW), nhwc (no batch axis); "
+        "null: lasagne if shape starts with null.",
+    )
 
     @model_validator(mode="after")
     def _nhwc(self) -> InputLayerParams:
-        lasagne = self.layout == "lasagne" or (self.layout is None and len(self.shape) >= 2
-                                               and self.shape[0] is None)
+        lasagne = self.layout == "lasagne" or (
+            self.layout is None and len(self.shape) >= 2 and self.shape[0] is None
+        )
         if lasagne:
             if len(self.shape) < 2:
-                raise ValueError(f"a Lasagne shape starts with the batch axis, then at least one "
-                                 f"more axis; got {list(self.shape)}")
+                raise ValueError(
+                    f"a Lasagne shape starts with the batch axis, then at least one "
+                    f"more axis; got {list(self.shape)}"
+                )
             self.shape = lasagne_to_nhwc(list(self.shape))
             self.layout = "nhwc"
         if not self.shape:
             raise ValueError("shape must have at least one axis besides the batch axis")
         if any(d is not None and d < 1 for d in self.shape):
-            raise ValueError(f"every size must be >= 1 (or null for unknown), got {list(self.shape)}")
+            raise ValueError(
+                f"every size must be >= 1 (or null for unknown), got {list(self.shape)}"
+            )
         return self
 
 
@@ -67,5 +74,13 @@ def _build(p: InputLayerParams, name: str, shapes: Shapes):
     return make
 
 
-register("InputLayer", positional=("shape",), schema=InputLayerParams, infer=_infer, build=_build,
-         keras={"Input": KerasForm(defaults={"layout": "nhwc"})}, min_inputs=0, max_inputs=0)
+register(
+    "InputLayer",
+    positional=("shape",),
+    schema=InputLayerParams,
+    infer=_infer,
+    build=_build,
+    keras={"Input": KerasForm(defaults={"layout": "nhwc"})},
+    min_inputs=0,
+    max_inputs=0,
+)

@@ -32,12 +32,17 @@ class L2Pooling(keras.layers.Layer):
         return ops.sqrt(mean_sq * float(window) + 1e-12)
 
     def compute_output_shape(self, input_shape):
-        return ops.average_pool(keras.KerasTensor(input_shape), self.pool_size, self.strides,
-                                self.padding).shape
+        return ops.average_pool(
+            keras.KerasTensor(input_shape), self.pool_size, self.strides, self.padding
+        ).shape
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
-                "padding": self.padding}
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "strides": self.strides,
+            "padding": self.padding,
+        }
 
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
@@ -110,8 +115,11 @@ class _Broadcast(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "shared_axes": self.shared_axes,
-                "initializer": keras.initializers.serialize(self.initializer)}
+        return {
+            **super().get_config(),
+            "shared_axes": self.shared_axes,
+            "initializer": keras.initializers.serialize(self.initializer),
+        }
 
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
@@ -156,15 +164,20 @@ class LocalResponseNorm(keras.layers.Layer):
         squares = ops.pad(ops.square(x), [[0, 0]] * (len(x.shape) - 1) + [[half, half]])
         total = squares[..., 0:channels]
         for i in range(1, self.n):
-            total = total + squares[..., i:i + channels]
+            total = total + squares[..., i : i + channels]
         return x / ops.power(self.k + self.alpha * total, self.beta)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha, "k": self.k, "beta": self.beta,
-                "n": self.n}
+        return {
+            **super().get_config(),
+            "alpha": self.alpha,
+            "k": self.k,
+            "beta": self.beta,
+            "n": self.n,
+        }
 
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
@@ -188,8 +201,9 @@ class FeaturePool(keras.layers.Layer):
     def call(self, x):
         axis = self._axis(len(x.shape))
         dims = list(ops.shape(x))
-        grouped = ops.reshape(x, [-1, *dims[1:axis], dims[axis] // self.pool_size, self.pool_size,
-                                  *dims[axis + 1:]])
+        grouped = ops.reshape(
+            x, [-1, *dims[1:axis], dims[axis] // self.pool_size, self.pool_size, *dims[axis + 1 :]]
+        )
         reduce = ops.max if self.pool_function == "max" else ops.mean
         return reduce(grouped, axis=axis + 1)
 
@@ -200,8 +214,12 @@ class FeaturePool(keras.layers.Layer):
         return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "axis": self.axis,
-                "pool_function": self.pool_function}
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "axis": self.axis,
+            "pool_function": self.pool_function,
+        }
 
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
@@ -233,8 +251,14 @@ class Slice(keras.layers.Layer):
         return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "index": self.index, "start": self.start,
-                "stop": self.stop, "step": self.step}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "index": self.index,
+            "start": self.start,
+            "stop": self.stop,
+            "step": self.step,
+        }
 
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
@@ -292,8 +316,11 @@ class LayerScale(keras.layers.Layer):
         self.init_values = float(init_values)
 
     def build(self, input_shape):
-        self.gamma = self.add_weight(name="gamma", shape=(input_shape[-1],),
-                                     initializer=keras.initializers.Constant(self.init_values))
+        self.gamma = self.add_weight(
+            name="gamma",
+            shape=(input_shape[-1],),
+            initializer=keras.initializers.Constant(self.init_values),
+        )
 
     def call(self, x):
         return x * ops.cast(self.gamma, x.dtype)
@@ -315,8 +342,9 @@ class PositionEmbedding(keras.layers.Layer):
         self.initializer = keras.initializers.get(initializer)
 
     def build(self, input_shape):
-        self.embeddings = self.add_weight(name="embeddings", shape=tuple(input_shape[1:]),
-                                          initializer=self.initializer)
+        self.embeddings = self.add_weight(
+            name="embeddings", shape=tuple(input_shape[1:]), initializer=self.initializer
+        )
 
     def call(self, x):
         return x + ops.cast(self.embeddings, x.dtype)
@@ -325,8 +353,10 @@ class PositionEmbedding(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(),
-                "initializer": keras.initializers.serialize(self.initializer)}
+        return {
+            **super().get_config(),
+            "initializer": keras.initializers.serialize(self.initializer),
+        }
 
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
@@ -338,7 +368,9 @@ class ClassToken(keras.layers.Layer):
         self.token = self.add_weight(name="token", shape=(1, input_shape[-1]), initializer="zeros")
 
     def call(self, x):
-        token = ops.broadcast_to(ops.cast(self.token, x.dtype)[None], (ops.shape(x)[0], 1, x.shape[-1]))
+        token = ops.broadcast_to(
+            ops.cast(self.token, x.dtype)[None], (ops.shape(x)[0], 1, x.shape[-1])
+        )
         return ops.concatenate([token, x], axis=1)
 
     def compute_output_shape(self, input_shape):

@@ -34,7 +34,9 @@ def activation_layer(name: str | None, layer_name: str):
         return None
     keras_name = NONLINEARITIES[name]
     if keras_name.startswith("leaky_relu_"):
-        return keras.layers.LeakyReLU(negative_slope=float(keras_name.rsplit("_", 1)[1]), name=layer_name)
+        return keras.layers.LeakyReLU(
+            negative_slope=float(keras_name.rsplit("_", 1)[1]), name=layer_name
+        )
     if keras_name == "scaled_tanh":
         from .keras_layers import ScaledTanh
 
@@ -63,8 +65,16 @@ def initializer(value: Any):
     if isinstance(value, float):
         return keras.initializers.Constant(value)
     if isinstance(value, str):
-        if value in ("GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "Orthogonal",
-                     "Normal", "Uniform", "Constant"):
+        if value in (
+            "GlorotUniform",
+            "GlorotNormal",
+            "HeUniform",
+            "HeNormal",
+            "Orthogonal",
+            "Normal",
+            "Uniform",
+            "Constant",
+        ):
             return initializer(InitSpec(type=value))
         return keras.initializers.get(value)
     spec: InitSpec = value
@@ -114,8 +124,11 @@ def weight_args(W: Any, b: Any, penalties: Any = None, norm_axis: Any = None) ->
     (``None``: no bias) and, given ``penalties`` (a
     :class:`~kerasbuild.layers.regularize.WeightPenalties`), its ``l1``/``l2`` regulariser and
     its ``max_norm`` constraint over ``norm_axis`` of the kernel."""
-    args: dict[str, Any] = {"use_bias": b is not None, "kernel_initializer": initializer(W),
-                            "bias_initializer": initializer(b) if b is not None else "zeros"}
+    args: dict[str, Any] = {
+        "use_bias": b is not None,
+        "kernel_initializer": initializer(W),
+        "bias_initializer": initializer(b) if b is not None else "zeros",
+    }
     if penalties is not None:
         args["kernel_regularizer"] = regularizer(penalties.l1, penalties.l2)
         args["kernel_constraint"] = constraint(penalties.max_norm, norm_axis)

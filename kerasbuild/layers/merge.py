@@ -16,10 +16,13 @@ from .registry import Inferred, KerasForm, ShapeError, Shapes, register
 def _same_shapes(shapes, what: str) -> tuple:
     first = tuple(shapes[0])
     for other in shapes[1:]:
-        if len(other) != len(first) or any(a is not None and b is not None and a != b
-                                            for a, b in zip(first, other)):
-            raise ShapeError(f"{what} needs inputs of the same shape, got "
-                             + ", ".join(str(list(s)) for s in shapes))
+        if len(other) != len(first) or any(
+            a is not None and b is not None and a != b for a, b in zip(first, other)
+        ):
+            raise ShapeError(
+                f"{what} needs inputs of the same shape, got "
+                + ", ".join(str(list(s)) for s in shapes)
+            )
     return tuple(a if a is not None else b for a, b in zip(first, shapes[-1]))
 
 
@@ -54,11 +57,25 @@ def _build_sum(p: ElemwiseSumParams, name: str, shapes: Shapes):
     return make
 
 
-register("ElemwiseSumLayer", positional=("coeffs",), schema=ElemwiseSumParams, infer=_infer_sum,
-         build=_build_sum, keras={"Add": KerasForm()}, min_inputs=2, max_inputs=None)
+register(
+    "ElemwiseSumLayer",
+    positional=("coeffs",),
+    schema=ElemwiseSumParams,
+    infer=_infer_sum,
+    build=_build_sum,
+    keras={"Add": KerasForm()},
+    min_inputs=2,
+    max_inputs=None,
+)
 
-_MERGES = {"mul": "Multiply", "max": "Maximum", "min": "Minimum", "sub": "Subtract",
-           "add": "Add", "mean": "Average"}
+_MERGES = {
+    "mul": "Multiply",
+    "max": "Maximum",
+    "min": "Minimum",
+    "sub": "Subtract",
+    "add": "Add",
+    "mean": "Average",
+}
 
 
 class ElemwiseMergeParams(LayerBase):
@@ -100,10 +117,20 @@ def _build_merge(p: ElemwiseMergeParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs)
 
 
-register("ElemwiseMergeLayer", positional=("merge_function",), schema=ElemwiseMergeParams, infer=_infer_merge,
-         build=_build_merge, min_inputs=2, max_inputs=None,
-         keras={keras_name: KerasForm(fixed={"merge_function": fn})
-                for fn, keras_name in _MERGES.items() if keras_name != "Add"})
+register(
+    "ElemwiseMergeLayer",
+    positional=("merge_function",),
+    schema=ElemwiseMergeParams,
+    infer=_infer_merge,
+    build=_build_merge,
+    min_inputs=2,
+    max_inputs=None,
+    keras={
+        keras_name: KerasForm(fixed={"merge_function": fn})
+        for fn, keras_name in _MERGES.items()
+        if keras_name != "Add"
+    },
+)
 
 
 class ConcatParams(LayerBase):
@@ -121,8 +148,10 @@ class ConcatParams(LayerBase):
 def _infer_concat(p: ConcatParams, shapes) -> Inferred:
     rank = len(shapes[0])
     if any(len(s) != rank for s in shapes):
-        raise ShapeError("concatenation needs inputs of the same rank, got "
-                         + ", ".join(str(list(s)) for s in shapes))
+        raise ShapeError(
+            "concatenation needs inputs of the same rank, got "
+            + ", ".join(str(list(s)) for s in shapes)
+        )
     axis = p.axis if p.axis >= 0 else rank + p.axis
     if not 0 <= axis < rank:
         raise ShapeError(f"axis {p.axis} is outside the inputs' axes (rank {rank} without batch)")
@@ -130,8 +159,10 @@ def _infer_concat(p: ConcatParams, shapes) -> Inferred:
     for other in shapes[1:]:
         for i, (a, b) in enumerate(zip(out, other)):
             if i != axis and a is not None and b is not None and a != b:
-                raise ShapeError(f"concatenation along axis {p.axis} needs equal sizes on the other "
-                                 "axes, got " + ", ".join(str(list(s)) for s in shapes))
+                raise ShapeError(
+                    f"concatenation along axis {p.axis} needs equal sizes on the other "
+                    "axes, got " + ", ".join(str(list(s)) for s in shapes)
+                )
     sizes = [s[axis] for s in shapes]
     out[axis] = None if any(v is None for v in sizes) else sum(sizes)
     return Inferred(tuple(out), 0)
@@ -154,7 +185,14 @@ def _keras_axis(value: Any) -> dict[str, Any]:
     return {"axis": value - 1 if value > 0 else value}
 
 
-register("ConcatLayer", positional=("axis",), schema=ConcatParams, infer=_infer_concat,
-         build=_build_concat, aliases=("ConcatenateLayer",),
-         keras={"Concatenate": KerasForm(convert={"axis": _keras_axis})},
-         min_inputs=2, max_inputs=None)
+register(
+    "ConcatLayer",
+    positional=("axis",),
+    schema=ConcatParams,
+    infer=_infer_concat,
+    build=_build_concat,
+    aliases=("ConcatenateLayer",),
+    keras={"Concatenate": KerasForm(convert={"axis": _keras_axis})},
+    min_inputs=2,
+    max_inputs=None,
+)

@@ -28,7 +28,9 @@ class DropoutParams(LayerBase):
     @classmethod
     def _rescale(cls, value: bool) -> bool:
         if not value:
-            raise ValueError("rescale: false is not supported (Keras always rescales kept units by 1/(1-p))")
+            raise ValueError(
+                "rescale: false is not supported (Keras always rescales kept units by 1/(1-p))"
+            )
         return value
 
 
@@ -36,7 +38,9 @@ def _infer_dropout(p: DropoutParams, shapes) -> Inferred:
     (shape,) = shapes
     for axis in p.shared_axes:
         if not 0 <= axis < len(shape):
-            raise ShapeError(f"shared_axes entry {axis} is outside the input's axes 0..{len(shape) - 1}")
+            raise ShapeError(
+                f"shared_axes entry {axis} is outside the input's axes 0..{len(shape) - 1}"
+            )
     return Inferred(tuple(shape), 0)
 
 
@@ -47,14 +51,22 @@ def _build_dropout(p: DropoutParams, name: str, shapes: Shapes):
         (x,) = inputs
         noise_shape = None
         if p.shared_axes:
-            noise_shape = [None] + [1 if i in p.shared_axes else None for i in range(len(shapes.inputs[0]))]
+            noise_shape = [None] + [
+                1 if i in p.shared_axes else None for i in range(len(shapes.inputs[0]))
+            ]
         return keras.layers.Dropout(p.p, noise_shape=noise_shape, name=name)(x)
 
     return make
 
 
-register("DropoutLayer", positional=("p", "rescale", "shared_axes"), schema=DropoutParams, infer=_infer_dropout, build=_build_dropout,
-         keras={"Dropout": KerasForm(rename={"rate": "p"})})
+register(
+    "DropoutLayer",
+    positional=("p", "rescale", "shared_axes"),
+    schema=DropoutParams,
+    infer=_infer_dropout,
+    build=_build_dropout,
+    keras={"Dropout": KerasForm(rename={"rate": "p"})},
+)
 
 
 class SpatialDropoutParams(LayerBase):
@@ -72,8 +84,10 @@ class SpatialDropoutParams(LayerBase):
 def _infer_spatial(p: SpatialDropoutParams, shapes) -> Inferred:
     (shape,) = shapes
     if not 2 <= len(shape) <= 4:
-        raise ShapeError("spatial dropout needs 1 to 3 spatial axes and a channel axis, got shape "
-                         f"{list(shape)}; use DropoutLayer for flat inputs")
+        raise ShapeError(
+            "spatial dropout needs 1 to 3 spatial axes and a channel axis, got shape "
+            f"{list(shape)}; use DropoutLayer for flat inputs"
+        )
     return Inferred(tuple(shape), 0)
 
 
@@ -88,9 +102,14 @@ def _build_spatial(p: SpatialDropoutParams, name: str, shapes: Shapes):
     return make
 
 
-register("SpatialDropoutLayer", positional=("p",), schema=SpatialDropoutParams, infer=_infer_spatial,
-         build=_build_spatial,
-         keras={f"SpatialDropout{r}D": KerasForm(rename={"rate": "p"}) for r in (1, 2, 3)})
+register(
+    "SpatialDropoutLayer",
+    positional=("p",),
+    schema=SpatialDropoutParams,
+    infer=_infer_spatial,
+    build=_build_spatial,
+    keras={f"SpatialDropout{r}D": KerasForm(rename={"rate": "p"}) for r in (1, 2, 3)},
+)
 
 
 class GaussianNoiseParams(LayerBase):
@@ -109,6 +128,11 @@ def _build_noise(p: GaussianNoiseParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("GaussianNoiseLayer", positional=("sigma",), schema=GaussianNoiseParams,
-         infer=lambda p, shapes: Inferred(tuple(shapes[0]), 0), build=_build_noise,
-         keras={"GaussianNoise": KerasForm(rename={"stddev": "sigma"})})
+register(
+    "GaussianNoiseLayer",
+    positional=("sigma",),
+    schema=GaussianNoiseParams,
+    infer=lambda p, shapes: Inferred(tuple(shapes[0]), 0),
+    build=_build_noise,
+    keras={"GaussianNoise": KerasForm(rename={"stddev": "sigma"})},
+)

@@ -20,7 +20,9 @@ class BatchNormParams(LayerBase):
     """
 
     epsilon: float = Field(1e-4, gt=0, description="Added to the variance for stability.")
-    alpha: float = Field(0.1, gt=0, le=1, description="Running-average update weight (Keras: 1 - momentum).")
+    alpha: float = Field(
+        0.1, gt=0, le=1, description="Running-average update weight (Keras: 1 - momentum)."
+    )
     beta: Init | None = 0.0
     gamma: Init | None = 1.0
 
@@ -40,10 +42,15 @@ def _build(p: BatchNormParams, name: str, shapes: Shapes):
     from . import keras_parts as kp
 
     layer = keras.layers.BatchNormalization(
-        axis=-1, momentum=1.0 - p.alpha, epsilon=p.epsilon,
-        center=p.beta is not None, scale=p.gamma is not None,
+        axis=-1,
+        momentum=1.0 - p.alpha,
+        epsilon=p.epsilon,
+        center=p.beta is not None,
+        scale=p.gamma is not None,
         beta_initializer=kp.initializer(p.beta) if p.beta is not None else "zeros",
-        gamma_initializer=kp.initializer(p.gamma) if p.gamma is not None else "ones", name=name)
+        gamma_initializer=kp.initializer(p.gamma) if p.gamma is not None else "ones",
+        name=name,
+    )
     return lambda inputs: layer(inputs[0])
 
 
@@ -52,15 +59,28 @@ def _flag(field: str):
         if not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")
         return {} if value else {field: None}
+
     return convert
 
 
-register("BatchNormLayer", positional=("axes", "epsilon", "alpha"), schema=BatchNormParams, infer=_infer, build=_build,
-         keras={"BatchNormalization": KerasForm(
-             rename={"beta_initializer": "beta", "gamma_initializer": "gamma"},
-             convert={"momentum": lambda m: {"alpha": 1.0 - float(m)},
-                      "center": _flag("beta"), "scale": _flag("gamma")},
-             defaults={"epsilon": 1e-3, "alpha": 0.01})})
+register(
+    "BatchNormLayer",
+    positional=("axes", "epsilon", "alpha"),
+    schema=BatchNormParams,
+    infer=_infer,
+    build=_build,
+    keras={
+        "BatchNormalization": KerasForm(
+            rename={"beta_initializer": "beta", "gamma_initializer": "gamma"},
+            convert={
+                "momentum": lambda m: {"alpha": 1.0 - float(m)},
+                "center": _flag("beta"),
+                "scale": _flag("gamma"),
+            },
+            defaults={"epsilon": 1e-3, "alpha": 0.01},
+        )
+    },
+)
 
 
 class LocalResponseNormParams(LayerBase):
@@ -89,8 +109,10 @@ class LocalResponseNormParams(LayerBase):
 def _infer_lrn(p: LocalResponseNormParams, shapes) -> Inferred:
     (shape,) = shapes
     if len(shape) != 3 or shape[-1] is None:
-        raise ShapeError("local response normalisation expects (height, width, channels) with "
-                         f"known channels, got {list(shape)}")
+        raise ShapeError(
+            "local response normalisation expects (height, width, channels) with "
+            f"known channels, got {list(shape)}"
+        )
     return Inferred(tuple(shape), 0)
 
 
@@ -101,8 +123,13 @@ def _build_lrn(p: LocalResponseNormParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("LocalResponseNormalization2DLayer", positional=("alpha", "k", "beta", "n"), schema=LocalResponseNormParams,
-         infer=_infer_lrn, build=_build_lrn)
+register(
+    "LocalResponseNormalization2DLayer",
+    positional=("alpha", "k", "beta", "n"),
+    schema=LocalResponseNormParams,
+    infer=_infer_lrn,
+    build=_build_lrn,
+)
 
 
 class LayerNormParams(LayerBase):
@@ -134,13 +161,19 @@ def _infer_layer_norm(p: LayerNormParams, shapes) -> Inferred:
 def _build_layer_norm(p: LayerNormParams, name: str, shapes: Shapes):
     import keras
 
-    layer = keras.layers.LayerNormalization(epsilon=p.epsilon, center=p.center, scale=p.scale,
-                                            name=name)
+    layer = keras.layers.LayerNormalization(
+        epsilon=p.epsilon, center=p.center, scale=p.scale, name=name
+    )
     return lambda inputs: layer(inputs[0])
 
 
-register("LayerNormalization", schema=LayerNormParams, infer=_infer_layer_norm,
-         build=_build_layer_norm, aliases=("LayerNormLayer",))
+register(
+    "LayerNormalization",
+    schema=LayerNormParams,
+    infer=_infer_layer_norm,
+    build=_build_layer_norm,
+    aliases=("LayerNormLayer",),
+)
 
 
 class GroupNormParams(LayerNormParams):
@@ -166,8 +199,10 @@ def _infer_group_norm(p: GroupNormParams, shapes) -> Inferred:
     (shape,) = shapes
     params = _affine_count(p, shape, "group normalisation")
     if p.groups != -1 and shape[-1] % p.groups:
-        raise ShapeError(f"groups={p.groups} must divide the channels ({shape[-1]}); use a divisor "
-                         f"of {shape[-1]}, e.g. {_largest_divisor(shape[-1], p.groups)}")
+        raise ShapeError(
+            f"groups={p.groups} must divide the channels ({shape[-1]}); use a divisor "
+            f"of {shape[-1]}, e.g. {_largest_divisor(shape[-1], p.groups)}"
+        )
     return Inferred(tuple(shape), params)
 
 
@@ -178,10 +213,16 @@ def _largest_divisor(n: int, at_most: int) -> int:
 def _build_group_norm(p: GroupNormParams, name: str, shapes: Shapes):
     import keras
 
-    layer = keras.layers.GroupNormalization(groups=p.groups, epsilon=p.epsilon, center=p.center,
-                                            scale=p.scale, name=name)
+    layer = keras.layers.GroupNormalization(
+        groups=p.groups, epsilon=p.epsilon, center=p.center, scale=p.scale, name=name
+    )
     return lambda inputs: layer(inputs[0])
 
 
-register("GroupNormalization", schema=GroupNormParams, infer=_infer_group_norm,
-         build=_build_group_norm, aliases=("GroupNormLayer",))
+register(
+    "GroupNormalization",
+    schema=GroupNormParams,
+    infer=_infer_group_norm,
+    build=_build_group_norm,
+    aliases=("GroupNormLayer",),
+)

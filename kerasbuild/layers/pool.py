@@ -28,7 +28,9 @@ class PoolParams(LayerBase):
 
     rank: ClassVar[int] = 2
     pool_size: int | tuple[int, ...] = Field(description="Window size per spatial axis.")
-    stride: int | tuple[int, ...] | None = Field(None, description="Step per axis; null: pool_size.")
+    stride: int | tuple[int, ...] | None = Field(
+        None, description="Step per axis; null: pool_size."
+    )
     pad: Literal["valid", "same"] | int | tuple[int, ...] = 0
     mode: Literal["max", "average_inc_pad", "average_exc_pad", "l2"] = "max"
     ignore_border: bool = True
@@ -37,8 +39,10 @@ class PoolParams(LayerBase):
     @classmethod
     def _border(cls, value: bool) -> bool:
         if not value:
-            raise ValueError("ignore_border: false (partial windows at the border) is not supported; "
-                             "use pad: same to keep border pixels")
+            raise ValueError(
+                "ignore_border: false (partial windows at the border) is not supported; "
+                "use pad: same to keep border pixels"
+            )
         return value
 
     @field_validator("pad", mode="before")
@@ -50,14 +54,20 @@ class PoolParams(LayerBase):
     def _pad_mode(self) -> PoolParams:
         explicit = not isinstance(self.pad, str) and self.pad not in (0, (0,) * self.rank)
         if explicit and self.mode in ("average_exc_pad", "l2"):
-            raise ValueError(f"explicit pad is not supported with mode {self.mode!r}; use pad: same "
-                             "or mode: average_inc_pad")
+            raise ValueError(
+                f"explicit pad is not supported with mode {self.mode!r}; use pad: same "
+                "or mode: average_inc_pad"
+            )
         return self
 
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...]]:
         pool = int_tuple(self.pool_size, self.rank, "pool_size")
         stride = pool if self.stride is None else int_tuple(self.stride, self.rank, "stride")
-        pads = (self.pad,) * self.rank if isinstance(self.pad, str) else int_tuple(self.pad, self.rank, "pad", 0)
+        pads = (
+            (self.pad,) * self.rank
+            if isinstance(self.pad, str)
+            else int_tuple(self.pad, self.rank, "pad", 0)
+        )
         return pool, stride, pads
 
 
@@ -72,8 +82,10 @@ def _infer(p: PoolParams, shapes) -> Inferred:
     for axis, (length, k, s, pad) in enumerate(zip(shape[:-1], pool, stride, pads)):
         size = conv_output_length(length, k, s, pad)
         if size is not None and size < 1:
-            raise ShapeError(f"pool_size {list(pool)} is larger than the input along spatial axis "
-                             f"{axis} (size {length}); it would shrink that side below 1")
+            raise ShapeError(
+                f"pool_size {list(pool)} is larger than the input along spatial axis "
+                f"{axis} (size {length}); it would shrink that side below 1"
+            )
         out.append(size)
     return Inferred((*out, shape[-1]), 0)
 
@@ -92,7 +104,9 @@ def _build(p: PoolParams, name: str, shapes: Shapes):
         kind = "Max" if p.mode == "max" else "Average"
         size = pool[0] if p.rank == 1 else pool
         steps = stride[0] if p.rank == 1 else stride
-        layer = getattr(keras.layers, f"{kind}Pooling{p.rank}D")(size, steps, padding=padding, name=name)
+        layer = getattr(keras.layers, f"{kind}Pooling{p.rank}D")(
+            size, steps, padding=padding, name=name
+        )
     padder = None
     if explicit is not None:
         pad_cls = getattr(keras.layers, f"ZeroPadding{p.rank}D")
@@ -110,18 +124,37 @@ def _build(p: PoolParams, name: str, shapes: Shapes):
 _KERAS_NAMES = {"strides": "stride", "padding": "pad"}
 
 for _rank in (1, 2, 3):
-    _schema = type(f"Pool{_rank}DLayerParams", (PoolParams,), {
-        "__doc__": PoolParams.__doc__.replace("Pool2DLayer", f"Pool{_rank}DLayer"), "rank": _rank,
-        "__module__": __name__})
+    _schema = type(
+        f"Pool{_rank}DLayerParams",
+        (PoolParams,),
+        {
+            "__doc__": PoolParams.__doc__.replace("Pool2DLayer", f"Pool{_rank}DLayer"),
+            "rank": _rank,
+            "__module__": __name__,
+        },
+    )
     register(
-        f"Pool{_rank}DLayer", positional=("pool_size", "stride", "pad", "ignore_border", "mode"), schema=_schema, infer=_infer, build=_build,
+        f"Pool{_rank}DLayer",
+        positional=("pool_size", "stride", "pad", "ignore_border", "mode"),
+        schema=_schema,
+        infer=_infer,
+        build=_build,
         fixed={f"MaxPool{_rank}DLayer": {"mode": "max"}},
-        variants=dict.fromkeys({2: ("MaxPool2DDNNLayer", "MaxPool2DCCLayer"), 3: ("MaxPool3DDNNLayer",)}
-                               .get(_rank, ()), f"MaxPool{_rank}DLayer"),
-        keras={f"MaxPooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
-                                               fixed={"mode": "max"}),
-               f"AveragePooling{_rank}D": KerasForm(rename=_KERAS_NAMES, defaults={"pad": "valid"},
-                                                   fixed={"mode": "average_inc_pad"})})
+        variants=dict.fromkeys(
+            {2: ("MaxPool2DDNNLayer", "MaxPool2DCCLayer"), 3: ("MaxPool3DDNNLayer",)}.get(
+                _rank, ()
+            ),
+            f"MaxPool{_rank}DLayer",
+        ),
+        keras={
+            f"MaxPooling{_rank}D": KerasForm(
+                rename=_KERAS_NAMES, defaults={"pad": "valid"}, fixed={"mode": "max"}
+            ),
+            f"AveragePooling{_rank}D": KerasForm(
+                rename=_KERAS_NAMES, defaults={"pad": "valid"}, fixed={"mode": "average_inc_pad"}
+            ),
+        },
+    )
 
 
 class GlobalPoolParams(LayerBase):
@@ -150,15 +183,25 @@ def _build_global(p: GlobalPoolParams, name: str, shapes: Shapes):
         (x,) = inputs
         rank = len(shapes.inputs[0]) - 1
         kind = "Average" if p.pool_function == "mean" else "Max"
-        return getattr(keras.layers, f"Global{kind}Pooling{rank}D")(keepdims=p.keepdims, name=name)(x)
+        return getattr(keras.layers, f"Global{kind}Pooling{rank}D")(keepdims=p.keepdims, name=name)(
+            x
+        )
 
     return make
 
 
-register("GlobalPoolLayer", positional=("pool_function",), schema=GlobalPoolParams, infer=_infer_global,
-         build=_build_global,
-         keras={f"Global{kind}Pooling{rank}D": KerasForm(fixed={"pool_function": fn})
-                for rank in (1, 2, 3) for kind, fn in (("Average", "mean"), ("Max", "max"))})
+register(
+    "GlobalPoolLayer",
+    positional=("pool_function",),
+    schema=GlobalPoolParams,
+    infer=_infer_global,
+    build=_build_global,
+    keras={
+        f"Global{kind}Pooling{rank}D": KerasForm(fixed={"pool_function": fn})
+        for rank in (1, 2, 3)
+        for kind, fn in (("Average", "mean"), ("Max", "max"))
+    },
+)
 
 
 class FeaturePoolParams(LayerBase):
@@ -178,11 +221,15 @@ class FeaturePoolParams(LayerBase):
 def _infer_feature(p: FeaturePoolParams, shapes) -> Inferred:
     (shape,) = shapes
     if not -len(shape) <= p.axis < len(shape):
-        raise ShapeError(f"axis {p.axis} is outside the input's axes (rank {len(shape)} without batch)")
+        raise ShapeError(
+            f"axis {p.axis} is outside the input's axes (rank {len(shape)} without batch)"
+        )
     size = shape[p.axis]
     if size is None or size % p.pool_size:
-        raise ShapeError(f"feature pooling needs the size of axis {p.axis} ({size}) to be a known "
-                         f"multiple of pool_size {p.pool_size}")
+        raise ShapeError(
+            f"feature pooling needs the size of axis {p.axis} ({size}) to be a known "
+            f"multiple of pool_size {p.pool_size}"
+        )
     out = list(shape)
     out[p.axis] = size // p.pool_size
     return Inferred(tuple(out), 0)
@@ -195,8 +242,13 @@ def _build_feature(p: FeaturePoolParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("FeaturePoolLayer", positional=("pool_size", "axis", "pool_function"), schema=FeaturePoolParams, infer=_infer_feature,
-         build=_build_feature)
+register(
+    "FeaturePoolLayer",
+    positional=("pool_size", "axis", "pool_function"),
+    schema=FeaturePoolParams,
+    infer=_infer_feature,
+    build=_build_feature,
+)
 
 
 class UpscaleParams(LayerBase):
@@ -217,14 +269,18 @@ class UpscaleParams(LayerBase):
     @classmethod
     def _dilate(cls, value: Any) -> Any:
         if value == "dilate":
-            raise ValueError("mode: dilate (zeros between pixels) is not supported; use mode: repeat, "
-                             "or a TransposedConv2DLayer with stride")
+            raise ValueError(
+                "mode: dilate (zeros between pixels) is not supported; use mode: repeat, "
+                "or a TransposedConv2DLayer with stride"
+            )
         return value
 
     @model_validator(mode="after")
     def _bilinear_2d(self) -> UpscaleParams:
         if self.mode == "bilinear" and self.rank != 2:
-            raise ValueError(f"mode: bilinear is only available in 2D, not in Upscale{self.rank}DLayer")
+            raise ValueError(
+                f"mode: bilinear is only available in 2D, not in Upscale{self.rank}DLayer"
+            )
         return self
 
     def factors(self) -> tuple[int, ...]:
@@ -244,8 +300,9 @@ def _infer_upscale(p: UpscaleParams, shapes) -> Inferred:
     except ValueError as exc:
         raise ShapeError(str(exc)) from None
     require_rank(shape, p.rank + 1, f"Upscale{p.rank}DLayer", " (spatial axes, then channels)")
-    return Inferred(tuple(None if d is None else d * f for d, f in zip(shape[:-1], factors))
-                    + (shape[-1],), 0)
+    return Inferred(
+        tuple(None if d is None else d * f for d, f in zip(shape[:-1], factors)) + (shape[-1],), 0
+    )
 
 
 def _build_upscale(p: UpscaleParams, name: str, shapes: Shapes):
@@ -256,18 +313,33 @@ def _build_upscale(p: UpscaleParams, name: str, shapes: Shapes):
         layer = keras.layers.UpSampling1D(factors[0], name=name)
     elif p.rank == 2:
         layer = keras.layers.UpSampling2D(
-            factors, interpolation="nearest" if p.mode == "repeat" else "bilinear", name=name)
+            factors, interpolation="nearest" if p.mode == "repeat" else "bilinear", name=name
+        )
     else:
         layer = keras.layers.UpSampling3D(factors, name=name)
     return lambda inputs: layer(inputs[0])
 
 
 for _rank in (1, 2, 3):
-    _schema = type(f"Upscale{_rank}DLayerParams", (UpscaleParams,), {
-        "__doc__": UpscaleParams.__doc__.replace("Upscale2DLayer", f"Upscale{_rank}DLayer"),
-        "rank": _rank, "__module__": __name__})
-    register(f"Upscale{_rank}DLayer", positional=("scale_factor", "mode"), schema=_schema, infer=_infer_upscale,
-             build=_build_upscale,
-             keras={f"UpSampling{_rank}D": KerasForm(
-                 rename={"size": "scale_factor"},
-                 convert={"interpolation": _interpolation} if _rank == 2 else {})})
+    _schema = type(
+        f"Upscale{_rank}DLayerParams",
+        (UpscaleParams,),
+        {
+            "__doc__": UpscaleParams.__doc__.replace("Upscale2DLayer", f"Upscale{_rank}DLayer"),
+            "rank": _rank,
+            "__module__": __name__,
+        },
+    )
+    register(
+        f"Upscale{_rank}DLayer",
+        positional=("scale_factor", "mode"),
+        schema=_schema,
+        infer=_infer_upscale,
+        build=_build_upscale,
+        keras={
+            f"UpSampling{_rank}D": KerasForm(
+                rename={"size": "scale_factor"},
+                convert={"interpolation": _interpolation} if _rank == 2 else {},
+            )
+        },
+    )

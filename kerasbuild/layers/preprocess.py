@@ -18,13 +18,16 @@ class RescalingParams(LayerBase):
     """
 
     scale: float | list[float] = Field(description="Factor: one number or one per channel.")
-    offset: float | list[float] = Field(0.0, description="Added after scaling: one number or one per channel.")
+    offset: float | list[float] = Field(
+        0.0, description="Added after scaling: one number or one per channel."
+    )
 
 
 def _per_channel(value, shape, what: str) -> None:
     if isinstance(value, list) and (not shape or len(value) != shape[-1]):
-        raise ShapeError(f"{what} has {len(value)} values; the input has "
-                         f"{shape[-1] if shape else 0} channels")
+        raise ShapeError(
+            f"{what} has {len(value)} values; the input has {shape[-1] if shape else 0} channels"
+        )
 
 
 def _infer_rescaling(p: RescalingParams, shapes) -> Inferred:
@@ -41,8 +44,13 @@ def _build_rescaling(p: RescalingParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("Rescaling", schema=RescalingParams, infer=_infer_rescaling, build=_build_rescaling,
-         positional=("scale", "offset"))
+register(
+    "Rescaling",
+    schema=RescalingParams,
+    infer=_infer_rescaling,
+    build=_build_rescaling,
+    positional=("scale", "offset"),
+)
 
 
 class NormalizationParams(LayerBase):
@@ -83,10 +91,16 @@ def _infer_normalization(p: NormalizationParams, shapes) -> Inferred:
 def _build_normalization(p: NormalizationParams, name: str, shapes: Shapes):
     import keras
 
-    layer = keras.layers.Normalization(axis=-1, mean=p.mean, variance=p.variance, invert=p.invert,
-                                       name=name)
+    layer = keras.layers.Normalization(
+        axis=-1, mean=p.mean, variance=p.variance, invert=p.invert, name=name
+    )
     return lambda inputs: layer(inputs[0])
 
 
-register("Normalization", schema=NormalizationParams, infer=_infer_normalization,
-         build=_build_normalization, positional=("mean", "variance"))
+register(
+    "Normalization",
+    schema=NormalizationParams,
+    infer=_infer_normalization,
+    build=_build_normalization,
+    positional=("mean", "variance"),
+)

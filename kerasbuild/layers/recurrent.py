@@ -33,14 +33,21 @@ class RecurrentBase(LayerBase):
     W_in_to_hid: Init = _GATE_INIT
     W_hid_to_hid: Init = _GATE_INIT
     b: Init | None = 0.0
-    backwards: bool = Field(False, description="Process the sequence last to first; the output "
-                                               "sequence stays in input order (Lasagne).")
-    go_backwards: bool = Field(False, description="Keras' go_backwards: process last to first and "
-                                                  "return the sequence reversed.")
+    backwards: bool = Field(
+        False,
+        description="Process the sequence last to first; the output "
+        "sequence stays in input order (Lasagne).",
+    )
+    go_backwards: bool = Field(
+        False,
+        description="Keras' go_backwards: process last to first and return the sequence reversed.",
+    )
     only_return_final: bool = Field(False, description="Return only the last hidden state.")
     unroll_scan: bool = Field(False, description="Unroll the loop (needs a known sequence length).")
     dropout: float = Field(0.0, ge=0, lt=1, description="Keras: dropout rate on the inputs.")
-    recurrent_dropout: float = Field(0.0, ge=0, lt=1, description="Keras: dropout rate on the state.")
+    recurrent_dropout: float = Field(
+        0.0, ge=0, lt=1, description="Keras: dropout rate on the state."
+    )
     learn_init: bool = False
     grad_clipping: float = 0.0
     gradient_steps: int = -1
@@ -48,23 +55,37 @@ class RecurrentBase(LayerBase):
     @field_validator("nonlinearity")
     @classmethod
     def _keras_activation(cls, value: str | None) -> str | None:
-        if value is not None and NONLINEARITIES[value] is not None and (
-                NONLINEARITIES[value].startswith("leaky_relu_") or NONLINEARITIES[value] == "scaled_tanh"):
-            raise ValueError(f"nonlinearity {value!r} is not available inside Keras recurrent layers; "
-                             "use tanh, rectify, sigmoid or linear")
+        if (
+            value is not None
+            and NONLINEARITIES[value] is not None
+            and (
+                NONLINEARITIES[value].startswith("leaky_relu_")
+                or NONLINEARITIES[value] == "scaled_tanh"
+            )
+        ):
+            raise ValueError(
+                f"nonlinearity {value!r} is not available inside Keras recurrent layers; "
+                "use tanh, rectify, sigmoid or linear"
+            )
         return value
 
     @model_validator(mode="after")
     def _lasagne_only(self) -> RecurrentBase:
         if self.learn_init:
-            raise ValueError("learn_init: true (learned initial state) is not supported by Keras "
-                             "recurrent layers")
+            raise ValueError(
+                "learn_init: true (learned initial state) is not supported by Keras "
+                "recurrent layers"
+            )
         if self.grad_clipping:
-            raise ValueError(f"grad_clipping: {self.grad_clipping} (clipping gradients inside the "
-                             "recurrence) is not supported; use the optimiser's clipnorm instead")
+            raise ValueError(
+                f"grad_clipping: {self.grad_clipping} (clipping gradients inside the "
+                "recurrence) is not supported; use the optimiser's clipnorm instead"
+            )
         if self.gradient_steps != -1:
-            raise ValueError(f"gradient_steps: {self.gradient_steps} (truncated backpropagation) is "
-                             "not supported; leave it at -1")
+            raise ValueError(
+                f"gradient_steps: {self.gradient_steps} (truncated backpropagation) is "
+                "not supported; leave it at -1"
+            )
         if self.backwards and self.go_backwards:
             raise ValueError("give either backwards (Lasagne) or go_backwards (Keras), not both")
         return self
@@ -103,8 +124,10 @@ class LSTMParams(RecurrentBase):
     @classmethod
     def _no_peepholes(cls, value: bool) -> bool:
         if value:
-            raise ValueError("peepholes: true (cell-to-gate connections) is not supported by Keras' "
-                             "LSTM; set peepholes: false")
+            raise ValueError(
+                "peepholes: true (cell-to-gate connections) is not supported by Keras' "
+                "LSTM; set peepholes: false"
+            )
         return value
 
 
@@ -125,10 +148,16 @@ class GRUParams(RecurrentBase):
 def _infer(p: RecurrentBase, shapes) -> Inferred:
     (shape,) = shapes
     if len(shape) != 2 or shape[1] is None:
-        hint = ("; for sequences of unknown length give the InputLayer shape: [null, features] with "
-                "layout: nhwc" if len(shape) == 2 else "; reshape spatial inputs to (steps, features) first")
-        raise ShapeError(f"a recurrent layer expects (time steps, features) with known features, "
-                         f"got {list(shape)}{hint}")
+        hint = (
+            "; for sequences of unknown length give the InputLayer shape: [null, features] with "
+            "layout: nhwc"
+            if len(shape) == 2
+            else "; reshape spatial inputs to (steps, features) first"
+        )
+        raise ShapeError(
+            f"a recurrent layer expects (time steps, features) with known features, "
+            f"got {list(shape)}{hint}"
+        )
     if p.unroll_scan and shape[0] is None:
         raise ShapeError("unroll_scan: true needs a known sequence length")
     features, units = shape[1], p.num_units
@@ -150,11 +179,18 @@ def _build(p: RecurrentBase, name: str, shapes: Shapes):
     if isinstance(p, GRUParams):
         kwargs["reset_after"] = True
     layer = getattr(keras.layers, p.keras_class)(
-        p.num_units, activation=kp.activation_arg(p.nonlinearity) or "linear",
-        **kp.weight_args(p.W_in_to_hid, p.b), recurrent_initializer=kp.initializer(p.W_hid_to_hid),
-        return_sequences=not p.only_return_final, go_backwards=p.backwards or p.go_backwards,
-        unroll=p.unroll_scan, dropout=p.dropout, recurrent_dropout=p.recurrent_dropout, name=name,
-        **kwargs)
+        p.num_units,
+        activation=kp.activation_arg(p.nonlinearity) or "linear",
+        **kp.weight_args(p.W_in_to_hid, p.b),
+        recurrent_initializer=kp.initializer(p.W_hid_to_hid),
+        return_sequences=not p.only_return_final,
+        go_backwards=p.backwards or p.go_backwards,
+        unroll=p.unroll_scan,
+        dropout=p.dropout,
+        recurrent_dropout=p.recurrent_dropout,
+        name=name,
+        **kwargs,
+    )
     reverse = None
     if p.backwards and not p.only_return_final:
         from .keras_layers import Reverse
@@ -174,20 +210,52 @@ def _return_sequences(value: Any) -> dict[str, Any]:
     return {"only_return_final": not value}
 
 
-_KERAS_NAMES = {"units": "num_units", "activation": "nonlinearity", "kernel_initializer": "W_in_to_hid",
-                "recurrent_initializer": "W_hid_to_hid", "bias_initializer": "b", "unroll": "unroll_scan"}
-_KERAS_DEFAULTS = {"nonlinearity": "tanh", "W_in_to_hid": "glorot_uniform",
-                   "W_hid_to_hid": "orthogonal", "b": "zeros", "only_return_final": True}
+_KERAS_NAMES = {
+    "units": "num_units",
+    "activation": "nonlinearity",
+    "kernel_initializer": "W_in_to_hid",
+    "recurrent_initializer": "W_hid_to_hid",
+    "bias_initializer": "b",
+    "unroll": "unroll_scan",
+}
+_KERAS_DEFAULTS = {
+    "nonlinearity": "tanh",
+    "W_in_to_hid": "glorot_uniform",
+    "W_hid_to_hid": "orthogonal",
+    "b": "zeros",
+    "only_return_final": True,
+}
 
 
 def _form(**defaults: Any) -> KerasForm:
-    return KerasForm(rename=_KERAS_NAMES, convert={"return_sequences": _return_sequences},
-                     defaults={**_KERAS_DEFAULTS, **defaults})
+    return KerasForm(
+        rename=_KERAS_NAMES,
+        convert={"return_sequences": _return_sequences},
+        defaults={**_KERAS_DEFAULTS, **defaults},
+    )
 
 
-register("RecurrentLayer", positional=("num_units",), schema=RecurrentParams, infer=_infer, build=_build,
-         keras={"SimpleRNN": _form()})
-register("LSTMLayer", positional=("num_units",), schema=LSTMParams, infer=_infer, build=_build,
-         keras={"LSTM": _form(unit_forget_bias=True)})
-register("GRULayer", positional=("num_units",), schema=GRUParams, infer=_infer, build=_build,
-         keras={"GRU": _form()})
+register(
+    "RecurrentLayer",
+    positional=("num_units",),
+    schema=RecurrentParams,
+    infer=_infer,
+    build=_build,
+    keras={"SimpleRNN": _form()},
+)
+register(
+    "LSTMLayer",
+    positional=("num_units",),
+    schema=LSTMParams,
+    infer=_infer,
+    build=_build,
+    keras={"LSTM": _form(unit_forget_bias=True)},
+)
+register(
+    "GRULayer",
+    positional=("num_units",),
+    schema=GRUParams,
+    infer=_infer,
+    build=_build,
+    keras={"GRU": _form()},
+)

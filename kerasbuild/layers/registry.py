@@ -127,10 +127,19 @@ def register(
     ``Conv2DLayer``). ``fixed`` maps extra type names to parameters they pin
     (``MaxPool2DLayer`` is ``Pool2DLayer`` with ``mode: max``)."""
     entry = LayerEntry(
-        name=name, family=schema.__module__.rpartition(".")[2], schema=schema, infer=infer,
-        build=build, aliases=tuple(aliases), variants=dict(variants or {}), keras=dict(keras or {}),
-        fixed=dict(fixed or {}), positional=tuple(positional), min_inputs=min_inputs,
-        max_inputs=max_inputs, summary=(schema.__doc__ or "").strip().split("\n")[0],
+        name=name,
+        family=schema.__module__.rpartition(".")[2],
+        schema=schema,
+        infer=infer,
+        build=build,
+        aliases=tuple(aliases),
+        variants=dict(variants or {}),
+        keras=dict(keras or {}),
+        fixed=dict(fixed or {}),
+        positional=tuple(positional),
+        min_inputs=min_inputs,
+        max_inputs=max_inputs,
+        summary=(schema.__doc__ or "").strip().split("\n")[0],
     )
     targets = {name, *entry.aliases, *entry.fixed}
     stray = {v: t for v, t in entry.variants.items() if t not in targets}

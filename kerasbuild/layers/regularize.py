@@ -13,4 +13,6 @@ class WeightPenalties(StrictModel):
 
     l1: float = Field(0.0, ge=0, description="L1 penalty coefficient on W (added to the loss).")
     l2: float = Field(0.0, ge=0, description="L2 penalty coefficient on W: l2 * sum(W**2).")
-    max_norm: float | None = Field(None, gt=0, description="Max L2 norm of each unit's incoming weight vector.")
+    max_norm: float | None = Field(
+        None, gt=0, description="Max L2 norm of each unit's incoming weight vector."
+    )

@@ -33,8 +33,13 @@ def _build_stochastic_depth(p: StochasticDepthParams, name: str, shapes: Shapes)
     return lambda inputs: layer(inputs[0])
 
 
-register("StochasticDepth", schema=StochasticDepthParams, infer=_same,
-         build=_build_stochastic_depth, positional=("rate",))
+register(
+    "StochasticDepth",
+    schema=StochasticDepthParams,
+    infer=_same,
+    build=_build_stochastic_depth,
+    positional=("rate",),
+)
 
 
 class LayerScaleParams(LayerBase):
@@ -65,8 +70,13 @@ def _build_layer_scale(p: LayerScaleParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("LayerScale", schema=LayerScaleParams, infer=_infer_layer_scale, build=_build_layer_scale,
-         positional=("init_values",))
+register(
+    "LayerScale",
+    schema=LayerScaleParams,
+    infer=_infer_layer_scale,
+    build=_build_layer_scale,
+    positional=("init_values",),
+)
 
 
 class PositionEmbeddingParams(LayerBase):
@@ -82,8 +92,10 @@ class PositionEmbeddingParams(LayerBase):
 def _infer_position(p: PositionEmbeddingParams, shapes) -> Inferred:
     (shape,) = shapes
     if len(shape) != 2 or None in shape:
-        raise ShapeError(f"PositionEmbedding expects a sequence (steps, features) of known size, "
-                         f"got shape {list(shape)}")
+        raise ShapeError(
+            f"PositionEmbedding expects a sequence (steps, features) of known size, "
+            f"got shape {list(shape)}"
+        )
     return Inferred(tuple(shape), shape[0] * shape[1])
 
 
@@ -96,8 +108,12 @@ def _build_position(p: PositionEmbeddingParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("PositionEmbedding", schema=PositionEmbeddingParams, infer=_infer_position,
-         build=_build_position)
+register(
+    "PositionEmbedding",
+    schema=PositionEmbeddingParams,
+    infer=_infer_position,
+    build=_build_position,
+)
 
 
 class ClassTokenParams(LayerBase):
@@ -111,7 +127,9 @@ class ClassTokenParams(LayerBase):
 def _infer_class_token(p: ClassTokenParams, shapes) -> Inferred:
     (shape,) = shapes
     if len(shape) != 2:
-        raise ShapeError(f"ClassToken expects a sequence (steps, features), got shape {list(shape)}")
+        raise ShapeError(
+            f"ClassToken expects a sequence (steps, features), got shape {list(shape)}"
+        )
     steps = None if shape[0] is None else shape[0] + 1
     return Inferred((steps, shape[1]), _last_axis(shape, "ClassToken"))
 

@@ -27,7 +27,9 @@ class FlattenParams(LayerBase):
     @classmethod
     def _two(cls, value: int) -> int:
         if value != 2:
-            raise ValueError(f"only outdim: 2 is supported, got outdim={value}; use ReshapeLayer instead")
+            raise ValueError(
+                f"only outdim: 2 is supported, got outdim={value}; use ReshapeLayer instead"
+            )
         return value
 
 
@@ -45,8 +47,14 @@ def _build_flatten(p: FlattenParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("FlattenLayer", positional=("outdim",), schema=FlattenParams, infer=_infer_flatten,
-         build=_build_flatten, keras={"Flatten": KerasForm()})
+register(
+    "FlattenLayer",
+    positional=("outdim",),
+    schema=FlattenParams,
+    infer=_infer_flatten,
+    build=_build_flatten,
+    keras={"Flatten": KerasForm()},
+)
 
 
 ShapeItem = int | list[int] | None
@@ -69,17 +77,25 @@ class ReshapeParams(LayerBase):
     @classmethod
     def _entries(cls, value: tuple[ShapeItem, ...]) -> tuple[ShapeItem, ...]:
         if len(value) < 2:
-            raise ValueError("shape needs the batch axis ([0], -1 or null) and at least one more axis")
+            raise ValueError(
+                "shape needs the batch axis ([0], -1 or null) and at least one more axis"
+            )
         if value[0] not in ([0], -1, None):
-            raise ValueError(f"the first entry of shape is the batch axis and must be [0], -1 or null "
-                             f"(the batch size cannot change), got {value[0]!r}")
+            raise ValueError(
+                f"the first entry of shape is the batch axis and must be [0], -1 or null "
+                f"(the batch size cannot change), got {value[0]!r}"
+            )
         for item in value[1:]:
             if isinstance(item, list):
                 if len(item) != 1 or item[0] < 1:
-                    raise ValueError(f"a reference must be [i] with i >= 1 (an input axis after the "
-                                     f"batch axis), got {item!r}")
+                    raise ValueError(
+                        f"a reference must be [i] with i >= 1 (an input axis after the "
+                        f"batch axis), got {item!r}"
+                    )
             elif item is None or (item < 1 and item != -1):
-                raise ValueError(f"sizes must be >= 1, -1 (inferred) or [i] (input axis i), got {item!r}")
+                raise ValueError(
+                    f"sizes must be >= 1, -1 (inferred) or [i] (input axis i), got {item!r}"
+                )
         if sum(1 for item in value if item == -1) > 1:
             raise ValueError(f"at most one entry of shape may be -1, got {list(value)}")
         return value
@@ -97,15 +113,19 @@ def _reshape_target(p: ReshapeParams, shape: tuple[int | None, ...]) -> list[int
     for item in p.shape[1:]:
         if isinstance(item, list):
             if item[0] > len(shape):
-                raise ShapeError(f"reference {item} points past the input's last axis "
-                                 f"({len(shape)} axes after the batch axis)")
+                raise ShapeError(
+                    f"reference {item} points past the input's last axis "
+                    f"({len(shape)} axes after the batch axis)"
+                )
             size = shape[item[0] - 1]
             target.append(-1 if size is None else size)
         else:
             target.append(item)
     if target.count(-1) > 1:
-        raise ShapeError(f"shape {list(p.shape)} leaves more than one size unknown for input "
-                         f"{list(shape)}; give explicit sizes")
+        raise ShapeError(
+            f"shape {list(p.shape)} leaves more than one size unknown for input "
+            f"{list(shape)}; give explicit sizes"
+        )
     return target
 
 
@@ -115,22 +135,30 @@ def _infer_reshape(p: ReshapeParams, shapes) -> Inferred:
     unknown_inputs = [d for d in shape if d is None]
     known = product(d for d in target if d != -1)
     if unknown_inputs:
-        refs = [item for item in p.shape[1:] if isinstance(item, list) and shape[item[0] - 1] is None]
+        refs = [
+            item for item in p.shape[1:] if isinstance(item, list) and shape[item[0] - 1] is None
+        ]
         if len(unknown_inputs) != 1 or len(refs) != 1:
-            raise ShapeError(f"cannot reshape an input of unknown size {list(shape)} unless its one "
-                             "unknown axis is kept with a reference [i]")
+            raise ShapeError(
+                f"cannot reshape an input of unknown size {list(shape)} unless its one "
+                "unknown axis is kept with a reference [i]"
+            )
         if product(d for d in shape if d is not None) != known:
             raise ShapeError(f"shape {list(p.shape)} does not keep the size of input {list(shape)}")
         return Inferred(tuple(None if d == -1 else d for d in target), 0)
     total = product(shape)
     if -1 in target:
         if total % known:
-            raise ShapeError(f"cannot reshape {total} values per example into {list(p.shape)}: "
-                             f"{total} is not a multiple of {known}")
+            raise ShapeError(
+                f"cannot reshape {total} values per example into {list(p.shape)}: "
+                f"{total} is not a multiple of {known}"
+            )
         target = [total // known if d == -1 else d for d in target]
     elif known != total:
-        raise ShapeError(f"shape {list(p.shape)} holds {known} values per example, the input "
-                         f"{list(shape)} has {total}")
+        raise ShapeError(
+            f"shape {list(p.shape)} holds {known} values per example, the input "
+            f"{list(shape)} has {total}"
+        )
     return Inferred(tuple(target), 0)
 
 
@@ -144,9 +172,14 @@ def _build_reshape(p: ReshapeParams, name: str, shapes: Shapes):
     return make
 
 
-register("ReshapeLayer", positional=("shape",), schema=ReshapeParams, infer=_infer_reshape,
-         build=_build_reshape,
-         keras={"Reshape": KerasForm(convert={"target_shape": _keras_target_shape})})
+register(
+    "ReshapeLayer",
+    positional=("shape",),
+    schema=ReshapeParams,
+    infer=_infer_reshape,
+    build=_build_reshape,
+    keras={"Reshape": KerasForm(convert={"target_shape": _keras_target_shape})},
+)
 
 
 class DimshuffleParams(LayerBase):
@@ -159,26 +192,36 @@ class DimshuffleParams(LayerBase):
     pattern: [0, 2, 1]}``.
     """
 
-    pattern: tuple[int | str, ...] = Field(description="Input axis for each output axis, batch axis 0 first.")
+    pattern: tuple[int | str, ...] = Field(
+        description="Input axis for each output axis, batch axis 0 first."
+    )
 
     @field_validator("pattern")
     @classmethod
     def _permutation(cls, value: tuple[int | str, ...]) -> tuple[int | str, ...]:
         if any(isinstance(v, str) for v in value):
-            raise ValueError(f"'x' (a new broadcastable axis) is not supported in pattern {list(value)}; "
-                             "use ReshapeLayer to add an axis of size 1")
+            raise ValueError(
+                f"'x' (a new broadcastable axis) is not supported in pattern {list(value)}; "
+                "use ReshapeLayer to add an axis of size 1"
+            )
         if not value or value[0] != 0:
-            raise ValueError(f"pattern must start with 0 (the batch axis stays first), got {list(value)}")
+            raise ValueError(
+                f"pattern must start with 0 (the batch axis stays first), got {list(value)}"
+            )
         if sorted(value) != list(range(len(value))):
-            raise ValueError(f"pattern must be a permutation of 0..{len(value) - 1}, got {list(value)}")
+            raise ValueError(
+                f"pattern must be a permutation of 0..{len(value) - 1}, got {list(value)}"
+            )
         return value
 
 
 def _infer_dimshuffle(p: DimshuffleParams, shapes) -> Inferred:
     (shape,) = shapes
     if len(p.pattern) != len(shape) + 1:
-        raise ShapeError(f"pattern {list(p.pattern)} has {len(p.pattern)} axes, the input has "
-                         f"{len(shape) + 1} (batch axis included)")
+        raise ShapeError(
+            f"pattern {list(p.pattern)} has {len(p.pattern)} axes, the input has "
+            f"{len(shape) + 1} (batch axis included)"
+        )
     return Inferred(tuple(shape[i - 1] for i in p.pattern[1:]), 0)
 
 
@@ -195,8 +238,14 @@ def _keras_dims(value: Any) -> dict[str, Any]:
     return {"pattern": [0, *value]}
 
 
-register("DimshuffleLayer", positional=("pattern",), schema=DimshuffleParams, infer=_infer_dimshuffle,
-         build=_build_dimshuffle, keras={"Permute": KerasForm(convert={"dims": _keras_dims})})
+register(
+    "DimshuffleLayer",
+    positional=("pattern",),
+    schema=DimshuffleParams,
+    infer=_infer_dimshuffle,
+    build=_build_dimshuffle,
+    keras={"Permute": KerasForm(convert={"dims": _keras_dims})},
+)
 
 PadWidth = int | tuple[int | tuple[int, int], ...]
 
@@ -210,7 +259,9 @@ class PadParams(LayerBase):
     is supported (Keras ``ZeroPadding1D/2D/3D``). Example: ``{name: pad1, type: PadLayer, width: 2}``.
     """
 
-    width: PadWidth = Field(description="Padding per spatial axis: int, list, or [before, after] pairs.")
+    width: PadWidth = Field(
+        description="Padding per spatial axis: int, list, or [before, after] pairs."
+    )
     val: float = 0.0
     batch_ndim: int = 2
 
@@ -219,8 +270,10 @@ class PadParams(LayerBase):
         if self.val != 0:
             raise ValueError(f"only val: 0 is supported (Keras ZeroPadding), got val={self.val}")
         if self.batch_ndim != 2:
-            raise ValueError(f"only batch_ndim: 2 is supported (batch and channel axes are never "
-                             f"padded), got {self.batch_ndim}")
+            raise ValueError(
+                f"only batch_ndim: 2 is supported (batch and channel axes are never "
+                f"padded), got {self.batch_ndim}"
+            )
         return self
 
     def pairs(self, spatial: int) -> tuple[tuple[int, int], ...]:
@@ -232,8 +285,9 @@ def side_pairs(width: PadWidth, spatial: int, field: str, what: str) -> tuple[tu
     """``((before, after), ...)`` for ``spatial`` axes from one integer, one per axis or pairs."""
     sizes = (width,) * spatial if isinstance(width, int) else width
     if len(sizes) != spatial:
-        raise ShapeError(f"{field} {_plain(width)} gives {len(sizes)} axes, the input has "
-                         f"{spatial} spatial axes")
+        raise ShapeError(
+            f"{field} {_plain(width)} gives {len(sizes)} axes, the input has {spatial} spatial axes"
+        )
     pairs = tuple((w, w) if isinstance(w, int) else tuple(w) for w in sizes)
     if any(v < 0 for pair in pairs for v in pair):
         raise ShapeError(f"{what} must be >= 0, got {_plain(width)}")
@@ -247,7 +301,9 @@ def _plain(value: Any) -> Any:
 def _infer_pad(p: PadParams, shapes) -> Inferred:
     (shape,) = shapes
     if not 2 <= len(shape) <= 4:
-        raise ShapeError(f"PadLayer needs 1 to 3 spatial axes and a channel axis, got {list(shape)}")
+        raise ShapeError(
+            f"PadLayer needs 1 to 3 spatial axes and a channel axis, got {list(shape)}"
+        )
     pairs = p.pairs(len(shape) - 1)
     out = [None if d is None else d + a + b for d, (a, b) in zip(shape[:-1], pairs)]
     return Inferred((*out, shape[-1]), 0)
@@ -266,8 +322,14 @@ def _build_pad(p: PadParams, name: str, shapes: Shapes):
     return make
 
 
-register("PadLayer", positional=("width", "val"), schema=PadParams, infer=_infer_pad, build=_build_pad,
-         keras={f"ZeroPadding{r}D": KerasForm(rename={"padding": "width"}) for r in (1, 2, 3)})
+register(
+    "PadLayer",
+    positional=("width", "val"),
+    schema=PadParams,
+    infer=_infer_pad,
+    build=_build_pad,
+    keras={f"ZeroPadding{r}D": KerasForm(rename={"padding": "width"}) for r in (1, 2, 3)},
+)
 
 
 class CropParams(LayerBase):
@@ -279,17 +341,23 @@ class CropParams(LayerBase):
     skip connections): ``{name: crop1, type: Cropping2D, cropping: [[0, 1], [0, 1]]}``.
     """
 
-    cropping: PadWidth = Field(description="Cropping per spatial axis: int, list, or [before, after] pairs.")
+    cropping: PadWidth = Field(
+        description="Cropping per spatial axis: int, list, or [before, after] pairs."
+    )
 
 
 def _infer_crop(p: CropParams, shapes) -> Inferred:
     (shape,) = shapes
     if not 2 <= len(shape) <= 4:
-        raise ShapeError(f"cropping needs 1 to 3 spatial axes and a channel axis, got {list(shape)}")
+        raise ShapeError(
+            f"cropping needs 1 to 3 spatial axes and a channel axis, got {list(shape)}"
+        )
     pairs = side_pairs(p.cropping, len(shape) - 1, "cropping", "cropping")
     out = [None if d is None else d - a - b for d, (a, b) in zip(shape[:-1], pairs)]
     if any(d is not None and d < 1 for d in out):
-        raise ShapeError(f"cropping {_plain(p.cropping)} removes everything from input {list(shape)}")
+        raise ShapeError(
+            f"cropping {_plain(p.cropping)} removes everything from input {list(shape)}"
+        )
     return Inferred((*out, shape[-1]), 0)
 
 
@@ -298,12 +366,20 @@ def _build_crop(p: CropParams, name: str, shapes: Shapes):
 
     spatial = len(shapes.inputs[0]) - 1
     pairs = side_pairs(p.cropping, spatial, "cropping", "cropping")
-    layer = getattr(keras.layers, f"Cropping{spatial}D")(pairs[0] if spatial == 1 else pairs, name=name)
+    layer = getattr(keras.layers, f"Cropping{spatial}D")(
+        pairs[0] if spatial == 1 else pairs, name=name
+    )
     return lambda inputs: layer(inputs[0])
 
 
-register("CropLayer", positional=("cropping",), schema=CropParams, infer=_infer_crop, build=_build_crop,
-         keras={f"Cropping{r}D": KerasForm() for r in (1, 2, 3)})
+register(
+    "CropLayer",
+    positional=("cropping",),
+    schema=CropParams,
+    infer=_infer_crop,
+    build=_build_crop,
+    keras={f"Cropping{r}D": KerasForm() for r in (1, 2, 3)},
+)
 
 
 class SliceParams(LayerBase):
@@ -323,7 +399,9 @@ class SliceParams(LayerBase):
     def _slice(cls, value: int | tuple[int | None, ...]) -> int | tuple[int | None, ...]:
         if isinstance(value, tuple):
             if len(value) not in (2, 3):
-                raise ValueError(f"indices must be an integer or [start, stop(, step)], got {list(value)}")
+                raise ValueError(
+                    f"indices must be an integer or [start, stop(, step)], got {list(value)}"
+                )
             if len(value) == 3 and value[2] == 0:
                 raise ValueError("the slice step must not be 0")
         return value
@@ -335,7 +413,9 @@ class SliceParams(LayerBase):
 def _infer_slice(p: SliceParams, shapes) -> Inferred:
     (shape,) = shapes
     if not -len(shape) <= p.axis < len(shape):
-        raise ShapeError(f"axis {p.axis} is outside the input's axes (rank {len(shape)} without batch)")
+        raise ShapeError(
+            f"axis {p.axis} is outside the input's axes (rank {len(shape)} without batch)"
+        )
     out = list(shape)
     size = shape[p.axis]
     if isinstance(p.indices, int):
@@ -343,8 +423,10 @@ def _infer_slice(p: SliceParams, shapes) -> Inferred:
             raise ShapeError(f"index {p.indices} is outside axis {p.axis} of size {size}")
         del out[p.axis]
         if not out:
-            raise ShapeError("taking one index of the only axis would leave a scalar per example; "
-                             "use indices: [i, i+1] to keep the axis")
+            raise ShapeError(
+                "taking one index of the only axis would leave a scalar per example; "
+                "use indices: [i, i+1] to keep the axis"
+            )
     elif size is not None:
         out[p.axis] = len(range(size)[p.as_slice()])
         if out[p.axis] == 0:
@@ -363,4 +445,10 @@ def _build_slice(p: SliceParams, name: str, shapes: Shapes):
     return lambda inputs: layer(inputs[0])
 
 
-register("SliceLayer", positional=("indices", "axis"), schema=SliceParams, infer=_infer_slice, build=_build_slice)
+register(
+    "SliceLayer",
+    positional=("indices", "axis"),
+    schema=SliceParams,
+    infer=_infer_slice,
+    build=_build_slice,
+)

@@ -90,7 +90,9 @@ def from_nolearn(source_text: str, filename: str = "<script>") -> ConversionResu
             if _is_neuralnet_call(node) and id(node) not in walker.seen:
                 walker.convert_net(node, walker.module)
     except RecursionError:
-        return ConversionResult(walker.nets, [(1, "the script nests expressions too deeply to read")], notes)
+        return ConversionResult(
+            walker.nets, [(1, "the script nests expressions too deeply to read")], notes
+        )
     return ConversionResult(sorted(walker.nets, key=lambda n: n.line), [], [*notes, *walker.notes])
 
 
@@ -99,7 +101,8 @@ def _is_neuralnet_call(node: ast.AST) -> bool:
         return False
     func = node.func
     return (isinstance(func, ast.Name) and func.id == "NeuralNet") or (
-        isinstance(func, ast.Attribute) and func.attr == "NeuralNet")
+        isinstance(func, ast.Attribute) and func.attr == "NeuralNet"
+    )
 
 
 class _Walker:
@@ -128,18 +131,26 @@ class _Walker:
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 if alias.name != "*":
-                    scope.bind(alias.asname or alias.name,
-                               Symbol(f"{node.module or ''}.{alias.name}".lstrip("."), node.lineno))
+                    scope.bind(
+                        alias.asname or alias.name,
+                        Symbol(f"{node.module or ''}.{alias.name}".lstrip("."), node.lineno),
+                    )
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if node.value is not None:
-                hint = targets[0].id if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+                hint = (
+                    targets[0].id
+                    if len(targets) == 1 and isinstance(targets[0], ast.Name)
+                    else None
+                )
                 value = self.evaluate(node.value, scope, hint)
                 for target in targets:
                     self.assign(target, node.value, value, scope)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            scope.bind(node.target.id, Failed(Untranslatable(node.lineno, "it is changed by "
-                                                             f"'{ast.unparse(node)}'")))
+            scope.bind(
+                node.target.id,
+                Failed(Untranslatable(node.lineno, f"it is changed by '{ast.unparse(node)}'")),
+            )
         elif isinstance(node, (ast.Expr, ast.Return)) and node.value is not None:
             self.evaluate(node.value, scope, function if isinstance(node, ast.Return) else None)
         elif isinstance(node, ast.ClassDef):
@@ -150,12 +161,24 @@ class _Walker:
             for arg, default in _parameters(node.args):
                 value = self.evaluate(default, scope, None) if default is not None else None
                 if default is not None and not isinstance(value, Failed):
-                    self.notes.append((node.lineno, f"{node.name}(): parameter {arg} is taken at its "
-                                                    f"default, {ast.unparse(default)[:40]}"))
+                    self.notes.append(
+                        (
+                            node.lineno,
+                            f"{node.name}(): parameter {arg} is taken at its "
+                            f"default, {ast.unparse(default)[:40]}",
+                        )
+                    )
                     inner.bind(arg, value)
                 else:
-                    inner.bind(arg, Failed(Untranslatable(
-                        node.lineno, f"it is a parameter of {node.name}(), known only when the script runs")))
+                    inner.bind(
+                        arg,
+                        Failed(
+                            Untranslatable(
+                                node.lineno,
+                                f"it is a parameter of {node.name}(), known only when the script runs",
+                            )
+                        ),
+                    )
             self.block(node.body, inner, node.name)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             for name in _target_names(node.target):
@@ -190,15 +213,25 @@ class _Walker:
                     self.assign(element, value_node, items[i], scope)
                 else:
                     for name in _target_names(element):
-                        scope.bind(name, Failed(Untranslatable(
-                            value_node.lineno, f"it is unpacked from {ast.unparse(value_node)[:60]}")))
+                        scope.bind(
+                            name,
+                            Failed(
+                                Untranslatable(
+                                    value_node.lineno,
+                                    f"it is unpacked from {ast.unparse(value_node)[:60]}",
+                                )
+                            ),
+                        )
 
     def user_class(self, node: ast.ClassDef, scope: Scope) -> UserClass:
         """A class defined in the script, with its class-level literal attributes."""
         attributes: dict[str, Any] = {}
         for statement in node.body:
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(
-                    statement.targets[0], ast.Name):
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
                 value = self.evaluate(statement.value, scope, None)
                 if not isinstance(value, Failed):
                     attributes[statement.targets[0].id] = value
@@ -216,8 +249,11 @@ class _Walker:
         kwargs: dict[str, tuple[Any, int]] = {}
         layers_node = call.args[0] if call.args else None
         if len(call.args) > 1:
-            report.problem(call.lineno, "NeuralNet takes its settings as keyword arguments; "
-                                        "positional arguments after layers are ignored")
+            report.problem(
+                call.lineno,
+                "NeuralNet takes its settings as keyword arguments; "
+                "positional arguments after layers are ignored",
+            )
         for keyword in call.keywords:
             if keyword.arg == "layers":
                 layers_node = keyword.value
@@ -238,13 +274,16 @@ class _Walker:
         if layers_value is not None:
             flat = translator.from_value(layers_value, flat, layers_node.lineno)
         for key, (_, line) in flat.items():
-            report.problem(line, f"'{key}' is neither a NeuralNet setting nor '<layer>_<param>' for "
-                                 "a layer in layers=")
+            report.problem(
+                line,
+                f"'{key}' is neither a NeuralNet setting nor '<layer>_<param>' for "
+                "a layer in layers=",
+            )
         lines = dict(translator.lines)
         document: dict[str, Any] = {
             "name": name,
             "reference": f"nolearn NeuralNet at {self.filename}:{call.lineno}, converted by "
-                         "kerasbuild from-nolearn",
+            "kerasbuild from-nolearn",
             "layers": translator.layers,
             "train": train_section(train_kwargs, report, lines),
         }
@@ -254,8 +293,9 @@ class _Walker:
         self.nets.append(net)
         return Symbol("NeuralNet", call.lineno)
 
-    def _keyword(self, keyword: ast.keyword, scope: Scope, report: Report,
-                 kwargs: dict[str, tuple[Any, int]]) -> None:
+    def _keyword(
+        self, keyword: ast.keyword, scope: Scope, report: Report, kwargs: dict[str, tuple[Any, int]]
+    ) -> None:
         """One ``NeuralNet`` keyword argument (``more_params`` and ``**mapping`` are merged)."""
         if keyword.arg == "on_epoch_finished" and isinstance(keyword.value, (ast.List, ast.Tuple)):
             hooks = []
@@ -263,7 +303,9 @@ class _Walker:
                 try:
                     hooks.append(self.evaluator.value(element, scope))
                 except Untranslatable as exc:
-                    report.problem(exc.line, f"on_epoch_finished: {exc.message} (the other hooks are kept)")
+                    report.problem(
+                        exc.line, f"on_epoch_finished: {exc.message} (the other hooks are kept)"
+                    )
             kwargs[keyword.arg] = (hooks, keyword.value.lineno)
             return
         try:
@@ -276,8 +318,10 @@ class _Walker:
             return
         if keyword.arg is None or keyword.arg == "more_params":
             if not isinstance(value, DictValue):
-                report.problem(keyword.value.lineno, f"{ast.unparse(keyword.value)[:60]} is not a "
-                                                     "literal mapping")
+                report.problem(
+                    keyword.value.lineno,
+                    f"{ast.unparse(keyword.value)[:60]} is not a literal mapping",
+                )
                 return
             for key, item in value.items.items():
                 kwargs[key] = (item, value.lines.get(key, keyword.value.lineno))
@@ -285,7 +329,9 @@ class _Walker:
         kwargs[keyword.arg] = (value, keyword.value.lineno)
 
     def _net_name(self, call: ast.Call) -> str:
-        base = self.name_hint if self.name_hint and re.match(NAME_PATTERN, self.name_hint) else "net"
+        base = (
+            self.name_hint if self.name_hint and re.match(NAME_PATTERN, self.name_hint) else "net"
+        )
         taken = {net.name for net in self.nets}
         if base == "net" and not self.name_hint:
             base = f"net_line{call.lineno}"
@@ -295,8 +341,9 @@ class _Walker:
         return name
 
 
-def _validate(document: dict[str, Any], lines: dict[tuple[Any, ...], int], line: int,
-              report: Report) -> int | None:
+def _validate(
+    document: dict[str, Any], lines: dict[tuple[Any, ...], int], line: int, report: Report
+) -> int | None:
     """Validate with :func:`kerasbuild.load_spec`; problems are reported at the script line of
     the layer or setting they concern. Returns the total parameter count when valid."""
     from ..spec.loader import load_spec
@@ -306,13 +353,21 @@ def _validate(document: dict[str, Any], lines: dict[tuple[Any, ...], int], line:
     except SpecError as exc:
         for problem in exc.problems:
             path = _indexed(tuple(problem.path), document)
-            where = next((lines[path[:k]] for k in range(len(path), 0, -1) if path[:k] in lines), line)
-            report.problem(where, f"the converted spec does not validate: "
-                                  f"{'.'.join(map(str, problem.path)) or '<root>'}: {problem.message}")
+            where = next(
+                (lines[path[:k]] for k in range(len(path), 0, -1) if path[:k] in lines), line
+            )
+            report.problem(
+                where,
+                f"the converted spec does not validate: "
+                f"{'.'.join(map(str, problem.path)) or '<root>'}: {problem.message}",
+            )
         return None
     if loaded.graph.unknown:
-        report.note(line, f"{len(loaded.graph.unknown)} layer(s) depend on auto sizes; the parameter count "
-                          "shown leaves them out (known when training starts)")
+        report.note(
+            line,
+            f"{len(loaded.graph.unknown)} layer(s) depend on auto sizes; the parameter count "
+            "shown leaves them out (known when training starts)",
+        )
     return loaded.graph.total_params
 
 
@@ -339,15 +394,24 @@ def _sizes_from_data(kwargs: dict[str, tuple[Any, int]], layers: Any, report: Re
     """Sizes the script knows only when it runs, which the data supplies: ``input_shape`` and
     the last layer's ``num_units`` become ``auto`` (with a note); any other unknown size is a
     problem and is left out."""
-    last = layers[-1][0] if isinstance(layers, list) and layers and isinstance(layers[-1], list) \
-        and layers[-1] and isinstance(layers[-1][0], str) else None
+    last = (
+        layers[-1][0]
+        if isinstance(layers, list)
+        and layers
+        and isinstance(layers[-1], list)
+        and layers[-1]
+        and isinstance(layers[-1][0], str)
+        else None
+    )
     for key, (value, line) in list(kwargs.items()):
         if not isinstance(value, Failed):
             continue
         exc = value.error
         if key in ("input_shape", f"{last}_num_units"):
-            report.note(exc.line, f"{key}: {exc.message}; written as auto (taken from the data when "
-                                  "training starts)")
+            report.note(
+                exc.line,
+                f"{key}: {exc.message}; written as auto (taken from the data when training starts)",
+            )
             kwargs[key] = (AUTO, line)
         else:
             report.problem(exc.line, f"{key}: {exc.message}")
@@ -362,16 +426,28 @@ def _unwraps(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool
     """True for a one-line float helper, recognised by its shape (nothing is run):
     ``return np.cast['float32'](k)``, ``np.float32(k)``, ``theano.tensor.cast(k, 'float32')``,
     ``T.cast(k, 'float32')``, ``numpy.asarray(k, dtype='float32')`` and the like."""
-    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    body = [
+        s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
     params = node.args.args
     if len(body) != 1 or not isinstance(body[0], ast.Return) or len(params) != 1:
         return False
     value = body[0].value
-    if not (isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Name)
-            and value.args[0].id == params[0].arg):
+    if not (
+        isinstance(value, ast.Call)
+        and value.args
+        and isinstance(value.args[0], ast.Name)
+        and value.args[0].id == params[0].arg
+    ):
         return False
     func = value.func
-    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    last = (
+        func.attr
+        if isinstance(func, ast.Attribute)
+        else func.id
+        if isinstance(func, ast.Name)
+        else None
+    )
     if isinstance(func, ast.Subscript) and isinstance(func.slice, ast.Constant):
         last = f"cast[{func.slice.value}]"
     dtypes = [*value.args[1:], *(k.value for k in value.keywords if k.arg == "dtype")]

@@ -31,14 +31,21 @@ from .values import (
     to_data,
 )
 
-DROPPED = {"flip_filters": "kerasbuild trains from scratch, so filter flipping changes nothing",
-           "partial_sum": "a cuda-convnet speed setting", "dimshuffle": "a cuda-convnet layout setting"}
+DROPPED = {
+    "flip_filters": "kerasbuild trains from scratch, so filter flipping changes nothing",
+    "partial_sum": "a cuda-convnet speed setting",
+    "dimshuffle": "a cuda-convnet layout setting",
+}
 """Parameters with no effect on what is learned, dropped with a note."""
 
-OLD_NAMES = {"filter_length": ("filter_size", ("Conv1DLayer",)),
-             "ds": ("pool_size", ("Pool1DLayer", "Pool2DLayer", "Pool3DLayer")),
-             "border_mode": ("pad", ("Conv1DLayer", "Conv2DLayer", "Conv3DLayer", "Pool1DLayer", "Pool2DLayer",
-                                     "Pool3DLayer"))}
+OLD_NAMES = {
+    "filter_length": ("filter_size", ("Conv1DLayer",)),
+    "ds": ("pool_size", ("Pool1DLayer", "Pool2DLayer", "Pool3DLayer")),
+    "border_mode": (
+        "pad",
+        ("Conv1DLayer", "Conv2DLayer", "Conv3DLayer", "Pool1DLayer", "Pool2DLayer", "Pool3DLayer"),
+    ),
+}
 """Parameter names of older Lasagne releases -> today's name and the layers that had them."""
 
 MERGE_FUNCTIONS = {"mul": "mul", "maximum": "max", "minimum": "min", "sub": "sub", "add": "add"}
@@ -60,14 +67,19 @@ class LayerTranslator:
         """True once an input of rank >= 3 (NCHW images or NCL signals) was seen."""
 
     # ------------------------------------------------------------------ the three forms
-    def from_value(self, value: Any, flat: dict[str, tuple[Any, int]], line: int) -> dict[str, tuple[Any, int]]:
+    def from_value(
+        self, value: Any, flat: dict[str, tuple[Any, int]], line: int
+    ) -> dict[str, tuple[Any, int]]:
         """Translate a ``layers=`` value; returns the flat arguments no layer claimed."""
         if isinstance(value, LayerRef):
             self._from_graph(value.node)
             return flat
         if not isinstance(value, list) or not value:
-            self.report.problem(line, "layers= must be a list of (name, LayerClass) or "
-                                      "(LayerClass, {params}) tuples, or a Lasagne layer")
+            self.report.problem(
+                line,
+                "layers= must be a list of (name, LayerClass) or "
+                "(LayerClass, {params}) tuples, or a Lasagne layer",
+            )
             return flat
         items = []
         for position, item in enumerate(value):
@@ -79,15 +91,19 @@ class LayerTranslator:
         claimed: dict[str, dict[str, tuple[Any, int]]] = {name: {} for name in names}
         rest: dict[str, tuple[Any, int]] = {}
         for key, value_line in flat.items():
-            owner = next((n for n in names if key.startswith(n + "_") and len(key) > len(n) + 1), None)
+            owner = next(
+                (n for n in names if key.startswith(n + "_") and len(key) > len(n) + 1), None
+            )
             if owner is None:
                 rest[key] = value_line
             else:
-                claimed[owner][key[len(owner) + 1:]] = value_line
+                claimed[owner][key[len(owner) + 1 :]] = value_line
         for name, cls, params, item_line in items:
             for key, value_line in claimed[name].items():
                 if key in params:
-                    self.report.problem(value_line[1], f"'{name}_{key}' repeats the layer's '{key}'")
+                    self.report.problem(
+                        value_line[1], f"'{name}_{key}' repeats the layer's '{key}'"
+                    )
                 params[key] = value_line
             self._add(cls, name, params, item_line)
         return rest
@@ -100,17 +116,29 @@ class LayerTranslator:
             return None
 
     def _parse_item(self, item: Any, position: int, line: int) -> tuple[str, Any, dict, int] | None:
-        if isinstance(item, list) and len(item) in (2, 3) and isinstance(item[0], str) and _is_class(item[1]):
+        if (
+            isinstance(item, list)
+            and len(item) in (2, 3)
+            and isinstance(item[0], str)
+            and _is_class(item[1])
+        ):
             params = _params(item[2], line) if len(item) == 3 else {}
             return item[0], item[1], params, _line_of(item[1], line)
-        if isinstance(item, list) and len(item) == 2 and _is_class(item[0]) and isinstance(item[1], DictValue):
+        if (
+            isinstance(item, list)
+            and len(item) == 2
+            and _is_class(item[0])
+            and isinstance(item[1], DictValue)
+        ):
             params = _params(item[1], line)
             name = params.pop("name", (None, 0))[0]
             if not isinstance(name, str):
                 name = _class_name(item[0]).lower().replace("layer", "") + str(position)
             return name, item[0], params, _line_of(item[0], line)
-        self.report.problem(line, f"layers entry {position + 1} must be ('name', LayerClass) or "
-                                  "(LayerClass, {params})")
+        self.report.problem(
+            line,
+            f"layers entry {position + 1} must be ('name', LayerClass) or (LayerClass, {{params}})",
+        )
         return None
 
     def _from_graph(self, output: LayerCall) -> None:
@@ -130,8 +158,11 @@ class LayerTranslator:
                 self.report.problem(line, f"{node.type_name}: {message}")
         for position, node in enumerate(ordered):
             given = node.params.get("name", (None, 0))[0]
-            names[node.index] = given if isinstance(given, str) else (
-                _canonical(node.type_name).lower().replace("layer", "") + str(position))
+            names[node.index] = (
+                given
+                if isinstance(given, str)
+                else (_canonical(node.type_name).lower().replace("layer", "") + str(position))
+            )
         previous: LayerCall | None = None
         for node in ordered:
             params = {k: v for k, v in node.params.items() if k != "name"}
@@ -145,25 +176,40 @@ class LayerTranslator:
             previous = node
 
     # ------------------------------------------------------------------ one layer
-    def _add(self, cls: Any, name: str, params: dict[str, tuple[Any, int]], line: int,
-             custom: bool = False) -> None:
+    def _add(
+        self,
+        cls: Any,
+        name: str,
+        params: dict[str, tuple[Any, int]],
+        line: int,
+        custom: bool = False,
+    ) -> None:
         type_name = _class_name(cls)
         custom = custom or isinstance(cls, UserClass) or lookup(type_name) is None
         index = len(self.layers)
         if any(layer["name"] == name for layer in self.layers):
             self.report.problem(line, f"two layers are named '{name}'")
         if custom:
-            self.report.problem(line, f"layer '{name}': {type_name} is not a layer kerasbuild knows "
-                                      "(a custom layer?); it is kept under its name, so the spec does "
-                                      "not validate until you replace it with a kerasbuild layer")
+            self.report.problem(
+                line,
+                f"layer '{name}': {type_name} is not a layer kerasbuild knows "
+                "(a custom layer?); it is kept under its name, so the spec does "
+                "not validate until you replace it with a kerasbuild layer",
+            )
         out: dict[str, Any] = {"name": name, "type": _canonical(type_name)}
         if out["type"] == "LSTMLayer" and "peepholes" not in params:
-            self.report.problem(line, f"layer '{name}': Lasagne's LSTMLayer has peepholes by default, "
-                                      "Keras's LSTM has none; the converted layer has none (write "
-                                      "peepholes=False in the script to accept that)")
+            self.report.problem(
+                line,
+                f"layer '{name}': Lasagne's LSTMLayer has peepholes by default, "
+                "Keras's LSTM has none; the converted layer has none (write "
+                "peepholes=False in the script to accept that)",
+            )
         if out["type"] == "SliceLayer" and "axis" not in params and self.images:
-            self.report.problem(line, f"layer '{name}': Lasagne's default axis=-1 is the last NCHW "
-                                      "axis (columns) but kerasbuild's is the channel axis; give axis")
+            self.report.problem(
+                line,
+                f"layer '{name}': Lasagne's default axis=-1 is the last NCHW "
+                "axis (columns) but kerasbuild's is the channel axis; give axis",
+            )
         self.lines[("layers", index)] = line
         for key, (value, value_line) in params.items():
             if key in DROPPED:
@@ -197,25 +243,36 @@ class LayerTranslator:
         if key == "axis" and canonical in ("ConcatLayer", "FeaturePoolLayer", "SliceLayer"):
             return _axis(to_data(value, line), line, sequence=self.sequence)
         if key == "shared_axes" and isinstance(to_data(value, line), list):
-            return [_axis(a, line, channels_ok=False, sequence=self.sequence) for a in to_data(value, line)]
+            return [
+                _axis(a, line, channels_ok=False, sequence=self.sequence)
+                for a in to_data(value, line)
+            ]
         if key == "axes" and canonical == "BatchNormLayer":
             if to_data(value, line) == "auto":
                 return _DROP
-            raise Untranslatable(line, "only axes='auto' (normalise over all but the channel axis) is supported")
+            raise Untranslatable(
+                line, "only axes='auto' (normalise over all but the channel axis) is supported"
+            )
         if key == "pool_function" and isinstance(value, Symbol):
             if value.last in ("mean", "max"):
                 return value.last
-            raise Untranslatable(line, f"pool_function {value.dotted}: only mean or max is available")
+            raise Untranslatable(
+                line, f"pool_function {value.dotted}: only mean or max is available"
+            )
         if key == "merge_function" and isinstance(value, Symbol):
             if value.last in MERGE_FUNCTIONS:
                 return MERGE_FUNCTIONS[value.last]
-            raise Untranslatable(line, f"merge_function {value.dotted}: expected one of "
-                                       f"{', '.join(MERGE_FUNCTIONS)}")
+            raise Untranslatable(
+                line, f"merge_function {value.dotted}: expected one of {', '.join(MERGE_FUNCTIONS)}"
+            )
         if key == "shape" and canonical == "ReshapeLayer":
             return self._reshape(to_data(value, line), line)
         if key == "pattern" and canonical == "DimshuffleLayer" and not self.sequence:
-            self.report.problem(line, f"DimshuffleLayer pattern {to_data(value, line)} counts Lasagne's "
-                                      "NCHW axes; it is kept as written: rewrite it for NHWC")
+            self.report.problem(
+                line,
+                f"DimshuffleLayer pattern {to_data(value, line)} counts Lasagne's "
+                "NCHW axes; it is kept as written: rewrite it for NHWC",
+            )
             return to_data(value, line)
         if key in ("input_var", "convolution"):
             raise Untranslatable(line, f"{key} is a Theano object with no kerasbuild counterpart")
@@ -227,10 +284,15 @@ class LayerTranslator:
         if shape == AUTO:
             return shape
         if not isinstance(shape, list) or len(shape) < 2:
-            raise Untranslatable(line, f"shape must be (None, ...) with the batch axis first, got {shape!r}")
+            raise Untranslatable(
+                line, f"shape must be (None, ...) with the batch axis first, got {shape!r}"
+            )
         if shape[0] is not None:
-            self.report.note(line, f"shape {shape}: the fixed batch size {shape[0]} is dropped "
-                                   "(kerasbuild takes batch_size from train:)")
+            self.report.note(
+                line,
+                f"shape {shape}: the fixed batch size {shape[0]} is dropped "
+                "(kerasbuild takes batch_size from train:)",
+            )
         if self.sequence:
             return list(shape[1:])
         self.images = self.images or len(shape) >= 3
@@ -242,8 +304,11 @@ class LayerTranslator:
         if not isinstance(shape, list) or len(shape) < 2 or self.sequence:
             return shape
         if any(isinstance(item, list) for item in shape[1:]):
-            self.report.problem(line, f"ReshapeLayer shape {shape} refers to NCHW input axes; it is "
-                                      "kept as written: rewrite it for NHWC")
+            self.report.problem(
+                line,
+                f"ReshapeLayer shape {shape} refers to NCHW input axes; it is "
+                "kept as written: rewrite it for NHWC",
+            )
             return shape
         return [shape[0], *lasagne_to_nhwc(shape)]
 
@@ -304,11 +369,17 @@ def _axis(axis: Any, line: int, channels_ok: bool = True, sequence: bool = False
     if sequence and isinstance(axis, int) and not isinstance(axis, bool) and axis != 0:
         return axis - 1 if axis > 0 else axis
     if isinstance(axis, bool) or not isinstance(axis, int) or axis < 1:
-        raise Untranslatable(line, f"axis {axis!r}: only the channel axis 1 or spatial axes >= 2 "
-                                   "of Lasagne's (batch, channels, rows, columns) can be translated")
+        raise Untranslatable(
+            line,
+            f"axis {axis!r}: only the channel axis 1 or spatial axes >= 2 "
+            "of Lasagne's (batch, channels, rows, columns) can be translated",
+        )
     if axis == 1:
         if not channels_ok:
-            raise Untranslatable(line, "a shared channel axis (1) depends on the input rank; "
-                                       "give shared_axes by hand in NHWC")
+            raise Untranslatable(
+                line,
+                "a shared channel axis (1) depends on the input rank; "
+                "give shared_axes by hand in NHWC",
+            )
         return -1
     return axis - 2

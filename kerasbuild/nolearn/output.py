@@ -38,8 +38,9 @@ def output_paths(nets: list[ConvertedNet], output: Path | None) -> list[Path]:
     return [output.with_name(f"{output.stem}_{net.name}{output.suffix}") for net in nets]
 
 
-def convert_script(script: Path, output: Path | None = None, *,
-                   overwrite: bool = False) -> tuple[ConversionResult, list[Path]]:
+def convert_script(
+    script: Path, output: Path | None = None, *, overwrite: bool = False
+) -> tuple[ConversionResult, list[Path]]:
     """Read ``script`` (never run it), write one spec per ``NeuralNet`` call, return both.
     An existing output file is refused (nothing is written) unless ``overwrite``."""
     try:

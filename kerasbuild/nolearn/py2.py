@@ -31,7 +31,9 @@ def parse(source: str, filename: str) -> tuple[ast.Module, list[tuple[int, str]]
             fixed = _fix(lines[number - 1]) if 1 <= number <= len(lines) else None
             if fixed is None:
                 raise
-            notes.append((number, f"Python 2 syntax read as Python 3: {lines[number - 1].strip()[:60]!r}"))
+            notes.append(
+                (number, f"Python 2 syntax read as Python 3: {lines[number - 1].strip()[:60]!r}")
+            )
             lines[number - 1] = fixed
     raise SyntaxError(f"more than {MAX_FIXES} Python 2 statements")
 

@@ -17,16 +17,39 @@ from typing import Any
 from ..layers import lookup
 from ..layers.base import NONLINEARITIES
 
-NUMBER_WRAPPERS = {"shared", "float32", "float64", "float16", "float", "int", "int32", "int64",
-                   "asarray", "array"}
+NUMBER_WRAPPERS = {
+    "shared",
+    "float32",
+    "float64",
+    "float16",
+    "float",
+    "int",
+    "int32",
+    "int64",
+    "asarray",
+    "array",
+}
 """Calls whose single argument is the value (``theano.shared(float32(0.03))`` -> ``0.03``)."""
 
-INIT_ARGUMENTS = {"GlorotUniform": ("gain",), "GlorotNormal": ("gain",), "HeUniform": ("gain",),
-                   "HeNormal": ("gain",), "Orthogonal": ("gain",), "Normal": ("std", "mean"),
-                   "Uniform": ("range", "std", "mean"), "Constant": ("val",)}
+INIT_ARGUMENTS = {
+    "GlorotUniform": ("gain",),
+    "GlorotNormal": ("gain",),
+    "HeUniform": ("gain",),
+    "HeNormal": ("gain",),
+    "Orthogonal": ("gain",),
+    "Normal": ("std", "mean"),
+    "Uniform": ("range", "std", "mean"),
+    "Constant": ("val",),
+}
 """Lasagne initialiser classes and the order of their positional arguments."""
 
-TRAIN_OBJECTS = ("AdjustVariable", "EarlyStopping", "BatchIterator", "FlipBatchIterator", "TrainSplit")
+TRAIN_OBJECTS = (
+    "AdjustVariable",
+    "EarlyStopping",
+    "BatchIterator",
+    "FlipBatchIterator",
+    "TrainSplit",
+)
 """Helper classes of the nolearn tutorial (and nolearn itself) translated by name."""
 
 LAYER_FUNCTIONS = {"dropout": "DropoutLayer"}
@@ -144,9 +167,15 @@ class Scope:
         self.names[name] = value
 
 
-_KINDS = {"Lambda": "a lambda", "ListComp": "a list comprehension", "JoinedStr": "an f-string",
-          "GeneratorExp": "a generator expression", "IfExp": "a conditional expression",
-          "Compare": "a comparison", "BoolOp": "a boolean expression"}
+_KINDS = {
+    "Lambda": "a lambda",
+    "ListComp": "a list comprehension",
+    "JoinedStr": "an f-string",
+    "GeneratorExp": "a generator expression",
+    "IfExp": "a conditional expression",
+    "Compare": "a comparison",
+    "BoolOp": "a boolean expression",
+}
 
 
 def describe(node: ast.AST) -> str:
@@ -165,27 +194,41 @@ class Evaluator:
     # ------------------------------------------------------------------ expressions
     def value(self, node: ast.expr, scope: Scope) -> Any:
         """The symbolic value of ``node``; raises :class:`Untranslatable` with its line."""
-        handlers = {ast.Constant: self._constant, ast.List: self._list, ast.Tuple: self._list,
-                    ast.Dict: self._dict, ast.UnaryOp: self._unaryop, ast.BinOp: self._binop,
-                    ast.Name: self._name, ast.Attribute: self._attribute,
-                    ast.Subscript: self._subscript, ast.Call: self._call}
+        handlers = {
+            ast.Constant: self._constant,
+            ast.List: self._list,
+            ast.Tuple: self._list,
+            ast.Dict: self._dict,
+            ast.UnaryOp: self._unaryop,
+            ast.BinOp: self._binop,
+            ast.Name: self._name,
+            ast.Attribute: self._attribute,
+            ast.Subscript: self._subscript,
+            ast.Call: self._call,
+        }
         handler = handlers.get(type(node))
         if handler is None:
             kind = _KINDS.get(type(node).__name__, type(node).__name__)
-            raise Untranslatable(node.lineno, f"{kind} ({describe(node)}) cannot be translated "
-                                              "without running the script")
+            raise Untranslatable(
+                node.lineno,
+                f"{kind} ({describe(node)}) cannot be translated without running the script",
+            )
         return handler(node, scope)
 
     def _constant(self, node: ast.Constant, scope: Scope) -> Any:
         if isinstance(node.value, (bytes, complex)) or node.value is Ellipsis:
-            raise Untranslatable(node.lineno, f"the constant {describe(node)} has no spec equivalent")
+            raise Untranslatable(
+                node.lineno, f"the constant {describe(node)} has no spec equivalent"
+            )
         return node.value
 
     def _list(self, node: ast.List | ast.Tuple, scope: Scope) -> list[Any]:
         out = []
         for item in node.elts:
             if isinstance(item, ast.Starred):
-                raise Untranslatable(item.lineno, f"unpacking ({describe(item)}) cannot be translated")
+                raise Untranslatable(
+                    item.lineno, f"unpacking ({describe(item)}) cannot be translated"
+                )
             out.append(self.value(item, scope))
         return out
 
@@ -195,12 +238,16 @@ class Evaluator:
             if key is None:
                 merged = self.value(value, scope)
                 if not isinstance(merged, DictValue):
-                    raise Untranslatable(value.lineno, f"**{describe(value)} is not a literal mapping")
+                    raise Untranslatable(
+                        value.lineno, f"**{describe(value)} is not a literal mapping"
+                    )
                 out.items.update(merged.items)
                 out.lines.update(merged.lines)
                 continue
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                raise Untranslatable(key.lineno, f"mapping key {describe(key)} must be a string literal")
+                raise Untranslatable(
+                    key.lineno, f"mapping key {describe(key)} must be a string literal"
+                )
             out.items[key.value] = self.value(value, scope)
             out.lines[key.value] = value.lineno
         return out
@@ -218,14 +265,21 @@ class Evaluator:
         if isinstance(left, list) and isinstance(right, list) and isinstance(node.op, ast.Add):
             return left + right
         if _is_number(left) and _is_number(right):
-            ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-                   ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
-                   ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b}
-            if type(node.op) in ops and not (isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0):
+            ops = {
+                ast.Add: lambda a, b: a + b,
+                ast.Sub: lambda a, b: a - b,
+                ast.Mult: lambda a, b: a * b,
+                ast.Div: lambda a, b: a / b,
+                ast.FloorDiv: lambda a, b: a // b,
+                ast.Mod: lambda a, b: a % b,
+            }
+            if type(node.op) in ops and not (
+                isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0
+            ):
                 return ops[type(node.op)](left, right)
             if isinstance(node.op, ast.Pow) and abs(right) <= 64 and abs(left) <= 1e6:
                 try:
-                    return left ** right
+                    return left**right
                 except (OverflowError, ZeroDivisionError):
                     pass
         raise Untranslatable(node.lineno, f"the expression {describe(node)} cannot be translated")
@@ -234,7 +288,9 @@ class Evaluator:
         bound = scope.get(node.id)
         if isinstance(bound, Failed):
             line, message = bound.error.origin or (bound.error.line, bound.error.message)
-            raise Untranslatable(node.lineno, f"'{node.id}' (line {line}): {message}", (line, message))
+            raise Untranslatable(
+                node.lineno, f"'{node.id}' (line {line}): {message}", (line, message)
+            )
         if bound is None:
             return Symbol(node.id, node.lineno)
         if isinstance(bound, Symbol):
@@ -247,8 +303,11 @@ class Evaluator:
             return Symbol(f"{base.dotted}.{node.attr}", node.lineno)
         if isinstance(base, UserClass) and node.attr in base.attributes:
             return base.attributes[node.attr]
-        raise Untranslatable(node.lineno, f"{describe(node)} cannot be translated (only module "
-                                          "attributes such as lasagne.layers.DenseLayer are)")
+        raise Untranslatable(
+            node.lineno,
+            f"{describe(node)} cannot be translated (only module "
+            "attributes such as lasagne.layers.DenseLayer are)",
+        )
 
     def _subscript(self, node: ast.Subscript, scope: Scope) -> Any:
         base = self.value(node.value, scope)
@@ -276,13 +335,19 @@ class Evaluator:
         if isinstance(func, UserFunction) and func.unwraps and len(args) == 1 and not kwargs:
             return _number(args[0], node)
         if isinstance(func, UserFunction):
-            raise Untranslatable(node.lineno, f"{func.name}() is a function defined in the script "
-                                              f"(line {func.line}); kerasbuild does not run code")
+            raise Untranslatable(
+                node.lineno,
+                f"{func.name}() is a function defined in the script "
+                f"(line {func.line}); kerasbuild does not run code",
+            )
         if isinstance(func, UserClass):
             if func.name in TRAIN_OBJECTS:
                 return Call(func.name, tuple(args), kwargs, node.lineno, func)
-            raise Untranslatable(node.lineno, f"{func.name} is a class defined in the script "
-                                              f"(line {func.line}) that kerasbuild does not know")
+            raise Untranslatable(
+                node.lineno,
+                f"{func.name} is a class defined in the script "
+                f"(line {func.line}) that kerasbuild does not know",
+            )
         if not isinstance(func, Symbol):
             raise Untranslatable(node.lineno, f"{describe(node.func)} is not callable here")
         if is_number_wrapper(name):
@@ -301,14 +366,19 @@ class Evaluator:
             return Call(name, tuple(args), kwargs, node.lineno)
         if name == "batch_norm":
             return self._batch_norm(args, kwargs, node)
-        raise Untranslatable(node.lineno, f"the call {describe(node)} cannot be translated "
-                                          "(kerasbuild reads the script, it never runs it)")
+        raise Untranslatable(
+            node.lineno,
+            f"the call {describe(node)} cannot be translated "
+            "(kerasbuild reads the script, it never runs it)",
+        )
 
-    def _arguments(self, node: ast.Call, scope: Scope, problems: list[tuple[int, str]] | None = None
-                   ) -> tuple[list[Any], dict[str, Any]]:
+    def _arguments(
+        self, node: ast.Call, scope: Scope, problems: list[tuple[int, str]] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
         """Evaluate a call's arguments. With ``problems`` (a layer call) a parameter that cannot
         be translated is recorded there and becomes :data:`MISSING`; the first positional
         argument (the input layer) must always translate."""
+
         def tolerant(expr: ast.expr, what: str, required: bool = False) -> Any:
             try:
                 return self.value(expr, scope)
@@ -328,16 +398,25 @@ class Evaluator:
             if keyword.arg is None:
                 merged = self.value(keyword.value, scope)
                 if not isinstance(merged, DictValue):
-                    raise Untranslatable(keyword.value.lineno,
-                                         f"**{describe(keyword.value)} is not a literal mapping")
+                    raise Untranslatable(
+                        keyword.value.lineno,
+                        f"**{describe(keyword.value)} is not a literal mapping",
+                    )
                 kwargs.update(merged.items)
             else:
                 kwargs[keyword.arg] = tolerant(keyword.value, keyword.arg)
         return args, kwargs
 
     # ------------------------------------------------------------------ layers
-    def _layer(self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
-               custom: bool, problems: list[tuple[int, str]] | None = None) -> LayerRef:
+    def _layer(
+        self,
+        type_name: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: ast.Call,
+        custom: bool,
+        problems: list[tuple[int, str]] | None = None,
+    ) -> LayerRef:
         """A Lasagne layer instantiation: the first argument is the incoming layer(s)."""
         entry = lookup(type_name)
         positional = entry.positional if entry else ()
@@ -354,19 +433,29 @@ class Evaluator:
         elif isinstance(source, (str, list)):
             params["incomings" if isinstance(source, list) else "incoming"] = (source, node.lineno)
         elif source is not None:
-            raise Untranslatable(node.lineno, f"the input of {type_name} must be a layer, got "
-                                              f"{describe(node.args[0]) if node.args else source!r}")
+            raise Untranslatable(
+                node.lineno,
+                f"the input of {type_name} must be a layer, got "
+                f"{describe(node.args[0]) if node.args else source!r}",
+            )
         problems = list(problems or [])
         if len(rest) > len(positional) and entry is not None:
-            problems.append((node.lineno, f"takes at most {len(positional)} positional "
-                                          f"parameters after its input, got {len(rest)}; name them"))
+            problems.append(
+                (
+                    node.lineno,
+                    f"takes at most {len(positional)} positional "
+                    f"parameters after its input, got {len(rest)}; name them",
+                )
+            )
         for key, value in zip(positional, rest):
             if value is not MISSING:
                 params[key] = (value, node.lineno)
         for key, value in kwargs.items():
             if value is not MISSING:
                 params[key] = (value, _keyword_line(node, key))
-        call = LayerCall(len(self.nodes), type_name, incoming, params, node.lineno, custom, problems)
+        call = LayerCall(
+            len(self.nodes), type_name, incoming, params, node.lineno, custom, problems
+        )
         self.nodes.append(call)
         return LayerRef(call)
 
@@ -428,7 +517,9 @@ def _number(value: Any, node: ast.Call) -> Any:
         return value
     if isinstance(value, list) and all(_is_number(v) for v in value):
         return value
-    raise Untranslatable(node.lineno, f"{describe(node)}: expected a number inside, got {describe(node.args[0])}")
+    raise Untranslatable(
+        node.lineno, f"{describe(node)}: expected a number inside, got {describe(node.args[0])}"
+    )
 
 
 def nonlinearity_name(value: Any) -> str | None:
@@ -440,8 +531,11 @@ def nonlinearity_name(value: Any) -> str | None:
         for name, slope in (("leaky_rectify", 0.01), ("very_leaky_rectify", 1 / 3)):
             if _is_number(leakiness) and abs(leakiness - slope) < 1e-6:
                 return name
-        raise Untranslatable(value.line, f"LeakyRectify({leakiness!r}): only leakiness 0.01 "
-                                         "(leaky_rectify) and 1/3 (very_leaky_rectify) are available")
+        raise Untranslatable(
+            value.line,
+            f"LeakyRectify({leakiness!r}): only leakiness 0.01 "
+            "(leaky_rectify) and 1/3 (very_leaky_rectify) are available",
+        )
     raise ValueError(value)
 
 
@@ -451,15 +545,22 @@ def init_data(value: Call) -> Any:
     given = dict(zip(names, value.args))
     given.update(value.kwargs)
     if given.pop("c01b", False):
-        raise Untranslatable(value.line, f"{value.name}(c01b=True) is a cuda-convnet weight layout "
-                                         "with no Keras counterpart")
+        raise Untranslatable(
+            value.line,
+            f"{value.name}(c01b=True) is a cuda-convnet weight layout with no Keras counterpart",
+        )
     unknown = sorted(set(given) - set(names))
     if unknown:
         raise Untranslatable(value.line, f"{value.name}() has no parameter {unknown[0]!r}")
     for key, item in given.items():
-        if not (_is_number(item) or (key == "gain" and item == "relu")
-                or (key == "range" and isinstance(item, list))):
-            raise Untranslatable(value.line, f"{value.name}({key}={item!r}) is not a literal number")
+        if not (
+            _is_number(item)
+            or (key == "gain" and item == "relu")
+            or (key == "range" and isinstance(item, list))
+        ):
+            raise Untranslatable(
+                value.line, f"{value.name}({key}={item!r}) is not a literal number"
+            )
     if value.name == "Constant":
         return float(given.get("val", 0.0))
     if value.name == "Normal":
@@ -487,7 +588,9 @@ def to_data(value: Any, line: int) -> Any:
         except ValueError:
             pass
     if isinstance(value, Symbol):
-        raise Untranslatable(value.line, f"'{value.dotted}' is a Python object kerasbuild cannot translate")
+        raise Untranslatable(
+            value.line, f"'{value.dotted}' is a Python object kerasbuild cannot translate"
+        )
     if isinstance(value, Call):
         raise Untranslatable(value.line, f"{value.name}(...) cannot be used here")
     if isinstance(value, LayerRef):

@@ -58,8 +58,10 @@ def table_html(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 
 def _pairs(mapping: dict[str, Any]) -> str:
-    return table_html(["", ""], [[k, v if not isinstance(v, dict | list) else json.dumps(v)]
-                                 for k, v in mapping.items()])
+    return table_html(
+        ["", ""],
+        [[k, v if not isinstance(v, dict | list) else json.dumps(v)] for k, v in mapping.items()],
+    )
 
 
 def environment() -> dict[str, Any]:
@@ -69,13 +71,22 @@ def environment() -> dict[str, Any]:
     import tensorflow as tf
 
     found = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in ("kerasbuild", "keras", "tensorflow", "tensorflow-cpu", "keras-tuner", "numpy", "matplotlib"):
+    for package in (
+        "kerasbuild",
+        "keras",
+        "tensorflow",
+        "tensorflow-cpu",
+        "keras-tuner",
+        "numpy",
+        "matplotlib",
+    ):
         try:
             found[package] = version(package)
         except PackageNotFoundError:
             continue
-    found["devices"] = ", ".join(f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}"
-                                 for d in tf.config.list_physical_devices())
+    found["devices"] = ", ".join(
+        f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}" for d in tf.config.list_physical_devices()
+    )
     return found
 
 
@@ -87,13 +98,25 @@ def spec_section(spec_path: Path, title: str) -> str:
 
     loaded = load_spec(spec_path)
     data = summary_dict(loaded)
-    rows = [[i, layer["name"], layer["type"], "x".join("?" if d is None else str(d) for d in layer["output_shape"]),
-             layer["params"]] for i, layer in enumerate(data["layers"])]
+    rows = [
+        [
+            i,
+            layer["name"],
+            layer["type"],
+            "x".join("?" if d is None else str(d) for d in layer["output_shape"]),
+            layer["params"],
+        ]
+        for i, layer in enumerate(data["layers"])
+    ]
     graph = "data:image/png;base64," + base64.b64encode(graph_png(loaded)).decode("ascii")
-    return (f"<h2>{html.escape(title)}</h2><pre>{html.escape(spec_path.read_text(encoding='utf-8'))}</pre>"
-            f"<h3>Layers: {data['total_params']:,} parameters ({data['trainable_params']:,} trainable)</h3>"
-            + table_html(["#", "name", "type", "output shape", "params"], rows)
-            + "<details><summary>layer graph</summary>" + _figure_html(graph, "layer graph") + "</details>")
+    return (
+        f"<h2>{html.escape(title)}</h2><pre>{html.escape(spec_path.read_text(encoding='utf-8'))}</pre>"
+        f"<h3>Layers: {data['total_params']:,} parameters ({data['trainable_params']:,} trainable)</h3>"
+        + table_html(["#", "name", "type", "output shape", "params"], rows)
+        + "<details><summary>layer graph</summary>"
+        + _figure_html(graph, "layer graph")
+        + "</details>"
+    )
 
 
 def run_sections(run_dir: Path, image: int) -> list[str]:
@@ -104,20 +127,45 @@ def run_sections(run_dir: Path, image: int) -> list[str]:
 
     info = read_run(run_dir)
     metrics = read_json(run_dir / "metrics.json") if (run_dir / "metrics.json").is_file() else {}
-    overview = {k: info.get(k) for k in ("name", "status", "task", "epochs_completed", "max_epochs",
-                                         "best_epoch", "monitor", "seed", "examples")}
-    sections = [f"<h2>Run</h2>{_pairs(overview)}",
-                "<h2>Metrics</h2>" + (_pairs(metrics) if metrics else "<p>no metrics.json (the run did not finish)</p>")]
-    options = PictureOptions(errors=bool(info.get("examples", {}).get("test")),
-                             image=image if info.get("examples", {}).get("test") else None)
-    sections.append("<h2>Pictures</h2>" + "".join(_figure_html(png_data_uri(fig), caption)
-                                                  for _, caption, fig in run_pictures(run_dir, options)))
+    overview = {
+        k: info.get(k)
+        for k in (
+            "name",
+            "status",
+            "task",
+            "epochs_completed",
+            "max_epochs",
+            "best_epoch",
+            "monitor",
+            "seed",
+            "examples",
+        )
+    }
+    sections = [
+        f"<h2>Run</h2>{_pairs(overview)}",
+        "<h2>Metrics</h2>"
+        + (_pairs(metrics) if metrics else "<p>no metrics.json (the run did not finish)</p>"),
+    ]
+    options = PictureOptions(
+        errors=bool(info.get("examples", {}).get("test")),
+        image=image if info.get("examples", {}).get("test") else None,
+    )
+    sections.append(
+        "<h2>Pictures</h2>"
+        + "".join(
+            _figure_html(png_data_uri(fig), caption)
+            for _, caption, fig in run_pictures(run_dir, options)
+        )
+    )
     sections.append(spec_section(run_dir / SPEC, "Spec (as trained)"))
     timings = {k: info.get(k) for k in ("started_at", "finished_at", "duration_s", "replicas")}
     history = run_dir / "history.json"
     rows = read_json(history) if history.is_file() else []
-    sections.append("<h2>Timings</h2>" + _pairs(timings)
-                    + table_html(["epoch", "seconds"], [[r["epoch"], r.get("duration")] for r in rows]))
+    sections.append(
+        "<h2>Timings</h2>"
+        + _pairs(timings)
+        + table_html(["epoch", "seconds"], [[r["epoch"], r.get("duration")] for r in rows])
+    )
     if info.get("versions"):
         sections.append("<h2>Versions the run was trained with</h2>" + _pairs(info["versions"]))
     return sections
@@ -130,20 +178,38 @@ def search_sections(project: Path) -> list[str]:
 
     results = read_results(project)
     names = list(results["trials"][0]["values"])
-    rows = [[rank, t["trial_id"], t["status"], t["score"], t.get("seconds"), *(t["values"].get(n) for n in names)]
-            for rank, t in enumerate(results["trials"], 1)]
-    overview = {k: results.get(k) for k in ("job", "spec", "tuner", "objective", "direction", "counts",
-                                             "stopped_reason")}
-    sections = [f"<h2>Search</h2>{_pairs(overview)}",
-                "<h2>Trials</h2>" + table_html(["#", "trial", "status", results["objective"], "seconds", *names], rows),
-                "<h2>Pictures</h2>" + "".join(_figure_html(png_data_uri(fig), caption)
-                                              for _, caption, fig in search_pictures(project))]
+    rows = [
+        [
+            rank,
+            t["trial_id"],
+            t["status"],
+            t["score"],
+            t.get("seconds"),
+            *(t["values"].get(n) for n in names),
+        ]
+        for rank, t in enumerate(results["trials"], 1)
+    ]
+    overview = {
+        k: results.get(k)
+        for k in ("job", "spec", "tuner", "objective", "direction", "counts", "stopped_reason")
+    }
+    sections = [
+        f"<h2>Search</h2>{_pairs(overview)}",
+        "<h2>Trials</h2>"
+        + table_html(["#", "trial", "status", results["objective"], "seconds", *names], rows),
+        "<h2>Pictures</h2>"
+        + "".join(
+            _figure_html(png_data_uri(fig), caption) for _, caption, fig in search_pictures(project)
+        ),
+    ]
     best = project / "best_spec.yaml"
     if best.is_file():
         sections.append(spec_section(best, "Best spec"))
     seconds = [t["seconds"] for t in results["trials"] if t.get("seconds")]
-    sections.append("<h2>Timings</h2>" + _pairs({"trials": len(results["trials"]),
-                                                 "total trial seconds": round(sum(seconds), 3)}))
+    sections.append(
+        "<h2>Timings</h2>"
+        + _pairs({"trials": len(results["trials"]), "total trial seconds": round(sum(seconds), 3)})
+    )
     return sections
 
 
@@ -152,13 +218,22 @@ def report_html(path: Path, image: int = 0) -> str:
     from ..tuning.plots import is_search_dir
 
     path = Path(path)
-    kind, sections = ("search", search_sections(path)) if is_search_dir(path) else ("run", run_sections(path, image))
+    kind, sections = (
+        ("search", search_sections(path))
+        if is_search_dir(path)
+        else ("run", run_sections(path, image))
+    )
     env = "<h2>Environment (this report)</h2>" + _pairs(environment())
     made = datetime.now(UTC).isoformat(timespec="seconds")
     title = html.escape(f"kerasbuild {kind} report: {path.resolve().name}")
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-            f'<link rel="icon" href="data:,"><style>{STYLE}</style></head><body><h1>{title}</h1>'
-            f"<p>{html.escape(str(path.resolve()))}; made {made}</p>" + "".join(sections) + env + "</body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<link rel="icon" href="data:,"><style>{STYLE}</style></head><body><h1>{title}</h1>'
+        f"<p>{html.escape(str(path.resolve()))}; made {made}</p>"
+        + "".join(sections)
+        + env
+        + "</body></html>"
+    )
 
 
 def write_report(path: Path, output: Path, *, image: int = 0, overwrite: bool = False) -> Path:
@@ -168,7 +243,9 @@ def write_report(path: Path, output: Path, *, image: int = 0, overwrite: bool = 
 
     output = Path(output)
     if output.exists() and not overwrite:
-        raise KerasbuildError(f"{output} already exists; pass --overwrite to replace it", exit_code=2)
+        raise KerasbuildError(
+            f"{output} already exists; pass --overwrite to replace it", exit_code=2
+        )
     if not Path(path).is_dir():
         raise KerasbuildError(f"{path} is not a run or search directory")
     atomic_write_text(output, report_html(path, image))

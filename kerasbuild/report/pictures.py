@@ -47,10 +47,17 @@ def run_pictures(run_dir: Path, options: PictureOptions) -> Iterator[Picture]:
     info = read_run(run_dir)
     members = ensemble_members(run_dir)
     if members:
-        yield "loss.png", "validation curves of the ensemble's members", compare_figure(members, info.get("name", ""))
+        yield (
+            "loss.png",
+            "validation curves of the ensemble's members",
+            compare_figure(members, info.get("name", "")),
+        )
     else:
-        yield "loss.png", "training and validation loss per epoch", loss_figure(run_history(run_dir),
-                                                                                info.get("name", ""))
+        yield (
+            "loss.png",
+            "training and validation loss per epoch",
+            loss_figure(run_history(run_dir), info.get("name", "")),
+        )
     if options.needs_model:
         yield from model_pictures(run_dir, options)
 
@@ -81,17 +88,32 @@ def error_pictures(preds: Any) -> Iterator[Picture]:
     if preds.info.get("task") == "classification":
         matrix = pe.confusion(preds)
         labels = pe.class_labels(preds.info, matrix.shape[0])
-        yield "confusion.png", "confusion matrix on the test split", pe.confusion_figure(matrix, labels)
+        yield (
+            "confusion.png",
+            "confusion matrix on the test split",
+            pe.confusion_figure(matrix, labels),
+        )
         worst = pe.worst_misclassified(preds)
         if len(worst):
-            yield "misclassified.png", "worst misclassified test images", pe.misclassified_figure(preds, worst)
+            yield (
+                "misclassified.png",
+                "worst misclassified test images",
+                pe.misclassified_figure(preds, worst),
+            )
         return
     names = pe.keypoint_names(preds.info.get("target_names"))
     if names and preds.x.ndim == 4:
-        yield ("keypoints.png", "true and predicted keypoints on test images",
-               pe.keypoints_figure(preds, names, pe.flip_pairs(preds.loaded, names)))
+        yield (
+            "keypoints.png",
+            "true and predicted keypoints on test images",
+            pe.keypoints_figure(preds, names, pe.flip_pairs(preds.loaded, names)),
+        )
     else:
-        yield "residuals.png", "predicted against true targets on the test split", pe.residuals_figure(preds)
+        yield (
+            "residuals.png",
+            "predicted against true targets on the test split",
+            pe.residuals_figure(preds),
+        )
 
 
 def image_pictures(model: Any, preds: Any, index: int, layer: str | None) -> Iterator[Picture]:
@@ -100,21 +122,39 @@ def image_pictures(model: Any, preds: Any, index: int, layer: str | None) -> Ite
     from ..runs import plots_inspect as pi
 
     if not 0 <= index < len(preds.x):
-        raise KerasbuildError(f"--image {index}: the test split has {len(preds.x)} images (0..{len(preds.x) - 1})")
+        raise KerasbuildError(
+            f"--image {index}: the test split has {len(preds.x)} images (0..{len(preds.x) - 1})"
+        )
     image = preds.x[index]
     if image.ndim != 3:
-        raise KerasbuildError(f"--image needs image inputs (height, width, channels); this run's inputs "
-                              f"have shape {list(image.shape)}")
+        raise KerasbuildError(
+            f"--image needs image inputs (height, width, channels); this run's inputs "
+            f"have shape {list(image.shape)}"
+        )
     name, values = pi.layer_activations(model, image, layer)
-    yield f"activations_{name}.png", f"activations of {name} for test image {index}", pi.activations_figure(name, values)
+    yield (
+        f"activations_{name}.png",
+        f"activations of {name} for test image {index}",
+        pi.activations_figure(name, values),
+    )
     if preds.info.get("task") != "classification":
         return
     target = int(preds.y[index])
     label = f"class {target}"
-    yield ("occlusion.png", f"occlusion map of test image {index} ({label})",
-           pi.map_figure(image, pi.occlusion_map(model, image, target), f"drop in p({label})", "magma"))
-    yield ("saliency.png", f"gradient saliency of test image {index} ({label})",
-           pi.map_figure(image, pi.saliency_map(model, image, target), f"|d p({label}) / d pixel|", "hot"))
+    yield (
+        "occlusion.png",
+        f"occlusion map of test image {index} ({label})",
+        pi.map_figure(
+            image, pi.occlusion_map(model, image, target), f"drop in p({label})", "magma"
+        ),
+    )
+    yield (
+        "saliency.png",
+        f"gradient saliency of test image {index} ({label})",
+        pi.map_figure(
+            image, pi.saliency_map(model, image, target), f"|d p({label}) / d pixel|", "hot"
+        ),
+    )
 
 
 def search_pictures(project: Path) -> Iterator[Picture]:

@@ -32,26 +32,33 @@ def plot_graph(spec: Path, output: Path | None) -> Path:
     output = output or Path(f"{loaded.name}_graph.png")
     if output.suffix.lower() == ".svg":
         if not has_graphviz():
-            raise KerasbuildError("-o *.svg needs graphviz (the 'dot' program); write a .png instead")
+            raise KerasbuildError(
+                "-o *.svg needs graphviz (the 'dot' program); write a .png instead"
+            )
         output.write_bytes(graph_dot(loaded).pipe(format="svg"))
     else:
         output.write_bytes(graph_png(loaded))
     return output
 
 
-def plot_paths(paths: list[Path], options: PictureOptions, *, graph: bool = False,
-               output: Path | None = None) -> list[Path]:
+def plot_paths(
+    paths: list[Path], options: PictureOptions, *, graph: bool = False, output: Path | None = None
+) -> list[Path]:
     """Draw what ``paths`` call for; returns the files written."""
     from ..tuning.plots import is_search_dir
     from .pictures import run_pictures, search_pictures
 
     if graph:
         if len(paths) != 1 or paths[0].is_dir():
-            raise KerasbuildError("--graph takes one spec file, e.g. kerasbuild plot specs/lenet5.yaml --graph")
+            raise KerasbuildError(
+                "--graph takes one spec file, e.g. kerasbuild plot specs/lenet5.yaml --graph"
+            )
         return [plot_graph(paths[0], output)]
     if len(paths) > 1:
         if options.needs_model:
-            raise KerasbuildError("--errors, --image and --filters draw one run; give one run directory")
+            raise KerasbuildError(
+                "--errors, --image and --filters draw one run; give one run directory"
+            )
         from ..runs.plots import save_figure
         from ..runs.plots_compare import compare_figure
 

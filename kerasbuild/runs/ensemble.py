@@ -19,8 +19,10 @@ def _check_compatible(runs: list[Path], infos: list[dict[str, Any]]) -> None:
     for run, info in zip(runs[1:], infos[1:], strict=True):
         for key in ("task", "inputs", "num_classes", "preprocessing"):
             if info.get(key) != first.get(key):
-                raise KerasbuildError(f"cannot ensemble {runs[0]} and {run}: their {key} differ "
-                                      f"({first.get(key)!r} vs {info.get(key)!r})")
+                raise KerasbuildError(
+                    f"cannot ensemble {runs[0]} and {run}: their {key} differ "
+                    f"({first.get(key)!r} vs {info.get(key)!r})"
+                )
 
 
 def build_ensemble(models: list[Any], input_shape: tuple[int, ...], input_name: str):
@@ -36,7 +38,9 @@ def build_ensemble(models: list[Any], input_shape: tuple[int, ...], input_name: 
     return keras.Model(inputs, averaged, name="ensemble")
 
 
-def ensemble_runs(runs: list[Path | str], out_dir: Path | str, *, overwrite: bool = False) -> dict[str, Any]:
+def ensemble_runs(
+    runs: list[Path | str], out_dir: Path | str, *, overwrite: bool = False
+) -> dict[str, Any]:
     """Write the ensemble of ``runs`` to ``out_dir``; returns its test metrics."""
     from .rundir import load_run_model, read_run
 
@@ -55,19 +59,26 @@ def ensemble_runs(runs: list[Path | str], out_dir: Path | str, *, overwrite: boo
         return _write_ensemble(runs, infos, model, out_dir, overwrite)
 
 
-def _write_ensemble(runs: list[Path], infos: list[dict[str, Any]], model: Any, out_dir: Path,
-                    overwrite: bool) -> dict[str, Any]:
+def _write_ensemble(
+    runs: list[Path], infos: list[dict[str, Any]], model: Any, out_dir: Path, overwrite: bool
+) -> dict[str, Any]:
     """Write the run-like directory of the ensemble (``out_dir``'s lock held)."""
     from ..fit.files import atomic_write_json, save_keras_atomic
     from .evaluate import evaluate_run
     from .rundir import SPEC, prepare, write_run_json
 
     first = infos[0]
-    prepare(out_dir, (runs[0] / SPEC).read_text(encoding="utf-8"), resume=False, overwrite=overwrite)
+    prepare(
+        out_dir, (runs[0] / SPEC).read_text(encoding="utf-8"), resume=False, overwrite=overwrite
+    )
     save_keras_atomic(model, out_dir / "model_best.keras")
     shutil.copyfile(out_dir / "model_best.keras", out_dir / "model_final.keras")
-    info = {**first, "status": "complete", "name": "ensemble",
-            "ensemble": {"members": [str(r.resolve()) for r in runs], "combine": "mean"}}
+    info = {
+        **first,
+        "status": "complete",
+        "name": "ensemble",
+        "ensemble": {"members": [str(r.resolve()) for r in runs], "combine": "mean"},
+    }
     write_run_json(out_dir, info)
     metrics = {"model": "model_best.keras", "members": {}}
     if first.get("examples", {}).get("test"):

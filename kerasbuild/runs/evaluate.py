@@ -15,8 +15,9 @@ import numpy as np
 from ..errors import KerasbuildError, SpecError
 
 
-def evaluation_arrays(run_dir: Path, data: str | None = None, *, x_key: str | None = None,
-                      y_key: str | None = None) -> tuple[np.ndarray, np.ndarray, Any]:
+def evaluation_arrays(
+    run_dir: Path, data: str | None = None, *, x_key: str | None = None, y_key: str | None = None
+) -> tuple[np.ndarray, np.ndarray, Any]:
     """``(x, y, loaded spec)`` to evaluate on (preprocessed inputs, targets in training units;
     class labels are indices into the run's ``class_names``, matched by name).
     ``x_key``/``y_key``: the arrays of an npz ``data`` (default: the spec's)."""
@@ -31,7 +32,9 @@ def evaluation_arrays(run_dir: Path, data: str | None = None, *, x_key: str | No
     if data is None:
         splits = load_for_spec(loaded)
         if len(splits.x_test) == 0:
-            raise KerasbuildError("the run has no test split (data.test_size: 0); pass --data SOURCE")
+            raise KerasbuildError(
+                "the run has no test split (data.test_size: 0); pass --data SOURCE"
+            )
         return splits.x_test, splits.y_test, loaded
     base = loaded.spec.data.model_dump() if loaded.spec.data else {}
     try:
@@ -40,7 +43,12 @@ def evaluation_arrays(run_dir: Path, data: str | None = None, *, x_key: str | No
     except ValueError as exc:
         raise KerasbuildError(f"--data {data}: {exc}") from None
     if config.kind == "npz" and resolve_path(data, Path.cwd()).is_file():
-        raw = load_npz(resolve_path(data, Path.cwd()), config.x_key, config.y_key, key_hint="pass --x-key / --y-key")
+        raw = load_npz(
+            resolve_path(data, Path.cwd()),
+            config.x_key,
+            config.y_key,
+            key_hint="pass --x-key / --y-key",
+        )
     else:
         raw = load_source(config, Path.cwd())
     preprocessing = info.get("preprocessing") or {}
@@ -55,7 +63,9 @@ def evaluation_arrays(run_dir: Path, data: str | None = None, *, x_key: str | No
     return x, y, loaded
 
 
-def run_labels(y: np.ndarray, names: list[str] | None, run_names: list[str] | None, data: str) -> np.ndarray:
+def run_labels(
+    y: np.ndarray, names: list[str] | None, run_names: list[str] | None, data: str
+) -> np.ndarray:
     """Labels ``y`` (indices into the source's class ``names``) as indices into the run's
     ``run_names``, matched by name: a folder ``1/`` holds class '1' whatever other folders
     there are. Unchanged when either side has no names. KerasbuildError for a class the run
@@ -65,12 +75,16 @@ def run_labels(y: np.ndarray, names: list[str] | None, run_names: list[str] | No
     index = {str(name): i for i, name in enumerate(run_names)}
     unknown = [str(n) for n in names if str(n) not in index]
     if unknown:
-        raise KerasbuildError(f"--data {data}: class '{unknown[0]}' is not one of the run's classes "
-                              f"({', '.join(map(str, run_names))})")
+        raise KerasbuildError(
+            f"--data {data}: class '{unknown[0]}' is not one of the run's classes "
+            f"({', '.join(map(str, run_names))})"
+        )
     return np.array([index[str(n)] for n in names], dtype=np.int64)[y]
 
 
-def streamed_evaluation(run_dir: Path, data: str | None, batch_size: int) -> tuple[Any, int, tuple] | None:
+def streamed_evaluation(
+    run_dir: Path, data: str | None, batch_size: int
+) -> tuple[Any, int, tuple] | None:
     """``(dataset, examples, input shape)`` when the data streams (image folders, CSVs of image
     paths, TFRecord, tfds): the run's recorded test split, or every example of ``data``
     preprocessed with the run's recorded preprocessing; None for in-memory sources."""
@@ -89,9 +103,17 @@ def streamed_evaluation(run_dir: Path, data: str | None, batch_size: int) -> tup
         part = "test"
     else:
         try:
-            config = DataConfig.model_validate({**(config.model_dump() if config else {}), "source": data,
-                                                "test_size": 0, "valid_size": 0, "normalize": None,
-                                                "standardize": False, "limit": None})
+            config = DataConfig.model_validate(
+                {
+                    **(config.model_dump() if config else {}),
+                    "source": data,
+                    "test_size": 0,
+                    "valid_size": 0,
+                    "normalize": None,
+                    "standardize": False,
+                    "limit": None,
+                }
+            )
         except ValueError as exc:
             raise KerasbuildError(f"--data {data}: {exc}") from None
         if not streams(config, Path.cwd()):
@@ -111,8 +133,14 @@ def streamed_evaluation(run_dir: Path, data: str | None, batch_size: int) -> tup
     return splits.dataset(part, batch_size), splits.size(part), splits.input_shape
 
 
-def evaluate_run(run_dir: Path | str, data: str | None = None, which: str = "best", *,
-                 x_key: str | None = None, y_key: str | None = None) -> dict[str, Any]:
+def evaluate_run(
+    run_dir: Path | str,
+    data: str | None = None,
+    which: str = "best",
+    *,
+    x_key: str | None = None,
+    y_key: str | None = None,
+) -> dict[str, Any]:
     """``{"n": examples, "loss": ..., "accuracy" | "rmse": ...}`` of ``model_<which>.keras``."""
     from ..spec.loader import load_spec
     from .rundir import SPEC
@@ -132,8 +160,11 @@ def evaluate_run(run_dir: Path | str, data: str | None = None, which: str = "bes
     model = load_run_model(run_dir, which)
     compile_model(model, config)
     if tuple(model.inputs[0].shape[1:]) != tuple(shape):
-        raise SpecError.single(f"the data's inputs have shape {list(shape)} but the model expects "
-                               f"{list(model.inputs[0].shape[1:])}", ("data", "source"))
+        raise SpecError.single(
+            f"the data's inputs have shape {list(shape)} but the model expects "
+            f"{list(model.inputs[0].shape[1:])}",
+            ("data", "source"),
+        )
     if ds is None:
         ds = make_dataset(x, y, batch_size=config.effective_batch_size, training=False)
     scores = model.evaluate(ds, verbose=0, return_dict=True)

@@ -39,7 +39,9 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
             s.close()
 
 
-def launch(train_args: list[str], workers: int, port: int | None = None, *, poll: float = 0.5) -> int:
+def launch(
+    train_args: list[str], workers: int, port: int | None = None, *, poll: float = 0.5
+) -> int:
     """Run ``kerasbuild train TRAIN_ARGS`` as ``workers`` processes on 127.0.0.1 (ports
     ``port``, ``port + 1``... or free ones); return 0 when every worker succeeded, else the
     exit code of the first one that failed (after stopping the others)."""
@@ -56,10 +58,21 @@ def launch(train_args: list[str], workers: int, port: int | None = None, *, poll
             procs.append(subprocess.Popen(command, env=env))
         else:
             with open(log_dir / f"worker{index}.log", "wb") as log:
-                procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                              start_new_session=True))
-    print(f"launcher: {workers} workers on {', '.join(addresses)}; worker 0 (the chief) prints here, "
-          f"the others log to {log_dir}", file=sys.stderr, flush=True)
+                procs.append(
+                    subprocess.Popen(
+                        command,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+    print(
+        f"launcher: {workers} workers on {', '.join(addresses)}; worker 0 (the chief) prints here, "
+        f"the others log to {log_dir}",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         return _watch(procs, log_dir, poll)
     finally:
@@ -74,9 +87,17 @@ def _watch(procs: list[subprocess.Popen], log_dir: Path, poll: float) -> int:
         failed = [i for i, code in enumerate(codes) if code not in (None, 0)]
         if failed:
             first = failed[0]
-            log = "its output is above" if first == 0 else f"its log: {log_dir / f'worker{first}.log'}"
-            print(f"launcher: worker {first} exited with {codes[first]} ({log}); stopping the others "
-                  f"within {GRACE_S:g} s", file=sys.stderr, flush=True)
+            log = (
+                "its output is above"
+                if first == 0
+                else f"its log: {log_dir / f'worker{first}.log'}"
+            )
+            print(
+                f"launcher: worker {first} exited with {codes[first]} ({log}); stopping the others "
+                f"within {GRACE_S:g} s",
+                file=sys.stderr,
+                flush=True,
+            )
             deadline = time.monotonic() + GRACE_S
             while time.monotonic() < deadline and any(proc.poll() is None for proc in procs):
                 time.sleep(poll)

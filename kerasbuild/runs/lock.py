@@ -119,15 +119,17 @@ def acquire(directory: Path, command: str) -> DirectoryLock:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise KerasbuildError(f"cannot write to run directory {directory}: {exc.strerror or exc}",
-                              exit_code=2) from None
+        raise KerasbuildError(
+            f"cannot write to run directory {directory}: {exc.strerror or exc}", exit_code=2
+        ) from None
     path = lock_path(directory)
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise KerasbuildError(f"cannot create the lock file {path}: {exc.strerror or exc}",
-                                  exit_code=2) from None
+            raise KerasbuildError(
+                f"cannot create the lock file {path}: {exc.strerror or exc}", exit_code=2
+            ) from None
         if not _flock(fd, directory):
             os.close(fd)
             raise _busy(directory, read_holder(directory))
@@ -139,7 +141,9 @@ def acquire(directory: Path, command: str) -> DirectoryLock:
         os.close(fd)
         raise KerasbuildError(
             f"{directory} is locked by {previous.describe()}; from {host_name()} kerasbuild cannot tell "
-            f"whether that process still runs. If it has ended, delete {path} and run again", exit_code=EXIT_LOCKED)
+            f"whether that process still runs. If it has ended, delete {path} and run again",
+            exit_code=EXIT_LOCKED,
+        )
     _write_holder(fd, command)
     return DirectoryLock(directory, fd, previous)
 
@@ -150,8 +154,10 @@ def hold(directory: Path, command: str, *, note: Any = None) -> Iterator[Directo
     to print when a stale lock is taken over."""
     held = acquire(directory, command)
     if held.taken_over is not None and note is not None:
-        note(f"note: took over the stale lock of {held.taken_over.describe()} in {directory}; "
-             "that process has ended")
+        note(
+            f"note: took over the stale lock of {held.taken_over.describe()} in {directory}; "
+            "that process has ended"
+        )
     try:
         yield held
     finally:
@@ -177,9 +183,11 @@ def state_note(run_dir: Path, info: dict[str, Any]) -> str | None:
     status = state(run_dir, info.get("status"))
     epochs = info.get("epochs_completed")
     if status == "crashed":
-        return (f"note: the run in {run_dir} crashed after epoch {epochs} (run.json says running but no process "
-                "holds it); using the models it saved; continue it with 'kerasbuild train --resume --run-dir "
-                f"{run_dir}'")
+        return (
+            f"note: the run in {run_dir} crashed after epoch {epochs} (run.json says running but no process "
+            "holds it); using the models it saved; continue it with 'kerasbuild train --resume --run-dir "
+            f"{run_dir}'"
+        )
     if status == "running":
         holder = read_holder(run_dir)
         who = f" by {holder.describe()}" if holder else ""
@@ -211,8 +219,13 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 def _write_holder(fd: int, command: str) -> None:
-    record = {"host": host_name(), "pid": os.getpid(), "command": command,
-              "since": datetime.now(UTC).isoformat(timespec="seconds"), "argv": sys.argv}
+    record = {
+        "host": host_name(),
+        "pid": os.getpid(),
+        "command": command,
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv,
+    }
     data = (json.dumps(record) + "\n").encode("utf-8")
     os.ftruncate(fd, 0)
     os.pwrite(fd, data, 0)
@@ -220,5 +233,9 @@ def _write_holder(fd: int, command: str) -> None:
 
 def _busy(directory: Path, holder: Holder | None) -> KerasbuildError:
     who = holder.describe() if holder else "another process"
-    stop = f"; wait for it to finish or stop it (kill {holder.pid})" if holder and holder.host == host_name() else ""
+    stop = (
+        f"; wait for it to finish or stop it (kill {holder.pid})"
+        if holder and holder.host == host_name()
+        else ""
+    )
     return KerasbuildError(f"{directory} is in use by {who}{stop}", exit_code=EXIT_LOCKED)

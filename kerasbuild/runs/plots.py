@@ -72,7 +72,9 @@ def loss_figure(history: list[dict[str, Any]], title: str = "") -> Any:
     for key, label in (("loss", "train"), ("val_loss", "valid")):
         values = positive([row.get(key) for row in history])
         if not all(np.isnan(values)):
-            ax.plot(epochs, values, linewidth=2, marker="o" if len(epochs) < 20 else None, label=label)
+            ax.plot(
+                epochs, values, linewidth=2, marker="o" if len(epochs) < 20 else None, label=label
+            )
     epoch_axes(ax, "loss", log=True)
     if ax.lines:
         ax.legend()
@@ -100,22 +102,34 @@ def first_kernels(model: Any, layer: str | None = None) -> tuple[str, np.ndarray
             return candidate.name, np.transpose(k.mean(axis=2), (2, 0, 1))
         if layer is not None:
             raise KerasbuildError(f"layer '{layer}' has no 2-D convolution kernel to draw")
-    names = [lay.name for lay in model.layers if getattr(lay, "kernel", None) is not None
-             and len(lay.kernel.shape) == 4]
+    names = [
+        lay.name
+        for lay in model.layers
+        if getattr(lay, "kernel", None) is not None and len(lay.kernel.shape) == 4
+    ]
     if layer is not None:
-        raise KerasbuildError(f"no layer named '{layer}'; convolution layers: {', '.join(names) or 'none'}")
+        raise KerasbuildError(
+            f"no layer named '{layer}'; convolution layers: {', '.join(names) or 'none'}"
+        )
     raise KerasbuildError("the model has no 2-D convolution layer whose kernels could be drawn")
 
 
-def image_grid(images: np.ndarray, title: str, labels: list[str] | None = None, cmap: str = "gray") -> Any:
+def image_grid(
+    images: np.ndarray, title: str, labels: list[str] | None = None, cmap: str = "gray"
+) -> Any:
     """A square-ish grid of ``images`` ``(n, height, width)`` or ``(n, height, width, 3)``,
     each scaled to its own range, optional per-image ``labels``; about 1 inch per image."""
     n = len(images)
     cols = max(1, math.ceil(math.sqrt(n)))
     rows = max(1, math.ceil(n / cols))
     plt = pyplot()
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * (1.2 if labels else 1.0) + 0.5),
-                             dpi=100, squeeze=False)
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(cols * 1.2, rows * (1.2 if labels else 1.0) + 0.5),
+        dpi=100,
+        squeeze=False,
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -130,7 +144,9 @@ def filters_figure(model: Any, layer: str | None = None) -> tuple[str, Any]:
     """``(layer name, figure)``: a grid of the convolution layer's kernels (grey, each scaled
     to its own range)."""
     name, kernels = first_kernels(model, layer)
-    return name, image_grid(kernels, f"{name}: {len(kernels)} kernels {kernels.shape[1]}x{kernels.shape[2]}")
+    return name, image_grid(
+        kernels, f"{name}: {len(kernels)} kernels {kernels.shape[1]}x{kernels.shape[2]}"
+    )
 
 
 def plot_filters(model: Any, path: Path, layer: str | None = None) -> Path:

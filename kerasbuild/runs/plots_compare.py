@@ -21,8 +21,10 @@ def run_history(run_dir: Path) -> list[dict[str, Any]]:
     if path.is_file():
         return read_json(path)
     if info.get("ensemble"):
-        raise KerasbuildError(f"{run_dir} is an ensemble (no training history of its own); plot its "
-                              f"members: kerasbuild plot {' '.join(info['ensemble']['members'])}")
+        raise KerasbuildError(
+            f"{run_dir} is an ensemble (no training history of its own); plot its "
+            f"members: kerasbuild plot {' '.join(info['ensemble']['members'])}"
+        )
     raise KerasbuildError(f"{path} does not exist; the run has no completed epoch")
 
 
@@ -51,16 +53,31 @@ def compare_figure(runs: list[Path], title: str = "") -> Any:
     histories = [run_history(Path(r)) for r in runs]
     score = _score_key(histories)
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2 if score else 1, figsize=(11 if score else 6, 4.2), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(
+        1, 2 if score else 1, figsize=(11 if score else 6, 4.2), dpi=100, squeeze=False
+    )
     loss_ax = axes[0, 0]
     for run, history in zip(runs, histories, strict=True):
         epochs = [row["epoch"] for row in history]
-        key, style = ("val_loss", "-") if any("val_loss" in row for row in history) else ("loss", "--")
-        line, = loss_ax.plot(epochs, positive([row.get(key) for row in history]), style, linewidth=2,
-                             label=run_label(run) + ("" if key == "val_loss" else " (train)"))
+        key, style = (
+            ("val_loss", "-") if any("val_loss" in row for row in history) else ("loss", "--")
+        )
+        (line,) = loss_ax.plot(
+            epochs,
+            positive([row.get(key) for row in history]),
+            style,
+            linewidth=2,
+            label=run_label(run) + ("" if key == "val_loss" else " (train)"),
+        )
         if score:
-            axes[0, 1].plot(epochs, [row.get(score) for row in history], style, linewidth=2,
-                            color=line.get_color(), label=run_label(run))
+            axes[0, 1].plot(
+                epochs,
+                [row.get(score) for row in history],
+                style,
+                linewidth=2,
+                color=line.get_color(),
+                label=run_label(run),
+            )
     epoch_axes(loss_ax, "validation loss", log=True)
     loss_ax.legend(fontsize=8)
     if score:

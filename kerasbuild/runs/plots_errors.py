@@ -52,7 +52,9 @@ def confusion(preds: SplitPredictions) -> np.ndarray:
     from sklearn.metrics import confusion_matrix
 
     n = preds.outputs.shape[1]
-    return confusion_matrix(preds.y.astype(int), preds.outputs.argmax(axis=1), labels=list(range(n)))
+    return confusion_matrix(
+        preds.y.astype(int), preds.outputs.argmax(axis=1), labels=list(range(n))
+    )
 
 
 def confusion_figure(matrix: np.ndarray, labels: list[str], title: str = "") -> Any:
@@ -61,10 +63,13 @@ def confusion_figure(matrix: np.ndarray, labels: list[str], title: str = "") -> 
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 5.6), dpi=100)
-    ConfusionMatrixDisplay(matrix, display_labels=labels).plot(ax=ax, cmap="Blues", colorbar=False,
-                                                               values_format="d")
+    ConfusionMatrixDisplay(matrix, display_labels=labels).plot(
+        ax=ax, cmap="Blues", colorbar=False, values_format="d"
+    )
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
-    ax.set_title(f"{title + ': ' if title else ''}{matrix.sum()} test examples, accuracy {accuracy:.2%}")
+    ax.set_title(
+        f"{title + ': ' if title else ''}{matrix.sum()} test examples, accuracy {accuracy:.2%}"
+    )
     fig.tight_layout()
     return fig
 
@@ -83,9 +88,14 @@ def misclassified_figure(preds: SplitPredictions, indices: np.ndarray) -> Any:
     names = class_labels(preds.info, preds.outputs.shape[1])
     images = preds.x[indices]
     images = images[..., 0] if images.shape[-1] == 1 else images
-    titles = [f"{names[int(preds.y[i])]} -> {names[int(preds.outputs[i].argmax())]} "
-              f"({preds.outputs[i].max():.2f})" for i in indices]
-    return image_grid(images, f"{len(indices)} worst misclassified test images (true -> predicted)", titles)
+    titles = [
+        f"{names[int(preds.y[i])]} -> {names[int(preds.outputs[i].argmax())]} "
+        f"({preds.outputs[i].max():.2f})"
+        for i in indices
+    ]
+    return image_grid(
+        images, f"{len(indices)} worst misclassified test images (true -> predicted)", titles
+    )
 
 
 # ------------------------------------------------------------------------- regression
@@ -110,7 +120,7 @@ def flip_pairs(loaded: Any, names: list[str]) -> list[tuple[int, int]]:
     ``keypoint_pairs`` and ``flip_indices`` (x columns), else ``left_*`` / ``right_*`` names."""
     pairs: set[tuple[int, int]] = set()
     data = loaded.spec.data
-    for aug in (data.augment if data else []):
+    for aug in data.augment if data else []:
         for a, b in aug.swap_columns() if aug.type == "flip_horizontal" else []:
             if a % 2 == 0 and b % 2 == 0:
                 pairs.add((min(a, b) // 2, max(a, b) // 2))
@@ -122,8 +132,9 @@ def flip_pairs(loaded: Any, names: list[str]) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def keypoints_figure(preds: SplitPredictions, names: list[str], pairs: list[tuple[int, int]],
-                     count: int = 16) -> Any:
+def keypoints_figure(
+    preds: SplitPredictions, names: list[str], pairs: list[tuple[int, int]], count: int = 16
+) -> Any:
     """The first ``count`` test images with true (circles) and predicted (crosses) keypoints
     in pixels; each flip pair shares a colour, other keypoints are grey."""
     from ..data.splits import restore_targets
@@ -137,8 +148,10 @@ def keypoints_figure(preds: SplitPredictions, names: list[str], pairs: list[tupl
         colours[a] = colours[b] = palette(j % 10)
     shown = min(count, len(preds.x))
     images = preds.x[:shown]
-    fig = image_grid(images[..., 0] if images.shape[-1] == 1 else images,
-                     f"{shown} test images: true (o), predicted (x);\nflip pairs share a colour")
+    fig = image_grid(
+        images[..., 0] if images.shape[-1] == 1 else images,
+        f"{shown} test images: true (o), predicted (x);\nflip pairs share a colour",
+    )
     for ax, t, g in zip(fig.axes, truth[:shown], guess[:shown], strict=False):
         ax.scatter(t[:, 0], t[:, 1], s=14, facecolors="none", edgecolors=colours, linewidths=1)
         ax.scatter(g[:, 0], g[:, 1], s=14, marker="x", c=colours, linewidths=1)
@@ -158,7 +171,10 @@ def residuals_figure(preds: SplitPredictions, max_targets: int = 6) -> Any:
     fig, axes = plt.subplots(1, shown, figsize=(3 * shown, 3.2), dpi=100, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.scatter(truth[:, k], guess[:, k], s=6, alpha=0.6)
-        low, high = float(min(truth[:, k].min(), guess[:, k].min())), float(max(truth[:, k].max(), guess[:, k].max()))
+        low, high = (
+            float(min(truth[:, k].min(), guess[:, k].min())),
+            float(max(truth[:, k].max(), guess[:, k].max())),
+        )
         ax.plot([low, high], [low, high], color="black", linewidth=1)
         rmse = float(np.sqrt(np.mean((guess[:, k] - truth[:, k]) ** 2)))
         ax.set_title(f"{names[k]} (rmse {rmse:.3g})", fontsize=8)

@@ -23,7 +23,11 @@ def block_clusters(loaded: Any) -> dict[str, str]:
     for entry in loaded.document.get("layers", []):
         if isinstance(entry, dict) and "use" in entry:
             repeat = entry.get("repeat") or 1
-            prefixes += [entry["name"]] if repeat == 1 else [f"{entry['name']}_{k}" for k in range(1, repeat + 1)]
+            prefixes += (
+                [entry["name"]]
+                if repeat == 1
+                else [f"{entry['name']}_{k}" for k in range(1, repeat + 1)]
+            )
     clusters = {}
     for node in loaded.graph.nodes:
         owners = [p for p in prefixes if node.name.startswith(p + "_")]
@@ -43,10 +47,23 @@ def graph_dot(loaded: Any) -> Any:
     """``graphviz.Digraph`` of the spec: one box per layer, one cluster per block instance."""
     import graphviz
 
-    dot = graphviz.Digraph(loaded.name, graph_attr={"rankdir": "TB", "label": _title(loaded), "labelloc": "t",
-                                                    "fontname": "Helvetica", "dpi": "72"},
-                           node_attr={"shape": "box", "style": "rounded,filled", "fillcolor": "#eef3fb",
-                                      "fontname": "Helvetica", "fontsize": "10"})
+    dot = graphviz.Digraph(
+        loaded.name,
+        graph_attr={
+            "rankdir": "TB",
+            "label": _title(loaded),
+            "labelloc": "t",
+            "fontname": "Helvetica",
+            "dpi": "72",
+        },
+        node_attr={
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": "#eef3fb",
+            "fontname": "Helvetica",
+            "fontsize": "10",
+        },
+    )
     clusters = block_clusters(loaded)
     groups: dict[str | None, list[Any]] = {}
     for node in sorted(loaded.graph.nodes, key=lambda n: n.index):
@@ -119,7 +136,11 @@ def graph_figure(loaded: Any) -> Any:
     for node in sorted(loaded.graph.nodes, key=lambda n: n.index):
         rows.setdefault(depth[node.name], []).append(node)
     width = max(len(r) for r in rows.values())
-    position = {node.name: (col - (len(row) - 1) / 2, -d) for d, row in rows.items() for col, node in enumerate(row)}
+    position = {
+        node.name: (col - (len(row) - 1) / 2, -d)
+        for d, row in rows.items()
+        for col, node in enumerate(row)
+    }
     clusters = block_clusters(loaded)
     palette = pyplot().get_cmap("Pastel1")
     colour_of = {c: palette(i % 9) for i, c in enumerate(dict.fromkeys(clusters.values()))}
@@ -129,9 +150,21 @@ def graph_figure(loaded: Any) -> Any:
         x, y = position[node.name]
         for parent in node.inputs:
             px, py = position[parent]
-            ax.annotate("", (x, y + 0.25), (px, py - 0.25), arrowprops={"arrowstyle": "->", "color": "grey"})
-        ax.text(x, y, node_label(node).replace("\n", "  ", 1), ha="center", va="center", fontsize=7,
-                bbox={"boxstyle": "round", "facecolor": colour_of.get(clusters.get(node.name), "#eef3fb")})
+            ax.annotate(
+                "", (x, y + 0.25), (px, py - 0.25), arrowprops={"arrowstyle": "->", "color": "grey"}
+            )
+        ax.text(
+            x,
+            y,
+            node_label(node).replace("\n", "  ", 1),
+            ha="center",
+            va="center",
+            fontsize=7,
+            bbox={
+                "boxstyle": "round",
+                "facecolor": colour_of.get(clusters.get(node.name), "#eef3fb"),
+            },
+        )
     for cluster, colour in colour_of.items():
         ax.plot([], [], "s", color=colour, label=f"block {cluster}")
     if colour_of:

@@ -25,10 +25,14 @@ def spatial_layers(model: Any) -> list[str]:
     """Names of the layers whose output is a feature map ``(batch, height, width, channels)``,
     layers with a convolution kernel first."""
     maps = [layer for layer in model.layers[1:] if len(layer.output.shape) == 4]
-    return [layer.name for layer in sorted(maps, key=lambda lay: getattr(lay, "kernel", None) is None)]
+    return [
+        layer.name for layer in sorted(maps, key=lambda lay: getattr(lay, "kernel", None) is None)
+    ]
 
 
-def layer_activations(model: Any, image: np.ndarray, layer: str | None = None) -> tuple[str, np.ndarray]:
+def layer_activations(
+    model: Any, image: np.ndarray, layer: str | None = None
+) -> tuple[str, np.ndarray]:
     """``(layer name, activations (height, width, channels))`` of ``layer`` for ``image``
     (default: the first layer with a feature-map output)."""
     import keras
@@ -36,20 +40,25 @@ def layer_activations(model: Any, image: np.ndarray, layer: str | None = None) -
     names = spatial_layers(model)
     if layer is None:
         if not names:
-            raise KerasbuildError("the model has no layer with a feature-map output to draw; pass --layer")
+            raise KerasbuildError(
+                "the model has no layer with a feature-map output to draw; pass --layer"
+            )
         layer = names[0]
     try:
         output = model.get_layer(layer).output
     except ValueError:
-        raise KerasbuildError(f"no layer named '{layer}'; layers with feature maps: "
-                              f"{', '.join(names) or 'none'}") from None
+        raise KerasbuildError(
+            f"no layer named '{layer}'; layers with feature maps: {', '.join(names) or 'none'}"
+        ) from None
     probe = keras.Model(model.input, output)
     values = np.asarray(probe(image[None], training=False))[0]
     if values.ndim == 1:
         values = values[None, None, :]
     if values.ndim != 3:
-        raise KerasbuildError(f"layer '{layer}' has output shape {list(values.shape)}; choose a layer "
-                              f"with a feature map: {', '.join(names) or 'none'}")
+        raise KerasbuildError(
+            f"layer '{layer}' has output shape {list(values.shape)}; choose a layer "
+            f"with a feature map: {', '.join(names) or 'none'}"
+        )
     return layer, values
 
 
@@ -58,8 +67,15 @@ def class_of(model: Any, image: np.ndarray) -> int:
     return int(np.argmax(np.asarray(model(image[None], training=False))[0]))
 
 
-def occlusion_map(model: Any, image: np.ndarray, target: int, *, patch: int | None = None,
-                  stride: int = 1, batch_size: int = 256) -> np.ndarray:
+def occlusion_map(
+    model: Any,
+    image: np.ndarray,
+    target: int,
+    *,
+    patch: int | None = None,
+    stride: int = 1,
+    batch_size: int = 256,
+) -> np.ndarray:
     """``(height, width)``: mean drop in the probability of class ``target`` over every
     ``patch`` x ``patch`` square covering the pixel, when that square is set to the image's
     mean value (patch default: a quarter of the shorter side, at least 3)."""
@@ -67,18 +83,22 @@ def occlusion_map(model: Any, image: np.ndarray, target: int, *, patch: int | No
     patch = patch or max(3, min(height, width) // 4)
     base = float(np.asarray(model(image[None], training=False))[0, target])
     fill = image.mean(axis=(0, 1))
-    corners = [(r, c) for r in range(0, height - patch + 1, stride) for c in range(0, width - patch + 1, stride)]
+    corners = [
+        (r, c)
+        for r in range(0, height - patch + 1, stride)
+        for c in range(0, width - patch + 1, stride)
+    ]
     drop = np.zeros((height, width), np.float64)
     cover = np.zeros((height, width), np.float64)
     for start in range(0, len(corners), batch_size):
-        chunk = corners[start:start + batch_size]
+        chunk = corners[start : start + batch_size]
         batch = np.repeat(image[None], len(chunk), axis=0)
         for k, (r, c) in enumerate(chunk):
-            batch[k, r:r + patch, c:c + patch] = fill
+            batch[k, r : r + patch, c : c + patch] = fill
         probs = np.asarray(model(batch, training=False))[:, target]
         for (r, c), p in zip(chunk, probs, strict=True):
-            drop[r:r + patch, c:c + patch] += base - float(p)
-            cover[r:r + patch, c:c + patch] += 1
+            drop[r : r + patch, c : c + patch] += base - float(p)
+            cover[r : r + patch, c : c + patch] += 1
     return drop / np.maximum(cover, 1)
 
 
@@ -99,8 +119,11 @@ def activations_figure(name: str, values: np.ndarray) -> Any:
     channels = min(values.shape[-1], 64)
     tiles = np.transpose(values[..., :channels], (2, 0, 1))
     shown = "" if channels == values.shape[-1] else f" (first {channels})"
-    return image_grid(tiles, f"{name}: {values.shape[-1]} channels {values.shape[0]}x{values.shape[1]}{shown}",
-                      cmap="viridis")
+    return image_grid(
+        tiles,
+        f"{name}: {values.shape[-1]} channels {values.shape[0]}x{values.shape[1]}{shown}",
+        cmap="viridis",
+    )
 
 
 def map_figure(image: np.ndarray, heat: np.ndarray, title: str, cmap: str) -> Any:

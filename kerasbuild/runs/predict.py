@@ -55,7 +55,9 @@ def run_dir_loader(path: Path) -> Predictor | None:
     preprocessing = info.get("preprocessing") or {}
 
     def predict(x: np.ndarray) -> np.ndarray:
-        out = np.asarray(model.predict(preprocess_inputs(x, preprocessing), verbose=0, batch_size=256))
+        out = np.asarray(
+            model.predict(preprocess_inputs(x, preprocessing), verbose=0, batch_size=256)
+        )
         return restore_targets(out, preprocessing) if info.get("task") == "regression" else out
 
     return Predictor(predict, info, path)
@@ -72,12 +74,15 @@ def load_predictor(path: Path | str) -> Predictor:
         predictor = loader(path)
         if predictor is not None:
             return predictor
-    raise KerasbuildError(f"{path} is neither a run directory (no run.json) nor any other kind of "
-                          "model kerasbuild can load")
+    raise KerasbuildError(
+        f"{path} is neither a run directory (no run.json) nor any other kind of "
+        "model kerasbuild can load"
+    )
 
 
-def predict_file(model_path: Path | str, inputs: Sequence[Path | str], output: Path | str, *,
-                 x_key: str = "x") -> dict[str, Any]:
+def predict_file(
+    model_path: Path | str, inputs: Sequence[Path | str], output: Path | str, *, x_key: str = "x"
+) -> dict[str, Any]:
     """Predict on ``inputs`` (image files, folders of images, ``.npz`` files; see
     :mod:`kerasbuild.runs.predict_inputs`) and write ``output``. Returns a short summary.
 
@@ -121,10 +126,15 @@ def _write_csv(path: Path, names: list[str], y: np.ndarray, metadata: dict[str, 
     if metadata.get("task") == "classification":
         classes = _class_names(metadata, y.shape[-1])
         header = ["file", "class", *(f"p_{c}" for c in classes)]
-        rows = ([name, classes[int(np.argmax(p))], *(f"{v:.6g}" for v in p)] for name, p in zip(names, y))
+        rows = (
+            [name, classes[int(np.argmax(p))], *(f"{v:.6g}" for v in p)]
+            for name, p in zip(names, y)
+        )
     else:
         targets = metadata.get("target_names") or []
-        columns = targets if len(targets) == y.shape[-1] else [f"target_{i}" for i in range(y.shape[-1])]
+        columns = (
+            targets if len(targets) == y.shape[-1] else [f"target_{i}" for i in range(y.shape[-1])]
+        )
         header = ["file", *columns]
         rows = ([name, *(f"{v:.6g}" for v in t)] for name, t in zip(names, y.reshape(len(y), -1)))
     with open(path, "w", newline="", encoding="utf-8") as handle:

@@ -27,17 +27,22 @@ def check_inputs(paths: Sequence[Path]) -> None:
     """Every input exists and is an image file, a folder or a ``.npz`` file (before TensorFlow
     is imported, so a typo is refused at once)."""
     if not paths:
-        raise KerasbuildError("predict: give at least one input (image files, a folder of images or a .npz file)")
+        raise KerasbuildError(
+            "predict: give at least one input (image files, a folder of images or a .npz file)"
+        )
     for path in paths:
         if not path.exists():
             raise KerasbuildError(f"predict input {path} does not exist")
         if path.is_file() and path.suffix.lower() not in (".npz", *IMAGE_SUFFIXES):
-            raise KerasbuildError(f"predict input {path}: expected a .npz file, an image "
-                                  f"({', '.join(IMAGE_SUFFIXES)}) or a folder of images")
+            raise KerasbuildError(
+                f"predict input {path}: expected a .npz file, an image "
+                f"({', '.join(IMAGE_SUFFIXES)}) or a folder of images"
+            )
 
 
-def input_batches(paths: Sequence[Path], metadata: dict[str, Any], *, x_key: str = "x",
-                  batch_size: int = BATCH) -> Iterator[tuple[list[str], np.ndarray]]:
+def input_batches(
+    paths: Sequence[Path], metadata: dict[str, Any], *, x_key: str = "x", batch_size: int = BATCH
+) -> Iterator[tuple[list[str], np.ndarray]]:
     """``(names, x)`` batches over ``paths`` in order; ``names`` are the image files, or
     ``FILE.npz:i`` for the ``i``-th example of an npz file. ``metadata``: the run's (or the
     export's) ``inputs`` and ``preprocessing``."""
@@ -67,18 +72,23 @@ def _image_files(path: Path) -> list[Path]:
         return [path]
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise KerasbuildError(f"predict input {path}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+        raise KerasbuildError(
+            f"predict input {path}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder"
+        )
     return files
 
 
-def _flush(files: list[Path], want: tuple | None, resizes: bool,
-           batch_size: int) -> Iterator[tuple[list[str], np.ndarray]]:
+def _flush(
+    files: list[Path], want: tuple | None, resizes: bool, batch_size: int
+) -> Iterator[tuple[list[str], np.ndarray]]:
     for start in range(0, len(files), batch_size):
-        chunk = files[start:start + batch_size]
+        chunk = files[start : start + batch_size]
         arrays = [_read_image(f, want, resizes) for f in chunk]
         shapes = sorted({a.shape for a in arrays})
         if len(shapes) > 1:
-            raise KerasbuildError(f"predict: the images differ in size ({shapes[0]} vs {shapes[-1]})")
+            raise KerasbuildError(
+                f"predict: the images differ in size ({shapes[0]} vs {shapes[-1]})"
+            )
         yield [str(f) for f in chunk], np.stack(arrays)
 
 
@@ -103,8 +113,10 @@ def _read_npz(path: Path, x_key: str, want: tuple | None, resizes: bool) -> np.n
     try:
         with np.load(path, allow_pickle=False) as data:
             if x_key not in data:
-                raise KerasbuildError(f"{path}: no array named '{x_key}' (found: "
-                                      f"{', '.join(data.files) or 'none'}); choose one with --x-key")
+                raise KerasbuildError(
+                    f"{path}: no array named '{x_key}' (found: "
+                    f"{', '.join(data.files) or 'none'}); choose one with --x-key"
+                )
             x = np.asarray(data[x_key])
     except (OSError, ValueError) as exc:
         raise KerasbuildError(f"cannot read {path} as .npz: {exc}") from None
@@ -116,6 +128,8 @@ def _read_npz(path: Path, x_key: str, want: tuple | None, resizes: bool) -> np.n
         elif x.ndim == len(want) and want[-1] == 1 and tuple(x.shape[1:]) == want[:-1]:  # (N, H, W)
             x = x[..., None]
         if not resizes and tuple(x.shape[1:]) != want:
-            raise KerasbuildError(f"{path}: '{x_key}' has shape {list(x.shape)}; expected (N, "
-                                  f"{', '.join(map(str, want))}) (NHWC)")
+            raise KerasbuildError(
+                f"{path}: '{x_key}' has shape {list(x.shape)}; expected (N, "
+                f"{', '.join(map(str, want))}) (NHWC)"
+            )
     return x.astype(np.float32)

@@ -73,7 +73,7 @@ def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> 
     check_run_dir(run_dir, spec_text, resume=resume, overwrite=overwrite)
     if resume:
         return
-    for path in (run_dir.iterdir() if run_dir.exists() else ()):
+    for path in run_dir.iterdir() if run_dir.exists() else ():
         if path.name == LOCK_NAME:  # the lock this process holds stays
             continue
         if path.is_dir() and not path.is_symlink():
@@ -87,8 +87,9 @@ def prepare(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> 
         probe.unlink()
         (run_dir / SPEC).write_text(spec_text, encoding="utf-8")
     except OSError as exc:
-        raise KerasbuildError(f"cannot write to run directory {run_dir}: {exc.strerror or exc}",
-                              exit_code=2) from None
+        raise KerasbuildError(
+            f"cannot write to run directory {run_dir}: {exc.strerror or exc}", exit_code=2
+        ) from None
 
 
 def check_run_dir(run_dir: Path, spec_text: str, *, resume: bool, overwrite: bool) -> None:
@@ -100,32 +101,45 @@ def check_run_dir(run_dir: Path, spec_text: str, *, resume: bool, overwrite: boo
         require_run_dir(run_dir)
         saved = (run_dir / SPEC).read_text(encoding="utf-8")
         if saved != spec_text:
-            raise KerasbuildError(f"--resume: the spec differs from the one the run in {run_dir} was "
-                                  f"started with ({run_dir / SPEC}); resume with the same spec and --set "
-                                  f"values, or without a spec: kerasbuild train --resume --run-dir {run_dir}",
-                                  exit_code=2)
+            raise KerasbuildError(
+                f"--resume: the spec differs from the one the run in {run_dir} was "
+                f"started with ({run_dir / SPEC}); resume with the same spec and --set "
+                f"values, or without a spec: kerasbuild train --resume --run-dir {run_dir}",
+                exit_code=2,
+            )
         status = read_json(run_dir / RUN_JSON).get("status")
         if status in ("complete", "early_stopped"):
-            raise KerasbuildError(f"--resume: the run in {run_dir} has already finished (status: {status})",
-                                  exit_code=2)
+            raise KerasbuildError(
+                f"--resume: the run in {run_dir} has already finished (status: {status})",
+                exit_code=2,
+            )
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise KerasbuildError(f"run directory {run_dir} exists and is not a directory", exit_code=2)
     contents = [p for p in run_dir.iterdir() if p.name != LOCK_NAME] if run_dir.exists() else []
     if contents:
         if not overwrite:
-            raise KerasbuildError(f"run directory {run_dir} already exists; pass --overwrite to replace it "
-                                  "or --resume to continue it", exit_code=2)
+            raise KerasbuildError(
+                f"run directory {run_dir} already exists; pass --overwrite to replace it "
+                "or --resume to continue it",
+                exit_code=2,
+            )
         if not (run_dir / RUN_JSON).is_file():
-            raise KerasbuildError(f"refusing to delete {run_dir} for --overwrite: it is not a kerasbuild "
-                                  f"run directory (no {RUN_JSON})", exit_code=2)
+            raise KerasbuildError(
+                f"refusing to delete {run_dir} for --overwrite: it is not a kerasbuild "
+                f"run directory (no {RUN_JSON})",
+                exit_code=2,
+            )
 
 
 def require_run_dir(run_dir: Path) -> None:
     """Raise KerasbuildError (exit 2) for ``--resume`` of a directory that is not a run."""
     if not (run_dir / RUN_JSON).is_file():
-        raise KerasbuildError(f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
-                              "start the run without --resume", exit_code=2)
+        raise KerasbuildError(
+            f"--resume: {run_dir} is not a run directory (no {RUN_JSON}); "
+            "start the run without --resume",
+            exit_code=2,
+        )
 
 
 def write_run_json(run_dir: Path, info: dict[str, Any]) -> None:
@@ -136,8 +150,10 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     """``run.json`` of a run directory, or a clear error when ``run_dir`` is not one."""
     run_dir = Path(run_dir)
     if not (run_dir / RUN_JSON).is_file():
-        raise KerasbuildError(f"{run_dir} is not a run directory (no {RUN_JSON}); train one with "
-                              "'kerasbuild train SPEC --run-dir DIR'")
+        raise KerasbuildError(
+            f"{run_dir} is not a run directory (no {RUN_JSON}); train one with "
+            "'kerasbuild train SPEC --run-dir DIR'"
+        )
     return read_json(run_dir / RUN_JSON)
 
 

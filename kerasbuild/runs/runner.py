@@ -60,8 +60,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, overwrite: bool = False,
-          data_override: Any = None, console: Console | None = None) -> TrainResult:
+def train(
+    loaded: LoadedSpec,
+    run_dir: Path | str,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    data_override: Any = None,
+    console: Console | None = None,
+) -> TrainResult:
     """Train ``loaded`` and write ``run_dir``. ``data_override``: a DataConfig replacing the
     spec's ``data:``. Raises KerasbuildError: exit 2 for run-directory problems (another
     process holds the directory, a failed write: :class:`~.write_errors.WriteError`), exit 3
@@ -76,12 +83,25 @@ def train(loaded: LoadedSpec, run_dir: Path | str, *, resume: bool = False, over
     if resume:
         require_run_dir(run_dir)
     with lock.hold(run_dir, "kerasbuild train", note=console.print), signals.sigterm_interrupts():
-        return _train(loaded, run_dir, resume=resume, overwrite=overwrite, data_override=data_override,
-                      console=console)
+        return _train(
+            loaded,
+            run_dir,
+            resume=resume,
+            overwrite=overwrite,
+            data_override=data_override,
+            console=console,
+        )
 
 
-def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, data_override: Any,
-           console: Console) -> TrainResult:
+def _train(
+    loaded: LoadedSpec,
+    run_dir: Path,
+    *,
+    resume: bool,
+    overwrite: bool,
+    data_override: Any,
+    console: Console,
+) -> TrainResult:
     import keras
 
     from ..data.paths import resolve_auto_sizes
@@ -99,8 +119,11 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
     spec_text = resolved_yaml(loaded)
     skipped = getattr(splits, "skipped", [])
     if skipped:
-        console.print(f"data.on_bad_image: skip left out {len(skipped)} file(s):\n" +
-                      "\n".join(f"  {file}: {problem}" for file, problem in skipped), markup=False)
+        console.print(
+            f"data.on_bad_image: skip left out {len(skipped)} file(s):\n"
+            + "\n".join(f"  {file}: {problem}" for file, problem in skipped),
+            markup=False,
+        )
     monitor = monitor_for(loaded, splits.size("valid") > 0)
     prepare(run_dir, spec_text, resume=resume, overwrite=overwrite)
     record_splits(run_dir, splits)
@@ -109,35 +132,53 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
     previous = _read_previous(run_dir) if resume else {}
     seed = previous.get("seed", session.effective_seed(config))
     if previous.get("status") == "running":  # this process holds the lock: the last one is gone
-        console.print(f"note: the run in {run_dir} crashed (run.json said running; its process has ended); "
-                      f"resuming from epoch {state['epochs_completed'] if state else 0}", highlight=False)
+        console.print(
+            f"note: the run in {run_dir} crashed (run.json said running; its process has ended); "
+            f"resuming from epoch {state['epochs_completed'] if state else 0}",
+            highlight=False,
+        )
     started = time.perf_counter()
 
     info = _initial_info(loaded, splits, monitor, seed, state, previous)
     write_run_json(run_dir, info)
 
-    with _final_status(run_dir, info), \
-            prepare_fit(loaded, splits, seed=seed, monitor=monitor, best_path=run_dir / "model_best.keras",
-                        note=lambda text: console.print(text, highlight=False)) as fit:
+    with (
+        _final_status(run_dir, info),
+        prepare_fit(
+            loaded,
+            splits,
+            seed=seed,
+            monitor=monitor,
+            best_path=run_dir / "model_best.keras",
+            note=lambda text: console.print(text, highlight=False),
+        ) as fit,
+    ):
         model, strategy, best, nan_guard = fit.model, fit.strategy, fit.best, fit.nan_guard
         info["replicas"] = strategy.num_replicas_in_sync
         info["init"] = fit.transfer.load_init() if state is None else previous.get("init")
         info["execution"] = execution.describe(model, strategy)
-        for notice in execution.dropped_settings(config, info["execution"], fit.steps_per_execution):
+        for notice in execution.dropped_settings(
+            config, info["execution"], fit.steps_per_execution
+        ):
             console.print(f"notice: {notice}", highlight=False)
         history = callbacks.HistoryWriter(run_dir, nan_guard)
         history.set_model(model)
         stateful = {"schedules": fit.schedules, "best": best, "history": history}
 
         def on_epoch(done: int) -> None:
-            info.update(epochs_completed=done, best_epoch=None if best.best_epoch is None else best.best_epoch + 1)
+            info.update(
+                epochs_completed=done,
+                best_epoch=None if best.best_epoch is None else best.best_epoch + 1,
+            )
             write_run_json(run_dir, info)
 
         cbs: list[Any] = [history, callbacks.RunStatus(on_epoch, nan_guard)]
         if config.verbose:
             cbs.append(EpochTable(console, steps=fit.steps))
-        cbs += [callbacks.Checkpoint(backup_dir, stateful, nan_guard),
-                keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)]
+        cbs += [
+            callbacks.Checkpoint(backup_dir, stateful, nan_guard),
+            keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
+        ]
 
         warning = check_free_space(run_dir, model)
         if warning:
@@ -148,7 +189,11 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
             initial_epoch = state["epochs_completed"]
         if not (state and state.get("stop_training")) and initial_epoch < config.max_epochs:
             fit.fit(epochs=config.max_epochs, initial_epoch=initial_epoch, callbacks=cbs)
-        elif config.early_stopping and config.early_stopping.restore_best_weights and best.best_weights:
+        elif (
+            config.early_stopping
+            and config.early_stopping.restore_best_weights
+            and best.best_weights
+        ):
             model.set_weights(best.best_weights)  # killed after the last epoch, before the end
 
         info["duration_s"] = round(info["duration_s"] + time.perf_counter() - started, 3)
@@ -167,11 +212,21 @@ def _train(loaded: LoadedSpec, run_dir: Path, *, resume: bool, overwrite: bool, 
         plot_loss(history.rows, run_dir / "loss.png", loaded.name)
 
     stopped = best.stopped_epoch is not None or bool(state and state.get("stop_training"))
-    info.update(status="early_stopped" if stopped else "complete", finished_at=_now(),
-                epochs_completed=len(history.rows))
+    info.update(
+        status="early_stopped" if stopped else "complete",
+        finished_at=_now(),
+        epochs_completed=len(history.rows),
+    )
     write_run_json(run_dir, info)
-    return TrainResult(run_dir, info["status"], len(history.rows), info["best_epoch"], history.rows,
-                       metrics, info["duration_s"])
+    return TrainResult(
+        run_dir,
+        info["status"],
+        len(history.rows),
+        info["best_epoch"],
+        history.rows,
+        metrics,
+        info["duration_s"],
+    )
 
 
 @contextlib.contextmanager
@@ -191,7 +246,11 @@ def _final_status(run_dir: Path, info: dict[str, Any]) -> Iterator[None]:
         if failure is not None:
             failure = failure.with_advice(saved_advice(run_dir))
         if info["status"] == "running":
-            info.update(status="failed", reason=str(failure or exc) or type(exc).__name__, finished_at=_now())
+            info.update(
+                status="failed",
+                reason=str(failure or exc) or type(exc).__name__,
+                finished_at=_now(),
+            )
             _record_status(run_dir, info)
         if failure is not None:
             raise failure from None
@@ -204,7 +263,9 @@ def _record_status(run_dir: Path, info: dict[str, Any]) -> None:
         write_run_json(run_dir, info)
 
 
-def saved_advice(run_dir: Path, *, resume: str = "resume the run", restart: str = "start the run again") -> str:
+def saved_advice(
+    run_dir: Path, *, resume: str = "resume the run", restart: str = "start the run again"
+) -> str:
     """What a failed run kept, and how to continue it: ``resume`` (an epoch is saved) or
     ``restart`` (none is); the command line words these with its options."""
     from ..fit.files import read_json
@@ -216,8 +277,14 @@ def saved_advice(run_dir: Path, *, resume: str = "resume the run", restart: str 
     return f"epoch {saved} is saved; free space and {resume}"
 
 
-def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, state: dict | None,
-                  previous: dict[str, Any]) -> dict[str, Any]:
+def _initial_info(
+    loaded: LoadedSpec,
+    splits: Any,
+    monitor: str,
+    seed: int,
+    state: dict | None,
+    previous: dict[str, Any],
+) -> dict[str, Any]:
     """run.json at the start of a run (or of a resumed run)."""
     import keras
     import tensorflow as tf
@@ -225,28 +292,48 @@ def _initial_info(loaded: LoadedSpec, splits: Any, monitor: str, seed: int, stat
     config = loaded.spec.train
     classification = splits.task == "classification"
     return {
-        "status": "running", "spec": str(loaded.path) if loaded.path else None, "name": loaded.name,
-        "task": splits.task, "class_names": splits.class_names if classification else None,
-        "target_names": splits.target_names, "num_classes": splits.num_classes,
+        "status": "running",
+        "spec": str(loaded.path) if loaded.path else None,
+        "name": loaded.name,
+        "task": splits.task,
+        "class_names": splits.class_names if classification else None,
+        "target_names": splits.target_names,
+        "num_classes": splits.num_classes,
         "preprocessing": splits.preprocessing,
         "inputs": [{"name": n.name, "shape": list(n.shape)} for n in loaded.graph.inputs],
-        "outputs": list(loaded.graph.outputs), "monitor": monitor, "seed": seed,
+        "outputs": list(loaded.graph.outputs),
+        "monitor": monitor,
+        "seed": seed,
         "examples": {part: splits.size(part) for part in ("train", "valid", "test")},
         "skipped_files": [{"file": f, "problem": p} for f, p in getattr(splits, "skipped", [])],
-        "epochs_completed": state["epochs_completed"] if state else 0, "max_epochs": config.max_epochs,
-        "best_epoch": None, "started_at": previous.get("started_at", _now()), "finished_at": None,
-        "duration_s": previous.get("duration_s", 0.0), "resumed": bool(state),
-        "versions": {"python": platform.python_version(), "keras": keras.__version__,
-                     "tensorflow": tf.__version__},
+        "epochs_completed": state["epochs_completed"] if state else 0,
+        "max_epochs": config.max_epochs,
+        "best_epoch": None,
+        "started_at": previous.get("started_at", _now()),
+        "finished_at": None,
+        "duration_s": previous.get("duration_s", 0.0),
+        "resumed": bool(state),
+        "versions": {
+            "python": platform.python_version(),
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+        },
     }
 
 
 def _diverged(epoch: int, good: int, run_dir: Path) -> KerasbuildError:
-    kept = (f"The last good checkpoint (epoch {good}) is kept in {run_dir / 'backup'} and the best model in "
-            f"{run_dir / 'model_best.keras'}. " if good else "No epoch completed. ")
-    return KerasbuildError(f"training diverged: the training loss became NaN in epoch {epoch}. {kept}"
-                           "Lower train.update_learning_rate or clip gradients (train.update_params: "
-                           "{clipnorm: 1.0}).", exit_code=EXIT_DIVERGED)
+    kept = (
+        f"The last good checkpoint (epoch {good}) is kept in {run_dir / 'backup'} and the best model in "
+        f"{run_dir / 'model_best.keras'}. "
+        if good
+        else "No epoch completed. "
+    )
+    return KerasbuildError(
+        f"training diverged: the training loss became NaN in epoch {epoch}. {kept}"
+        "Lower train.update_learning_rate or clip gradients (train.update_params: "
+        "{clipnorm: 1.0}).",
+        exit_code=EXIT_DIVERGED,
+    )
 
 
 def _read_previous(run_dir: Path) -> dict[str, Any]:
@@ -265,7 +352,10 @@ def _test_metrics(model, best, splits, batch_size: int) -> dict[str, Any]:
     if best.best_weights is not None:
         model.set_weights(best.best_weights)
     scores = model.evaluate(test_ds, verbose=0, return_dict=True)
-    return {"model": "model_best.keras", "n_test": splits.size("test"),
-            "best_epoch": None if best.best_epoch is None else best.best_epoch + 1,
-            **{f"test_{k}": float(v) for k, v in scores.items()},
-            "final": {f"test_{k}": float(v) for k, v in final.items()}}
+    return {
+        "model": "model_best.keras",
+        "n_test": splits.size("test"),
+        "best_epoch": None if best.best_epoch is None else best.best_epoch + 1,
+        **{f"test_{k}": float(v) for k, v in scores.items()},
+        "final": {f"test_{k}": float(v) for k, v in final.items()},
+    }

@@ -63,10 +63,12 @@ class FlipHorizontal(StrictModel):
 
     type: Literal["flip_horizontal"]
     p: float = Field(0.5, ge=0, le=1, description="Probability of flipping an image.")
-    flip_indices: list[tuple[int, int]] = Field(default_factory=list,
-                                                description="Target column pairs to swap.")
-    keypoint_pairs: list[tuple[int, int]] = Field(default_factory=list,
-                                                  description="Keypoint index pairs to swap.")
+    flip_indices: list[tuple[int, int]] = Field(
+        default_factory=list, description="Target column pairs to swap."
+    )
+    keypoint_pairs: list[tuple[int, int]] = Field(
+        default_factory=list, description="Keypoint index pairs to swap."
+    )
 
     def swap_columns(self) -> list[tuple[int, int]]:
         """All target column pairs swapped on a flip (``flip_indices`` + keypoint pairs)."""
@@ -92,10 +94,13 @@ class RandomResizedCrop(StrictModel):
     larger than the image along an axis is clipped to the image."""
 
     type: Literal["random_resized_crop"]
-    scale: tuple[float, float] = Field((0.08, 1.0), description="Range of the box's area as a "
-                                       "fraction of the image's area.")
-    ratio: tuple[float, float] = Field((3 / 4, 4 / 3), description="Range of the box's aspect "
-                                       "ratio (width / height), drawn log-uniformly.")
+    scale: tuple[float, float] = Field(
+        (0.08, 1.0), description="Range of the box's area as a fraction of the image's area."
+    )
+    ratio: tuple[float, float] = Field(
+        (3 / 4, 4 / 3),
+        description="Range of the box's aspect ratio (width / height), drawn log-uniformly.",
+    )
 
     @field_validator("scale")
     @classmethod
@@ -154,8 +159,17 @@ class GaussianNoise(StrictModel):
     sigma: float = Field(gt=0, description="Noise standard deviation.")
 
 
-Augmentation = Annotated[FlipHorizontal | FlipVertical | RandomResizedCrop | Shift | Rotation | Zoom
-                         | Elastic | GaussianNoise, Field(discriminator="type")]
+Augmentation = Annotated[
+    FlipHorizontal
+    | FlipVertical
+    | RandomResizedCrop
+    | Shift
+    | Rotation
+    | Zoom
+    | Elastic
+    | GaussianNoise,
+    Field(discriminator="type"),
+]
 GEOMETRIC = (FlipVertical, RandomResizedCrop, Shift, Rotation, Zoom, Elastic)
 """Augmentations that move pixels without moving keypoint targets."""
 
@@ -188,9 +202,11 @@ class Normalize(StrictModel):
 class DataConfig(StrictModel):
     """Where the examples come from, how they are split, preprocessed and augmented."""
 
-    source: str = Field(description="builtin:mnist_5k, builtin:digits, tfds:NAME[:CONFIG], a .npz "
-                        "file, an image folder, TFRecord shards (a glob), a CSV of image paths "
-                        "or a facial-keypoints CSV.")
+    source: str = Field(
+        description="builtin:mnist_5k, builtin:digits, tfds:NAME[:CONFIG], a .npz "
+        "file, an image folder, TFRecord shards (a glob), a CSV of image paths "
+        "or a facial-keypoints CSV."
+    )
     # tfds
     split: str = Field("train", description="tfds split the train/valid(/test) pool comes from.")
     test_split: str | None = Field(None, description="tfds split used as the test set.")
@@ -200,56 +216,118 @@ class DataConfig(StrictModel):
     x_key: str = Field("x", description="npz array of inputs (explicit splits: x_valid, x_test).")
     y_key: str = Field("y", description="npz array of targets (explicit splits: y_valid, y_test).")
     # keypoints CSV / image folders
-    dropna: bool = Field(True, description="CSV: drop rows with a missing keypoint (false: keep "
-                         "them with missing values filled by the column mean).")
-    channels: Literal[1, 3] | None = Field(None, description="Encoded images: 1 (grey) or 3 (RGB), "
-                                          "converting as needed; default from the images.")
+    dropna: bool = Field(
+        True,
+        description="CSV: drop rows with a missing keypoint (false: keep "
+        "them with missing values filled by the column mean).",
+    )
+    channels: Literal[1, 3] | None = Field(
+        None,
+        description="Encoded images: 1 (grey) or 3 (RGB), "
+        "converting as needed; default from the images.",
+    )
     # streamed image files (folders, CSV of paths, TFRecord, tfds)
-    path_column: str = Field("path", description="CSV of image paths: the column with the paths "
-                             "(relative to the CSV's folder).")
-    label_column: str = Field("label", description="CSV of image paths: the class column; any other "
-                              "columns are regression targets when it is absent.")
-    image_key: str | None = Field(None, description="Feature holding the encoded image: TFRecord "
-                                  "default image/encoded; tfds default its supervised input.")
-    label_key: str | None = Field(None, description="Integer class feature: TFRecord default "
-                                  "image/class/label; tfds default its supervised label.")
-    target_keys: list[str] = Field(default_factory=list, description="TFRecord: float features "
-                                   "holding regression targets (used instead of label_key).")
+    path_column: str = Field(
+        "path",
+        description="CSV of image paths: the column with the paths (relative to the CSV's folder).",
+    )
+    label_column: str = Field(
+        "label",
+        description="CSV of image paths: the class column; any other "
+        "columns are regression targets when it is absent.",
+    )
+    image_key: str | None = Field(
+        None,
+        description="Feature holding the encoded image: TFRecord "
+        "default image/encoded; tfds default its supervised input.",
+    )
+    label_key: str | None = Field(
+        None,
+        description="Integer class feature: TFRecord default "
+        "image/class/label; tfds default its supervised label.",
+    )
+    target_keys: list[str] = Field(
+        default_factory=list,
+        description="TFRecord: float features "
+        "holding regression targets (used instead of label_key).",
+    )
     resize_mode: Literal["stretch", "crop", "pad"] = Field(
-        "stretch", description="How resize fits a different aspect ratio: stretch, crop the "
-        "centre, or pad with zeros.")
-    cache: str = Field("none", description="Decoded images: none, memory, or a file path prefix "
-                       "to cache on disk (relative to the spec file; one cache per split, "
-                       "PATH-<split>-<fingerprint of its files>).")
-    shuffle_buffer: int = Field(4096, ge=1, description="TFRecord/tfds/cached sources: shuffle "
-                                "buffer in examples (files are shuffled as a permutation).")
+        "stretch",
+        description="How resize fits a different aspect ratio: stretch, crop the "
+        "centre, or pad with zeros.",
+    )
+    cache: str = Field(
+        "none",
+        description="Decoded images: none, memory, or a file path prefix "
+        "to cache on disk (relative to the spec file; one cache per split, "
+        "PATH-<split>-<fingerprint of its files>).",
+    )
+    shuffle_buffer: int = Field(
+        4096,
+        ge=1,
+        description="TFRecord/tfds/cached sources: shuffle "
+        "buffer in examples (files are shuffled as a permutation).",
+    )
     on_bad_image: Literal["error", "skip"] = Field(
-        "error", description="What the scan before training does with an unreadable image: "
-        "error (name it) or skip (leave it out and report it).")
-    normalize: Normalize | None = Field(None, description="Per-channel mean/std estimated from "
-                                        "a sample of training images, e.g. {mean: auto, std: auto}.")
+        "error",
+        description="What the scan before training does with an unreadable image: "
+        "error (name it) or skip (leave it out and report it).",
+    )
+    normalize: Normalize | None = Field(
+        None,
+        description="Per-channel mean/std estimated from "
+        "a sample of training images, e.g. {mean: auto, std: auto}.",
+    )
     # splits
-    test_size: int | float | None = Field(0.2, ge=0, description="Held-out test examples: a "
-                                          "fraction or a count (ignored with an explicit test split).")
-    valid_size: int | float | None = Field(None, ge=0, description="Validation examples: a fraction "
-                                           "of what is left after the test split, or a count; "
-                                           "default train.eval_size, else 0.2.")
-    stratify: bool | None = Field(None, description="Stratified splits (default: for classification).")
-    seed: int | None = Field(None, description="Split and augmentation seed (default train.seed, else 0).")
-    limit: int | None = Field(None, ge=1, description="Use only the first N examples after shuffling.")
+    test_size: int | float | None = Field(
+        0.2,
+        ge=0,
+        description="Held-out test examples: a "
+        "fraction or a count (ignored with an explicit test split).",
+    )
+    valid_size: int | float | None = Field(
+        None,
+        ge=0,
+        description="Validation examples: a fraction "
+        "of what is left after the test split, or a count; "
+        "default train.eval_size, else 0.2.",
+    )
+    stratify: bool | None = Field(
+        None, description="Stratified splits (default: for classification)."
+    )
+    seed: int | None = Field(
+        None, description="Split and augmentation seed (default train.seed, else 0)."
+    )
+    limit: int | None = Field(
+        None, ge=1, description="Use only the first N examples after shuffling."
+    )
     # preprocessing
     scale: float | Literal["auto"] | None = Field(
-        "auto", description="Multiply inputs by this (auto: 1/255 for 8-bit images, 1/16 for digits).")
-    standardize: bool = Field(False, description="Subtract the training mean and divide by the "
-                              "training standard deviation, per channel.")
-    resize: tuple[int, int] | None = Field(None, description="Resize images to [height, width] (bilinear).")
+        "auto",
+        description="Multiply inputs by this (auto: 1/255 for 8-bit images, 1/16 for digits).",
+    )
+    standardize: bool = Field(
+        False,
+        description="Subtract the training mean and divide by the "
+        "training standard deviation, per channel.",
+    )
+    resize: tuple[int, int] | None = Field(
+        None, description="Resize images to [height, width] (bilinear)."
+    )
     target_scale: TargetScale | Literal["auto"] | None = Field(
-        "auto", description="Regression targets (y - center) / scale; auto: keypoints CSV to [-1, 1].")
+        "auto",
+        description="Regression targets (y - center) / scale; auto: keypoints CSV to [-1, 1].",
+    )
     # augmentation
-    expand: Expand | None = Field(None, description="Offline x5 expansion of the training split "
-                                  "by one-pixel shifts (Nielsen), e.g. {shifts: 1}.")
-    augment: list[Augmentation] = Field(default_factory=list, description="On-line augmentations of "
-                                        "training batches, applied in order inside tf.data.")
+    expand: Expand | None = Field(
+        None,
+        description="Offline x5 expansion of the training split "
+        "by one-pixel shifts (Nielsen), e.g. {shifts: 1}.",
+    )
+    augment: list[Augmentation] = Field(
+        default_factory=list,
+        description="On-line augmentations of training batches, applied in order inside tf.data.",
+    )
 
     @field_validator("source")
     @classmethod
@@ -258,10 +336,14 @@ class DataConfig(StrictModel):
             raise ValueError("source must not be empty")
         if value.startswith("builtin:") and value[8:] not in BUILTINS:
             name = value[8:]
-            raise ValueError(f"unknown builtin data set '{name}'{did_you_mean(name, BUILTINS)}; "
-                             f"expected one of: {', '.join('builtin:' + b for b in BUILTINS)}")
+            raise ValueError(
+                f"unknown builtin data set '{name}'{did_you_mean(name, BUILTINS)}; "
+                f"expected one of: {', '.join('builtin:' + b for b in BUILTINS)}"
+            )
         if value.startswith("tfds:") and not value[5:].strip("/"):
-            raise ValueError("tfds source needs a data set name, e.g. 'tfds:mnist' or 'tfds:cifar10'")
+            raise ValueError(
+                "tfds source needs a data set name, e.g. 'tfds:mnist' or 'tfds:cifar10'"
+            )
         return value
 
     @field_validator("resize")
@@ -276,8 +358,10 @@ class DataConfig(StrictModel):
         for name in ("test_size", "valid_size"):
             value = getattr(self, name)
             if isinstance(value, float) and value >= 1:
-                raise ValueError(f"{name} as a fraction must be below 1, got {value}; "
-                                 "give a whole number for a count of examples")
+                raise ValueError(
+                    f"{name} as a fraction must be below 1, got {value}; "
+                    "give a whole number for a count of examples"
+                )
         return self
 
     @property
@@ -306,20 +390,27 @@ def augmentations_for(data: DataConfig, train: TrainConfig) -> list[Augmentation
     flips = [i for i, a in enumerate(augment) if isinstance(a, FlipHorizontal)]
     if iterator is not None and iterator.type == "FlipBatchIterator":
         if flips:
-            raise SpecError.single("a horizontal flip is given twice: as train.batch_iterator_train "
-                                   "(FlipBatchIterator) and in data.augment; keep one of them",
-                                   ("data", "augment", flips[0]))
-        augment.insert(0, FlipHorizontal(type="flip_horizontal",
-                                         flip_indices=list(iterator.flip_indices or [])))
+            raise SpecError.single(
+                "a horizontal flip is given twice: as train.batch_iterator_train "
+                "(FlipBatchIterator) and in data.augment; keep one of them",
+                ("data", "augment", flips[0]),
+            )
+        augment.insert(
+            0,
+            FlipHorizontal(type="flip_horizontal", flip_indices=list(iterator.flip_indices or [])),
+        )
     if train.regression:
         for i, aug in enumerate(data.augment):
             if isinstance(aug, GEOMETRIC):
                 raise SpecError.single(
                     f"'{aug.type}' moves pixels but not regression targets (keypoints); with "
-                    "regression: true use flip_horizontal or gaussian_noise", ("data", "augment", i, "type"))
+                    "regression: true use flip_horizontal or gaussian_noise",
+                    ("data", "augment", i, "type"),
+                )
         if any(isinstance(a, FlipHorizontal) for a in augment) and data.target_scale is None:
             raise SpecError.single(
                 "flip_horizontal negates keypoint x coordinates, which needs targets centred on the "
                 "image: set target_scale (e.g. {center: 48, scale: 48} for 96-pixel images)",
-                ("data", "target_scale"))
+                ("data", "target_scale"),
+            )
     return augment

@@ -19,18 +19,46 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum", "adam", "adamw", "nadam", "adamax",
-              "rmsprop", "adagrad", "adadelta", "lion", "radam")
+OPTIMIZERS = (
+    "sgd",
+    "momentum",
+    "nesterov_momentum",
+    "adam",
+    "adamw",
+    "nadam",
+    "adamax",
+    "rmsprop",
+    "adagrad",
+    "adadelta",
+    "lion",
+    "radam",
+)
 MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "nesterov_momentum")
-COMMON_UPDATE_PARAMS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
-                        "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps")
+COMMON_UPDATE_PARAMS = (
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+)
 """Keyword arguments every Keras optimiser takes."""
 UPDATE_PARAMS = {
-    "sgd": (), "momentum": (), "nesterov_momentum": (),
-    "adam": ("beta_1", "beta_2", "epsilon", "amsgrad"), "adamw": ("beta_1", "beta_2", "epsilon", "amsgrad"),
-    "nadam": ("beta_1", "beta_2", "epsilon"), "adamax": ("beta_1", "beta_2", "epsilon"),
-    "rmsprop": ("rho", "momentum", "epsilon", "centered"), "adagrad": ("initial_accumulator_value", "epsilon"),
-    "adadelta": ("rho", "epsilon"), "lion": ("beta_1", "beta_2"), "radam": ("beta_1", "beta_2", "epsilon"),
+    "sgd": (),
+    "momentum": (),
+    "nesterov_momentum": (),
+    "adam": ("beta_1", "beta_2", "epsilon", "amsgrad"),
+    "adamw": ("beta_1", "beta_2", "epsilon", "amsgrad"),
+    "nadam": ("beta_1", "beta_2", "epsilon"),
+    "adamax": ("beta_1", "beta_2", "epsilon"),
+    "rmsprop": ("rho", "momentum", "epsilon", "centered"),
+    "adagrad": ("initial_accumulator_value", "epsilon"),
+    "adadelta": ("rho", "epsilon"),
+    "lion": ("beta_1", "beta_2"),
+    "radam": ("beta_1", "beta_2", "epsilon"),
 }
 """The further keyword arguments of each optimiser (``update_params``), besides the common ones."""
 """Optimisers whose momentum lives in a variable that a schedule can move."""
@@ -78,8 +106,11 @@ class BatchIterator(StrictModel):
 # ----------------------------------------------------------------------------------- schedules
 class _Schedule(StrictModel):
     variable: Variable = "learning_rate"
-    base: float | None = Field(None, ge=0, description="Value at epoch 0 (default: update_learning_rate "
-                                                       "or update_momentum).")
+    base: float | None = Field(
+        None,
+        ge=0,
+        description="Value at epoch 0 (default: update_learning_rate or update_momentum).",
+    )
 
 
 class LinearSchedule(_Schedule):
@@ -147,9 +178,12 @@ class OneCycleSchedule(StrictModel):
 
     type: Literal["one_cycle"]
     variable: Literal["both"] = "both"
-    cycle_momentum: bool = Field(True, description="false: schedule the learning rate only and leave the "
-                                 "momentum alone (PyTorch's cycle_momentum=False), as update: adam and the "
-                                 "other optimisers without a momentum variable need.")
+    cycle_momentum: bool = Field(
+        True,
+        description="false: schedule the learning rate only and leave the "
+        "momentum alone (PyTorch's cycle_momentum=False), as update: adam and the "
+        "other optimisers without a momentum variable need.",
+    )
     max_learning_rate: float = Field(gt=0)
     div_factor: float = Field(25.0, gt=0)
     final_div_factor: float = Field(1e4, gt=0)
@@ -173,9 +207,18 @@ class PlateauSchedule(StrictModel):
     minimum: float = Field(0.0, ge=0)
 
 
-Schedule = Annotated[LinearSchedule | StepSchedule | MultiStepSchedule | ExponentialSchedule
-                     | InvSchedule | PolynomialSchedule | CosineSchedule | OneCycleSchedule
-                     | PlateauSchedule, Field(discriminator="type")]
+Schedule = Annotated[
+    LinearSchedule
+    | StepSchedule
+    | MultiStepSchedule
+    | ExponentialSchedule
+    | InvSchedule
+    | PolynomialSchedule
+    | CosineSchedule
+    | OneCycleSchedule
+    | PlateauSchedule,
+    Field(discriminator="type"),
+]
 
 
 class Lookahead(StrictModel):
@@ -193,7 +236,9 @@ class InitWeights(StrictModel):
     spec file. Layers match by name, else by order where the shapes agree; ``strict: true``
     refuses a file that leaves a layer on either side unmatched."""
 
-    weights: str = Field(min_length=1, description="Weights file or run directory, relative to the spec file.")
+    weights: str = Field(
+        min_length=1, description="Weights file or run directory, relative to the spec file."
+    )
     strict: bool = Field(True, description="false: load what matches, skip and report the rest.")
 
 
@@ -203,10 +248,17 @@ class UnfreezeAt(StrictModel):
     ``learning_rate``; the optimiser keeps its state (step count, moments of the layers that
     were trainable)."""
 
-    epoch: int = Field(ge=1, description="Epochs trained with the frozen layers; epoch N+1 trains them.")
-    learning_rate: float | None = Field(None, gt=0, description="Learning rate from then on (default: unchanged).")
-    layers: list[str] | None = Field(None, min_length=1, description="Layer names or glob patterns to "
-                                     "unfreeze (default: every frozen layer).")
+    epoch: int = Field(
+        ge=1, description="Epochs trained with the frozen layers; epoch N+1 trains them."
+    )
+    learning_rate: float | None = Field(
+        None, gt=0, description="Learning rate from then on (default: unchanged)."
+    )
+    layers: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Layer names or glob patterns to unfreeze (default: every frozen layer).",
+    )
 
 
 class TrainConfig(StrictModel):
@@ -216,14 +268,21 @@ class TrainConfig(StrictModel):
     update_learning_rate: float = Field(0.01, gt=0)
     update_momentum: float = Field(0.9, ge=0, lt=1)
     update_nesterov: bool | None = None
-    update_params: dict[str, Any] = Field(default_factory=dict, description="Extra keyword arguments "
-                                          "of the Keras optimiser, e.g. {beta_1: 0.9, weight_decay: 1e-4}.")
+    update_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra keyword arguments "
+        "of the Keras optimiser, e.g. {beta_1: 0.9, weight_decay: 1e-4}.",
+    )
     lookahead: Lookahead | None = None
     batch_size: int = Field(128, ge=1)
     max_epochs: int = Field(100, ge=1)
     regression: bool = False
-    objective_l1: float = Field(0.0, ge=0, description="nolearn: lambda * sum |W| over weights, not biases.")
-    objective_l2: float = Field(0.0, ge=0, description="nolearn: lambda * sum W**2 over weights, not biases.")
+    objective_l1: float = Field(
+        0.0, ge=0, description="nolearn: lambda * sum |W| over weights, not biases."
+    )
+    objective_l2: float = Field(
+        0.0, ge=0, description="nolearn: lambda * sum W**2 over weights, not biases."
+    )
     metrics: list[Literal[METRICS]] | None = None  # type: ignore[valid-type]
     on_epoch_finished: list[Hook] = Field(default_factory=list)
     schedules: list[Schedule] = Field(default_factory=list)
@@ -233,12 +292,19 @@ class TrainConfig(StrictModel):
     seed: int | None = None
     deterministic: bool = False
     precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
-    jit_compile: bool = Field(False, description="Compile the train step with XLA; cannot be "
-                              "combined with deterministic: true.")
-    steps_per_execution: int | None = Field(None, ge=1, description="Default: 32 on CPU, 1 elsewhere.")
+    jit_compile: bool = Field(
+        False,
+        description="Compile the train step with XLA; cannot be combined with deterministic: true.",
+    )
+    steps_per_execution: int | None = Field(
+        None, ge=1, description="Default: 32 on CPU, 1 elsewhere."
+    )
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
-    freeze: list[str] = Field(default_factory=list, description="Layer names or glob patterns (conv*) "
-                              "whose weights training leaves unchanged, as trainable: false on the layer.")
+    freeze: list[str] = Field(
+        default_factory=list,
+        description="Layer names or glob patterns (conv*) "
+        "whose weights training leaves unchanged, as trainable: false on the layer.",
+    )
     unfreeze_at: UnfreezeAt | None = None
 
     @field_validator("update_params")
@@ -248,8 +314,14 @@ class TrainConfig(StrictModel):
         allowed = (*UPDATE_PARAMS.get(update, ()), *COMMON_UPDATE_PARAMS)
         wrong = [key for key in value if key not in allowed]
         if update in UPDATE_PARAMS and wrong:
-            hint = " (set update_momentum / update_nesterov instead)" if update in MOMENTUM_OPTIMIZERS else ""
-            raise ValueError(f"update: {update} takes no '{wrong[0]}'{hint}; it takes: {', '.join(allowed)}")
+            hint = (
+                " (set update_momentum / update_nesterov instead)"
+                if update in MOMENTUM_OPTIMIZERS
+                else ""
+            )
+            raise ValueError(
+                f"update: {update} takes no '{wrong[0]}'{hint}; it takes: {', '.join(allowed)}"
+            )
         return value
 
     @field_validator("schedules")
@@ -257,11 +329,17 @@ class TrainConfig(StrictModel):
     def _one_cycle_has_a_momentum(cls, value: list[Any], info: Any) -> list[Any]:
         update = info.data.get("update")
         for schedule in value:
-            if isinstance(schedule, OneCycleSchedule) and schedule.cycle_momentum \
-                    and update in OPTIMIZERS and update not in MOMENTUM_OPTIMIZERS[1:]:
-                raise ValueError(f"a momentum schedule (one_cycle) needs update: momentum or "
-                                 f"nesterov_momentum, got update: {update}; set cycle_momentum: false on "
-                                 "it to schedule the learning rate only (PyTorch's cycle_momentum=False)")
+            if (
+                isinstance(schedule, OneCycleSchedule)
+                and schedule.cycle_momentum
+                and update in OPTIMIZERS
+                and update not in MOMENTUM_OPTIMIZERS[1:]
+            ):
+                raise ValueError(
+                    f"a momentum schedule (one_cycle) needs update: momentum or "
+                    f"nesterov_momentum, got update: {update}; set cycle_momentum: false on "
+                    "it to schedule the learning rate only (PyTorch's cycle_momentum=False)"
+                )
         return value
 
     @model_validator(mode="after")
@@ -269,22 +347,30 @@ class TrainConfig(StrictModel):
         seen: dict[str, str] = {}
         for name, variable in self.schedule_targets():
             if variable in seen:
-                raise ValueError(f"the {variable} has two schedules ({seen[variable]} and {name}); "
-                                 "give each variable at most one")
+                raise ValueError(
+                    f"the {variable} has two schedules ({seen[variable]} and {name}); "
+                    "give each variable at most one"
+                )
             seen[variable] = name
         if "momentum" in seen and self.update not in MOMENTUM_OPTIMIZERS[1:]:
-            raise ValueError(f"a momentum schedule ({seen['momentum']}) needs update: momentum or "
-                             f"nesterov_momentum, got update: {self.update}")
+            raise ValueError(
+                f"a momentum schedule ({seen['momentum']}) needs update: momentum or "
+                f"nesterov_momentum, got update: {self.update}"
+            )
         if self.distribute == "mirrored" and (self.steps_per_execution or 1) > 1:
-            raise ValueError("steps_per_execution > 1 fails under distribute: mirrored in Keras 3.15 "
-                             "(multi-step loop placeholder error); leave it unset")
+            raise ValueError(
+                "steps_per_execution > 1 fails under distribute: mirrored in Keras 3.15 "
+                "(multi-step loop placeholder error); leave it unset"
+            )
         if self.distribute == "multi_worker":
             self._check_multi_worker()
         if self.jit_compile and self.deterministic:
-            raise ValueError("jit_compile: true cannot run with deterministic: true: Keras switches "
-                             "XLA off under TensorFlow op determinism (not every XLA op has a "
-                             "deterministic kernel); drop one of them (see docs/training.md, "
-                             "'XLA and determinism')")
+            raise ValueError(
+                "jit_compile: true cannot run with deterministic: true: Keras switches "
+                "XLA off under TensorFlow op determinism (not every XLA op has a "
+                "deterministic kernel); drop one of them (see docs/training.md, "
+                "'XLA and determinism')"
+            )
         if self.lookahead is not None and self.distribute != "none":
             raise ValueError(f"lookahead is not supported with distribute: {self.distribute}")
         self._check_unfreeze()
@@ -293,26 +379,36 @@ class TrainConfig(StrictModel):
     def _check_multi_worker(self) -> None:
         """What kerasbuild's multi-worker loop needs (see kerasbuild.fit.multi_worker)."""
         if self.seed is None:
-            raise ValueError("distribute: multi_worker needs train.seed: every worker splits and shuffles "
-                             "the data with it, so the workers agree on which examples are whose; "
-                             "e.g. seed: 1")
+            raise ValueError(
+                "distribute: multi_worker needs train.seed: every worker splits and shuffles "
+                "the data with it, so the workers agree on which examples are whose; "
+                "e.g. seed: 1"
+            )
         for name in ("steps_per_execution", "jit_compile", "unfreeze_at"):
             if getattr(self, name) not in (None, False, 1):
-                raise ValueError(f"distribute: multi_worker runs kerasbuild's own training step "
-                                 f"(Keras fit() fails under MultiWorkerMirroredStrategy, keras-team/keras#20585), "
-                                 f"which does not apply {name}; leave it unset")
+                raise ValueError(
+                    f"distribute: multi_worker runs kerasbuild's own training step "
+                    f"(Keras fit() fails under MultiWorkerMirroredStrategy, keras-team/keras#20585), "
+                    f"which does not apply {name}; leave it unset"
+                )
 
     def _check_unfreeze(self) -> None:
         unfreeze = self.unfreeze_at
         if unfreeze is None:
             return
         if unfreeze.epoch >= self.max_epochs:
-            raise ValueError(f"unfreeze_at.epoch ({unfreeze.epoch}) must be below max_epochs "
-                             f"({self.max_epochs}), or the unfrozen layers never train")
-        scheduled = [name for name, variable in self.schedule_targets() if variable == "learning_rate"]
+            raise ValueError(
+                f"unfreeze_at.epoch ({unfreeze.epoch}) must be below max_epochs "
+                f"({self.max_epochs}), or the unfrozen layers never train"
+            )
+        scheduled = [
+            name for name, variable in self.schedule_targets() if variable == "learning_rate"
+        ]
         if unfreeze.learning_rate is not None and scheduled:
-            raise ValueError(f"unfreeze_at.learning_rate and the learning-rate schedule ({scheduled[0]}) "
-                             "would both set the learning rate; drop one of them")
+            raise ValueError(
+                f"unfreeze_at.learning_rate and the learning-rate schedule ({scheduled[0]}) "
+                "would both set the learning rate; drop one of them"
+            )
 
     def schedule_targets(self) -> list[tuple[str, str]]:
         """``(schedule name, variable)`` for every schedule and AdjustVariable hook."""
@@ -342,7 +438,9 @@ class TrainConfig(StrictModel):
     @property
     def effective_batch_size(self) -> int:
         """``batch_iterator_train.batch_size`` when given (nolearn), else ``batch_size``."""
-        return self.batch_iterator_train.batch_size if self.batch_iterator_train else self.batch_size
+        return (
+            self.batch_iterator_train.batch_size if self.batch_iterator_train else self.batch_size
+        )
 
 
 def metric_names(config: TrainConfig) -> list[str]:

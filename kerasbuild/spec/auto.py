@@ -90,9 +90,13 @@ def find(source: Source) -> list[AutoSize]:
             elif layer.get("name") in outputs:
                 kind = "output_units"
             else:
-                problems.append(source.problem(
-                    f"{field}: auto takes the number of classes or targets from the data, so only an "
-                    f"output layer may use it; give layer '{layer.get('name')}' a number", ("layers", i, field)))
+                problems.append(
+                    source.problem(
+                        f"{field}: auto takes the number of classes or targets from the data, so only an "
+                        f"output layer may use it; give layer '{layer.get('name')}' a number",
+                        ("layers", i, field),
+                    )
+                )
                 continue
             found.append(AutoSize(i, str(layer.get("name")), field, kind))
     if problems:
@@ -125,7 +129,9 @@ def resolve(loaded: LoadedSpec, input_shape: tuple[int, ...], units: int) -> Loa
     values = {"input_shape": [int(d) for d in input_shape], "output_units": int(units)}
     data = copy.deepcopy(loaded.source.data)
     document = copy.deepcopy(loaded.document)
-    written = {layer.get("name"): layer for layer in document.get("layers", []) if isinstance(layer, dict)}
+    written = {
+        layer.get("name"): layer for layer in document.get("layers", []) if isinstance(layer, dict)
+    }
     for auto in loaded.autos:
         data["layers"][auto.index][auto.field] = values[auto.kind]
         if auto.kind == "input_shape":
@@ -140,6 +146,14 @@ def resolve(loaded: LoadedSpec, input_shape: tuple[int, ...], units: int) -> Loa
         graph = analyse(spec, source)
     except SpecError as exc:
         sizes = ", ".join(f"{a.name}.{a.field} = {values[a.kind]}" for a in loaded.autos)
-        raise SpecError([dataclasses.replace(p, message=f"{p.message} (with the sizes taken from the data: "
-                                                        f"{sizes})") for p in exc.problems]) from None
-    return dataclasses.replace(loaded, spec=spec, document=document, graph=graph, source=source, autos=[])
+        raise SpecError(
+            [
+                dataclasses.replace(
+                    p, message=f"{p.message} (with the sizes taken from the data: {sizes})"
+                )
+                for p in exc.problems
+            ]
+        ) from None
+    return dataclasses.replace(
+        loaded, spec=spec, document=document, graph=graph, source=source, autos=[]
+    )

@@ -33,8 +33,11 @@ from .placeholders import HyperParam
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SCALARS = {"integer", "number", "string", "boolean"}
 _VARIABLE = {"$ref": "#/$defs/Variable"}
-_BLOCK_PARAM = {"type": "string", "pattern": r"^\$[A-Za-z_][A-Za-z0-9_]*$",
-                "description": "A block parameter ($name), inside blocks: only."}
+_BLOCK_PARAM = {
+    "type": "string",
+    "pattern": r"^\$[A-Za-z_][A-Za-z0-9_]*$",
+    "description": "A block parameter ($name), inside blocks: only.",
+}
 
 
 def job_schema() -> dict[str, Any]:
@@ -46,7 +49,9 @@ def spec_schema() -> dict[str, Any]:
     """The spec file in any of the forms the loader accepts (see the module docstring)."""
     base = document_model().model_json_schema()
     defs: dict[str, Any] = base.pop("$defs")
-    layer_refs = sorted(set(base["properties"]["layers"]["items"]["anyOf"][0]["discriminator"]["mapping"].values()))
+    layer_refs = sorted(
+        set(base["properties"]["layers"]["items"]["anyOf"][0]["discriminator"]["mapping"].values())
+    )
     layer_defs = [ref.rsplit("/", 1)[1] for ref in layer_refs]
     for name in layer_defs:
         _accept_prefixed_types(defs[name])
@@ -59,29 +64,55 @@ def spec_schema() -> dict[str, Any]:
     defs["Placeholder"] = placeholder
     defs["Variable"] = {"anyOf": [{"$ref": "#/$defs/Placeholder"}, _BLOCK_PARAM]}
     members = []
-    for name in layer_defs:  # the def's fields; which of name and type are required depends on the form
-        defs[name]["required"] = [r for r in defs[name].get("required", []) if r not in ("name", "type")]
+    for (
+        name
+    ) in layer_defs:  # the def's fields; which of name and type are required depends on the form
+        defs[name]["required"] = [
+            r for r in defs[name].get("required", []) if r not in ("name", "type")
+        ]
         ref = f"#/$defs/{name}"
         types = {"$ref": f"{ref}/properties/type"}
         members += [
             {"$ref": ref, "required": ["name", "type"]},
-            {"type": "array", "minItems": 2, "maxItems": 3, "prefixItems": [
-                {"type": "string"}, types, {"$ref": ref, "not": {"anyOf": [{"required": ["name"]},
-                                                                           {"required": ["type"]}]}}]},
-            {"type": "array", "minItems": 2, "maxItems": 2, "prefixItems": [
-                types, {"$ref": ref, "required": ["name"], "not": {"required": ["type"]}}]},
+            {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 3,
+                "prefixItems": [
+                    {"type": "string"},
+                    types,
+                    {
+                        "$ref": ref,
+                        "not": {"anyOf": [{"required": ["name"]}, {"required": ["type"]}]},
+                    },
+                ],
+            },
+            {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "prefixItems": [
+                    types,
+                    {"$ref": ref, "required": ["name"], "not": {"required": ["type"]}},
+                ],
+            },
         ]
-    defs["Layer"] = {"description": "A layer: a mapping {name, type, ...}, a Lasagne tuple "
-                                    "[name, Type, {params}] or [Type, {name, ...}], or a block use.",
-                     "anyOf": [*members, {"$ref": "#/$defs/BlockUse"}]}
+    defs["Layer"] = {
+        "description": "A layer: a mapping {name, type, ...}, a Lasagne tuple "
+        "[name, Type, {params}] or [Type, {name, ...}], or a block use.",
+        "anyOf": [*members, {"$ref": "#/$defs/BlockUse"}],
+    }
     defs["Block"]["properties"]["layers"]["items"] = {"$ref": "#/$defs/Layer"}
     input_def = next(n for n in layer_defs if "InputLayer" in str(defs[n]["properties"]["type"]))
     defs["InputShorthand"] = {"$ref": f"#/$defs/{input_def}", "not": {"required": ["type"]}}
 
     properties = base["properties"]
     properties["layers"] = {**properties["layers"], "items": {"$ref": "#/$defs/Layer"}}
-    properties["blocks"] = {"type": "object", "additionalProperties": {"$ref": "#/$defs/Block"},
-                            "description": "Named, parameterised groups of layers (use: NAME)."}
+    properties["blocks"] = {
+        "type": "object",
+        "additionalProperties": {"$ref": "#/$defs/Block"},
+        "description": "Named, parameterised groups of layers (use: NAME).",
+    }
     properties["input"] = {"$ref": "#/$defs/InputShorthand"}
     properties["inputs"] = {"type": "array", "items": {"$ref": "#/$defs/InputShorthand"}}
     assert set(INPUT_KEYS) <= set(properties)
@@ -90,12 +121,21 @@ def spec_schema() -> dict[str, Any]:
         if key in NOLEARN_TRAIN_KEYS or key.startswith("update"):
             properties.setdefault(key, train[key])
     properties = {k: _with_placeholders(v) for k, v in properties.items()}
-    params = sorted({p for e in entries() for p in e.schema.model_fields if p not in ("name", "type")})
+    params = sorted(
+        {p for e in entries() for p in e.schema.model_fields if p not in ("name", "type")}
+    )
     flat = r"^[A-Za-z_][A-Za-z0-9_.\-]*_(" + "|".join(params) + ")$"
-    return {"$schema": DIALECT, "title": "kerasbuild spec", "type": "object",
-            "description": "A kerasbuild model spec (canonical, Lasagne tuple or nolearn flat form).",
-            "properties": properties, "patternProperties": {flat: {}},
-            "additionalProperties": False, "required": ["layers"], "$defs": defs}
+    return {
+        "$schema": DIALECT,
+        "title": "kerasbuild spec",
+        "type": "object",
+        "description": "A kerasbuild model spec (canonical, Lasagne tuple or nolearn flat form).",
+        "properties": properties,
+        "patternProperties": {flat: {}},
+        "additionalProperties": False,
+        "required": ["layers"],
+        "$defs": defs,
+    }
 
 
 def _accept_prefixed_types(layer: dict[str, Any]) -> None:
@@ -113,9 +153,13 @@ def _accept_auto(layer: dict[str, Any]) -> None:
             for field in fields:
                 if field in layer["properties"]:
                     prop = layer["properties"][field]
-                    layer["properties"][field] = {"anyOf": [prop, {"const": AUTO}],
-                                                  "description": prop.get("description", "")}
-                    layer["required"] = [r for r in layer.get("required", []) if r != field] + [field]
+                    layer["properties"][field] = {
+                        "anyOf": [prop, {"const": AUTO}],
+                        "description": prop.get("description", ""),
+                    }
+                    layer["required"] = [r for r in layer.get("required", []) if r != field] + [
+                        field
+                    ]
 
 
 def _with_placeholders(node: Any, key: str | None = None) -> Any:

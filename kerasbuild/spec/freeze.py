@@ -24,8 +24,13 @@ def matching(patterns: list[str], names: list[str], source: Source, path: tuple)
     for i, pattern in enumerate(patterns):
         hits = {name for name in names if fnmatchcase(name, pattern)}
         if not hits:
-            problems.append(source.problem(f"'{pattern}' matches no layer{did_you_mean(pattern, names)}; "
-                                           "give a layer name or a glob pattern such as 'conv*'", (*path, i)))
+            problems.append(
+                source.problem(
+                    f"'{pattern}' matches no layer{did_you_mean(pattern, names)}; "
+                    "give a layer name or a glob pattern such as 'conv*'",
+                    (*path, i),
+                )
+            )
         found |= hits
     if problems:
         raise SpecError(problems)

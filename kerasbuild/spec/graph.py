@@ -75,9 +75,13 @@ class Graph:
         return total
 
 
-def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
-            max_activations: int = DEFAULT_MAX_ACTIVATIONS, unknown: set[str] | frozenset[str] = frozenset()
-            ) -> Graph:
+def analyse(
+    spec: Any,
+    source: Source,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    max_activations: int = DEFAULT_MAX_ACTIVATIONS,
+    unknown: set[str] | frozenset[str] = frozenset(),
+) -> Graph:
     """Resolve wiring, infer every shape and parameter count, enforce the size limits.
 
     ``unknown``: layers whose size is ``auto``; they and every layer they feed get no shape
@@ -92,31 +96,47 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         if layer.name in by_name:
             first, _ = source.locate(("layers", by_name[layer.name].index))
             where = f"line {first}" if first is not None else f"layer {by_name[layer.name].index}"
-            problems.append(source.problem(f"duplicate layer name '{layer.name}' (first used at {where}); "
-                                           "layer names must be unique", path + ("name",)))
+            problems.append(
+                source.problem(
+                    f"duplicate layer name '{layer.name}' (first used at {where}); "
+                    "layer names must be unique",
+                    path + ("name",),
+                )
+            )
         if entry.max_inputs == 0:
             inputs: list[str] = []
             if layer.incoming or layer.incomings:
                 problems.append(source.problem("an input layer takes no incoming", path))
         elif layer.incomings is not None:
             if layer.incoming is not None:
-                problems.append(source.problem("give either 'incoming' or 'incomings', not both", path))
+                problems.append(
+                    source.problem("give either 'incoming' or 'incomings', not both", path)
+                )
             inputs = list(layer.incomings)
         elif layer.incoming is not None:
             inputs = [layer.incoming]
         elif previous is not None:
             inputs = [previous]
         else:
-            problems.append(source.problem(
-                f"layer '{layer.name}' has no input: the first layer must be an InputLayer "
-                "(or give a top-level 'input: {shape: [...]}')", path))
+            problems.append(
+                source.problem(
+                    f"layer '{layer.name}' has no input: the first layer must be an InputLayer "
+                    "(or give a top-level 'input: {shape: [...]}')",
+                    path,
+                )
+            )
             inputs = []
         if entry.max_inputs != 0:
-            if len(inputs) < entry.min_inputs or (entry.max_inputs is not None and len(inputs) > entry.max_inputs):
-                want = (f"{entry.min_inputs}+" if entry.max_inputs is None else str(entry.max_inputs))
+            if len(inputs) < entry.min_inputs or (
+                entry.max_inputs is not None and len(inputs) > entry.max_inputs
+            ):
+                want = f"{entry.min_inputs}+" if entry.max_inputs is None else str(entry.max_inputs)
                 field = "incomings" if entry.max_inputs != 1 else "incoming"
-                problems.append(source.problem(f"{layer.type} takes {want} input(s) via '{field}', "
-                                               f"got {len(inputs)}", path))
+                problems.append(
+                    source.problem(
+                        f"{layer.type} takes {want} input(s) via '{field}', got {len(inputs)}", path
+                    )
+                )
         node = Node(i, layer.name, entry, layer, inputs)
         nodes.append(node)
         by_name.setdefault(layer.name, node)
@@ -126,12 +146,20 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         for j, ref in enumerate(node.inputs):
             if ref not in by_name:
                 key = ("incomings", j) if node.params.incomings is not None else ("incoming",)
-                problems.append(source.problem(f"unknown layer '{ref}'{did_you_mean(ref, names)}",
-                                               ("layers", node.index, *key)))
+                problems.append(
+                    source.problem(
+                        f"unknown layer '{ref}'{did_you_mean(ref, names)}",
+                        ("layers", node.index, *key),
+                    )
+                )
     outputs = list(spec.outputs) if spec.outputs else ([nodes[-1].name] if nodes else [])
     for j, ref in enumerate(outputs):
         if ref not in by_name:
-            problems.append(source.problem(f"unknown output layer '{ref}'{did_you_mean(ref, names)}", ("outputs", j)))
+            problems.append(
+                source.problem(
+                    f"unknown output layer '{ref}'{did_you_mean(ref, names)}", ("outputs", j)
+                )
+            )
     if problems:
         raise SpecError(problems)
 
@@ -150,13 +178,16 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         except ShapeError as exc:
             shapes = ", ".join(_shape_text(by_name[r].shape) for r in node.inputs)
             label = "input shapes" if len(node.inputs) > 1 else "input shape"
-            problems.append(source.problem(f"{exc} ({label} {shapes})",
-                                           ("layers", node.index)))
+            problems.append(source.problem(f"{exc} ({label} {shapes})", ("layers", node.index)))
             failed.add(node.name)
             continue
         except OverflowError:
-            problems.append(source.problem("sizes too large to compute (beyond floating point range); "
-                                           "refused", ("layers", node.index)))
+            problems.append(
+                source.problem(
+                    "sizes too large to compute (beyond floating point range); refused",
+                    ("layers", node.index),
+                )
+            )
             failed.add(node.name)
             continue
         node.shape = tuple(inferred.shape)
@@ -166,13 +197,21 @@ def analyse(spec: Any, source: Source, max_params: int = DEFAULT_MAX_PARAMS,
         raise SpecError(problems)
     graph = Graph(nodes, outputs, by_name, order)
     if graph.total_params > max_params:
-        raise SizeLimitError(source.error(f"the model would have {_count(graph.total_params)} parameters "
-                                          f"({_gib(graph.total_params)} as float32), over the limit of "
-                                          f"{max_params:,}; refused before allocating anything", ()).problems)
+        raise SizeLimitError(
+            source.error(
+                f"the model would have {_count(graph.total_params)} parameters "
+                f"({_gib(graph.total_params)} as float32), over the limit of "
+                f"{max_params:,}; refused before allocating anything",
+                (),
+            ).problems
+        )
     if graph.activation_values > max_activations:
-        raise source.error(f"one example needs {_count(graph.activation_values)} activation values "
-                           f"({_gib(graph.activation_values)} as float32), over the limit of "
-                           f"{max_activations:,}; refused before allocating anything", ())
+        raise source.error(
+            f"one example needs {_count(graph.activation_values)} activation values "
+            f"({_gib(graph.activation_values)} as float32), over the limit of "
+            f"{max_activations:,}; refused before allocating anything",
+            (),
+        )
     return graph
 
 
@@ -212,9 +251,11 @@ def _topological_order(nodes: list[Node], by_name: dict[str, Node], source: Sour
                 child = by_name[node.inputs[j]]
                 if state.get(child.name) == 1:
                     cycle = [n.name for n, _ in stack] + [child.name]
-                    cycle = cycle[cycle.index(child.name):]
-                    raise source.error("the layers form a cycle: " + " -> ".join(reversed(cycle)),
-                                       ("layers", node.index))
+                    cycle = cycle[cycle.index(child.name) :]
+                    raise source.error(
+                        "the layers form a cycle: " + " -> ".join(reversed(cycle)),
+                        ("layers", node.index),
+                    )
                 if child.name not in state:
                     state[child.name] = 1
                     stack.append((child, 0))
@@ -224,7 +265,9 @@ def _topological_order(nodes: list[Node], by_name: dict[str, Node], source: Sour
     return order
 
 
-def _check_reachable(nodes: list[Node], by_name: dict[str, Node], outputs: list[str], source: Source) -> None:
+def _check_reachable(
+    nodes: list[Node], by_name: dict[str, Node], outputs: list[str], source: Source
+) -> None:
     seen: set[str] = set()
     todo = list(outputs)
     while todo:
@@ -235,6 +278,13 @@ def _check_reachable(nodes: list[Node], by_name: dict[str, Node], outputs: list[
         todo.extend(by_name[name].inputs)
     dead = [n for n in nodes if n.name not in seen]
     if dead:
-        raise SpecError([source.problem(
-            f"layer '{n.name}' does not lead to any output ({', '.join(outputs)}); remove it, wire it in, "
-            "or list it under 'outputs'", ("layers", n.index)) for n in dead])
+        raise SpecError(
+            [
+                source.problem(
+                    f"layer '{n.name}' does not lead to any output ({', '.join(outputs)}); remove it, wire it in, "
+                    "or list it under 'outputs'",
+                    ("layers", n.index),
+                )
+                for n in dead
+            ]
+        )

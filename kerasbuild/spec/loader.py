@@ -45,9 +45,14 @@ class LoadedSpec:
         return self.spec.name
 
 
-def load_spec(path_or_mapping: str | Path | dict[str, Any], *, hp_values: dict[str, Any] | None = None,
-              overrides: dict[str, Any] | None = None, max_params: int = DEFAULT_MAX_PARAMS,
-              max_activations: int = DEFAULT_MAX_ACTIVATIONS) -> LoadedSpec:
+def load_spec(
+    path_or_mapping: str | Path | dict[str, Any],
+    *,
+    hp_values: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    max_activations: int = DEFAULT_MAX_ACTIVATIONS,
+) -> LoadedSpec:
     """Load and validate a spec file (YAML or JSON) or an in-memory mapping.
 
     ``hp_values``: values for search-space placeholders by name (others take their defaults).
@@ -58,8 +63,13 @@ def load_spec(path_or_mapping: str | Path | dict[str, Any], *, hp_values: dict[s
         raw = from_mapping(copy.deepcopy(path_or_mapping))
     else:
         raw = parse_file(path_or_mapping)
-    return load_from_source(raw, hp_values=hp_values, overrides=overrides, max_params=max_params,
-                       max_activations=max_activations)
+    return load_from_source(
+        raw,
+        hp_values=hp_values,
+        overrides=overrides,
+        max_params=max_params,
+        max_activations=max_activations,
+    )
 
 
 def load_text(text: str, file: str = "<string>.yaml", **kwargs: Any) -> LoadedSpec:
@@ -67,9 +77,14 @@ def load_text(text: str, file: str = "<string>.yaml", **kwargs: Any) -> LoadedSp
     return load_from_source(parse_text(text, file), **kwargs)
 
 
-def load_from_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
-                overrides: dict[str, Any] | None = None, max_params: int = DEFAULT_MAX_PARAMS,
-                max_activations: int = DEFAULT_MAX_ACTIVATIONS) -> LoadedSpec:
+def load_from_source(
+    raw: Source,
+    *,
+    hp_values: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    max_activations: int = DEFAULT_MAX_ACTIVATIONS,
+) -> LoadedSpec:
     """The loading pipeline over already-parsed data (see :func:`load_spec`)."""
     source = forms.normalise(raw)
     if overrides:
@@ -80,9 +95,19 @@ def load_from_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
     found = placeholders.find_placeholders(source)
     unknown = sorted(set(hp_values or {}) - {p.name for p in found})
     if unknown:
-        raise SpecError([Problem(f"no placeholder named '{unknown[0]}'"
-                                 f"{did_you_mean(unknown[0], [p.name for p in found])}", (), raw.file)])
-    resolved = Source(placeholders.substitute(source.data, hp_values), source.file, source.positions)
+        raise SpecError(
+            [
+                Problem(
+                    f"no placeholder named '{unknown[0]}'"
+                    f"{did_you_mean(unknown[0], [p.name for p in found])}",
+                    (),
+                    raw.file,
+                )
+            ]
+        )
+    resolved = Source(
+        placeholders.substitute(source.data, hp_values), source.file, source.positions
+    )
     expanded = blocks.expand(resolved)
     safety.check_no_code(expanded)  # block parameters may name a type ('with: {kind: Lambda}')
     autos = auto.find(expanded)
@@ -90,8 +115,13 @@ def load_from_source(raw: Source, *, hp_values: dict[str, Any] | None = None,
         spec = validate(auto.stand_in(expanded, autos))
     except SpecError as exc:
         raise SpecError([_at_override(p, overrides or {}) for p in exc.problems]) from None
-    graph = analyse(spec, expanded, max_params=max_params, max_activations=max_activations,
-                    unknown={a.name for a in autos})
+    graph = analyse(
+        spec,
+        expanded,
+        max_params=max_params,
+        max_activations=max_activations,
+        unknown={a.name for a in autos},
+    )
     freeze.mark_frozen(spec, graph, expanded)
     return LoadedSpec(spec, document, found, graph, expanded, raw.file, autos)
 
@@ -110,7 +140,12 @@ def _problems(exc: ValidationError, source: Source) -> list[Problem]:
     seen: set[tuple] = set()
     for err in exc.errors(include_url=False):
         loc = list(err["loc"])
-        if len(loc) >= 3 and loc[0] == "layers" and isinstance(loc[2], str) and loc[2] in type_names:
+        if (
+            len(loc) >= 3
+            and loc[0] == "layers"
+            and isinstance(loc[2], str)
+            and loc[2] in type_names
+        ):
             del loc[2]
         loc = _without_union_tags(loc, source.data)
         loc = _without_type_labels(loc, source.data)
@@ -149,10 +184,19 @@ def _keras_spelling(path: tuple, err: dict[str, Any], source: Source) -> tuple:
 def _drop_missing_explained_by_misspelling(problems: list[Problem]) -> list[Problem]:
     """``num_filter: 20`` gives both "unknown field 'num_filter' (did you mean 'num_filters'?)"
     and "missing required field 'num_filters'"; the first says it all."""
-    suggested = {(p.path[:-1], p.message.split("(did you mean '", 1)[1].split("'", 1)[0])
-                 for p in problems if p.message.startswith("unknown field ") and "(did you mean '" in p.message}
-    return [p for p in problems
-            if not (p.message.startswith("missing required field ") and (p.path[:-1], p.path[-1]) in suggested)]
+    suggested = {
+        (p.path[:-1], p.message.split("(did you mean '", 1)[1].split("'", 1)[0])
+        for p in problems
+        if p.message.startswith("unknown field ") and "(did you mean '" in p.message
+    }
+    return [
+        p
+        for p in problems
+        if not (
+            p.message.startswith("missing required field ")
+            and (p.path[:-1], p.path[-1]) in suggested
+        )
+    ]
 
 
 def _message(err: dict[str, Any], path: tuple, source: Source) -> str:
@@ -160,12 +204,18 @@ def _message(err: dict[str, Any], path: tuple, source: Source) -> str:
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     layer = _layer_at(source, path)
     named = source.display_path(path)[1:2] != path[1:2]
-    where = f" (layer '{layer['name']}')" if layer and isinstance(layer.get("name"), str) and not named else ""
+    where = (
+        f" (layer '{layer['name']}')"
+        if layer and isinstance(layer.get("name"), str) and not named
+        else ""
+    )
     if kind == "extra_forbidden":
         field = str(path[-1])
         allowed = _allowed_fields(source, path)
-        return (f"unknown field '{field}'{did_you_mean(field, allowed)}{where}; "
-                f"expected one of: {', '.join(allowed)}")
+        return (
+            f"unknown field '{field}'{did_you_mean(field, allowed)}{where}; "
+            f"expected one of: {', '.join(allowed)}"
+        )
     if kind in ("union_tag_invalid", "union_tag_not_found") and path[:1] != ("layers",):
         tags = (err.get("ctx") or {}).get("expected_tags", "")
         if kind == "union_tag_not_found":
@@ -176,17 +226,35 @@ def _message(err: dict[str, Any], path: tuple, source: Source) -> str:
         given = layer.get("type") if layer else None
         if given is None:
             return "missing 'type': every layer needs a type, e.g. DenseLayer or Conv2DLayer"
-        return (f"unknown layer type '{given}'{did_you_mean(str(given), all_type_names())}{where}; "
-                "run 'kerasbuild schema' or see docs/spec-reference.md for the layer types")
+        return (
+            f"unknown layer type '{given}'{did_you_mean(str(given), all_type_names())}{where}; "
+            "run 'kerasbuild schema' or see docs/spec-reference.md for the layer types"
+        )
     if kind == "missing":
         return f"missing required field '{path[-1]}'{where}"
     if kind.startswith("literal_error"):
         return f"{msg}, got {err.get('input')!r}{where}"
     got = err.get("input")
-    if kind in ("int_type", "float_type", "int_parsing", "float_parsing", "bool_type", "bool_parsing",
-                "string_type", "list_type", "tuple_type", "dict_type", "int_from_float",
-                "greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_short",
-                "finite_number", "string_pattern_mismatch"):
+    if kind in (
+        "int_type",
+        "float_type",
+        "int_parsing",
+        "float_parsing",
+        "bool_type",
+        "bool_parsing",
+        "string_type",
+        "list_type",
+        "tuple_type",
+        "dict_type",
+        "int_from_float",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "too_short",
+        "finite_number",
+        "string_pattern_mismatch",
+    ):
         return f"{msg}, got {got!r}{where}"
     return f"{msg}{where}"
 
@@ -214,9 +282,9 @@ def _allowed_fields(source: Source, path: tuple) -> list[str]:
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return []
-        value = _value_at(source.data, path[:k + 1])
+        value = _value_at(source.data, path[: k + 1])
         if isinstance(value, list) and k + 1 < len(path) - 1 and isinstance(path[k + 1], int):
-            value = _value_at(source.data, path[:k + 2])
+            value = _value_at(source.data, path[: k + 2])
         model = _inner_model(field.annotation, value)
         if model is None:
             return []
@@ -237,7 +305,11 @@ def _inner_model(annotation: Any, value: Any = None) -> Any:
     tag = value.get("type") if isinstance(value, dict) else None
     for model in found:
         type_field = model.model_fields.get("type")
-        if tag is not None and type_field is not None and tag in typing.get_args(type_field.annotation):
+        if (
+            tag is not None
+            and type_field is not None
+            and tag in typing.get_args(type_field.annotation)
+        ):
             return model
     return found[0] if found else None
 
@@ -252,7 +324,18 @@ def _value_at(data: Any, path: Any) -> Any:
     return data
 
 
-_TYPE_LABELS = {"int", "float", "str", "bool", "list", "dict", "tuple", "none", "literal", "is-instance"}
+_TYPE_LABELS = {
+    "int",
+    "float",
+    "str",
+    "bool",
+    "list",
+    "dict",
+    "tuple",
+    "none",
+    "literal",
+    "is-instance",
+}
 
 
 def _without_type_labels(loc: list[Any], data: Any) -> list[Any]:
@@ -262,7 +345,11 @@ def _without_type_labels(loc: list[Any], data: Any) -> list[Any]:
     for part in loc:
         node = _value_at(data, out)
         is_key = isinstance(node, dict) and part in node
-        if isinstance(part, str) and not is_key and (part in _TYPE_LABELS or any(c in part for c in "[ ,")):
+        if (
+            isinstance(part, str)
+            and not is_key
+            and (part in _TYPE_LABELS or any(c in part for c in "[ ,"))
+        ):
             continue
         out.append(part)
     return out
@@ -287,7 +374,7 @@ def _at_override(problem: Problem, overrides: dict[str, Any]) -> Problem:
     shown = [str(part) for part in problem.path]
     for dotted, value in overrides.items():
         parts = dotted.split(".")
-        if shown[:len(parts)] == parts:
+        if shown[: len(parts)] == parts:
             text = value if isinstance(value, str) else json.dumps(value)
             return Problem(problem.message, problem.path, f"--set {dotted}={text}")
     return problem
@@ -301,13 +388,27 @@ def apply_overrides(source: Source, overrides: dict[str, Any]) -> None:
         for k, part in enumerate(parts):
             last = k == len(parts) - 1
             if isinstance(node, list):
-                index = next((i for i, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part), None)
+                index = next(
+                    (
+                        i
+                        for i, item in enumerate(node)
+                        if isinstance(item, dict) and item.get("name") == part
+                    ),
+                    None,
+                )
                 if index is None and part.lstrip("-").isdigit():
                     index = int(part)
                 if index is None or not -len(node) <= index < len(node):
                     names = [i.get("name") for i in node if isinstance(i, dict) and i.get("name")]
-                    raise OverrideError([Problem(f"override {dotted}: no item '{part}'{did_you_mean(part, names)}",
-                                             (), source.file)])
+                    raise OverrideError(
+                        [
+                            Problem(
+                                f"override {dotted}: no item '{part}'{did_you_mean(part, names)}",
+                                (),
+                                source.file,
+                            )
+                        ]
+                    )
                 if last:
                     node[index] = value
                 else:
@@ -318,5 +419,12 @@ def apply_overrides(source: Source, overrides: dict[str, Any]) -> None:
                 else:
                     node = node.setdefault(part, {})
             else:
-                raise OverrideError([Problem(f"override {dotted}: '{'.'.join(parts[:k])}' is not a mapping or list",
-                                         (), source.file)])
+                raise OverrideError(
+                    [
+                        Problem(
+                            f"override {dotted}: '{'.'.join(parts[:k])}' is not a mapping or list",
+                            (),
+                            source.file,
+                        )
+                    ]
+                )

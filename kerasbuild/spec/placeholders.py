@@ -22,7 +22,9 @@ from .source import Source
 
 class Condition(StrictModel):
     hp: str = Field(description="Name of the parent placeholder.")
-    values: list[Any] = Field(min_length=1, description="Parent values for which this one is active.")
+    values: list[Any] = Field(
+        min_length=1, description="Parent values for which this one is active."
+    )
 
 
 class HyperParam(StrictModel):
@@ -32,15 +34,20 @@ class HyperParam(StrictModel):
 
     hp: Literal["int", "float", "choice", "bool"] = Field(description="Kind of value searched.")
     min: float | None = Field(None, description="Smallest value (int, float; required for them).")
-    max: float | None = Field(None, description="Largest value, inclusive (int, float; required for them).")
+    max: float | None = Field(
+        None, description="Largest value, inclusive (int, float; required for them)."
+    )
     step: float | None = Field(None, description="Spacing of the values tried (int, float), > 0.")
     sampling: Literal["linear", "log", "reverse_log"] = Field(
-        "linear", description="How values between min and max are drawn; log needs min > 0.")
+        "linear", description="How values between min and max are drawn; log needs min > 0."
+    )
     values: list[Any] | None = Field(None, description="The candidates of hp: choice (non-empty).")
-    default: Any = Field(None, description="Value used without a tuner (default: min, the first "
-                         "choice, or false).")
-    when: Condition | None = Field(None, description="Active only when another placeholder has one "
-                                   "of the given values.")
+    default: Any = Field(
+        None, description="Value used without a tuner (default: min, the first choice, or false)."
+    )
+    when: Condition | None = Field(
+        None, description="Active only when another placeholder has one of the given values."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> HyperParam:
@@ -66,7 +73,9 @@ class HyperParam(StrictModel):
                 if isinstance(self.default, bool) or not isinstance(self.default, (int, float)):
                     raise ValueError(f"default must be a number, got {self.default!r}")
                 if not self.min <= self.default <= self.max:
-                    raise ValueError(f"default {self.default:g} is outside [{self.min:g}, {self.max:g}]")
+                    raise ValueError(
+                        f"default {self.default:g} is outside [{self.min:g}, {self.max:g}]"
+                    )
                 if self.hp == "int" and self.default != int(self.default):
                     raise ValueError(f"hp: int needs an integer default, got {self.default}")
         elif self.hp == "choice":
@@ -124,7 +133,9 @@ def find_placeholders(source: Source, data: Any | None = None) -> list[Placehold
                 for err in exc.errors():
                     sub = tuple(err["loc"])
                     message = err["msg"].removeprefix("Value error, ")
-                    problems.append(source.problem(f"search-space placeholder: {message}", path + sub))
+                    problems.append(
+                        source.problem(f"search-space placeholder: {message}", path + sub)
+                    )
             return
         if isinstance(node, dict):
             for key, value in node.items():
@@ -137,14 +148,21 @@ def find_placeholders(source: Source, data: Any | None = None) -> list[Placehold
     names: dict[str, Placeholder] = {}
     for ph in found:
         if ph.name in names:
-            problems.append(source.problem(f"two placeholders are both named {ph.name!r}; "
-                                           "give the layers distinct names", ph.path))
+            problems.append(
+                source.problem(
+                    f"two placeholders are both named {ph.name!r}; give the layers distinct names",
+                    ph.path,
+                )
+            )
         names[ph.name] = ph
     for ph in found:
         if ph.param.when is not None and ph.param.when.hp not in names:
-            problems.append(source.problem(
-                f"when.hp refers to {ph.param.when.hp!r}, which is not a placeholder in this spec",
-                ph.path + ("when", "hp")))
+            problems.append(
+                source.problem(
+                    f"when.hp refers to {ph.param.when.hp!r}, which is not a placeholder in this spec",
+                    ph.path + ("when", "hp"),
+                )
+            )
     if problems:
         raise SpecError(problems)
     return found

@@ -27,31 +27,79 @@ from typing import Any
 from ..errors import FieldPath, Problem, SpecError
 from .source import Source
 
-CODE_LOADING_TYPES = frozenset({
-    "lambda", "lambdalayer", "tfsmlayer", "tfsm", "torchmodulewrapper", "jaxlayer", "flaxlayer",
-    "hublayer", "keraslayer", "pyfunc", "py_function", "numpy_function", "functional",
-    "sequential", "model", "savedmodel",
-})
+CODE_LOADING_TYPES = frozenset(
+    {
+        "lambda",
+        "lambdalayer",
+        "tfsmlayer",
+        "tfsm",
+        "torchmodulewrapper",
+        "jaxlayer",
+        "flaxlayer",
+        "hublayer",
+        "keraslayer",
+        "pyfunc",
+        "py_function",
+        "numpy_function",
+        "functional",
+        "sequential",
+        "model",
+        "savedmodel",
+    }
+)
 """Lower-cased type names (last dotted component) that would run or load foreign code."""
 
-CODE_FIELDS = frozenset({
-    "module", "class_name", "registered_name", "function", "function_type", "fn", "func",
-    "callable", "output_shape_module", "output_shape_type", "import", "code", "eval", "exec",
-    "lambda", "pickle", "call_endpoint",
-})
+CODE_FIELDS = frozenset(
+    {
+        "module",
+        "class_name",
+        "registered_name",
+        "function",
+        "function_type",
+        "fn",
+        "func",
+        "callable",
+        "output_shape_module",
+        "output_shape_type",
+        "import",
+        "code",
+        "eval",
+        "exec",
+        "lambda",
+        "pickle",
+        "call_endpoint",
+    }
+)
 """Keys that, in Keras configs or elsewhere, name code to import or carry code to run."""
 
-FUNCTION_KEYS = frozenset({
-    "type", "nonlinearity", "activation", "W", "b", "kernel_initializer", "bias_initializer",
-    "kernel_regularizer", "bias_regularizer", "update", "objective", "objective_loss_function",
-    "loss", "metric", "metrics", "custom_scores",
-})
+FUNCTION_KEYS = frozenset(
+    {
+        "type",
+        "nonlinearity",
+        "activation",
+        "W",
+        "b",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "update",
+        "objective",
+        "objective_loss_function",
+        "loss",
+        "metric",
+        "metrics",
+        "custom_scores",
+    }
+)
 """Keys whose string value picks a function or class by name."""
 
 SKIPPED_TOP_LEVEL = ("name", "description", "reference", "data")
 
-_IMPORT_PATH = re.compile(r"^\s*[A-Za-z_]\w*(\s*\.\s*[A-Za-z_]\w*)+\s*(:\s*[A-Za-z_][\w.]*)?\s*$"
-                          r"|^\s*[A-Za-z_][\w.]*\s*:\s*[A-Za-z_][\w.]*\s*$")
+_IMPORT_PATH = re.compile(
+    r"^\s*[A-Za-z_]\w*(\s*\.\s*[A-Za-z_]\w*)+\s*(:\s*[A-Za-z_][\w.]*)?\s*$"
+    r"|^\s*[A-Za-z_][\w.]*\s*:\s*[A-Za-z_][\w.]*\s*$"
+)
 _LAMBDA_SOURCE = re.compile(r"^\s*(lambda\b|def\s|import\s|__import__|exec\s*\(|eval\s*\()")
 
 
@@ -71,10 +119,14 @@ def _walk(node: Any, path: FieldPath, source: Source, problems: list[Problem]) -
         for key, value in node.items():
             where = path + (key,)
             if isinstance(key, str) and key.lower() in CODE_FIELDS:
-                problems.append(source.problem(
-                    f"field '{key}' would load code by name; code-loading fields are not allowed "
-                    "in spec files (spec files are plain data: use a registered layer type "
-                    "and its parameters)", where))
+                problems.append(
+                    source.problem(
+                        f"field '{key}' would load code by name; code-loading fields are not allowed "
+                        "in spec files (spec files are plain data: use a registered layer type "
+                        "and its parameters)",
+                        where,
+                    )
+                )
                 continue
             if key in FUNCTION_KEYS or (isinstance(key, str) and key.endswith("_function")):
                 for value_path, text in _strings(value, where):
@@ -96,22 +148,33 @@ def _strings(value: Any, path: FieldPath) -> list[tuple[FieldPath, str]]:
     if isinstance(value, str):
         return [(path, value)]
     if isinstance(value, dict) and "hp" in value and isinstance(value.get("values"), list):
-        return [(path + ("values", i), v) for i, v in enumerate(value["values"]) if isinstance(v, str)]
+        return [
+            (path + ("values", i), v) for i, v in enumerate(value["values"]) if isinstance(v, str)
+        ]
     return []
 
 
 def _code_name_message(key: str, text: str) -> str | None:
     last = re.split(r"[.:]", text.strip())[-1].strip()
     if key == "type" and last.lower() in CODE_LOADING_TYPES:
-        return (f"layer type '{text}' is refused: code-loading layers (Lambda, TFSMLayer and the "
-                "like run or load arbitrary Python) are not allowed in spec files; express the "
-                "computation with registered layer types (run 'kerasbuild schema' for the list)")
+        return (
+            f"layer type '{text}' is refused: code-loading layers (Lambda, TFSMLayer and the "
+            "like run or load arbitrary Python) are not allowed in spec files; express the "
+            "computation with registered layer types (run 'kerasbuild schema' for the list)"
+        )
     if _LAMBDA_SOURCE.match(text):
-        return (f"{key}: {text[:60]!r} looks like Python source; spec files never run code, "
-                "write a registered name instead")
+        return (
+            f"{key}: {text[:60]!r} looks like Python source; spec files never run code, "
+            "write a registered name instead"
+        )
     if _IMPORT_PATH.match(text):
-        instead = ("a registered layer type (run 'kerasbuild schema' for the list)" if key == "type"
-                   else f"the registered name (e.g. '{last}')")
-        return (f"'{text[:120]}' is a Python import path; spec files never import code by path "
-                f"(code-loading names are not allowed), write {instead}")
+        instead = (
+            "a registered layer type (run 'kerasbuild schema' for the list)"
+            if key == "type"
+            else f"the registered name (e.g. '{last}')"
+        )
+        return (
+            f"'{text[:120]}' is a Python import path; spec files never import code by path "
+            f"(code-loading names are not allowed), write {instead}"
+        )
     return None

@@ -43,7 +43,9 @@ _RUAMEL_FAILURES = (AssertionError, AttributeError, TypeError, ValueError, KeyEr
 MAX_INT = 2**63 - 1
 """Integers beyond int64 are refused where they are read (no size can be that large)."""
 _STANDARD_TAGS = {
-    None, "?", "!",
+    None,
+    "?",
+    "!",
     *(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")),
 }
 
@@ -76,7 +78,12 @@ class Source:
         (they are also how placeholders and ``--set`` address layers)."""
         path = tuple(path)
         layers = self.data.get("layers") if isinstance(self.data, dict) else None
-        if len(path) < 2 or path[0] != "layers" or not isinstance(path[1], int) or not isinstance(layers, list):
+        if (
+            len(path) < 2
+            or path[0] != "layers"
+            or not isinstance(path[1], int)
+            or not isinstance(layers, list)
+        ):
             return path
         names = [_layer_name(item) for item in layers]
         name = names[path[1]] if 0 <= path[1] < len(names) else None
@@ -133,7 +140,12 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            _fail(file, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", line, 1)
+            _fail(
+                file,
+                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                line,
+                1,
+            )
     else:
         text = raw.lstrip("\ufeff")
     if not text.strip():
@@ -151,12 +163,20 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
             pass  # located by the event scan below
         else:
             if values > MAX_NODES:
-                _fail(file, f"the document holds {values:,} values, more than {MAX_NODES:,}; specs this "
-                      "large are refused before building anything")
+                _fail(
+                    file,
+                    f"the document holds {values:,} values, more than {MAX_NODES:,}; specs this "
+                    "large are refused before building anything",
+                )
     directive = re.search(r"^%YAML[ \t]+(\S*)", text, re.MULTILINE)
     if directive and directive.group(1) != "1.2":
-        _fail(file, f"%YAML {directive.group(1)} is not supported: spec files are read as YAML 1.2 "
-              "(remove the directive)", text.count("\n", 0, directive.start()) + 1, 1)
+        _fail(
+            file,
+            f"%YAML {directive.group(1)} is not supported: spec files are read as YAML 1.2 "
+            "(remove the directive)",
+            text.count("\n", 0, directive.start()) + 1,
+            1,
+        )
     _scan_events(text, file)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
@@ -170,7 +190,9 @@ def parse_text(raw: bytes | str, file: str = "<string>") -> Source:
         if "expected a single document" in str(exc) or "but found another document" in str(exc):
             problem = "multi-document streams are not supported; put one spec per file"
         if "found duplicate key" in str(exc) or "DuplicateKey" in type(exc).__name__:
-            problem = "duplicate key " + (problem.split("key", 1)[-1].strip() if "key" in problem else "")
+            problem = "duplicate key " + (
+                problem.split("key", 1)[-1].strip() if "key" in problem else ""
+            )
         _fail(file, problem, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
     except RecursionError:
         _fail(file, f"nesting is deeper than {MAX_DEPTH} levels")
@@ -216,23 +238,50 @@ def _scan_events(text: str, file: str) -> None:
                 mark = event.start_mark
                 where = (mark.line + 1, mark.column + 1)
                 if values > MAX_NODES:
-                    _fail(file, f"the document holds more than {MAX_NODES:,} values; specs this large "
-                          "are refused before building anything", *where)
+                    _fail(
+                        file,
+                        f"the document holds more than {MAX_NODES:,} values; specs this large "
+                        "are refused before building anything",
+                        *where,
+                    )
                 if getattr(event, "tag", None) not in _STANDARD_TAGS:
-                    raise SpecError([Problem(
-                        f"YAML tag '{event.tag}' is not allowed: spec files are plain data and never "
-                        "construct objects or run code", tuple(level[2] for level in stack), file, *where)])
+                    raise SpecError(
+                        [
+                            Problem(
+                                f"YAML tag '{event.tag}' is not allowed: spec files are plain data and never "
+                                "construct objects or run code",
+                                tuple(level[2] for level in stack),
+                                file,
+                                *where,
+                            )
+                        ]
+                    )
                 anchor = getattr(event, "anchor", None)
                 if anchor is not None and not isinstance(event, AliasEvent):
                     if anchor in anchors:
-                        raise SpecError([Problem(
-                            f"anchor '&{anchor}' is defined twice (first on line {anchors[anchor]}); "
-                            "give each anchor its own name", tuple(level[2] for level in stack), file, *where)])
+                        raise SpecError(
+                            [
+                                Problem(
+                                    f"anchor '&{anchor}' is defined twice (first on line {anchors[anchor]}); "
+                                    "give each anchor its own name",
+                                    tuple(level[2] for level in stack),
+                                    file,
+                                    *where,
+                                )
+                            ]
+                        )
                     anchors[anchor] = where[0]
                 if isinstance(event, AliasEvent) and event.anchor in {level[3] for level in stack}:
-                    raise SpecError([Problem(
-                        f"recursive alias '*{event.anchor}': it refers to a node that contains it",
-                        tuple(level[2] for level in stack), file, *where)])
+                    raise SpecError(
+                        [
+                            Problem(
+                                f"recursive alias '*{event.anchor}': it refers to a node that contains it",
+                                tuple(level[2] for level in stack),
+                                file,
+                                *where,
+                            )
+                        ]
+                    )
                 if isinstance(event, CollectionStartEvent):
                     stack.append([isinstance(event, MappingStartEvent), 0, None, event.anchor])
                     if len(stack) > MAX_DEPTH:
@@ -281,22 +330,34 @@ def _to_plain(node: Any, path: FieldPath, source: Source, counter: list[int], de
     if counter[0] > MAX_NODES:
         raise source.error(
             f"document expands to more than {MAX_NODES:,} values (an alias bomb?); "
-            "specs this large are refused", path)
+            "specs this large are refused",
+            path,
+        )
     if depth > MAX_DEPTH:
         raise source.error(f"nesting is deeper than {MAX_DEPTH} levels", path)
-    if isinstance(node, (CommentedMap, CommentedSeq)) and path not in source.positions \
-            and node.lc.line is not None:
+    if (
+        isinstance(node, (CommentedMap, CommentedSeq))
+        and path not in source.positions
+        and node.lc.line is not None
+    ):
         source.positions[path] = (node.lc.line + 1, node.lc.col + 1)
     if isinstance(node, TaggedScalar) or _tag_of(node) not in _STANDARD_TAGS:
         raise source.error(
             f"YAML tag '{_tag_of(node)}' is not allowed: spec files are plain data and "
-            "never construct objects or run code", path)
+            "never construct objects or run code",
+            path,
+        )
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key in node:
-            if not isinstance(key, (str, int, float, bool)) or isinstance(key, (CommentedMap, CommentedSeq)):
-                raise source.error(f"mapping keys must be plain scalars (strings), found "
-                                   f"{type(key).__name__.removeprefix('Commented')}", path)
+            if not isinstance(key, (str, int, float, bool)) or isinstance(
+                key, (CommentedMap, CommentedSeq)
+            ):
+                raise source.error(
+                    f"mapping keys must be plain scalars (strings), found "
+                    f"{type(key).__name__.removeprefix('Commented')}",
+                    path,
+                )
             try:
                 line, col = node.lc.key(key)
                 source.positions[path + (str(key),)] = (line + 1, col + 1)
@@ -318,8 +379,11 @@ def _to_plain(node: Any, path: FieldPath, source: Source, counter: list[int], de
         return node
     if isinstance(node, int):
         if abs(node) > MAX_INT:
-            raise source.error(f"integer with {len(str(abs(node)))} digits is out of range (at most "
-                               f"{MAX_INT:,}); sizes this large are refused", path)
+            raise source.error(
+                f"integer with {len(str(abs(node)))} digits is out of range (at most "
+                f"{MAX_INT:,}); sizes this large are refused",
+                path,
+            )
         return int(node)
     if isinstance(node, float):
         value = float(node)
@@ -328,9 +392,12 @@ def _to_plain(node: Any, path: FieldPath, source: Source, counter: list[int], de
         return value
     if isinstance(node, str):
         return str(node)
-    raise source.error(f"unsupported YAML value of type {type(node).__name__.removeprefix('Commented')}: "
-                       "spec values are strings, numbers, booleans, null, lists and mappings "
-                       "(quote it to make it a string)", path)
+    raise source.error(
+        f"unsupported YAML value of type {type(node).__name__.removeprefix('Commented')}: "
+        "spec values are strings, numbers, booleans, null, lists and mappings "
+        "(quote it to make it a string)",
+        path,
+    )
 
 
 def from_mapping(data: Any, file: str | None = None) -> Source:

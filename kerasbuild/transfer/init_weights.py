@@ -58,11 +58,16 @@ def match_layers(model: list[tuple[str, Shapes]], file: list[tuple[str, Shapes]]
     for t in left[paired:]:
         key, shapes = model[t]
         s = index.get(key)
-        why = (f"shapes {_shapes(shapes)} here, {_shapes(file[s][1])} in the file" if s is not None
-               else "no layer of that name in the file")
+        why = (
+            f"shapes {_shapes(shapes)} here, {_shapes(file[s][1])} in the file"
+            if s is not None
+            else "no layer of that name in the file"
+        )
         result.skipped.append((key, why))
     named = {key for key, _ in result.skipped}  # reported with their shapes already
-    result.unused = [file[s][0] for s in range(len(file)) if s not in used and file[s][0] not in named]
+    result.unused = [
+        file[s][0] for s in range(len(file)) if s not in used and file[s][0] not in named
+    ]
     return result
 
 
@@ -82,12 +87,19 @@ def load_initial_weights(model: Any, path: Path, *, strict: bool = True) -> str:
         names = [key_of[id(layer)] for layer in layers]
     else:
         names = [layer.name for layer in layers]
-    ours = [(name, [tuple(w.shape) for w in layer.weights]) for name, layer in zip(names, layers, strict=True)]
+    ours = [
+        (name, [tuple(w.shape) for w in layer.weights])
+        for name, layer in zip(names, layers, strict=True)
+    ]
     theirs = [(key, [a.shape for a in arrays]) for key, arrays in source.layers]
     matching = match_layers(ours, theirs)
     report = _report(path, matching, len(layers))
     if not matching.pairs or (strict and (matching.skipped or matching.unused)):
-        hint = "; set init.strict: false to load what matches and skip the rest" if matching.pairs and strict else ""
+        hint = (
+            "; set init.strict: false to load what matches and skip the rest"
+            if matching.pairs and strict
+            else ""
+        )
         raise KerasbuildError(f"init: {report}{hint}")
     for t, s, _ in matching.pairs:
         layers[t].set_weights([np.asarray(a) for a in source.layers[s][1]])
@@ -99,8 +111,9 @@ def _report(path: Path, matching: Matching, total: int) -> str:
     by_order = len(matching.pairs) - by_name
     text = f"loaded {len(matching.pairs)} of {total} layers from {path} ({by_name} by name, {by_order} by order)"
     if matching.skipped:
-        text += (f"; skipped {len(matching.skipped)}: "
-                 + ", ".join(f"{name} ({why})" for name, why in matching.skipped))
+        text += f"; skipped {len(matching.skipped)}: " + ", ".join(
+            f"{name} ({why})" for name, why in matching.skipped
+        )
     if matching.unused:
         text += f"; unused in the file: {', '.join(matching.unused)}"
     return text

@@ -30,19 +30,28 @@ def check_init(loaded: Any) -> None:
         return
     where = ("init", "weights")
     if path.name == RUN_DIR_MODEL and not path.is_file() and path.parent.is_dir():
-        raise loaded.source.error(f"{path.parent} is a directory without {RUN_DIR_MODEL}; give a run "
-                                  "directory whose training saved a best model, or a weights file", where)
+        raise loaded.source.error(
+            f"{path.parent} is a directory without {RUN_DIR_MODEL}; give a run "
+            "directory whose training saved a best model, or a weights file",
+            where,
+        )
     if not path.is_file():
         base = spec_dir(loaded)
-        relative = f" (relative to {base})" if base is not None and not Path(loaded.spec.init.weights).is_absolute() else ""
+        relative = (
+            f" (relative to {base})"
+            if base is not None and not Path(loaded.spec.init.weights).is_absolute()
+            else ""
+        )
         raise loaded.source.error(f"{path} does not exist{relative}", where)
     if path.suffix.lower() not in SUFFIXES:
-        raise loaded.source.error(f"{path.name}: expected a .weights.h5 or .h5 weights file, a .keras model "
-                                  "or a run directory", where)
+        raise loaded.source.error(
+            f"{path.name}: expected a .weights.h5 or .h5 weights file, a .keras model "
+            "or a run directory",
+            where,
+        )
 
 
 def absolute_init(document: dict[str, Any], loaded: Any) -> None:
     """Make ``init.weights`` absolute in ``document`` (the spec a run directory records)."""
     if loaded.spec.init is not None:
         document["init"]["weights"] = str(resolve_path(loaded.spec.init.weights, spec_dir(loaded)))
-

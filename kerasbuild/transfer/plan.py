@@ -22,7 +22,9 @@ class TransferPlan:
         self.model = model
         self.note = note
         spec, graph = loaded.spec, loaded.graph
-        thawed = unfrozen_layers(spec, graph, loaded.source, frozen_layers(spec, graph, loaded.source))
+        thawed = unfrozen_layers(
+            spec, graph, loaded.source, frozen_layers(spec, graph, loaded.source)
+        )
         self.thawed = layers_of(model, thawed, {node.name for node in graph.nodes})
 
     def load_init(self) -> str | None:

@@ -55,5 +55,7 @@ class Unfreeze(keras.callbacks.Callback):
         if epoch == self.config.epoch and rate is not None:
             self.model.optimizer.learning_rate = rate  # wrappers pass it to the inner optimiser
         self.model.make_train_function(force=True)
-        said = f", learning rate {rate:g}" if rate is not None and epoch == self.config.epoch else ""
+        said = (
+            f", learning rate {rate:g}" if rate is not None and epoch == self.config.epoch else ""
+        )
         self.note(f"epoch {epoch + 1}: unfroze {len(self.thawed)} layer(s){said}")

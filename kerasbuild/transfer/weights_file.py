@@ -40,8 +40,10 @@ def read_layers(path: Path) -> SourceLayers:
     """The layers with weights in ``path`` (see the module docstring for the formats)."""
     if path.suffix.lower() == ".keras":
         model = load_keras_model(path, compile=False)
-        return SourceLayers([(layer.name, layer.get_weights()) for layer in model_layers(model)
-                             if layer.weights], by_keras_key=False)
+        return SourceLayers(
+            [(layer.name, layer.get_weights()) for layer in model_layers(model) if layer.weights],
+            by_keras_key=False,
+        )
     import h5py
 
     try:
@@ -52,8 +54,10 @@ def read_layers(path: Path) -> SourceLayers:
                 return SourceLayers(_keras3_layers(file["layers"]), by_keras_key=True)
     except OSError as exc:
         raise KerasbuildError(f"{path}: not a readable HDF5 weights file ({exc})") from None
-    raise KerasbuildError(f"{path}: no Keras weights in this HDF5 file (neither Keras 3 'layers' "
-                          "nor Keras 2 'layer_names')")
+    raise KerasbuildError(
+        f"{path}: no Keras weights in this HDF5 file (neither Keras 3 'layers' "
+        "nor Keras 2 'layer_names')"
+    )
 
 
 def model_layers(model: Any) -> list[Any]:
@@ -111,6 +115,8 @@ def _group_arrays(group: Any) -> list[np.ndarray]:
     as Keras saves them)."""
     own = group.get("vars")
     arrays = [np.asarray(own[k]) for k in sorted(own, key=int)] if own is not None else []
-    for key in sorted((k for k in group if k != "vars"), key=lambda k: ("~" + k) if k.startswith("_") else k):
+    for key in sorted(
+        (k for k in group if k != "vars"), key=lambda k: ("~" + k) if k.startswith("_") else k
+    ):
         arrays += _group_arrays(group[key])
     return arrays

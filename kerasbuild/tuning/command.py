@@ -17,29 +17,62 @@ from .results import BEST_SPEC, RESULTS, SearchResults, render_results
 def render_space(loaded_job: LoadedJob, console: Console) -> None:
     """The search space of a job: one row per placeholder."""
     job = loaded_job.job
-    table = Table(title=f"{loaded_job.path}: {job.tuner} search of {loaded_job.spec_path.name}, "
-                        f"objective {job.objective} ({job.objective_direction})")
+    table = Table(
+        title=f"{loaded_job.path}: {job.tuner} search of {loaded_job.spec_path.name}, "
+        f"objective {job.objective} ({job.objective_direction})"
+    )
     for column in ("hyper-parameter", "kind", "range / values", "sampling", "default", "when"):
         table.add_column(column, overflow="fold")
     for p in loaded_job.search_spec.placeholders:
         param = p.param
-        span = str(param.values) if param.hp == "choice" else (
-            "true / false" if param.hp == "bool" else
-            f"[{param.min:g}, {param.max:g}]" + (f" step {param.step:g}" if param.step else ""))
+        span = (
+            str(param.values)
+            if param.hp == "choice"
+            else (
+                "true / false"
+                if param.hp == "bool"
+                else f"[{param.min:g}, {param.max:g}]"
+                + (f" step {param.step:g}" if param.step else "")
+            )
+        )
         when = f"{param.when.hp} in {param.when.values}" if param.when else ""
-        table.add_row(p.name, param.hp, span, param.sampling if param.hp in ("int", "float") else "",
-                      str(param.default_value()), when)
+        table.add_row(
+            p.name,
+            param.hp,
+            span,
+            param.sampling if param.hp in ("int", "float") else "",
+            str(param.default_value()),
+            when,
+        )
     console.print(table)
     console.print(f"trials are kept in {loaded_job.project_dir}", highlight=False)
 
 
-def tune(job_path: Path, console: Console, *, chief: bool = False, port: int | None = None,
-         host: str = "0.0.0.0", worker: str | None = None, oracle: str | None = None,
-         workers: int | None = None, dry_run: bool = False, verbose: int = 0) -> SearchResults | None:
+def tune(
+    job_path: Path,
+    console: Console,
+    *,
+    chief: bool = False,
+    port: int | None = None,
+    host: str = "0.0.0.0",
+    worker: str | None = None,
+    oracle: str | None = None,
+    workers: int | None = None,
+    dry_run: bool = False,
+    verbose: int = 0,
+) -> SearchResults | None:
     """Run ``kerasbuild tune`` in the mode its options select; returns the results (None for
     a worker or a dry run). Raises KerasbuildError (exit 2) for options that do not fit."""
-    modes = [name for name, on in (("--chief", chief), ("--worker", worker is not None),
-                                   ("--workers", workers is not None), ("--dry-run", dry_run)) if on]
+    modes = [
+        name
+        for name, on in (
+            ("--chief", chief),
+            ("--worker", worker is not None),
+            ("--workers", workers is not None),
+            ("--dry-run", dry_run),
+        )
+        if on
+    ]
     if len(modes) > 1:
         raise KerasbuildError(f"choose one of {', '.join(modes)}", exit_code=2)
     if chief and port is None:
@@ -75,8 +108,10 @@ def tune(job_path: Path, console: Console, *, chief: bool = False, port: int | N
 
         launched = launch(loaded_job, workers)
         results = launched.results
-        console.print(f"workers exited with {launched.worker_exit_codes}; logs in {launched.log_dir}",
-                      highlight=False)
+        console.print(
+            f"workers exited with {launched.worker_exit_codes}; logs in {launched.log_dir}",
+            highlight=False,
+        )
     else:
         from .runner import run_search
 
@@ -101,8 +136,10 @@ def _search_lock(loaded_job: LoadedJob, command: str) -> Iterator[None]:
             failure = as_write_error(exc, loaded_job.project_dir)
             if failure is None:
                 raise
-            raise failure.with_advice("finished trials are kept; free space and run the same job again to "
-                                      "resume the search") from None
+            raise failure.with_advice(
+                "finished trials are kept; free space and run the same job again to "
+                "resume the search"
+            ) from None
 
 
 def report(loaded_job: LoadedJob, results: SearchResults, console: Console) -> None:
@@ -111,7 +148,11 @@ def report(loaded_job: LoadedJob, results: SearchResults, console: Console) -> N
     project = loaded_job.project_dir
     console.print(f"results: {project / RESULTS}", highlight=False)
     if results.best is None:
-        raise KerasbuildError("no trial completed, so there is no best spec"
-                              + (f": {results.stopped_reason}" if results.stopped_reason else ""))
-    console.print(f"best spec: {project / BEST_SPEC} (train it with: kerasbuild train {project / BEST_SPEC})",
-                  highlight=False)
+        raise KerasbuildError(
+            "no trial completed, so there is no best spec"
+            + (f": {results.stopped_reason}" if results.stopped_reason else "")
+        )
+    console.print(
+        f"best spec: {project / BEST_SPEC} (train it with: kerasbuild train {project / BEST_SPEC})",
+        highlight=False,
+    )

@@ -57,8 +57,12 @@ class Heartbeat:
 
     def __init__(self, oracle: Any, trial_id: str, interval: float) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(oracle, trial_id, interval),
-                                        name=f"heartbeat-{trial_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(oracle, trial_id, interval),
+            name=f"heartbeat-{trial_id}",
+            daemon=True,
+        )
         self._thread.start()
 
     def _run(self, oracle: Any, trial_id: str, interval: float) -> None:
@@ -131,7 +135,9 @@ def _servicer_class():
     return WatchingServicer
 
 
-def end_silent_workers(oracle: Any, contact: dict[str, float], timeout: float, now: float) -> list[str]:
+def end_silent_workers(
+    oracle: Any, contact: dict[str, float], timeout: float, now: float
+) -> list[str]:
     """End (as INVALID: retried or failed) the trial of every worker not heard from for
     ``timeout`` seconds and forget the worker; returns messages saying what was done."""
     from keras_tuner.src.engine.oracle import synchronized
@@ -148,11 +154,17 @@ def end_silent_workers(oracle: Any, contact: dict[str, float], timeout: float, n
                 if trial is not None:
                     ended = copy.copy(trial)
                     ended.status = "INVALID"
-                    ended.message = (f"worker {tuner_id} sent no heartbeat for {now - last:.0f} s "
-                                     f"(trial_timeout {timeout:g} s); presumed dead")
+                    ended.message = (
+                        f"worker {tuner_id} sent no heartbeat for {now - last:.0f} s "
+                        f"(trial_timeout {timeout:g} s); presumed dead"
+                    )
                     oracle.end_trial(ended)
                     status = oracle.trials[trial.trial_id].status
-                    outcome = "it will be retried" if status == "INVALID" else f"it is {status} (no retries left)"
+                    outcome = (
+                        "it will be retried"
+                        if status == "INVALID"
+                        else f"it is {status} (no retries left)"
+                    )
                     done.append(f"trial {trial.trial_id}: {ended.message}; {outcome}")
                 else:
                     done.append(f"worker {tuner_id} silent for {now - last:.0f} s; forgotten")
@@ -176,13 +188,17 @@ def serve(oracle: Any, host: str, port: int, trial_timeout: float, *, poll: floa
     servicer = _servicer_class()(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
-        raise KerasbuildError(f"the chief cannot listen on {host}:{port} (port in use?)", exit_code=2)
+        raise KerasbuildError(
+            f"the chief cannot listen on {host}:{port} (port in use?)", exit_code=2
+        )
     server.start()
     print(f"chief: serving the oracle on {host}:{port}", flush=True)
     try:
         while True:
             time.sleep(poll)
-            for message in end_silent_workers(oracle, servicer.contact, trial_timeout, time.monotonic()):
+            for message in end_silent_workers(
+                oracle, servicer.contact, trial_timeout, time.monotonic()
+            ):
                 print(f"chief: {message}", flush=True)
             if servicer.stop_triggered and exit_chief(oracle):
                 break
@@ -209,18 +225,26 @@ def parse_address(address: str) -> tuple[str, int]:
     """``HOST:PORT`` -> ``(host, port)``; raises KerasbuildError (exit 2) otherwise."""
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise KerasbuildError(f"--oracle must be HOST:PORT (e.g. 10.0.0.5:8000), got {address!r}", exit_code=2)
+        raise KerasbuildError(
+            f"--oracle must be HOST:PORT (e.g. 10.0.0.5:8000), got {address!r}", exit_code=2
+        )
     return host, int(port)
 
 
 def check_worker_id(tuner_id: str) -> None:
     """A worker id names its state file (``PROJECT/ID.json``) and must not make it the chief:
     letters, digits, ``_`` and ``-``; not containing 'chief'; not 'oracle' or 'results'."""
-    if (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", tuner_id) or "chief" in tuner_id
-            or tuner_id in ("oracle", "results")):
-        raise KerasbuildError(f"--worker: {tuner_id!r} cannot be a worker id; use letters, digits, _ and -, "
-                              "without 'chief' (Keras Tuner's chief) and other than 'oracle' or 'results' "
-                              "(files of the search), e.g. --worker hostb-0", exit_code=2)
+    if (
+        not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", tuner_id)
+        or "chief" in tuner_id
+        or tuner_id in ("oracle", "results")
+    ):
+        raise KerasbuildError(
+            f"--worker: {tuner_id!r} cannot be a worker id; use letters, digits, _ and -, "
+            "without 'chief' (Keras Tuner's chief) and other than 'oracle' or 'results' "
+            "(files of the search), e.g. --worker hostb-0",
+            exit_code=2,
+        )
 
 
 def run_worker(loaded_job: LoadedJob, tuner_id: str, oracle_address: str) -> None:
@@ -259,7 +283,9 @@ def _tune_command(job_path: Path, *args: str) -> list[str]:
 
 def _start(command: list[str], log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _stop(process: subprocess.Popen, grace: float) -> int:
@@ -285,16 +311,20 @@ def launch(loaded_job: LoadedJob, workers: int, *, poll: float = 0.5) -> Launche
     log_dir = loaded_job.project_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     job_path = loaded_job.path.resolve()
-    chief = _start(_tune_command(job_path, "--chief", "--port", str(port), "--host", "127.0.0.1"),
-                   log_dir / "chief.log")
+    chief = _start(
+        _tune_command(job_path, "--chief", "--port", str(port), "--host", "127.0.0.1"),
+        log_dir / "chief.log",
+    )
     names = [f"worker{i}" for i in range(workers)]
     procs: dict[str, subprocess.Popen] = {}
     restarts = dict.fromkeys(names, 0)
     codes: dict[str, int] = {}
 
     def start_worker(name: str) -> None:
-        procs[name] = _start(_tune_command(job_path, "--worker", name, "--oracle", f"127.0.0.1:{port}"),
-                             log_dir / f"{name}.log")
+        procs[name] = _start(
+            _tune_command(job_path, "--worker", name, "--oracle", f"127.0.0.1:{port}"),
+            log_dir / f"{name}.log",
+        )
 
     try:
         for name in names:
@@ -307,13 +337,18 @@ def launch(loaded_job: LoadedJob, workers: int, *, poll: float = 0.5) -> Launche
                 rc = procs[name].returncode
                 if rc != 0 and chief.poll() is None and restarts[name] < WORKER_RESTARTS:
                     restarts[name] += 1
-                    print(f"launcher: {name} exited with {rc}; restarting it "
-                          f"({restarts[name]}/{WORKER_RESTARTS})", flush=True)
+                    print(
+                        f"launcher: {name} exited with {rc}; restarting it "
+                        f"({restarts[name]}/{WORKER_RESTARTS})",
+                        flush=True,
+                    )
                     start_worker(name)
                 else:
                     codes[name] = rc
             if chief.poll() is not None and chief.returncode != 0:
-                raise KerasbuildError(f"the chief exited with {chief.returncode}; see {log_dir / 'chief.log'}")
+                raise KerasbuildError(
+                    f"the chief exited with {chief.returncode}; see {log_dir / 'chief.log'}"
+                )
     finally:
         for name, proc in procs.items():
             if name not in codes and proc.poll() is None:

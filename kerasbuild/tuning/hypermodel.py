@@ -43,7 +43,9 @@ class SpecHyperModel(keras_tuner.HyperModel):
         """The job's spec with this trial's values (and the job's search-time overrides), its
         ``auto`` sizes taken from the data."""
         job = self.loaded_job
-        loaded = load_spec(job.spec_path, hp_values=self.space.declare(hp), overrides=job.job.overrides or None)
+        loaded = load_spec(
+            job.spec_path, hp_values=self.space.declare(hp), overrides=job.job.overrides or None
+        )
         return resolve_auto_sizes(loaded, self.splits(loaded)) if loaded.autos else loaded
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
@@ -64,14 +66,27 @@ class SpecHyperModel(keras_tuner.HyperModel):
     def _prepare(self, loaded: LoadedSpec):
         splits = self.splits(loaded)
         if splits.size("valid") == 0:
-            raise ValueError("the search needs a validation split (the objective is measured on it); "
-                             "set data.valid_size or train.eval_size above 0")
+            raise ValueError(
+                "the search needs a validation split (the objective is measured on it); "
+                "set data.valid_size or train.eval_size above 0"
+            )
         splits.augment = augmentations_for(loaded.spec.data, loaded.spec.train)
-        return prepare_fit(loaded, splits, seed=effective_seed(loaded.spec.train), monitor=monitor_for(loaded, True))
+        return prepare_fit(
+            loaded,
+            splits,
+            seed=effective_seed(loaded.spec.train),
+            monitor=monitor_for(loaded, True),
+        )
 
-    def train_trial(self, hp: keras_tuner.HyperParameters, *, callbacks: list[keras.callbacks.Callback],
-                    epochs: int | None = None, initial_epoch: int = 0,
-                    weights: Path | str | None = None) -> keras.callbacks.History:
+    def train_trial(
+        self,
+        hp: keras_tuner.HyperParameters,
+        *,
+        callbacks: list[keras.callbacks.Callback],
+        epochs: int | None = None,
+        initial_epoch: int = 0,
+        weights: Path | str | None = None,
+    ) -> keras.callbacks.History:
         """Train the spec with this trial's values, validating on its validation split, with
         Keras Tuner's ``callbacks`` after the fit's own (and the job's early stopping).
 
@@ -84,8 +99,12 @@ class SpecHyperModel(keras_tuner.HyperModel):
         with self._prepare(loaded) as fit:
             if weights is not None:
                 fit.load_weights(weights)
-            history = fit.fit(epochs=epochs or loaded.spec.train.max_epochs, initial_epoch=initial_epoch,
-                              callbacks=[*callbacks, *self._early_stopping()], verbose=self.verbose)
+            history = fit.fit(
+                epochs=epochs or loaded.spec.train.max_epochs,
+                initial_epoch=initial_epoch,
+                callbacks=[*callbacks, *self._early_stopping()],
+                verbose=self.verbose,
+            )
             _fail_if_diverged(fit)
         return history
 
@@ -96,16 +115,22 @@ class SpecHyperModel(keras_tuner.HyperModel):
         if early is None:
             return []
         monitor = early.monitor or job.objective
-        return [keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=early.patience, min_delta=early.min_delta,
-            mode=_mode(job.objective_direction if monitor == job.objective else None, monitor))]
+        return [
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                patience=early.patience,
+                min_delta=early.min_delta,
+                mode=_mode(job.objective_direction if monitor == job.objective else None, monitor),
+            )
+        ]
 
 
 def _fail_if_diverged(fit: PreparedFit) -> None:
     if fit.diverged_epoch is not None:
         raise keras_tuner.errors.FailedTrialError(
             f"training diverged: the training loss became NaN in epoch {fit.diverged_epoch}; lower "
-            "train.update_learning_rate or clip gradients (train.update_params: {clipnorm: 1.0})")
+            "train.update_learning_rate or clip gradients (train.update_params: {clipnorm: 1.0})"
+        )
 
 
 def _mode(direction: str | None, monitor: str) -> str:

@@ -68,21 +68,32 @@ def load_job(path: str | Path) -> LoadedJob:
     try:
         job = Job.model_validate(source.data)
     except ValidationError as exc:
-        raise SpecError([source.problem(_message(err, source), tuple(err["loc"]))
-                         for err in exc.errors(include_url=False)]) from None
+        raise SpecError(
+            [
+                source.problem(_message(err, source), tuple(err["loc"]))
+                for err in exc.errors(include_url=False)
+            ]
+        ) from None
     job_path = Path(path)
     spec_path = _resolve(job.spec, job_path.parent)
     if not spec_path.is_file():
         raise source.error(f"spec file not found: {spec_path}", ("spec",))
     search_spec = load_spec(spec_path, overrides=job.overrides or None)
     if not search_spec.placeholders:
-        raise source.error(f"the spec {spec_path} has no {{hp: ...}} placeholders, so there is "
-                           "nothing to search", ("spec",))
+        raise source.error(
+            f"the spec {spec_path} has no {{hp: ...}} placeholders, so there is nothing to search",
+            ("spec",),
+        )
     _check_objective(job, search_spec, source)
-    if job.early_stopping is not None and job.early_stopping.patience >= _most_epochs(job, search_spec):
-        raise source.error(f"patience {job.early_stopping.patience} is not below the most epochs a "
-                           f"trial trains ({_most_epochs(job, search_spec)}), so it would never stop "
-                           "a trial", ("early_stopping", "patience"))
+    if job.early_stopping is not None and job.early_stopping.patience >= _most_epochs(
+        job, search_spec
+    ):
+        raise source.error(
+            f"patience {job.early_stopping.patience} is not below the most epochs a "
+            f"trial trains ({_most_epochs(job, search_spec)}), so it would never stop "
+            "a trial",
+            ("early_stopping", "patience"),
+        )
     return LoadedJob(job, job_path, spec_path, search_spec)
 
 
@@ -93,10 +104,17 @@ def _check_objective(job: Job, spec: LoadedSpec, source: Source) -> None:
     names = logged + [f"val_{n}" for n in logged]
     checks = [("objective",), ("early_stopping", "monitor")]
     for path in checks:
-        value = job.objective if path == ("objective",) else (job.early_stopping and job.early_stopping.monitor)
+        value = (
+            job.objective
+            if path == ("objective",)
+            else (job.early_stopping and job.early_stopping.monitor)
+        )
         if value is not None and value not in names:
-            raise source.error(f"'{value}' is not logged by this spec's training{did_you_mean(value, names)}; "
-                               f"expected one of: {', '.join(names)}", path)
+            raise source.error(
+                f"'{value}' is not logged by this spec's training{did_you_mean(value, names)}; "
+                f"expected one of: {', '.join(names)}",
+                path,
+            )
 
 
 def _most_epochs(job: Job, spec: LoadedSpec) -> int:
@@ -115,7 +133,11 @@ def _message(err: dict[str, Any], source: Source) -> str:
         return f"unknown field '{field}'{did_you_mean(field, allowed)}; expected one of: {', '.join(allowed)}"
     if err["type"] == "missing":
         return f"missing required field '{loc[-1]}'"
-    if err["type"].startswith("literal_error") or "input" in err and not isinstance(err["input"], dict):
+    if (
+        err["type"].startswith("literal_error")
+        or "input" in err
+        and not isinstance(err["input"], dict)
+    ):
         return f"{msg}, got {err.get('input')!r}"
     return msg
 

@@ -29,7 +29,9 @@ def read_results(project: Path) -> dict[str, Any]:
     """``results.json`` of a search project, with at least one completed trial."""
     path = Path(project) / RESULTS
     if not path.is_file():
-        raise KerasbuildError(f"{project} is not a search directory (no {RESULTS}); run 'kerasbuild tune JOB'")
+        raise KerasbuildError(
+            f"{project} is not a search directory (no {RESULTS}); run 'kerasbuild tune JOB'"
+        )
     results = json.loads(path.read_text(encoding="utf-8"))
     if not any(t["status"] == "COMPLETED" for t in results["trials"]):
         raise KerasbuildError(f"{path}: no trial has completed yet; nothing to plot")
@@ -70,7 +72,7 @@ def objective_figure(results: dict[str, Any]) -> Any:
     plt = pyplot()
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), dpi=100, squeeze=False)
     scores = [t["score"] for t in trials]
-    for ax in axes.flat[len(names):]:
+    for ax in axes.flat[len(names) :]:
         ax.axis("off")
     for ax, name in zip(axes.flat, names, strict=False):
         x, categories = axis_values([t["values"].get(name) for t in trials])
@@ -81,8 +83,11 @@ def objective_figure(results: dict[str, Any]) -> Any:
             ax.set_xscale("log")
         ax.set_xlabel(name, fontsize=8)
         ax.set_ylabel(results["objective"], fontsize=8)
-    fig.suptitle(f"{results['objective']} ({results['direction']}) against each hyper-parameter, "
-                 f"{len(trials)} completed trials", fontsize=9)
+    fig.suptitle(
+        f"{results['objective']} ({results['direction']}) against each hyper-parameter, "
+        f"{len(trials)} completed trials",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
@@ -94,7 +99,11 @@ def parallel_figure(results: dict[str, Any]) -> Any:
     names = list(trials[0]["values"]) + [results["objective"]]
     columns, ticks = [], []
     for name in names:
-        raw = [t["score"] for t in trials] if name == results["objective"] else [t["values"].get(name) for t in trials]
+        raw = (
+            [t["score"] for t in trials]
+            if name == results["objective"]
+            else [t["values"].get(name) for t in trials]
+        )
         values, categories = axis_values(raw)
         low, high = float(values.min()), float(values.max())
         columns.append((values - low) / (high - low) if high > low else np.full_like(values, 0.5))
@@ -106,11 +115,16 @@ def parallel_figure(results: dict[str, Any]) -> Any:
     cmap = plt.get_cmap("viridis_r" if results["direction"] == "min" else "viridis")
     for row, score in zip(data, scores, strict=True):
         ax.plot(range(len(names)), row, color=cmap(score), alpha=0.8, linewidth=1.5)
-    ax.set_xticks(range(len(names)), [f"{n}\n{t}" for n, t in zip(names, ticks, strict=True)], fontsize=7)
+    ax.set_xticks(
+        range(len(names)), [f"{n}\n{t}" for n, t in zip(names, ticks, strict=True)], fontsize=7
+    )
     ax.set_yticks([0, 1], ["low", "high"])
     for k in range(len(names)):
         ax.axvline(k, color="black", linewidth=0.8)
-    ax.set_title(f"{len(trials)} completed trials; colour: {results['objective']} (bright = better)", fontsize=9)
+    ax.set_title(
+        f"{len(trials)} completed trials; colour: {results['objective']} (bright = better)",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
@@ -124,7 +138,13 @@ def best_so_far_figure(results: dict[str, Any]) -> Any:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     ax.scatter(order, scores, s=18, label="trial", color="grey")
-    ax.step(order, best_so_far(scores, results["direction"]), where="post", linewidth=2, label="best so far")
+    ax.step(
+        order,
+        best_so_far(scores, results["direction"]),
+        where="post",
+        linewidth=2,
+        label="best so far",
+    )
     integer_ticks(ax)
     ax.set_xlabel("trial (in order of trial id)")
     ax.set_ylabel(results["objective"])

@@ -71,12 +71,17 @@ class SearchResults:
         return self.completed[0] if self.completed else None
 
     def to_json(self) -> dict[str, Any]:
-        return {"objective": self.objective, "direction": self.direction,
-                "best": asdict(self.best) if self.best else None,
-                "stopped_reason": self.stopped_reason,
-                "counts": {s: sum(t.status == s for t in self.trials)
-                           for s in sorted({t.status for t in self.trials})},
-                "trials": [asdict(t) for t in self.trials]}
+        return {
+            "objective": self.objective,
+            "direction": self.direction,
+            "best": asdict(self.best) if self.best else None,
+            "stopped_reason": self.stopped_reason,
+            "counts": {
+                s: sum(t.status == s for t in self.trials)
+                for s in sorted({t.status for t in self.trials})
+            },
+            "trials": [asdict(t) for t in self.trials],
+        }
 
 
 def failure_streak(statuses: dict[str, str], end_order: list[str]) -> int:
@@ -103,12 +108,22 @@ def collect_results(loaded_job: LoadedJob) -> SearchResults:
         score = state.get("score")
         completed = state["status"] == "COMPLETED" and score is not None and math.isfinite(score)
         message = (state.get("message") or "").strip()
-        rows.append(TrialRow(state["trial_id"], state["status"], float(score) if completed else None,
-                             space.values(values),
-                             ran.get("epochs"), ran.get("tuner_id"), ran.get("seconds"),
-                             message.splitlines()[-1] if message and not completed else None))
+        rows.append(
+            TrialRow(
+                state["trial_id"],
+                state["status"],
+                float(score) if completed else None,
+                space.values(values),
+                ran.get("epochs"),
+                ran.get("tuner_id"),
+                ran.get("seconds"),
+                message.splitlines()[-1] if message and not completed else None,
+            )
+        )
     sign = -1.0 if job.objective_direction == "max" else 1.0
-    rows.sort(key=lambda r: (r.score is None, sign * r.score if r.score is not None else 0.0, r.trial_id))
+    rows.sort(
+        key=lambda r: (r.score is None, sign * r.score if r.score is not None else 0.0, r.trial_id)
+    )
     results = SearchResults(job.objective, job.objective_direction, rows)
     oracle_file = project / "oracle.json"
     if oracle_file.is_file():
@@ -116,8 +131,10 @@ def collect_results(loaded_job: LoadedJob) -> SearchResults:
         streak = failure_streak({r.trial_id: r.status for r in rows}, end_order)
         if streak >= job.max_consecutive_failed_trials:
             last = next((r.error for r in rows if r.trial_id == end_order[-1]), None)
-            results.stopped_reason = (f"the last {streak} trials failed (max_consecutive_failed_trials: "
-                                      f"{job.max_consecutive_failed_trials}); last error: {last}")
+            results.stopped_reason = (
+                f"the last {streak} trials failed (max_consecutive_failed_trials: "
+                f"{job.max_consecutive_failed_trials}); last error: {last}"
+            )
     return results
 
 
@@ -132,7 +149,9 @@ def best_spec_yaml(loaded_job: LoadedJob, values: dict[str, Any]) -> str:
     text = canonical_yaml(dataclasses.replace(loaded, document=document))
     check = load_text(text)
     if check.placeholders:
-        raise AssertionError(f"best spec still has placeholders: {[p.name for p in check.placeholders]}")
+        raise AssertionError(
+            f"best spec still has placeholders: {[p.name for p in check.placeholders]}"
+        )
     return text
 
 
@@ -140,12 +159,21 @@ def write_results(loaded_job: LoadedJob, results: SearchResults) -> None:
     """``results.json`` and (when a trial completed) ``best_spec.yaml``, written atomically."""
     project = loaded_job.project_dir
     project.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(project / RESULTS, {"job": str(loaded_job.path), "spec": str(loaded_job.spec_path),
-                                          "tuner": loaded_job.job.tuner, **results.to_json()})
+    atomic_write_json(
+        project / RESULTS,
+        {
+            "job": str(loaded_job.path),
+            "spec": str(loaded_job.spec_path),
+            "tuner": loaded_job.job.tuner,
+            **results.to_json(),
+        },
+    )
     best = results.best
     if best is not None:
-        header = (f"# Best trial {best.trial_id} of {loaded_job.path.name} ({results.objective} "
-                  f"{best.score:.6g}), from {loaded_job.spec_path.name} with every placeholder replaced.\n")
+        header = (
+            f"# Best trial {best.trial_id} of {loaded_job.path.name} ({results.objective} "
+            f"{best.score:.6g}), from {loaded_job.spec_path.name} with every placeholder replaced.\n"
+        )
         atomic_write_text(project / BEST_SPEC, header + best_spec_yaml(loaded_job, best.values))
 
 
@@ -160,18 +188,30 @@ def render_results(results: SearchResults, console: Console, limit: int = 20) ->
     console's width continue in further tables, each keyed by the rank ``#``."""
     shown = results.trials[:limit]
     rank: Column = ("#", [str(i) for i in range(1, len(shown) + 1)])
-    fixed = [rank, ("trial", [t.trial_id for t in shown]), ("status", [t.status for t in shown]),
-             (results.objective, ["" if t.score is None else f"{t.score:.4f}" for t in shown]),
-             ("epochs", ["" if t.epochs is None else str(t.epochs) for t in shown]),
-             ("worker", [t.worker or "" for t in shown])]
+    fixed = [
+        rank,
+        ("trial", [t.trial_id for t in shown]),
+        ("status", [t.status for t in shown]),
+        (results.objective, ["" if t.score is None else f"{t.score:.4f}" for t in shown]),
+        ("epochs", ["" if t.epochs is None else str(t.epochs) for t in shown]),
+        ("worker", [t.worker or "" for t in shown]),
+    ]
     names = list(dict.fromkeys(name for t in shown for name in t.values))
-    hyper = [(name.removeprefix("layers.").removeprefix("train."),
-              [_short(t.values[name]) if name in t.values else "" for t in shown]) for name in names]
+    hyper = [
+        (
+            name.removeprefix("layers.").removeprefix("train."),
+            [_short(t.values[name]) if name in t.values else "" for t in shown],
+        )
+        for name in names
+    ]
     groups = [fixed]
     unbounded = console.options.update_width(sys.maxsize)
     for column in hyper:
-        if len(groups[-1]) > 1 and console.measure(_table(groups[-1] + [column]), options=unbounded).maximum \
-                > console.width:
+        if (
+            len(groups[-1]) > 1
+            and console.measure(_table(groups[-1] + [column]), options=unbounded).maximum
+            > console.width
+        ):
             groups.append([rank])
         groups[-1].append(column)
     for i, group in enumerate(groups):
@@ -180,7 +220,9 @@ def render_results(results: SearchResults, console: Console, limit: int = 20) ->
     if len(results.trials) > limit:
         console.print(f"... {len(results.trials) - limit} more trials in results.json")
     if results.stopped_reason:
-        console.print(f"search stopped early: {results.stopped_reason}", markup=False, highlight=False)
+        console.print(
+            f"search stopped early: {results.stopped_reason}", markup=False, highlight=False
+        )
 
 
 def _table(columns: list[Column], title: str | None = None) -> Table:

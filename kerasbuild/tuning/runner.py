@@ -37,13 +37,20 @@ class StopAfterFailures:
     failure_limit: int = 3
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
-        if failure_streak({i: t.status for i, t in self.trials.items()}, self.end_order) >= self.failure_limit:
+        if (
+            failure_streak({i: t.status for i, t in self.trials.items()}, self.end_order)
+            >= self.failure_limit
+        ):
             return {"status": "STOPPED"}
         return super().populate_space(trial_id)
 
 
-_ORACLES = {"random": oracles.RandomSearchOracle, "bayesian": oracles.BayesianOptimizationOracle,
-            "hyperband": oracles.HyperbandOracle, "grid": oracles.GridSearchOracle}
+_ORACLES = {
+    "random": oracles.RandomSearchOracle,
+    "bayesian": oracles.BayesianOptimizationOracle,
+    "hyperband": oracles.HyperbandOracle,
+    "grid": oracles.GridSearchOracle,
+}
 
 
 def make_oracle(loaded_job: LoadedJob) -> keras_tuner.Oracle:
@@ -57,10 +64,13 @@ def make_oracle(loaded_job: LoadedJob) -> keras_tuner.Oracle:
         seed=None if job.seed is None else job.seed + 1,
         max_retries_per_trial=job.max_retries_per_trial,
         # Keras Tuner raises out of end_trial at its own limit; StopAfterFailures stops instead.
-        max_consecutive_failed_trials=None)
+        max_consecutive_failed_trials=None,
+    )
     if job.tuner == "hyperband":
         hb = job.hyperband or HyperbandSettings()
-        kwargs.update(max_epochs=hb.max_epochs, factor=hb.factor, hyperband_iterations=hb.iterations)
+        kwargs.update(
+            max_epochs=hb.max_epochs, factor=hb.factor, hyperband_iterations=hb.iterations
+        )
     else:
         kwargs["max_trials"] = job.max_trials or (None if job.tuner == "grid" else 10)
     oracle = cls(**kwargs)
@@ -73,7 +83,9 @@ class SpecTuner(keras_tuner.Tuner):
     trial, and for how long, in ``trial_ID/worker.json`` and, as a distributed worker, keeps the chief informed
     that it is alive (:mod:`kerasbuild.tuning.distributed`)."""
 
-    def __init__(self, oracle: keras_tuner.Oracle, hypermodel: SpecHyperModel, **kwargs: Any) -> None:
+    def __init__(
+        self, oracle: keras_tuner.Oracle, hypermodel: SpecHyperModel, **kwargs: Any
+    ) -> None:
         keras_tuner.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.heartbeat_interval: float | None = None
         self._heartbeat = None
@@ -117,17 +129,26 @@ class SpecTuner(keras_tuner.Tuner):
 
             self._heartbeat = Heartbeat(self.oracle, trial.trial_id, self.heartbeat_interval)
 
-    def on_epoch_end(self, trial: Any, model: keras.Model, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_end(
+        self, trial: Any, model: keras.Model, epoch: int, logs: dict | None = None
+    ) -> None:
         # ``epoch`` counts from 0 and includes the epochs a Hyperband trial took over from its
         # parent's checkpoint, so the model has trained ``epoch + 1`` epochs in all.
         self._epochs = max(self._epochs, epoch + 1)
         super().on_epoch_end(trial, model, epoch, logs)
 
     def on_trial_end(self, trial: Any) -> None:
-        record = {"tuner_id": self.tuner_id, "pid": os.getpid(), "host": socket.gethostname(),
-                  "status": trial.status, "seconds": round(time.monotonic() - self._started, 3),
-                  "epochs": self._epochs}
-        atomic_write_text(Path(self.get_trial_dir(trial.trial_id), "worker.json"), json.dumps(record) + "\n")
+        record = {
+            "tuner_id": self.tuner_id,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "status": trial.status,
+            "seconds": round(time.monotonic() - self._started, 3),
+            "epochs": self._epochs,
+        }
+        atomic_write_text(
+            Path(self.get_trial_dir(trial.trial_id), "worker.json"), json.dumps(record) + "\n"
+        )
         try:
             super().on_trial_end(trial)
         finally:
@@ -155,9 +176,12 @@ def check_same_search(loaded_job: LoadedJob) -> None:
         project.mkdir(parents=True, exist_ok=True)
         atomic_write_text(saved, text)
     elif saved.read_text(encoding="utf-8") != text:
-        raise KerasbuildError(f"{project} holds a search of a different spec (see {saved}); resuming it "
-                              f"with {loaded_job.spec_path} would mix trials of two spaces. Use another "
-                              "project_name, or delete that directory to start afresh", exit_code=2)
+        raise KerasbuildError(
+            f"{project} holds a search of a different spec (see {saved}); resuming it "
+            f"with {loaded_job.spec_path} would mix trials of two spaces. Use another "
+            "project_name, or delete that directory to start afresh",
+            exit_code=2,
+        )
 
 
 def build_tuner(loaded_job: LoadedJob, *, verbose: int = 0) -> SpecTuner:
@@ -170,11 +194,20 @@ def build_tuner(loaded_job: LoadedJob, *, verbose: int = 0) -> SpecTuner:
         hypermodel.space.check_finite()
     cls = SpecHyperband if job.tuner == "hyperband" else SpecTuner
     loaded_job.directory.mkdir(parents=True, exist_ok=True)
-    tuner = cls(oracle, hypermodel, directory=str(loaded_job.directory),
-                project_name=loaded_job.project_name, overwrite=False,
-                executions_per_trial=job.executions_per_trial)
+    tuner = cls(
+        oracle,
+        hypermodel,
+        directory=str(loaded_job.directory),
+        project_name=loaded_job.project_name,
+        overwrite=False,
+        executions_per_trial=job.executions_per_trial,
+    )
     oracle_file = loaded_job.project_dir / "oracle.json"
-    if isinstance(tuner.oracle, keras_tuner.Oracle) and not tuner.oracle.trials and oracle_file.is_file():
+    if (
+        isinstance(tuner.oracle, keras_tuner.Oracle)
+        and not tuner.oracle.trials
+        and oracle_file.is_file()
+    ):
         # Started before under another tuner id (e.g. distributed): take the trials over.
         tuner.oracle.reload()
     return tuner
@@ -183,8 +216,9 @@ def build_tuner(loaded_job: LoadedJob, *, verbose: int = 0) -> SpecTuner:
 def tensorboard_callback(loaded_job: LoadedJob) -> keras.callbacks.TensorBoard:
     """TensorBoard logs under ``PROJECT/tensorboard``; Keras Tuner adds one HParams run per
     trial (``tensorboard --logdir PROJECT/tensorboard``, HPARAMS tab)."""
-    return keras.callbacks.TensorBoard(log_dir=str(loaded_job.project_dir / "tensorboard"),
-                                       write_graph=False, profile_batch=0)
+    return keras.callbacks.TensorBoard(
+        log_dir=str(loaded_job.project_dir / "tensorboard"), write_graph=False, profile_batch=0
+    )
 
 
 def search(tuner: SpecTuner, loaded_job: LoadedJob) -> None:

@@ -59,8 +59,10 @@ class SearchSpace:
             if p in ordered:
                 return
             if p.name in chain:
-                raise loaded.source.error("placeholder conditions form a cycle: "
-                                          f"{' -> '.join(chain + (p.name,))}", p.path + ("when", "hp"))
+                raise loaded.source.error(
+                    f"placeholder conditions form a cycle: {' -> '.join(chain + (p.name,))}",
+                    p.path + ("when", "hp"),
+                )
             if p.param.when is not None:
                 visit(by_name[p.param.when.hp], chain + (p.name,))
             ordered.append(p)
@@ -122,9 +124,15 @@ class SearchSpace:
 
     def check_finite(self) -> None:
         """Grid search enumerates the space: every float placeholder needs a ``step``."""
-        problems = [self.source.problem(f"grid search needs a finite space: give placeholder '{p.name}' a step "
-                            "(or make it hp: choice)", p.path)
-                    for p in self.placeholders if p.param.hp == "float" and p.param.step is None]
+        problems = [
+            self.source.problem(
+                f"grid search needs a finite space: give placeholder '{p.name}' a step "
+                "(or make it hp: choice)",
+                p.path,
+            )
+            for p in self.placeholders
+            if p.param.hp == "float" and p.param.step is None
+        ]
         if problems:
             raise SpecError(problems)
 
@@ -135,11 +143,23 @@ def _register(hp: Any, p: Placeholder) -> Any:
         step = int(param.step) if param.step is not None else None
         if step is None and param.sampling == "linear":
             step = 1
-        return hp.Int(p.name, int(param.min), int(param.max), step=step, sampling=param.sampling,
-                      default=param.default_value())
+        return hp.Int(
+            p.name,
+            int(param.min),
+            int(param.max),
+            step=step,
+            sampling=param.sampling,
+            default=param.default_value(),
+        )
     if param.hp == "float":
-        return hp.Float(p.name, float(param.min), float(param.max), step=param.step,
-                        sampling=param.sampling, default=float(param.default_value()))
+        return hp.Float(
+            p.name,
+            float(param.min),
+            float(param.max),
+            step=param.step,
+            sampling=param.sampling,
+            default=float(param.default_value()),
+        )
     if param.hp == "choice":
         labels, encoded = _choice_labels(param.values or [])
         default = param.default_value()

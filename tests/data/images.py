@@ -15,7 +15,7 @@ def class_image(label: int, rng: np.random.Generator, size: int, channels: int =
     (of 4) brightly, plus noise."""
     image = rng.integers(0, 60, (size, size, channels)).astype(np.uint8)
     band = size // 4
-    image[(label % 4) * band:(label % 4 + 1) * band] += 150
+    image[(label % 4) * band : (label % 4 + 1) * band] += 150
     return image
 
 
@@ -25,7 +25,9 @@ def encode(image: np.ndarray, fmt: str = "JPEG") -> bytes:
     return buffer.getvalue()
 
 
-def write_image_folder(root: Path, per_class: int, size: int = 16, classes: int = 4, seed: int = 0) -> Path:
+def write_image_folder(
+    root: Path, per_class: int, size: int = 16, classes: int = 4, seed: int = 0
+) -> Path:
     """``root/c0 .. c{classes-1}/NNNN.jpg``; returns ``root``."""
     rng = np.random.default_rng(seed)
     for label in range(classes):
@@ -36,8 +38,15 @@ def write_image_folder(root: Path, per_class: int, size: int = 16, classes: int 
     return root
 
 
-def write_tfrecords(prefix: Path, shards: int, per_shard: int, size: int = 16, classes: int = 4,
-                    image_key: str = "image/encoded", label_key: str = "image/class/label") -> list[Path]:
+def write_tfrecords(
+    prefix: Path,
+    shards: int,
+    per_shard: int,
+    size: int = 16,
+    classes: int = 4,
+    image_key: str = "image/encoded",
+    label_key: str = "image/class/label",
+) -> list[Path]:
     """``prefix-0000N.tfrecord`` shards of tf.train.Example (JPEG bytes + int64 label)."""
     import tensorflow as tf
 
@@ -48,10 +57,17 @@ def write_tfrecords(prefix: Path, shards: int, per_shard: int, size: int = 16, c
         with tf.io.TFRecordWriter(str(path)) as writer:
             for i in range(per_shard):
                 label = (shard * per_shard + i) % classes
-                feature = {image_key: tf.train.Feature(bytes_list=tf.train.BytesList(
-                               value=[encode(class_image(label, rng, size))])),
-                           label_key: tf.train.Feature(int64_list=tf.train.Int64List(value=[label]))}
-                writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+                feature = {
+                    image_key: tf.train.Feature(
+                        bytes_list=tf.train.BytesList(value=[encode(class_image(label, rng, size))])
+                    ),
+                    label_key: tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+                }
+                writer.write(
+                    tf.train.Example(
+                        features=tf.train.Features(feature=feature)
+                    ).SerializeToString()
+                )
         paths.append(path)
     return paths
 
@@ -69,13 +85,21 @@ def prepare_tfds(data_dir: Path, train: int = 120, test: int = 40, size: int = 1
 
         def _info(self) -> tfds.core.DatasetInfo:
             return tfds.core.DatasetInfo(
-                builder=self, features=tfds.features.FeaturesDict({
-                    "image": tfds.features.Image(shape=(size, size, 3)),
-                    "label": tfds.features.ClassLabel(names=["c0", "c1", "c2", "c3"])}),
-                supervised_keys=("image", "label"))
+                builder=self,
+                features=tfds.features.FeaturesDict(
+                    {
+                        "image": tfds.features.Image(shape=(size, size, 3)),
+                        "label": tfds.features.ClassLabel(names=["c0", "c1", "c2", "c3"]),
+                    }
+                ),
+                supervised_keys=("image", "label"),
+            )
 
         def _split_generators(self, dl_manager):
-            return {"train": self._generate_examples(train, 0), "test": self._generate_examples(test, 1)}
+            return {
+                "train": self._generate_examples(train, 0),
+                "test": self._generate_examples(test, 1),
+            }
 
         def _generate_examples(self, count, seed):
             rng = np.random.default_rng(seed)

@@ -16,8 +16,20 @@ from kerasbuild.schema.data import DataConfig, augmentations_for
 from kerasbuild.schema.train import TrainConfig
 
 SEED = tf.constant([7, 11], tf.int64)
-TUTORIAL_FLIP_INDICES = [(0, 2), (1, 3), (4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17),
-                         (14, 18), (15, 19), (22, 24), (23, 25)]
+TUTORIAL_FLIP_INDICES = [
+    (0, 2),
+    (1, 3),
+    (4, 8),
+    (5, 9),
+    (6, 10),
+    (7, 11),
+    (12, 16),
+    (13, 17),
+    (14, 18),
+    (15, 19),
+    (22, 24),
+    (23, 25),
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +72,10 @@ def _pixels(targets: np.ndarray) -> set[tuple[int, int]]:
 
 def test_flipped_image_targets_are_the_mirrored_swapped_keypoints():
     images, targets = _faces(16)
-    train = TrainConfig(regression=True, batch_iterator_train={
-        "type": "FlipBatchIterator", "flip_indices": TUTORIAL_FLIP_INDICES})
+    train = TrainConfig(
+        regression=True,
+        batch_iterator_train={"type": "FlipBatchIterator", "flip_indices": TUTORIAL_FLIP_INDICES},
+    )
     augment = augmentations_for(DataConfig(source="training.csv"), train)
     ds = make_dataset(images, targets, batch_size=16, training=True, augment=augment, seed=5)
     out_x, out_y = (t.numpy() for t in next(iter(ds)))
@@ -69,8 +83,15 @@ def test_flipped_image_targets_are_the_mirrored_swapped_keypoints():
     for x, y in zip(out_x, out_y):
         # the bright pixels of the (maybe flipped) image sit exactly at the new targets
         assert {tuple(p) for p in np.argwhere(x[..., 0] > 0.5)} == _pixels(y)
-        source = int(np.flatnonzero([(_pixels(t) == _pixels(y)) or (_pixels(t) == {(r, 95 - c) for r, c in _pixels(y)})
-                                     for t in targets])[0])
+        source = int(
+            np.flatnonzero(
+                [
+                    (_pixels(t) == _pixels(y))
+                    or (_pixels(t) == {(r, 95 - c) for r, c in _pixels(y)})
+                    for t in targets
+                ]
+            )[0]
+        )
         original = targets[source]
         if np.array_equal(y, original):
             continue
@@ -78,12 +99,16 @@ def test_flipped_image_targets_are_the_mirrored_swapped_keypoints():
         np.testing.assert_array_equal(x, images[source][:, ::-1])
         for a, b in TUTORIAL_FLIP_INDICES:
             sign = -1 if a % 2 == 0 else 1
-            assert y[a] == pytest.approx(sign * original[b]) and y[b] == pytest.approx(sign * original[a])
+            assert y[a] == pytest.approx(sign * original[b]) and y[b] == pytest.approx(
+                sign * original[a]
+            )
         # a left eye is still on the image's right half after the flip
         for a, _ in TUTORIAL_FLIP_INDICES[::2]:
             assert y[a] > 0 and original[a] > 0
         for k in (10, 13, 14):  # nose and lip centres have no partner: only mirrored
-            assert y[2 * k] == pytest.approx(-original[2 * k]) and y[2 * k + 1] == original[2 * k + 1]
+            assert (
+                y[2 * k] == pytest.approx(-original[2 * k]) and y[2 * k + 1] == original[2 * k + 1]
+            )
     assert 2 <= flipped <= 14  # p = 0.5 over 16 images
 
 
@@ -115,8 +140,12 @@ def test_random_shift_is_a_whole_pixel_translation_with_zero_fill(digits28):
     out = aug.random_shift(tf.constant(digits28), SEED, max_pixels=2).numpy()
     seen = set()
     for i in range(len(digits28)):
-        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
-                   if np.array_equal(out[i], shift_images(digits28[i:i + 1], dy, dx)[0])]
+        matches = [
+            (dy, dx)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+            if np.array_equal(out[i], shift_images(digits28[i : i + 1], dy, dx)[0])
+        ]
         assert matches, f"image {i} is not a whole-pixel shift of its input"
         seen.add(matches[0])
     assert len(seen) >= 8  # 32 images over 25 possible shifts
@@ -128,11 +157,11 @@ def test_expansion_gives_five_times_the_rows_shifted_by_one_pixel(digits28):
     n = len(digits28)
     assert x5.shape == (5 * n, 28, 28, 1) and y5.tolist() == y.tolist() * 5
     np.testing.assert_array_equal(x5[:n], digits28)
-    np.testing.assert_array_equal(x5[n:2 * n, :-1], digits28[:, 1:])      # up
-    np.testing.assert_array_equal(x5[2 * n:3 * n, 1:], digits28[:, :-1])  # down
-    np.testing.assert_array_equal(x5[3 * n:4 * n, :, :-1], digits28[:, :, 1:])  # left
-    np.testing.assert_array_equal(x5[4 * n:, :, 1:], digits28[:, :, :-1])       # right
-    assert (x5[n:2 * n, -1] == 0).all() and (x5[4 * n:, :, 0] == 0).all()
+    np.testing.assert_array_equal(x5[n : 2 * n, :-1], digits28[:, 1:])  # up
+    np.testing.assert_array_equal(x5[2 * n : 3 * n, 1:], digits28[:, :-1])  # down
+    np.testing.assert_array_equal(x5[3 * n : 4 * n, :, :-1], digits28[:, :, 1:])  # left
+    np.testing.assert_array_equal(x5[4 * n :, :, 1:], digits28[:, :, :-1])  # right
+    assert (x5[n : 2 * n, -1] == 0).all() and (x5[4 * n :, :, 0] == 0).all()
 
 
 # ---------------------------------------------------------------- rotation and zoom
@@ -178,7 +207,9 @@ def test_bilinear_sampler_interpolates_and_fills_outside_with_zero(digits28):
 
 def test_elastic_distortion_is_identity_at_alpha_zero_and_distorts_otherwise(digits28):
     x = tf.constant(digits28)
-    np.testing.assert_array_equal(aug.elastic_distort(x, SEED, alpha=0.0, sigma=4.0).numpy(), digits28)
+    np.testing.assert_array_equal(
+        aug.elastic_distort(x, SEED, alpha=0.0, sigma=4.0).numpy(), digits28
+    )
     out = aug.elastic_distort(x, SEED, alpha=34.0, sigma=4.0).numpy()
     assert out.shape == digits28.shape
     changed = np.abs(out - digits28).mean(axis=(1, 2, 3)) / digits28.mean(axis=(1, 2, 3))
@@ -208,7 +239,9 @@ def test_gaussian_noise_has_the_requested_spread(digits28):
 def _coordinates(n: int, h: int, w: int) -> np.ndarray:
     """``(n, h, w, 2)``: channel 0 holds each pixel's column, channel 1 its row, so a bilinear
     crop of any box reads its own box back from the corners."""
-    r, c = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij")
+    r, c = np.meshgrid(
+        np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij"
+    )
     return np.broadcast_to(np.stack([c, r], axis=-1), (n, h, w, 2)).copy()
 
 
@@ -235,8 +268,9 @@ def test_random_resized_crop_of_the_whole_image_is_the_identity(digits28):
 
 
 def test_vertical_flip_mirrors_rows_with_probability_p(digits28):
-    np.testing.assert_array_equal(aug.random_vertical_flip(tf.constant(digits28), SEED, 1.0).numpy(),
-                                  digits28[:, ::-1])
+    np.testing.assert_array_equal(
+        aug.random_vertical_flip(tf.constant(digits28), SEED, 1.0).numpy(), digits28[:, ::-1]
+    )
     out = aug.random_vertical_flip(tf.constant(digits28), SEED, 0.5).numpy()
     flipped = [np.array_equal(o, d[::-1]) for o, d in zip(out, digits28)]
     kept = [np.array_equal(o, d) for o, d in zip(out, digits28)]
@@ -244,9 +278,14 @@ def test_vertical_flip_mirrors_rows_with_probability_p(digits28):
 
 
 def test_crop_and_flips_in_memory_are_seeded_and_exact_under_resume(digits28):
-    augment = DataConfig(source="builtin:digits", augment=[
-        {"type": "random_resized_crop", "scale": [0.5, 1.0]}, {"type": "flip_vertical"},
-        {"type": "flip_horizontal"}]).augment
+    augment = DataConfig(
+        source="builtin:digits",
+        augment=[
+            {"type": "random_resized_crop", "scale": [0.5, 1.0]},
+            {"type": "flip_vertical"},
+            {"type": "flip_horizontal"},
+        ],
+    ).augment
     y = np.arange(len(digits28)) % 10
 
     def epochs(count: int, skip: int = 0) -> np.ndarray:
@@ -265,9 +304,14 @@ def test_crop_and_vertical_flip_are_refused_for_keypoint_regression(kind):
     from kerasbuild.errors import SpecError
 
     with pytest.raises(SpecError, match=f"'{kind}' moves pixels but not regression targets"):
-        augmentations_for(DataConfig(source="training.csv", augment=[{"type": kind}]), TrainConfig(regression=True))
+        augmentations_for(
+            DataConfig(source="training.csv", augment=[{"type": kind}]),
+            TrainConfig(regression=True),
+        )
 
 
 def test_random_resized_crop_ranges_are_checked():
     with pytest.raises(ValueError, match=r"scale needs 0 < min <= max <= 1, got \[0.5, 1.5\]"):
-        DataConfig(source="builtin:digits", augment=[{"type": "random_resized_crop", "scale": [0.5, 1.5]}])
+        DataConfig(
+            source="builtin:digits", augment=[{"type": "random_resized_crop", "scale": [0.5, 1.5]}]
+        )

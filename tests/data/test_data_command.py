@@ -25,8 +25,12 @@ train: {batch_size: 8, seed: 0}
 
 
 def _data(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kerasbuild.cli", "data", *args], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return subprocess.run(
+        [sys.executable, "-m", "kerasbuild.cli", "data", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
 
 
 def test_data_command_prints_counts_and_speed_and_writes_the_sample_grid(tmp_path):
@@ -38,7 +42,10 @@ def test_data_command_prints_counts_and_speed_and_writes_the_sample_grid(tmp_pat
     text = done.stdout
     assert "source: imgs (streamed from disk)" in text
     assert "examples: train 28, valid 4, test 8" in text
-    rows = {m[0]: [int(m[1]), int(m[2]), int(m[3])] for m in re.findall(r"^(c\d)\s+(\d+)\s+(\d+)\s+(\d+)$", text, re.M)}
+    rows = {
+        m[0]: [int(m[1]), int(m[2]), int(m[3])]
+        for m in re.findall(r"^(c\d)\s+(\d+)\s+(\d+)\s+(\d+)$", text, re.M)
+    }
     assert rows == {"c0": [7, 1, 2], "c1": [7, 1, 2], "c2": [7, 1, 2], "c3": [7, 1, 2]}
     assert "inputs: [16, 16, 3] float32 (uint8 decoded per batch); targets: scalar int64" in text
     speed = float(re.search(r"input pipeline: ([\d,]+) images/s", text)[1].replace(",", ""))

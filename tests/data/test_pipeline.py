@@ -31,7 +31,9 @@ def digits():
 
 
 def test_training_pipeline_batches_indices_maps_in_parallel_and_prefetches(digits):
-    ds = make_dataset(digits.x_train, digits.y_train, batch_size=64, training=True, augment=SHIFT, seed=1)
+    ds = make_dataset(
+        digits.x_train, digits.y_train, batch_size=64, training=True, augment=SHIFT, seed=1
+    )
     assert _stages(ds)[:3] == ["_PrefetchDataset", "_ParallelMapDataset", "_FlatMapDataset"]
     shapes = [(tuple(x.shape), tuple(y.shape)) for x, y in ds]
     n = len(digits.x_train)
@@ -40,8 +42,15 @@ def test_training_pipeline_batches_indices_maps_in_parallel_and_prefetches(digit
 
 
 def test_evaluation_pipeline_keeps_order_and_never_augments(digits):
-    ds = make_dataset(digits.x_test, digits.y_test, batch_size=100, training=False, augment=SHIFT, seed=1)
-    assert _stages(ds) == ["_PrefetchDataset", "_BatchDataset", "CacheDataset", "_TensorSliceDataset"]
+    ds = make_dataset(
+        digits.x_test, digits.y_test, batch_size=100, training=False, augment=SHIFT, seed=1
+    )
+    assert _stages(ds) == [
+        "_PrefetchDataset",
+        "_BatchDataset",
+        "CacheDataset",
+        "_TensorSliceDataset",
+    ]
     x = np.concatenate([b[0].numpy() for b in ds])
     y = np.concatenate([b[1].numpy() for b in ds])
     np.testing.assert_array_equal(x, digits.x_test)
@@ -60,8 +69,13 @@ def _epoch(ds: tf.data.Dataset) -> np.ndarray:
 
 def test_augmentation_differs_per_epoch_and_repeats_with_the_seed():
     # identical rows, so the shuffle cannot hide or fake a difference
-    x = np.repeat(load_arrays(DataConfig(source="builtin:digits", limit=1, test_size=0, valid_size=0),
-                              TrainConfig()).x_train, 48, axis=0)
+    x = np.repeat(
+        load_arrays(
+            DataConfig(source="builtin:digits", limit=1, test_size=0, valid_size=0), TrainConfig()
+        ).x_train,
+        48,
+        axis=0,
+    )
     y = np.zeros(48, np.int64)
     ds = make_dataset(x, y, batch_size=16, training=True, augment=SHIFT, seed=3)
     first, second = _epoch(ds), _epoch(ds)
@@ -76,14 +90,26 @@ def test_augmentation_differs_per_epoch_and_repeats_with_the_seed():
 
 def test_keras_trains_on_an_augmented_dataset(digits):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
-                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    augment = DataConfig(source="builtin:digits", augment=[
-        {"type": "shift", "max_pixels": 1}, {"type": "gaussian_noise", "sigma": 0.02}]).augment
-    train = make_dataset(digits.x_train, digits.y_train, batch_size=32, training=True, augment=augment,
-                         seed=0)
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    augment = DataConfig(
+        source="builtin:digits",
+        augment=[{"type": "shift", "max_pixels": 1}, {"type": "gaussian_noise", "sigma": 0.02}],
+    ).augment
+    train = make_dataset(
+        digits.x_train, digits.y_train, batch_size=32, training=True, augment=augment, seed=0
+    )
     valid = make_dataset(digits.x_valid, digits.y_valid, batch_size=256, training=False)
     history = model.fit(train, validation_data=valid, epochs=10, verbose=0, shuffle=False)
     assert len(history.history["loss"]) == 10

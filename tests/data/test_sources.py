@@ -12,11 +12,23 @@ from kerasbuild.errors import KerasbuildError, SpecError
 from kerasbuild.schema.data import DataConfig
 from kerasbuild.schema.train import TrainConfig
 
-KEYPOINTS = ["left_eye_center", "right_eye_center", "left_eye_inner_corner", "left_eye_outer_corner",
-             "right_eye_inner_corner", "right_eye_outer_corner", "left_eyebrow_inner_end",
-             "left_eyebrow_outer_end", "right_eyebrow_inner_end", "right_eyebrow_outer_end",
-             "nose_tip", "mouth_left_corner", "mouth_right_corner", "mouth_center_top_lip",
-             "mouth_center_bottom_lip"]
+KEYPOINTS = [
+    "left_eye_center",
+    "right_eye_center",
+    "left_eye_inner_corner",
+    "left_eye_outer_corner",
+    "right_eye_inner_corner",
+    "right_eye_outer_corner",
+    "left_eyebrow_inner_end",
+    "left_eyebrow_outer_end",
+    "right_eyebrow_inner_end",
+    "right_eyebrow_outer_end",
+    "nose_tip",
+    "mouth_left_corner",
+    "mouth_right_corner",
+    "mouth_center_top_lip",
+    "mouth_center_bottom_lip",
+]
 COLUMNS = [f"{k}_{axis}" for k in KEYPOINTS for axis in ("x", "y")]
 
 
@@ -39,13 +51,21 @@ def test_digits_are_8x8_in_0_to_16():
 def test_npz_round_trip_with_explicit_test_split(tmp_path):
     digits = sk_digits()
     x = (digits.images * 15).astype(np.uint8)
-    np.savez(tmp_path / "d.npz", images=x[:1500], labels=digits.target[:1500],
-             images_test=x[1500:], labels_test=digits.target[1500:], class_names=np.array(list("0123456789")))
+    np.savez(
+        tmp_path / "d.npz",
+        images=x[:1500],
+        labels=digits.target[:1500],
+        images_test=x[1500:],
+        labels_test=digits.target[1500:],
+        class_names=np.array(list("0123456789")),
+    )
     config = DataConfig(source="d.npz", x_key="images", y_key="labels", valid_size=100, seed=3)
     splits = load_arrays(config, TrainConfig(), base_dir=tmp_path)
     assert splits.x_test.shape == (297, 8, 8, 1)
     assert np.array_equal(splits.y_test, digits.target[1500:])  # explicit split kept in order
-    np.testing.assert_allclose(splits.x_test[..., 0], x[1500:] / 255, rtol=1e-6)  # uint8 -> auto 1/255
+    np.testing.assert_allclose(
+        splits.x_test[..., 0], x[1500:] / 255, rtol=1e-6
+    )  # uint8 -> auto 1/255
     assert splits.x_train.shape == (1400, 8, 8, 1) and splits.x_valid.shape == (100, 8, 8, 1)
     assert splits.class_names == list("0123456789")
     assert splits.preprocessing == {"scale": pytest.approx(1 / 255)}
@@ -136,11 +156,19 @@ def test_keypoints_csv_drops_incomplete_rows_and_scales_targets_to_unit_range(tm
     config = DataConfig(source="training.csv", test_size=0, valid_size=0, seed=1)
     splits = load_arrays(config, TrainConfig(regression=True), base_dir=tmp_path)
     assert splits.task == "regression" and splits.x_train.shape == (30, 96, 96, 1)
-    assert splits.preprocessing == {"scale": pytest.approx(1 / 255), "target_center": 48.0, "target_scale": 48.0}
+    assert splits.preprocessing == {
+        "scale": pytest.approx(1 / 255),
+        "target_center": 48.0,
+        "target_scale": 48.0,
+    }
     # shuffled rows: match each training row to its source row by its image
-    order = [int(np.flatnonzero((images[keep] == np.rint(x[..., 0] * 255)).all(axis=(1, 2)))[0])
-             for x in splits.x_train]
-    np.testing.assert_allclose(splits.y_train, (targets[keep][order] - 48) / 48, rtol=1e-5, atol=1e-6)
+    order = [
+        int(np.flatnonzero((images[keep] == np.rint(x[..., 0] * 255)).all(axis=(1, 2)))[0])
+        for x in splits.x_train
+    ]
+    np.testing.assert_allclose(
+        splits.y_train, (targets[keep][order] - 48) / 48, rtol=1e-5, atol=1e-6
+    )
     assert splits.y_train.min() >= -1 and splits.y_train.max() <= 1
 
 
@@ -170,8 +198,14 @@ def test_tfds_streams_its_splits_from_a_prepared_data_dir(tmp_path):
     from .images import prepare_tfds
 
     prepare_tfds(tmp_path / "tfds", train=60, test=20)
-    splits = _stream("tfds:kb_bands", tmp_path, split="train", test_split="test", data_dir=str(tmp_path / "tfds"),
-                     valid_size=10)
+    splits = _stream(
+        "tfds:kb_bands",
+        tmp_path,
+        split="train",
+        test_split="test",
+        data_dir=str(tmp_path / "tfds"),
+        valid_size=10,
+    )
     assert (splits.size("train"), splits.size("valid"), splits.size("test")) == (50, 10, 20)
     assert splits.class_names == ["c0", "c1", "c2", "c3"] and splits.input_shape == (16, 16, 3)
     assert splits.preprocessing == {"scale": pytest.approx(1 / 255)}

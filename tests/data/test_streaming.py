@@ -67,7 +67,9 @@ def test_folder_index_splits_stratified_and_batches_are_uint8_decoded_then_scale
     again = _stream("imgs", tmp_path, test_size=0.2, valid_size=0.1)
     assert again.recorded() == recorded
     x, y = next(iter(splits.dataset("test", 40)))
-    assert x.dtype.name == "float32" and x.shape == (40, 16, 16, 3) and float(x.numpy().max()) <= 1.0
+    assert (
+        x.dtype.name == "float32" and x.shape == (40, 16, 16, 3) and float(x.numpy().max()) <= 1.0
+    )
     bright = [int(np.argmax(img.numpy().mean(axis=(1, 2)).reshape(4, 4).mean(axis=1))) for img in x]
     assert bright == y.numpy().tolist()
 
@@ -94,15 +96,25 @@ def test_training_epochs_are_seeded_permutations_of_the_index(tmp_path):
 
 def test_streamed_crop_and_flips_are_seeded_and_exact_under_resume(tmp_path):
     write_image_folder(tmp_path / "imgs", 6)
-    augment = [{"type": "random_resized_crop", "scale": [0.3, 1.0]}, {"type": "flip_vertical"},
-               {"type": "flip_horizontal"}]
+    augment = [
+        {"type": "random_resized_crop", "scale": [0.3, 1.0]},
+        {"type": "flip_vertical"},
+        {"type": "flip_horizontal"},
+    ]
     plain = _stream("imgs", tmp_path, test_size=0, valid_size=0)
     splits = _stream("imgs", tmp_path, test_size=0, valid_size=0, augment=augment)
     full = passes(splits.dataset("train", 8, training=True), 2)
     assert full[0].shape == (24, 16, 16, 3) and full[0].dtype == np.float32
-    changed = np.abs(full[0] - passes(plain.dataset("train", 8, training=True), 1)[0]).mean(axis=(1, 2, 3)) > 1e-3
+    changed = (
+        np.abs(full[0] - passes(plain.dataset("train", 8, training=True), 1)[0]).mean(
+            axis=(1, 2, 3)
+        )
+        > 1e-3
+    )
     assert changed.mean() > 0.5  # same order, new pixels
-    np.testing.assert_array_equal(passes(splits.dataset("train", 8, training=True), 1, skip=1)[0], full[1])
+    np.testing.assert_array_equal(
+        passes(splits.dataset("train", 8, training=True), 1, skip=1)[0], full[1]
+    )
 
 
 def _sorted_images(batches: list[np.ndarray]) -> list[bytes]:
@@ -134,8 +146,15 @@ def test_resize_modes_and_channels(tmp_path):
     with pytest.raises(KerasbuildError, match=r"differ in size.*data.resize"):
         _stream("mixed", tmp_path, test_size=0, valid_size=0)
     for mode, corner in (("stretch", 200), ("crop", 200), ("pad", 0)):
-        splits = _stream("mixed", tmp_path, test_size=0, valid_size=0, resize=(8, 8), resize_mode=mode,
-                         scale=None)
+        splits = _stream(
+            "mixed",
+            tmp_path,
+            test_size=0,
+            valid_size=0,
+            resize=(8, 8),
+            resize_mode=mode,
+            scale=None,
+        )
         x, _ = next(iter(splits.dataset("train", 2)))
         assert x.shape == (2, 8, 8, 3)  # grey converted to RGB
         wide = x.numpy()[[p.endswith("wide.png") for p in splits.recorded()["train"]].index(True)]
@@ -158,17 +177,22 @@ def _bad_folder(tmp_path: Path, name: str, content: bytes) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("name", "content", "problem"), [
-    ("truncated.jpg", None, "not a readable image"),
-    ("empty.jpg", b"", "zero-byte file"),
-    ("notes.jpg", b"hello, not an image\n" * 10, "not a readable image"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("truncated.jpg", None, "not a readable image"),
+        ("empty.jpg", b"", "zero-byte file"),
+        ("notes.jpg", b"hello, not an image\n" * 10, "not a readable image"),
+    ],
+)
 def test_bad_image_error_names_the_file_and_skip_reports_it(tmp_path, name, content, problem):
     if content is None:
         whole = encode(class_image(1, np.random.default_rng(0), 64))
-        content = whole[:len(whole) // 2]
+        content = whole[: len(whole) // 2]
     _bad_folder(tmp_path, name, content)
-    with pytest.raises(KerasbuildError, match=rf"bad image .*{name}: {problem}.*on_bad_image: skip"):
+    with pytest.raises(
+        KerasbuildError, match=rf"bad image .*{name}: {problem}.*on_bad_image: skip"
+    ):
         _stream("bad", tmp_path)
     splits = _stream("bad", tmp_path, on_bad_image="skip", test_size=0, valid_size=0)
     assert splits.size("train") == 24
@@ -191,16 +215,26 @@ def test_empty_class_folder_and_grey_mixed_with_rgb(tmp_path):
 def test_tfrecord_without_the_key_is_named(tmp_path):
     write_tfrecords(tmp_path / "good", 1, 12)
     write_tfrecords(tmp_path / "other", 1, 12, image_key="jpeg")
-    with pytest.raises(KerasbuildError, match=r"other-00000.tfrecord: record 0 has no feature 'image/encoded' "
-                                              r"\(it has: image/class/label, jpeg\)"):
+    with pytest.raises(
+        KerasbuildError,
+        match=r"other-00000.tfrecord: record 0 has no feature 'image/encoded' "
+        r"\(it has: image/class/label, jpeg\)",
+    ):
         _stream("*.tfrecord", tmp_path)
     splits = _stream("*.tfrecord", tmp_path, on_bad_image="skip", test_size=0, valid_size=0)
     assert splits.size("train") == 12 and Path(splits.skipped[0][0]).name == "other-00000.tfrecord"
-    assert _stream("other*.tfrecord", tmp_path, image_key="jpeg", test_size=0, valid_size=0).size("train") == 12
+    assert (
+        _stream("other*.tfrecord", tmp_path, image_key="jpeg", test_size=0, valid_size=0).size(
+            "train"
+        )
+        == 12
+    )
 
 
 def test_tfds_not_prepared_is_a_clear_error(tmp_path):
-    with pytest.raises(KerasbuildError, match=r"'mnist' is not prepared in .*never downloads.*tfds build mnist"):
+    with pytest.raises(
+        KerasbuildError, match=r"'mnist' is not prepared in .*never downloads.*tfds build mnist"
+    ):
         _stream("tfds:mnist", tmp_path, data_dir=str(tmp_path))
 
 
@@ -214,17 +248,25 @@ def test_image_folder_train_evaluate_predict_export(tmp_path):
     from kerasbuild.spec.loader import load_spec
 
     write_image_folder(tmp_path / "imgs", 40)
-    spec = _spec(tmp_path, "{source: imgs, seed: 0, normalize: {sample: 64}, augment: [{type: shift}]}")
+    spec = _spec(
+        tmp_path, "{source: imgs, seed: 0, normalize: {sample: 64}, augment: [{type: shift}]}"
+    )
     result = train(load_spec(spec), tmp_path / "run")
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["examples"] == {"train": 102, "valid": 26, "test": 32}
-    assert len(info["preprocessing"]["mean"]) == 3 and info["preprocessing"]["scale"] == pytest.approx(1 / 255)
+    assert len(info["preprocessing"]["mean"]) == 3 and info["preprocessing"][
+        "scale"
+    ] == pytest.approx(1 / 255)
     recorded = json.loads((tmp_path / "run" / "splits.json").read_text())
     assert len(recorded["test"]) == 32 and recorded["test"][0].endswith(".jpg")
     assert result.test_metrics["test_accuracy"] >= 0.9
     scores = evaluate_run(tmp_path / "run")
-    assert scores["n"] == 32 and scores["accuracy"] == pytest.approx(result.test_metrics["test_accuracy"])
-    x = np.stack([class_image(k % 4, np.random.default_rng(k), 16) for k in range(8)]).astype(np.float32)
+    assert scores["n"] == 32 and scores["accuracy"] == pytest.approx(
+        result.test_metrics["test_accuracy"]
+    )
+    x = np.stack([class_image(k % 4, np.random.default_rng(k), 16) for k in range(8)]).astype(
+        np.float32
+    )
     np.savez(tmp_path / "x.npz", x=x)
     predict_file(tmp_path / "run", [tmp_path / "x.npz"], tmp_path / "p.npz")
     assert (np.load(tmp_path / "p.npz")["labels"] == np.arange(8) % 4).mean() >= 0.75
@@ -237,19 +279,31 @@ def test_tfrecord_and_tfds_train_and_evaluate_from_the_command_line(tmp_path):
     write_tfrecords(tmp_path / "shard", 2, 60)
     data_dir = tmp_path / "tfds"
     prepare_tfds(data_dir)
-    for name, data in (("rec", "{source: 'shard-*.tfrecord', seed: 0, test_size: 24}"),
-                       ("tfds", f"{{source: 'tfds:kb_bands', data_dir: '{data_dir}', test_split: test, seed: 0}}")):
+    for name, data in (
+        ("rec", "{source: 'shard-*.tfrecord', seed: 0, test_size: 24}"),
+        ("tfds", f"{{source: 'tfds:kb_bands', data_dir: '{data_dir}', test_split: test, seed: 0}}"),
+    ):
         spec = _spec(tmp_path, data)
         run = tmp_path / f"run_{name}"
-        done = subprocess.run(_cli("train", str(spec), "--run-dir", str(run)), env=_env(), capture_output=True,
-                              text=True)
+        done = subprocess.run(
+            _cli("train", str(spec), "--run-dir", str(run)),
+            env=_env(),
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         metrics = json.loads((run / "metrics.json").read_text())
         assert metrics["n_test"] in (24, 40) and metrics["test_accuracy"] >= 0.9, (name, metrics)
-        evaluated = subprocess.run(_cli("evaluate", str(run)), env=_env(), capture_output=True, text=True)
+        evaluated = subprocess.run(
+            _cli("evaluate", str(run)), env=_env(), capture_output=True, text=True
+        )
         assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-        exported = subprocess.run(_cli("export", str(run), "--out", str(tmp_path / f"m_{name}")), env=_env(),
-                                  capture_output=True, text=True)
+        exported = subprocess.run(
+            _cli("export", str(run), "--out", str(tmp_path / f"m_{name}")),
+            env=_env(),
+            capture_output=True,
+            text=True,
+        )
         assert exported.returncode == 0, exported.stderr[-2000:]
 
 
@@ -257,10 +311,16 @@ def test_tfrecord_and_tfds_train_and_evaluate_from_the_command_line(tmp_path):
 def test_tune_from_an_image_folder(tmp_path):
     write_image_folder(tmp_path / "imgs", 30)
     spec = _spec(tmp_path, "{source: imgs, seed: 0}", epochs=2).read_text()
-    (tmp_path / "space.yaml").write_text(spec.replace("num_filters: 4", "num_filters: {hp: int, min: 2, max: 6}"))
-    (tmp_path / "job.yaml").write_text("spec: space.yaml\ntuner: random\nobjective: val_accuracy\nmax_trials: 2\n"
-                                       "directory: search\nseed: 1\n")
-    done = subprocess.run(_cli("tune", str(tmp_path / "job.yaml")), env=_env(), capture_output=True, text=True)
+    (tmp_path / "space.yaml").write_text(
+        spec.replace("num_filters: 4", "num_filters: {hp: int, min: 2, max: 6}")
+    )
+    (tmp_path / "job.yaml").write_text(
+        "spec: space.yaml\ntuner: random\nobjective: val_accuracy\nmax_trials: 2\n"
+        "directory: search\nseed: 1\n"
+    )
+    done = subprocess.run(
+        _cli("tune", str(tmp_path / "job.yaml")), env=_env(), capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     trials = [json.loads(p.read_text()) for p in (tmp_path / "search").glob("*/trial_*/trial.json")]
     assert sum(t["status"] == "COMPLETED" for t in trials) == 2
@@ -280,23 +340,41 @@ def test_resume_after_sigkill_on_an_image_folder_matches_uninterrupted(tmp_path,
         write_image_folder(tmp_path / "imgs", 40)
     else:  # records: block-shuffled per (seed, epoch) from the record stream
         write_tfrecords(tmp_path / "shard", 2, 80)
-    spec = _spec(tmp_path, f"{{source: '{source}', seed: 0, shuffle_buffer: 64, augment: [{{type: shift}}]}}",
-                 epochs=6)
+    spec = _spec(
+        tmp_path,
+        f"{{source: '{source}', seed: 0, shuffle_buffer: 64, augment: [{{type: shift}}]}}",
+        epochs=6,
+    )
     full, killed = tmp_path / "full", tmp_path / "killed"
-    proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _cli("train", str(spec), "--run-dir", str(killed)),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while _epochs_done(killed) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert 2 <= _epochs_done(killed) < 6
-    subprocess.run(_cli("train", str(spec), "--run-dir", str(full)), env=_env(), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    resumed = subprocess.run(_cli("train", str(spec), "--run-dir", str(killed), "--resume"), env=_env(),
-                             capture_output=True, text=True)
+    subprocess.run(
+        _cli("train", str(spec), "--run-dir", str(full)),
+        env=_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    resumed = subprocess.run(
+        _cli("train", str(spec), "--run-dir", str(killed), "--resume"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert json.loads((killed / "splits.json").read_text()) == json.loads((full / "splits.json").read_text())
+    assert json.loads((killed / "splits.json").read_text()) == json.loads(
+        (full / "splits.json").read_text()
+    )
     for a, b in zip(final_weights(full), final_weights(killed), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
@@ -307,4 +385,6 @@ def final_weights(run: Path) -> list[np.ndarray]:
 
     from kerasbuild.layers import keras_layers  # noqa: F401
 
-    return keras.saving.load_model(run / "model_final.keras", safe_mode=True, compile=False).get_weights()
+    return keras.saving.load_model(
+        run / "model_final.keras", safe_mode=True, compile=False
+    ).get_weights()

@@ -113,10 +113,17 @@ def fresh_python(code: str, **arrays: np.ndarray) -> dict:
         npz = Path(tmp) / "inputs.npz"
         np.savez(npz, **arrays)
         out = Path(tmp) / "result.json"
-        script = (f"import json, numpy as np\ninputs = dict(np.load({str(npz)!r}))\n"
-                  + textwrap.dedent(code)
-                  + f"\nopen({str(out)!r}, 'w').write(json.dumps(result))\n")
-        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        script = (
+            f"import json, numpy as np\ninputs = dict(np.load({str(npz)!r}))\n"
+            + textwrap.dedent(code)
+            + f"\nopen({str(out)!r}, 'w').write(json.dumps(result))\n"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads(out.read_text())

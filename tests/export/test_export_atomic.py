@@ -37,9 +37,12 @@ def tree_digest(path: Path) -> str:
 
 
 def start_export(run: Path, out: Path, **env: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kerasbuild.cli", "export", str(run), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env})
+    return subprocess.Popen(
+        [sys.executable, "-m", "kerasbuild.cli", "export", str(run), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env},
+    )
 
 
 def wait_for(condition, timeout: float = 180.0, step: float = 0.005) -> None:
@@ -54,14 +57,21 @@ def temp_dirs(out: Path) -> list[Path]:
 
 
 @pytest.mark.slow
-def test_export_killed_after_writing_leaves_no_version_and_next_export_cleans_up(mnist_run, tmp_path):
+def test_export_killed_after_writing_leaves_no_version_and_next_export_cleans_up(
+    mnist_run, tmp_path
+):
     out = tmp_path / "models" / "mnist"
     export(mnist_run, out)
     before = tree_digest(out / "1")
     proc = start_export(mnist_run, out, **{PAUSE_ENV: "120"})
     try:
         # The SavedModel is complete in the temp dir; the export now waits before verifying.
-        wait_for(lambda: any((t / "saved_model.pb").is_file() for t in temp_dirs(out)) or proc.poll() is not None)
+        wait_for(
+            lambda: (
+                any((t / "saved_model.pb").is_file() for t in temp_dirs(out))
+                or proc.poll() is not None
+            )
+        )
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -72,7 +82,9 @@ def test_export_killed_after_writing_leaves_no_version_and_next_export_cleans_up
     assert version_numbers(out) == [1]
     assert tree_digest(out / "1") == before
     leftover = temp_dirs(out)
-    assert len(leftover) == 1 and (leftover[0] / "saved_model.pb").is_file()  # visible, but not a version
+    assert (
+        len(leftover) == 1 and (leftover[0] / "saved_model.pb").is_file()
+    )  # visible, but not a version
     second = export(mnist_run, out)
     assert second.version == 2
     assert temp_dirs(out) == []  # the killed export's directory was removed
@@ -86,7 +98,9 @@ def test_export_killed_while_writing_leaves_no_version(mnist_run, tmp_path):
     before = tree_digest(out / "1")
     proc = start_export(mnist_run, out)
     try:
-        wait_for(lambda: temp_dirs(out) or proc.poll() is not None)  # kill as soon as it starts writing
+        wait_for(
+            lambda: temp_dirs(out) or proc.poll() is not None
+        )  # kill as soon as it starts writing
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:

@@ -27,21 +27,28 @@ def test_cli_export_reports_version_signature_and_verification(mnist_run, tmp_pa
     for version in (1, 2):
         result = invoke("export", mnist_run, "--out", out)
         assert result.exit_code == 0, result.output
-        assert re.search(rf"wrote \S+/mnist/{version} \(savedmodel, version {version}\): serving_default\(image\) "
-                         r"-> probabilities, classes; preprocessing baked in: scale=0\.003922; verified on 8 "
-                         r"samples, max \|difference\| \S+ \(tolerance 1e-05 \+ 1e-05 \* \|value\|\)",
-                         result.output.replace("\n", " ")), result.output
+        assert re.search(
+            rf"wrote \S+/mnist/{version} \(savedmodel, version {version}\): serving_default\(image\) "
+            r"-> probabilities, classes; preprocessing baked in: scale=0\.003922; verified on 8 "
+            r"samples, max \|difference\| \S+ \(tolerance 1e-05 \+ 1e-05 \* \|value\|\)",
+            result.output.replace("\n", " "),
+        ), result.output
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt,flags", [("savedmodel", []), ("onnx", []), ("tflite", []),
-                                       ("savedmodel", ["--no-preprocessing"])])
-def test_cli_predict_on_exported_version_matches_the_run_directory(fmt, flags, mnist_run, mnist_test_images,
-                                                                   tmp_path):
+@pytest.mark.parametrize(
+    "fmt,flags",
+    [("savedmodel", []), ("onnx", []), ("tflite", []), ("savedmodel", ["--no-preprocessing"])],
+)
+def test_cli_predict_on_exported_version_matches_the_run_directory(
+    fmt, flags, mnist_run, mnist_test_images, tmp_path
+):
     out = tmp_path / "models" / f"mnist-{fmt}"
     assert invoke("export", mnist_run, "--out", out, "--format", fmt, *flags).exit_code == 0
     x_raw, labels = mnist_test_images
-    np.savez(tmp_path / "x.npz", x=x_raw[:60, :, :, 0].astype(np.uint8))  # (N, H, W) uint8, as stored
+    np.savez(
+        tmp_path / "x.npz", x=x_raw[:60, :, :, 0].astype(np.uint8)
+    )  # (N, H, W) uint8, as stored
     from_run = invoke("predict", mnist_run, tmp_path / "x.npz", "-o", tmp_path / "run.npz")
     assert from_run.exit_code == 0, from_run.output
     # models/NAME means its latest version; models/NAME/1 names one.
@@ -73,12 +80,23 @@ def test_export_of_a_bare_keras_file(mnist_run, tmp_path):
     assert inside.exit_code == 0 and "scale=0.003922" in inside.output
 
 
-@pytest.mark.parametrize("name,setup,message", [
-    ("missing", None, r"missing: no such run directory or \.keras file"),
-    ("old.h5", "file", r"old\.h5: HDF5 model files \(\.h5\) are refused.*Re-save the model as \.keras"),
-    ("empty_dir", "dir", r"empty_dir: not a run directory \(no model_best\.keras\)"),
-    ("broken.keras", "file", r"broken\.keras: not a valid \.keras archive \(a \.keras file is a zip archive\)"),
-])
+@pytest.mark.parametrize(
+    "name,setup,message",
+    [
+        ("missing", None, r"missing: no such run directory or \.keras file"),
+        (
+            "old.h5",
+            "file",
+            r"old\.h5: HDF5 model files \(\.h5\) are refused.*Re-save the model as \.keras",
+        ),
+        ("empty_dir", "dir", r"empty_dir: not a run directory \(no model_best\.keras\)"),
+        (
+            "broken.keras",
+            "file",
+            r"broken\.keras: not a valid \.keras archive \(a \.keras file is a zip archive\)",
+        ),
+    ],
+)
 def test_cli_export_errors_are_one_clear_line(name, setup, message, tmp_path):
     path = tmp_path / name
     if setup == "file":
@@ -89,7 +107,9 @@ def test_cli_export_errors_are_one_clear_line(name, setup, message, tmp_path):
     assert result.exit_code == 1
     assert re.search(message, result.output.replace("\n", " ")), result.output
     assert "Traceback" not in result.output
-    assert not (tmp_path / "models" / "x").exists() or not any((tmp_path / "models" / "x").iterdir())
+    assert not (tmp_path / "models" / "x").exists() or not any(
+        (tmp_path / "models" / "x").iterdir()
+    )
 
 
 def test_predict_on_a_directory_that_is_not_an_export_says_so(tmp_path):
@@ -100,16 +120,25 @@ def test_predict_on_a_directory_that_is_not_an_export_says_so(tmp_path):
 
 
 def test_preprocessing_from_run_json_is_checked():
-    steps = parse_preprocessing({"resize": [12, 12], "scale": 0.0625, "mean": [0.5], "std": [0.25],
-                                 "expand_shifts": 1}, "run.json")
+    steps = parse_preprocessing(
+        {"resize": [12, 12], "scale": 0.0625, "mean": [0.5], "std": [0.25], "expand_shifts": 1},
+        "run.json",
+    )
     assert steps == Preprocessing(resize=(12, 12), scale=0.0625, mean=(0.5,), std=(0.25,))
     assert steps.raw_range == (0.0, 16.0)
     assert parse_preprocessing({}, "run.json").is_identity
-    with pytest.raises(KerasbuildError, match=r"run.json: preprocessing.scael: unknown step \(did you mean 'scale'\?\)"):
+    with pytest.raises(
+        KerasbuildError,
+        match=r"run.json: preprocessing.scael: unknown step \(did you mean 'scale'\?\)",
+    ):
         parse_preprocessing({"scael": 0.5}, "run.json")
-    with pytest.raises(KerasbuildError, match="mean/std and target_center/target_scale come in pairs"):
+    with pytest.raises(
+        KerasbuildError, match="mean/std and target_center/target_scale come in pairs"
+    ):
         parse_preprocessing({"mean": [0.5]}, "run.json")
-    with pytest.raises(KerasbuildError, match=r"preprocessing.resize: expected \[height, width\], got \[12\]"):
+    with pytest.raises(
+        KerasbuildError, match=r"preprocessing.resize: expected \[height, width\], got \[12\]"
+    ):
         parse_preprocessing({"resize": [12]}, "run.json")
     with pytest.raises(KerasbuildError, match="expected numbers"):
         parse_preprocessing({"scale": "big"}, "run.json")

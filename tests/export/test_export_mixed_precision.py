@@ -42,7 +42,10 @@ def runs(tmp_path_factory):
     (root / "spec.yaml").write_text(SPEC)
     found = {}
     for precision in ("float32", "mixed_bfloat16", "mixed_float16"):
-        train(load_spec(root / "spec.yaml", overrides={"train.precision": precision}), root / precision)
+        train(
+            load_spec(root / "spec.yaml", overrides={"train.precision": precision}),
+            root / precision,
+        )
         found[precision] = root / precision
     return found
 
@@ -68,9 +71,17 @@ def test_mixed_precision_run_matches_float32_accuracy_and_reports_its_dtypes(run
     model = load_keras(run)
     assert model.outputs[0].dtype == "float32"
     execution = json.loads((run / "run.json").read_text())["execution"]
-    declared = {layer["name"]: layer["dtype"] for layer in summary_dict(load_spec(run / "spec.yaml"))["layers"]}
-    assert declared == {"image": precision, "conv1": precision, "pool1": precision, "flat": precision,
-                        "output": "float32"}
+    declared = {
+        layer["name"]: layer["dtype"]
+        for layer in summary_dict(load_spec(run / "spec.yaml"))["layers"]
+    }
+    assert declared == {
+        "image": precision,
+        "conv1": precision,
+        "pool1": precision,
+        "flat": precision,
+        "output": "float32",
+    }
     for name, dtype in declared.items():  # summary (no TensorFlow) says what the trained model ran
         assert execution["layer_dtypes"][name] == dtype
         if name != "image":  # a reloaded input layer computes nothing and takes its input dtype
@@ -79,14 +90,17 @@ def test_mixed_precision_run_matches_float32_accuracy_and_reports_its_dtypes(run
 
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
 @pytest.mark.parametrize(("fmt", "quantize"), EXPORTS)
-def test_mixed_precision_export_is_float32_and_close_to_keras(runs, real_digits, tmp_path, precision, fmt,
-                                                              quantize):
+def test_mixed_precision_export_is_float32_and_close_to_keras(
+    runs, real_digits, tmp_path, precision, fmt, quantize
+):
     run = runs[precision]
     result = export(run, tmp_path / "model", fmt=fmt, quantize=quantize)
     compute = precision.removeprefix("mixed_")
     expected_dtype = "bfloat16" if compute == "bfloat16" else "float16"
     assert result.report.tolerance.dtype == expected_dtype
-    assert result.report.atol == pytest.approx(LOW_PRECISION_EPSILONS * machine_epsilon(expected_dtype))
+    assert result.report.atol == pytest.approx(
+        LOW_PRECISION_EPSILONS * machine_epsilon(expected_dtype)
+    )
     assert result.report.max_abs_diff <= result.report.atol
 
     images, labels = real_digits
@@ -98,10 +112,14 @@ def test_mixed_precision_export_is_float32_and_close_to_keras(runs, real_digits,
 
         signature = tf.saved_model.load(str(result.path)).signatures["serving_default"]
         assert {n: s.dtype for n, s in signature.structured_outputs.items()} == {
-            "probabilities": tf.float32, "classes": tf.int64}
+            "probabilities": tf.float32,
+            "classes": tf.int64,
+        }
     keras_probabilities = np.asarray(load_keras(run)(images / np.float32(16), training=False))
     tolerance = tolerance_for(expected_dtype)
-    np.testing.assert_allclose(got["probabilities"], keras_probabilities, atol=tolerance.atol, rtol=tolerance.rtol)
+    np.testing.assert_allclose(
+        got["probabilities"], keras_probabilities, atol=tolerance.atol, rtol=tolerance.rtol
+    )
     keras_accuracy = float(np.mean(np.argmax(keras_probabilities, axis=-1) == labels))
     assert keras_accuracy >= 0.85
     assert abs(float(np.mean(got["classes"] == labels)) - keras_accuracy) <= 0.01

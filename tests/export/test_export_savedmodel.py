@@ -44,21 +44,28 @@ def test_versions_increment_and_carry_spec_and_labels(mnist_run, tmp_path):
     for path in paths:
         assert (path / "saved_model.pb").is_file() and (path / "variables").is_dir()
         assert (path / "assets" / "spec.yaml").read_text() == (mnist_run / "spec.yaml").read_text()
-        assert (path / "assets" / "labels.txt").read_text().splitlines() == [str(i) for i in range(10)]
+        assert (path / "assets" / "labels.txt").read_text().splitlines() == [
+            str(i) for i in range(10)
+        ]
         meta = json.loads((path / "assets" / "export.json").read_text())
         assert meta["inputs"] == [{"name": "image", "shape": [28, 28, 1], "dtype": "float32"}]
         assert meta["outputs"] == ["probabilities", "classes"]
         assert meta["preprocessing"] == {"scale": pytest.approx(1 / 255)}
 
 
-def test_fresh_process_serves_named_signature_matching_keras(mnist_run, mnist_test_images, tmp_path):
+def test_fresh_process_serves_named_signature_matching_keras(
+    mnist_run, mnist_test_images, tmp_path
+):
     result = export(mnist_run, tmp_path / "m")
     assert result.report.max_abs_diff <= ATOL
     x_raw, labels = mnist_test_images
     got = fresh_python(LOAD_AND_DESCRIBE.replace("VERSION", repr(str(result.path))), image=x_raw)
     assert got["signatures"] == ["serving_default", "serving_uint8"]
     assert got["inputs"] == {"image": [[None, 28, 28, 1], "float32"]}
-    assert got["outputs"] == {"probabilities": [[None, 10], "float32"], "classes": [[None], "int64"]}
+    assert got["outputs"] == {
+        "probabilities": [[None, 10], "float32"],
+        "classes": [[None], "int64"],
+    }
     probabilities = np.asarray(got["values"]["probabilities"], np.float32)
     classes = np.asarray(got["values"]["classes"])
     model = load_keras(mnist_run)
@@ -75,10 +82,18 @@ def test_fresh_process_serves_named_signature_matching_keras(mnist_run, mnist_te
 def test_saved_model_cli_lists_named_inputs_and_outputs(mnist_run, tmp_path):
     path = export(mnist_run, tmp_path / "m").path
     cli = Path(sys.executable).parent / "saved_model_cli"
-    command = [str(cli)] if cli.exists() else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
-    shown = subprocess.run(command + ["show", "--dir", str(path), "--tag_set", "serve",
-                                      "--signature_def", "serving_default"],
-                           capture_output=True, text=True, timeout=120)
+    command = (
+        [str(cli)]
+        if cli.exists()
+        else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+    )
+    shown = subprocess.run(
+        command
+        + ["show", "--dir", str(path), "--tag_set", "serve", "--signature_def", "serving_default"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shown.returncode == 0, shown.stderr
     text = shown.stdout
     assert "inputs['image'] tensor_info:" in text
@@ -89,16 +104,21 @@ def test_saved_model_cli_lists_named_inputs_and_outputs(mnist_run, tmp_path):
     assert "Method name is: tensorflow/serving/predict" in text
 
 
-def test_uint8_pixels_and_float_pixels_give_the_same_probabilities(mnist_run, mnist_test_images, tmp_path):
+def test_uint8_pixels_and_float_pixels_give_the_same_probabilities(
+    mnist_run, mnist_test_images, tmp_path
+):
     path = export(mnist_run, tmp_path / "m").path
     x_raw = mnist_test_images[0][:50]
-    got = fresh_python(f"""
+    got = fresh_python(
+        f"""
 import tensorflow as tf
 loaded = tf.saved_model.load({str(path)!r})
 as_float = loaded.signatures["serving_default"](image=tf.constant(inputs["x"].astype("float32")))
 as_uint8 = loaded.signatures["serving_uint8"](image=tf.constant(inputs["x"].astype("uint8")))
 result = {{"float": as_float["probabilities"].numpy().tolist(), "uint8": as_uint8["probabilities"].numpy().tolist()}}
-""", x=x_raw)
+""",
+        x=x_raw,
+    )
     np.testing.assert_allclose(np.asarray(got["uint8"]), np.asarray(got["float"]), atol=1e-6)
     expected = np.asarray(load_keras(mnist_run)(x_raw / np.float32(255), training=False))
     np.testing.assert_allclose(np.asarray(got["float"]), expected, atol=ATOL, rtol=RTOL)
@@ -109,8 +129,9 @@ def test_no_preprocessing_export_takes_model_inputs(mnist_run, mnist_test_images
     x_raw = mnist_test_images[0][:20]
     model = load_keras(mnist_run)
     scaled = predict_exported(path, x_raw / np.float32(255))["probabilities"]
-    np.testing.assert_allclose(scaled, np.asarray(model(x_raw / np.float32(255), training=False)),
-                               atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(
+        scaled, np.asarray(model(x_raw / np.float32(255), training=False)), atol=ATOL, rtol=RTOL
+    )
     raw = predict_exported(path, x_raw)["probabilities"]
     assert np.abs(raw - scaled).max() > 0.1  # nothing baked in: raw pixels give other answers
     meta = json.loads((path / "assets" / "export.json").read_text())
@@ -118,7 +139,9 @@ def test_no_preprocessing_export_takes_model_inputs(mnist_run, mnist_test_images
     assert meta["client_preprocessing"] == {"scale": pytest.approx(1 / 255)}
     import tensorflow as tf
 
-    assert sorted(tf.saved_model.load(str(path)).signatures.keys()) == ["serving_default"]  # no uint8 variant
+    assert sorted(tf.saved_model.load(str(path)).signatures.keys()) == [
+        "serving_default"
+    ]  # no uint8 variant
 
 
 def test_resize_is_baked_in_and_any_image_size_is_accepted(digits_resize_run, tmp_path):
@@ -132,7 +155,9 @@ def test_resize_is_baked_in_and_any_image_size_is_accepted(digits_resize_run, tm
     got = predict_exported(path, x_raw)
     steps = json.loads((digits_resize_run / "run.json").read_text())["preprocessing"]
     assert steps == {"resize": [12, 12], "scale": 0.0625}
-    expected = np.asarray(load_keras(digits_resize_run)(preprocess_inputs(x_raw, steps), training=False))
+    expected = np.asarray(
+        load_keras(digits_resize_run)(preprocess_inputs(x_raw, steps), training=False)
+    )
     np.testing.assert_allclose(got["probabilities"], expected, atol=ATOL, rtol=RTOL)
     assert (got["classes"] == digits.target[:100]).mean() > 0.5
     meta = json.loads((path / "assets" / "export.json").read_text())
@@ -167,8 +192,13 @@ def test_mismatch_against_the_reference_aborts_and_publishes_nothing(mnist_run, 
 
     out = tmp_path / "m"
     export(mnist_run, out)
-    other = kerasbuild.build_model(load_spec(mnist_run / "spec.yaml"))  # same net, untrained weights
-    with pytest.raises(KerasbuildError, match=r"output 'probabilities' differs from the Keras model by up to "
-                                             r".*tolerance 1e-05 \+ 1e-05 \* \|value\|.*not published"):
+    other = kerasbuild.build_model(
+        load_spec(mnist_run / "spec.yaml")
+    )  # same net, untrained weights
+    with pytest.raises(
+        KerasbuildError,
+        match=r"output 'probabilities' differs from the Keras model by up to "
+        r".*tolerance 1e-05 \+ 1e-05 \* \|value\|.*not published",
+    ):
         export(mnist_run, out, reference=other)
     assert sorted(p.name for p in out.iterdir()) == ["1"]  # no version 2, no temp directory

@@ -17,7 +17,13 @@ MULTI = {
         {"name": "flat", "type": "FlattenLayer", "incoming": "image"},
         {"name": "joined", "type": "ConcatLayer", "incomings": ["flat", "extra"]},
         {"name": "digit", "type": "DenseLayer", "num_units": 10, "nonlinearity": "softmax"},
-        {"name": "size", "type": "DenseLayer", "num_units": 2, "nonlinearity": "linear", "incoming": "joined"},
+        {
+            "name": "size",
+            "type": "DenseLayer",
+            "num_units": 2,
+            "nonlinearity": "linear",
+            "incoming": "joined",
+        },
     ],
     "outputs": ["digit", "size"],
 }
@@ -56,5 +62,7 @@ def test_single_array_for_a_two_input_export_is_refused(multi_keras, tmp_path):
     from kerasbuild.errors import KerasbuildError
 
     path = export(multi_keras, tmp_path / "m").path
-    with pytest.raises(KerasbuildError, match=r"pass inputs by name \(the model's inputs: \['image', 'extra'\]\)"):
+    with pytest.raises(
+        KerasbuildError, match=r"pass inputs by name \(the model's inputs: \['image', 'extra'\]\)"
+    ):
         predict_exported(path, np.zeros((1, 8, 8, 1), np.float32))

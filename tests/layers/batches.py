@@ -23,8 +23,9 @@ def example_batch(loaded, batch: int = 2, seed: int = 0) -> Any:
     for node in loaded.graph.inputs:
         shape = (batch, *(5 if d is None else d for d in node.shape))
         if node.params.dtype.startswith("int"):
-            vocab = min(n.params.input_size for n in loaded.graph.nodes
-                        if n.entry.name == "EmbeddingLayer")
+            vocab = min(
+                n.params.input_size for n in loaded.graph.nodes if n.entry.name == "EmbeddingLayer"
+            )
             arrays.append(rng.integers(0, vocab, size=shape).astype(node.params.dtype))
         else:
             arrays.append(rng.normal(size=shape).astype("float32"))
@@ -33,7 +34,9 @@ def example_batch(loaded, batch: int = 2, seed: int = 0) -> Any:
 
 def matches(actual: tuple[int, ...], inferred: tuple[int | None, ...]) -> bool:
     """A concrete array shape (without batch) agrees with an inferred one (``None``: any size)."""
-    return len(actual) == len(inferred) and all(d is None or a == d for a, d in zip(actual, inferred))
+    return len(actual) == len(inferred) and all(
+        d is None or a == d for a, d in zip(actual, inferred)
+    )
 
 
 def run(model, batch) -> Any:

@@ -15,7 +15,7 @@ import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "adding-a-layer.md"
 
-CHECK = textwrap.dedent('''
+CHECK = textwrap.dedent("""
     import json, sys
     import numpy as np
     import toy_family  # registers ConstantScaleLayer, as a family module does
@@ -57,16 +57,25 @@ CHECK = textwrap.dedent('''
         "schema": json.dumps(document_model().model_json_schema()),
         "nolearn": layers[-1] if layers else None,
     }))
-''')
+""")
 
 
 @pytest.mark.slow
 def test_the_documented_module_registers_a_layer_everywhere(tmp_path):
     module = re.search(r"```python\n(.*?)```", DOC.read_text(), re.S).group(1)
     (tmp_path / "toy_family.py").write_text(module)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, env=env,
-                          timeout=600, cwd=tmp_path)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["shape"] == [4, 4, 2] and result["params"] == 0

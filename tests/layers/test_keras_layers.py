@@ -18,9 +18,13 @@ RNG = np.random.default_rng(1234)
 
 
 def _custom_layer_classes() -> set[str]:
-    return {name for name, cls in inspect.getmembers(keras_layers, inspect.isclass)
-            if cls.__module__ == keras_layers.__name__ and issubclass(cls, keras.layers.Layer)
-            and not name.startswith("_")}
+    return {
+        name
+        for name, cls in inspect.getmembers(keras_layers, inspect.isclass)
+        if cls.__module__ == keras_layers.__name__
+        and issubclass(cls, keras.layers.Layer)
+        and not name.startswith("_")
+    }
 
 
 def test_l2_pooling_is_the_root_of_the_sum_of_squares_per_window():
@@ -29,8 +33,8 @@ def test_l2_pooling_is_the_root_of_the_sum_of_squares_per_window():
     expected = np.zeros((2, 3, 3, 3), "float32")
     for i in range(3):
         for j in range(3):
-            window = x[:, 2 * i:2 * i + 2, 2 * j:2 * j + 3, :]
-            expected[:, i, j, :] = np.sqrt((window ** 2).sum(axis=(1, 2)))
+            window = x[:, 2 * i : 2 * i + 2, 2 * j : 2 * j + 3, :]
+            expected[:, i, j, :] = np.sqrt((window**2).sum(axis=(1, 2)))
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -42,19 +46,20 @@ def _lrn_reference(x: np.ndarray, alpha: float, k: float, beta: float, n: int) -
     for c in range(channels):
         lo, hi = max(0, c - half), min(channels, c + half + 1)
         scale = k + alpha * (x[..., lo:hi] ** 2).sum(axis=-1)
-        out[..., c] = x[..., c] / scale ** beta
+        out[..., c] = x[..., c] / scale**beta
     return out
 
 
-@pytest.mark.parametrize("alpha, k, beta, n", [(1e-4, 2.0, 0.75, 5), (0.5, 1.0, 0.75, 3),
-                                               (0.2, 2.0, 0.5, 7)])
+@pytest.mark.parametrize(
+    "alpha, k, beta, n", [(1e-4, 2.0, 0.75, 5), (0.5, 1.0, 0.75, 3), (0.2, 2.0, 0.5, 7)]
+)
 def test_local_response_normalisation_matches_lasagne_formula(alpha, k, beta, n):
     x = RNG.normal(scale=2.0, size=(2, 3, 4, 9)).astype("float32")
     out = keras.ops.convert_to_numpy(keras_layers.LocalResponseNorm(alpha, k, beta, n)(x))
     expected = _lrn_reference(x, alpha, k, beta, n)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
     if alpha >= 0.2:  # the normalisation visibly changes the values
-        assert np.abs(out - x / k ** beta).max() > 0.05
+        assert np.abs(out - x / k**beta).max() > 0.05
 
 
 def test_local_response_normalisation_equals_tensorflow_lrn():
@@ -101,10 +106,14 @@ def test_bias_and_scale_broadcast_one_value_per_channel():
 def test_slice_and_reverse_index_like_numpy():
     x = RNG.normal(size=(2, 5, 6)).astype("float32")
     as_np = keras.ops.convert_to_numpy
-    np.testing.assert_array_equal(as_np(keras_layers.Slice(-1, start=1, stop=None, step=2)(x)), x[..., 1::2])
+    np.testing.assert_array_equal(
+        as_np(keras_layers.Slice(-1, start=1, stop=None, step=2)(x)), x[..., 1::2]
+    )
     np.testing.assert_array_equal(as_np(keras_layers.Slice(0, index=-1)(x)), x[:, -1])
     np.testing.assert_array_equal(as_np(keras_layers.Reverse(1)(x)), x[:, ::-1])
-    np.testing.assert_allclose(as_np(keras_layers.ScaledTanh()(x)), 1.7159 * np.tanh(2 / 3 * x), rtol=1e-5)
+    np.testing.assert_allclose(
+        as_np(keras_layers.ScaledTanh()(x)), 1.7159 * np.tanh(2 / 3 * x), rtol=1e-5
+    )
 
 
 def _transposed_reference(x, kernel, bias, stride, crop, out_size):
@@ -114,19 +123,35 @@ def _transposed_reference(x, kernel, bias, stride, crop, out_size):
     full = np.zeros((n, (h - 1) * stride + kh + 1, (w - 1) * stride + kw + 1, filters), "float32")
     for i in range(h):
         for j in range(w):
-            full[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += np.einsum(
-                "nc,abfc->nabf", x[:, i, j, :], kernel)
-    return full[:, crop:crop + out_size[0], crop:crop + out_size[1], :] + bias
+            full[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :] += np.einsum(
+                "nc,abfc->nabf", x[:, i, j, :], kernel
+            )
+    return full[:, crop : crop + out_size[0], crop : crop + out_size[1], :] + bias
 
 
-@pytest.mark.parametrize("crop, output_padding, expected_size", [
-    ("same", 0, 9), ("same", 1, 10), ("valid", 0, 11), ("full", 1, 8), (1, 0, 9)])
+@pytest.mark.parametrize(
+    "crop, output_padding, expected_size",
+    [("same", 0, 9), ("same", 1, 10), ("valid", 0, 11), ("full", 1, 8), (1, 0, 9)],
+)
 def test_transposed_convolution_crops_as_lasagne(crop, output_padding, expected_size):
-    loaded = load_spec({"layers": [
-        {"name": "x", "type": "InputLayer", "shape": [5, 5, 2]},
-        {"name": "up", "type": "TransposedConv2DLayer", "num_filters": 3, "filter_size": 3,
-         "stride": 2, "crop": crop, "output_padding": output_padding, "nonlinearity": None,
-         "b": 0.25}]})
+    loaded = load_spec(
+        {
+            "layers": [
+                {"name": "x", "type": "InputLayer", "shape": [5, 5, 2]},
+                {
+                    "name": "up",
+                    "type": "TransposedConv2DLayer",
+                    "num_filters": 3,
+                    "filter_size": 3,
+                    "stride": 2,
+                    "crop": crop,
+                    "output_padding": output_padding,
+                    "nonlinearity": None,
+                    "b": 0.25,
+                },
+            ]
+        }
+    )
     assert loaded.graph.by_name["up"].shape == (expected_size, expected_size, 3)
     model = build_model(loaded)
     kernel = RNG.normal(size=(3, 3, 3, 2)).astype("float32")
@@ -138,8 +163,14 @@ def test_transposed_convolution_crops_as_lasagne(crop, output_padding, expected_
 
 
 def test_spatial_dropout_drops_whole_feature_maps():
-    loaded = load_spec({"layers": [{"name": "x", "type": "InputLayer", "shape": [6, 6, 64]},
-                                   {"name": "drop", "type": "SpatialDropoutLayer", "p": 0.5}]})
+    loaded = load_spec(
+        {
+            "layers": [
+                {"name": "x", "type": "InputLayer", "shape": [6, 6, 64]},
+                {"name": "drop", "type": "SpatialDropoutLayer", "p": 0.5},
+            ]
+        }
+    )
     model = build_model(loaded)
     x = np.ones((4, 6, 6, 64), "float32")
     out = keras.ops.convert_to_numpy(model(x, training=True))
@@ -152,9 +183,19 @@ def test_spatial_dropout_drops_whole_feature_maps():
 def test_backwards_recurrent_output_is_in_input_order():
     """Lasagne's backwards: true reads the sequence last to first but returns the states in
     input order, so its last step has seen only the last input (Keras' go_backwards differs)."""
-    spec = {"layers": [{"name": "x", "type": "InputLayer", "shape": [6, 2], "layout": "nhwc"},
-                       {"name": "rnn", "type": "RecurrentLayer", "num_units": 3, "backwards": True,
-                        "nonlinearity": "tanh", "W_in_to_hid": "glorot_uniform"}]}
+    spec = {
+        "layers": [
+            {"name": "x", "type": "InputLayer", "shape": [6, 2], "layout": "nhwc"},
+            {
+                "name": "rnn",
+                "type": "RecurrentLayer",
+                "num_units": 3,
+                "backwards": True,
+                "nonlinearity": "tanh",
+                "W_in_to_hid": "glorot_uniform",
+            },
+        ]
+    }
     model = build_model(load_spec(spec))
     x = RNG.normal(size=(2, 6, 2)).astype("float32")
     full = model.predict(x, verbose=0)
@@ -162,27 +203,40 @@ def test_backwards_recurrent_output_is_in_input_order():
     np.testing.assert_allclose(full[:, -1], only_last[:, 0], rtol=1e-5, atol=1e-6)
 
 
-SAVE_SPEC = {"name": "every_custom_layer", "layers": [
-    {"name": "x", "type": "InputLayer", "shape": [8, 8, 4]},
-    {"name": "conv", "type": "Conv2DLayer", "num_filters": 6, "filter_size": 3, "pad": "same",
-     "nonlinearity": "scaled_tanh"},
-    {"name": "pool", "type": "Pool2DLayer", "pool_size": 2, "mode": "l2"},
-    {"name": "lrn", "type": "LocalResponseNormalization2DLayer", "alpha": 0.5, "n": 3},
-    {"name": "maxout", "type": "FeaturePoolLayer", "pool_size": 2, "pool_function": "mean"},
-    {"name": "bias", "type": "BiasLayer", "b": 0.3},
-    {"name": "scale", "type": "ScaleLayer", "scales": 1.5, "shared_axes": [0]},
-    {"name": "mix", "type": "ElemwiseSumLayer", "incomings": ["maxout", "scale"],
-     "coeffs": [0.5, 2.0]},
-    {"name": "prelu", "type": "ParametricRectifierLayer"},
-    {"name": "layer_scale", "type": "LayerScale", "init_values": 0.5},
-    {"name": "drop_path", "type": "StochasticDepth", "rate": 0.3},
-    {"name": "seq", "type": "ReshapeLayer", "shape": [[0], 16, 3]},
-    {"name": "cls", "type": "ClassToken"},
-    {"name": "pos", "type": "PositionEmbedding"},
-    {"name": "lstm", "type": "LSTMLayer", "num_units": 4, "backwards": True},
-    {"name": "every_other", "type": "SliceLayer", "indices": [0, None, 2], "axis": 0},
-    {"name": "out", "type": "DenseLayer", "num_units": 3, "nonlinearity": "softmax"},
-]}
+SAVE_SPEC = {
+    "name": "every_custom_layer",
+    "layers": [
+        {"name": "x", "type": "InputLayer", "shape": [8, 8, 4]},
+        {
+            "name": "conv",
+            "type": "Conv2DLayer",
+            "num_filters": 6,
+            "filter_size": 3,
+            "pad": "same",
+            "nonlinearity": "scaled_tanh",
+        },
+        {"name": "pool", "type": "Pool2DLayer", "pool_size": 2, "mode": "l2"},
+        {"name": "lrn", "type": "LocalResponseNormalization2DLayer", "alpha": 0.5, "n": 3},
+        {"name": "maxout", "type": "FeaturePoolLayer", "pool_size": 2, "pool_function": "mean"},
+        {"name": "bias", "type": "BiasLayer", "b": 0.3},
+        {"name": "scale", "type": "ScaleLayer", "scales": 1.5, "shared_axes": [0]},
+        {
+            "name": "mix",
+            "type": "ElemwiseSumLayer",
+            "incomings": ["maxout", "scale"],
+            "coeffs": [0.5, 2.0],
+        },
+        {"name": "prelu", "type": "ParametricRectifierLayer"},
+        {"name": "layer_scale", "type": "LayerScale", "init_values": 0.5},
+        {"name": "drop_path", "type": "StochasticDepth", "rate": 0.3},
+        {"name": "seq", "type": "ReshapeLayer", "shape": [[0], 16, 3]},
+        {"name": "cls", "type": "ClassToken"},
+        {"name": "pos", "type": "PositionEmbedding"},
+        {"name": "lstm", "type": "LSTMLayer", "num_units": 4, "backwards": True},
+        {"name": "every_other", "type": "SliceLayer", "indices": [0, None, 2], "axis": 0},
+        {"name": "out", "type": "DenseLayer", "num_units": 3, "nonlinearity": "softmax"},
+    ],
+}
 
 
 def test_save_and_load_in_safe_mode_gives_identical_predictions(tmp_path):
@@ -196,7 +250,9 @@ def test_save_and_load_in_safe_mode_gives_identical_predictions(tmp_path):
     path = tmp_path / "model.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=True)
-    assert [type(layer).__name__ for layer in reloaded.layers] == [type(layer).__name__ for layer in model.layers]
+    assert [type(layer).__name__ for layer in reloaded.layers] == [
+        type(layer).__name__ for layer in model.layers
+    ]
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), before, rtol=1e-6, atol=1e-6)
     assert before.shape == (3, 3)
     np.testing.assert_allclose(before.sum(axis=1), 1.0, rtol=1e-5)

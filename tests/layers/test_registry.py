@@ -18,30 +18,125 @@ from .batches import build_probe, example_batch, matches, run
 from .rows import ROWS, Row
 
 EXPECTED_TYPE_NAMES = [
-    "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
-    "BatchNormLayer", "BatchNormalization", "BiasLayer", "ClassToken", "ConcatLayer",
-    "Concatenate", "ConcatenateLayer", "Conv1D", "Conv1DLayer", "Conv2D", "Conv2DCCLayer",
-    "Conv2DDNNLayer", "Conv2DLayer", "Conv2DMMLayer", "Conv2DTranspose", "Conv3D", "Conv3DLayer",
-    "Conv3DTranspose", "CropLayer", "Cropping1D", "Cropping2D", "Cropping3D", "Deconv2DLayer",
-    "Deconv3DLayer", "Dense", "DenseLayer", "DepthwiseConv2D", "DepthwiseConv2DLayer",
-    "DilatedConv2DLayer", "DimshuffleLayer", "Dropout", "DropoutLayer", "ElemwiseMergeLayer",
-    "ElemwiseSumLayer", "Embedding", "EmbeddingLayer", "FeaturePoolLayer", "Flatten",
-    "FlattenLayer", "GRU", "GRULayer", "GaussianNoise", "GaussianNoiseLayer",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalPoolLayer",
-    "GroupNormLayer", "GroupNormalization", "Input", "InputLayer", "LSTM", "LSTMLayer",
-    "LayerNormLayer", "LayerNormalization", "LayerScale", "LocalResponseNormalization2DLayer",
-    "MaxPool1DLayer", "MaxPool2DCCLayer", "MaxPool2DDNNLayer", "MaxPool2DLayer",
-    "MaxPool3DDNNLayer", "MaxPool3DLayer", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
-    "Maximum", "Minimum", "MultiHeadAttention", "MultiHeadAttentionLayer", "Multiply", "NINLayer",
-    "NonlinearityLayer", "Normalization", "PReLU", "PadLayer", "ParametricRectifierLayer",
-    "Permute", "Pool1DLayer", "Pool2DLayer", "Pool3DLayer", "PositionEmbedding", "RecurrentLayer",
-    "Rescaling", "Reshape", "ReshapeLayer", "ScaleLayer", "SeparableConv1D",
-    "SeparableConv1DLayer", "SeparableConv2D", "SeparableConv2DLayer", "SimpleRNN", "SliceLayer",
-    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "SpatialDropoutLayer",
-    "StochasticDepth", "Subtract", "TransposedConv2DLayer", "TransposedConv3DLayer",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D", "Upscale1DLayer", "Upscale2DLayer",
-    "Upscale3DLayer", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    "Activation",
+    "Add",
+    "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "BatchNormLayer",
+    "BatchNormalization",
+    "BiasLayer",
+    "ClassToken",
+    "ConcatLayer",
+    "Concatenate",
+    "ConcatenateLayer",
+    "Conv1D",
+    "Conv1DLayer",
+    "Conv2D",
+    "Conv2DCCLayer",
+    "Conv2DDNNLayer",
+    "Conv2DLayer",
+    "Conv2DMMLayer",
+    "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DLayer",
+    "Conv3DTranspose",
+    "CropLayer",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "Deconv2DLayer",
+    "Deconv3DLayer",
+    "Dense",
+    "DenseLayer",
+    "DepthwiseConv2D",
+    "DepthwiseConv2DLayer",
+    "DilatedConv2DLayer",
+    "DimshuffleLayer",
+    "Dropout",
+    "DropoutLayer",
+    "ElemwiseMergeLayer",
+    "ElemwiseSumLayer",
+    "Embedding",
+    "EmbeddingLayer",
+    "FeaturePoolLayer",
+    "Flatten",
+    "FlattenLayer",
+    "GRU",
+    "GRULayer",
+    "GaussianNoise",
+    "GaussianNoiseLayer",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "GlobalPoolLayer",
+    "GroupNormLayer",
+    "GroupNormalization",
+    "Input",
+    "InputLayer",
+    "LSTM",
+    "LSTMLayer",
+    "LayerNormLayer",
+    "LayerNormalization",
+    "LayerScale",
+    "LocalResponseNormalization2DLayer",
+    "MaxPool1DLayer",
+    "MaxPool2DCCLayer",
+    "MaxPool2DDNNLayer",
+    "MaxPool2DLayer",
+    "MaxPool3DDNNLayer",
+    "MaxPool3DLayer",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "Maximum",
+    "Minimum",
+    "MultiHeadAttention",
+    "MultiHeadAttentionLayer",
+    "Multiply",
+    "NINLayer",
+    "NonlinearityLayer",
+    "Normalization",
+    "PReLU",
+    "PadLayer",
+    "ParametricRectifierLayer",
+    "Permute",
+    "Pool1DLayer",
+    "Pool2DLayer",
+    "Pool3DLayer",
+    "PositionEmbedding",
+    "RecurrentLayer",
+    "Rescaling",
+    "Reshape",
+    "ReshapeLayer",
+    "ScaleLayer",
+    "SeparableConv1D",
+    "SeparableConv1DLayer",
+    "SeparableConv2D",
+    "SeparableConv2DLayer",
+    "SimpleRNN",
+    "SliceLayer",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "SpatialDropoutLayer",
+    "StochasticDepth",
+    "Subtract",
+    "TransposedConv2DLayer",
+    "TransposedConv3DLayer",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "Upscale1DLayer",
+    "Upscale2DLayer",
+    "Upscale3DLayer",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
 ]
 
 
@@ -58,9 +153,13 @@ def test_registry_type_names_snapshot():
 def test_every_entry_and_keras_name_has_a_row():
     covered = {row.type for row in ROWS}
     missing = [e.name for e in entries() if not covered & set(e.type_names)]
-    assert not missing, f"registry entries without an example row in tests/layers/rows.py: {missing}"
+    assert not missing, (
+        f"registry entries without an example row in tests/layers/rows.py: {missing}"
+    )
     keras_names = {name for e in entries() for name in e.keras}
-    assert not keras_names - covered, f"Keras type names without a row: {sorted(keras_names - covered)}"
+    assert not keras_names - covered, (
+        f"Keras type names without a row: {sorted(keras_names - covered)}"
+    )
     assert not covered - set(all_type_names()), "rows for unregistered types"
 
 
@@ -69,7 +168,9 @@ def test_infer_matches_keras(row: Row):
     loaded = load_spec(row.spec())
     probe = loaded.graph.by_name["probe"]
     assert probe.entry is lookup(row.type)
-    inferred = probe.entry.infer(probe.params, [loaded.graph.by_name[r].shape for r in probe.inputs])
+    inferred = probe.entry.infer(
+        probe.params, [loaded.graph.by_name[r].shape for r in probe.inputs]
+    )
     assert (inferred.shape, inferred.params) == (probe.shape, probe.param_count)
     if row.shape is not None:
         assert probe.shape == row.shape
@@ -91,64 +192,113 @@ def test_infer_matches_keras(row: Row):
 def test_keras_forms_take_keras_defaults():
     """Keras names bring Keras' defaults: Conv2D is linear with valid padding, Dense acts on
     the last axis, LSTM returns the final state, PReLU has one slope per value."""
-    layers = {layer.name: layer for layer in load_spec({"layers": [
-        {"name": "x", "type": "InputLayer", "shape": [8, 8, 3]},
-        {"name": "conv", "type": "Conv2D", "filters": 8, "kernel_size": 3},
-        {"name": "lconv", "type": "Conv2DLayer", "num_filters": 8, "filter_size": 3},
-        {"name": "prelu", "type": "PReLU"},
-        {"name": "bn", "type": "BatchNormalization", "momentum": 0.9},
-        {"name": "up", "type": "Conv2DTranspose", "filters": 2, "kernel_size": 3, "strides": 2,
-         "padding": "same"},
-    ]}).spec.layers}
+    layers = {
+        layer.name: layer
+        for layer in load_spec(
+            {
+                "layers": [
+                    {"name": "x", "type": "InputLayer", "shape": [8, 8, 3]},
+                    {"name": "conv", "type": "Conv2D", "filters": 8, "kernel_size": 3},
+                    {"name": "lconv", "type": "Conv2DLayer", "num_filters": 8, "filter_size": 3},
+                    {"name": "prelu", "type": "PReLU"},
+                    {"name": "bn", "type": "BatchNormalization", "momentum": 0.9},
+                    {
+                        "name": "up",
+                        "type": "Conv2DTranspose",
+                        "filters": 2,
+                        "kernel_size": 3,
+                        "strides": 2,
+                        "padding": "same",
+                    },
+                ]
+            }
+        ).spec.layers
+    }
     assert layers["conv"].type == "Conv2DLayer"
     assert (layers["conv"].nonlinearity, layers["conv"].pad) == (None, "valid")
     assert (layers["lconv"].nonlinearity, layers["lconv"].pad) == ("rectify", 0)
     assert (layers["prelu"].alpha, layers["prelu"].shared_axes) == (0.0, ())
     assert layers["bn"].alpha == pytest.approx(0.1)
     assert (layers["up"].crop, layers["up"].output_padding) == ("same", None)
-    graph = load_spec({"layers": [
-        {"name": "x", "type": "InputLayer", "shape": [6, 3]},
-        {"name": "lstm", "type": "LSTM", "units": 4},
-    ]}).graph
+    graph = load_spec(
+        {
+            "layers": [
+                {"name": "x", "type": "InputLayer", "shape": [6, 3]},
+                {"name": "lstm", "type": "LSTM", "units": 4},
+            ]
+        }
+    ).graph
     assert graph.by_name["lstm"].shape == (4,)
     assert graph.by_name["lstm"].params.unit_forget_bias is True
 
 
-@pytest.mark.parametrize("layer, message", [
-    ({"type": "LocalResponseNormalization2DLayer", "n": 4}, "n must be odd"),
-    ({"type": "DimshuffleLayer", "pattern": [0, "x", 1, 2, 3]}, "'x'"),
-    ({"type": "DimshuffleLayer", "pattern": [1, 0, 2, 3]}, "must start with 0"),
-    ({"type": "PadLayer", "width": 1, "val": 1.5}, "only val: 0"),
-    ({"type": "LSTMLayer", "num_units": 3, "grad_clipping": 5}, "grad_clipping"),
-    ({"type": "LSTMLayer", "num_units": 3, "peepholes": True}, "peepholes"),
-    ({"type": "GRULayer", "num_units": 3, "learn_init": True}, "learn_init"),
-    ({"type": "Upscale2DLayer", "scale_factor": 2, "mode": "dilate"}, "dilate"),
-    ({"type": "ReshapeLayer", "shape": [[0], -1, -1]}, "at most one"),
-    ({"type": "ReshapeLayer", "shape": [4, 4, 4, 3]}, "batch axis"),
-    ({"type": "FeaturePoolLayer", "pool_size": 5}, "multiple of pool_size 5"),
-    ({"type": "ReshapeLayer", "shape": [[0], 5, 10]}, "holds 50 values per example"),
-    ({"type": "SliceLayer", "indices": 4, "axis": 0}, "outside axis 0 of size 4"),
-    ({"type": "TransposedConv2DLayer", "num_filters": 2, "filter_size": 3, "stride": 2,
-      "output_padding": 2}, "smaller than stride"),
-    ({"type": "TransposedConv2DLayer", "num_filters": 2, "filter_size": 3, "stride": 2,
-      "output_size": 12}, "possible sizes per axis: 9..10"),
-    ({"type": "Upscale3DLayer", "scale_factor": 2, "mode": "bilinear"}, "only available in 2D"),
-    ({"type": "SpatialDropoutLayer"}, None),
-    ({"type": "RecurrentLayer", "num_units": 3}, "(time steps, features)"),
-    ({"type": "DimshuffleLayer", "pattern": [0, 2, 1]}, "has 3 axes, the input has 4"),
-    ({"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 0}, "depth_multiplier must be >= 1"),
-    ({"type": "SeparableConv2D", "filters": 4, "kernel_size": 5}, "larger than the input"),
-    ({"type": "GroupNormalization", "groups": 2}, "groups=2 must divide the channels (3)"),
-    ({"type": "GroupNormalization", "groups": 0}, "groups must be >= 1 or -1"),
-    ({"type": "MultiHeadAttention", "num_heads": 2}, "num_heads=2 must divide the query width (3)"),
-    ({"type": "Normalization", "mean": [0.5, 0.5]}, "give both mean and variance"),
-    ({"type": "Rescaling", "scale": [1.0, 2.0]}, "scale has 2 values; the input has 3 channels"),
-    ({"type": "Cropping2D", "cropping": 2}, "removes everything"),
-    ({"type": "PositionEmbedding"}, "(steps, features)"),
-])
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        ({"type": "LocalResponseNormalization2DLayer", "n": 4}, "n must be odd"),
+        ({"type": "DimshuffleLayer", "pattern": [0, "x", 1, 2, 3]}, "'x'"),
+        ({"type": "DimshuffleLayer", "pattern": [1, 0, 2, 3]}, "must start with 0"),
+        ({"type": "PadLayer", "width": 1, "val": 1.5}, "only val: 0"),
+        ({"type": "LSTMLayer", "num_units": 3, "grad_clipping": 5}, "grad_clipping"),
+        ({"type": "LSTMLayer", "num_units": 3, "peepholes": True}, "peepholes"),
+        ({"type": "GRULayer", "num_units": 3, "learn_init": True}, "learn_init"),
+        ({"type": "Upscale2DLayer", "scale_factor": 2, "mode": "dilate"}, "dilate"),
+        ({"type": "ReshapeLayer", "shape": [[0], -1, -1]}, "at most one"),
+        ({"type": "ReshapeLayer", "shape": [4, 4, 4, 3]}, "batch axis"),
+        ({"type": "FeaturePoolLayer", "pool_size": 5}, "multiple of pool_size 5"),
+        ({"type": "ReshapeLayer", "shape": [[0], 5, 10]}, "holds 50 values per example"),
+        ({"type": "SliceLayer", "indices": 4, "axis": 0}, "outside axis 0 of size 4"),
+        (
+            {
+                "type": "TransposedConv2DLayer",
+                "num_filters": 2,
+                "filter_size": 3,
+                "stride": 2,
+                "output_padding": 2,
+            },
+            "smaller than stride",
+        ),
+        (
+            {
+                "type": "TransposedConv2DLayer",
+                "num_filters": 2,
+                "filter_size": 3,
+                "stride": 2,
+                "output_size": 12,
+            },
+            "possible sizes per axis: 9..10",
+        ),
+        ({"type": "Upscale3DLayer", "scale_factor": 2, "mode": "bilinear"}, "only available in 2D"),
+        ({"type": "SpatialDropoutLayer"}, None),
+        ({"type": "RecurrentLayer", "num_units": 3}, "(time steps, features)"),
+        ({"type": "DimshuffleLayer", "pattern": [0, 2, 1]}, "has 3 axes, the input has 4"),
+        (
+            {"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 0},
+            "depth_multiplier must be >= 1",
+        ),
+        ({"type": "SeparableConv2D", "filters": 4, "kernel_size": 5}, "larger than the input"),
+        ({"type": "GroupNormalization", "groups": 2}, "groups=2 must divide the channels (3)"),
+        ({"type": "GroupNormalization", "groups": 0}, "groups must be >= 1 or -1"),
+        (
+            {"type": "MultiHeadAttention", "num_heads": 2},
+            "num_heads=2 must divide the query width (3)",
+        ),
+        ({"type": "Normalization", "mean": [0.5, 0.5]}, "give both mean and variance"),
+        (
+            {"type": "Rescaling", "scale": [1.0, 2.0]},
+            "scale has 2 values; the input has 3 channels",
+        ),
+        ({"type": "Cropping2D", "cropping": 2}, "removes everything"),
+        ({"type": "PositionEmbedding"}, "(steps, features)"),
+    ],
+)
 def test_invalid_layers_are_refused_with_a_located_message(layer, message):
-    spec = {"layers": [{"name": "x", "type": "InputLayer", "shape": [4, 4, 3]},
-                       {"name": "bad", **layer}]}
+    spec = {
+        "layers": [
+            {"name": "x", "type": "InputLayer", "shape": [4, 4, 3]},
+            {"name": "bad", **layer},
+        ]
+    }
     if message is None:  # a valid control row: the same spec shape loads
         assert load_spec(spec).graph.by_name["bad"].shape == (4, 4, 3)
         return

@@ -52,7 +52,8 @@ def test_untranslatable_part_exits_1_and_still_writes(tmp_path):
         "    input_shape=(None, 20), out_num_units=3,\n"
         "    on_epoch_finished=[lambda nn, history: None],\n"
         "    max_epochs=7,\n"
-        ")\n")
+        ")\n"
+    )
     out = tmp_path / "partial.yaml"
     result = runner.invoke(app, ["from-nolearn", str(script), "-o", str(out)])
     assert result.exit_code == 1
@@ -68,7 +69,9 @@ def test_no_neuralnet_and_bad_output_are_errors(tmp_path):
     script.write_text("print('hello')\n")
     result = runner.invoke(app, ["from-nolearn", str(script)])
     assert result.exit_code == 1 and "no NeuralNet(...) call found" in result.output
-    result = runner.invoke(app, ["from-nolearn", str(SCRIPTS / "kfkd_net3.py"), "-o", str(tmp_path / "x.txt")])
+    result = runner.invoke(
+        app, ["from-nolearn", str(SCRIPTS / "kfkd_net3.py"), "-o", str(tmp_path / "x.txt")]
+    )
     assert result.exit_code == 1 and "must end in .yaml" in result.output
     assert not (tmp_path / "x.txt").exists()
     broken = tmp_path / "broken.py"
@@ -86,12 +89,15 @@ def test_spec_that_does_not_validate_is_still_written(tmp_path):
         "net = NeuralNet(\n"
         "    layers=[('input', InputLayer), ('maxout', MaxoutLayer), ('out', DenseLayer)],\n"
         "    input_shape=(None, 20), maxout_pool_size=2, out_num_units=3,\n"
-        ")\n")
+        ")\n"
+    )
     out = tmp_path / "custom.yaml"
     result = runner.invoke(app, ["from-nolearn", str(script), "-o", str(out)])
     assert result.exit_code == 1
     assert "wrote" in result.output and "does not validate" in result.output
-    assert f"{script}:5: layer 'maxout': MaxoutLayer is not a layer kerasbuild knows" in result.output
+    assert (
+        f"{script}:5: layer 'maxout': MaxoutLayer is not a layer kerasbuild knows" in result.output
+    )
     text = out.read_text()
     assert "{name: maxout, type: MaxoutLayer, pool_size: 2}" in text
     validate = runner.invoke(app, ["validate", str(out)])

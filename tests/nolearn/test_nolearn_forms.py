@@ -77,9 +77,19 @@ def test_three_layer_forms_give_the_same_net():
 
 def test_unnamed_layers_get_nolearn_names():
     form_2, _ = convert_one(FORM_2)
-    assert [layer["name"] for layer in form_2.document["layers"]] == ["input0", "conv2d1", "maxpool2d2", "out"]
+    assert [layer["name"] for layer in form_2.document["layers"]] == [
+        "input0",
+        "conv2d1",
+        "maxpool2d2",
+        "out",
+    ]
     form_3, _ = convert_one(FORM_3)
-    assert [layer["name"] for layer in form_3.document["layers"]] == ["input0", "conv2d1", "maxpool2d2", "dense3"]
+    assert [layer["name"] for layer in form_3.document["layers"]] == [
+        "input0",
+        "conv2d1",
+        "maxpool2d2",
+        "dense3",
+    ]
 
 
 def test_nested_graph_with_branches_concat_and_batch_norm():
@@ -94,14 +104,38 @@ def test_nested_graph_with_branches_concat_and_batch_norm():
     """)
     assert result.problems == []
     layers = {layer["name"]: layer for layer in net.document["layers"]}
-    assert list(layers) == ["input0", "a", "b", "cat", "c", "c_bn", "c_bn_nonlin", "globalpool7", "out"]
+    assert list(layers) == [
+        "input0",
+        "a",
+        "b",
+        "cat",
+        "c",
+        "c_bn",
+        "c_bn_nonlin",
+        "globalpool7",
+        "out",
+    ]
     assert "incoming" not in layers["a"] and layers["b"]["incoming"] == "input0"
-    assert layers["cat"]["incomings"] == ["a", "b"] and layers["cat"]["axis"] == -1  # NCHW 1 -> NHWC -1
+    assert (
+        layers["cat"]["incomings"] == ["a", "b"] and layers["cat"]["axis"] == -1
+    )  # NCHW 1 -> NHWC -1
     # batch_norm() moves the bias and the nonlinearity out of the convolution, as Lasagne does
-    assert layers["c"] == {"name": "c", "type": "Conv2DLayer", "num_filters": 32, "filter_size": 3, "pad": 1,
-                           "nonlinearity": None, "W": {"type": "HeNormal", "gain": "relu"}, "b": None}
+    assert layers["c"] == {
+        "name": "c",
+        "type": "Conv2DLayer",
+        "num_filters": 32,
+        "filter_size": 3,
+        "pad": 1,
+        "nonlinearity": None,
+        "W": {"type": "HeNormal", "gain": "relu"},
+        "b": None,
+    }
     assert layers["c_bn"]["type"] == "BatchNormLayer"
-    assert layers["c_bn_nonlin"] == {"name": "c_bn_nonlin", "type": "NonlinearityLayer", "nonlinearity": "rectify"}
+    assert layers["c_bn_nonlin"] == {
+        "name": "c_bn_nonlin",
+        "type": "NonlinearityLayer",
+        "nonlinearity": "rectify",
+    }
     # a 3x3x3x16+16 = 448, b 1x1x3x16+16 = 64, c 3x3x32x32 (no bias) = 9,216,
     # BatchNorm 4*32 = 128, out 32*10+10 = 330
     assert net.param_count == 448 + 64 + 9_216 + 128 + 330
@@ -135,27 +169,50 @@ def test_values_are_unwrapped_and_names_resolved():
     """)
     assert result.problems == []
     hidden, output = net.document["layers"][1:]
-    assert hidden == {"name": "hidden", "type": "DenseLayer", "num_units": 64, "nonlinearity": "rectify",
-                      "W": "GlorotUniform", "b": 0.1}
-    assert output == {"name": "output", "type": "DenseLayer", "num_units": 10, "nonlinearity": "softmax",
-                      "W": {"type": "HeNormal", "gain": "relu"}, "b": None}
+    assert hidden == {
+        "name": "hidden",
+        "type": "DenseLayer",
+        "num_units": 64,
+        "nonlinearity": "rectify",
+        "W": "GlorotUniform",
+        "b": 0.1,
+    }
+    assert output == {
+        "name": "output",
+        "type": "DenseLayer",
+        "num_units": 10,
+        "nonlinearity": "softmax",
+        "W": {"type": "HeNormal", "gain": "relu"},
+        "b": None,
+    }
     assert net.document["train"] == {
-        "update": "adam", "update_learning_rate": 0.002, "update_params": {"beta_1": 0.95},
-        "eval_size": 0.25, "objective_l2": 0.0005, "batch_size": 32, "max_epochs": 5}
+        "update": "adam",
+        "update_learning_rate": 0.002,
+        "update_params": {"beta_1": 0.95},
+        "eval_size": 0.25,
+        "objective_l2": 0.0005,
+        "batch_size": 32,
+        "max_epochs": 5,
+    }
     # hidden 64*64 + 64 = 4,160; output 64*10 without bias = 640
     assert net.param_count == 4_160 + 640
 
 
 def test_several_nets_are_named_by_their_variables():
-    result = from_nolearn(IMPORTS + textwrap.dedent(FORM_1) + textwrap.dedent(FORM_1).replace("net =", "net_b =")
-                          + "def build():\n    return NeuralNet(layers=[('i', InputLayer)], i_shape=(None, 3))\n",
-                          "script.py")
+    result = from_nolearn(
+        IMPORTS
+        + textwrap.dedent(FORM_1)
+        + textwrap.dedent(FORM_1).replace("net =", "net_b =")
+        + "def build():\n    return NeuralNet(layers=[('i', InputLayer)], i_shape=(None, 3))\n",
+        "script.py",
+    )
     assert [net.name for net in result.nets] == ["net", "net_b", "build"]
     assert [net.param_count for net in result.nets] == [SMALL_CONV_PARAMS, SMALL_CONV_PARAMS, 0]
 
 
 def test_module_attribute_neuralnet_and_more_params():
-    result = from_nolearn(textwrap.dedent("""\
+    result = from_nolearn(
+        textwrap.dedent("""\
         import nolearn.lasagne
         import lasagne.layers as L
         import lasagne.updates
@@ -172,13 +229,20 @@ def test_module_attribute_neuralnet_and_more_params():
             objective_l2=1e-4,
             more_params=SETTINGS,
         )
-        """), "s.py")
+        """),
+        "s.py",
+    )
     assert result.problems == []
     net = result.nets[0]
     assert net.name == "net"
     assert net.document["layers"][1] == {"name": "hidden", "type": "DenseLayer", "num_units": 50}
-    assert net.document["train"] == {"update": "sgd", "update_learning_rate": 0.1, "eval_size": 0.1,
-                                     "objective_l2": 1e-4, "max_epochs": 15}
+    assert net.document["train"] == {
+        "update": "sgd",
+        "update_learning_rate": 0.1,
+        "eval_size": 0.1,
+        "objective_l2": 1e-4,
+        "max_epochs": 15,
+    }
     # hidden 10*50 + 50 = 550; output 50*2 + 2 = 102
     assert net.param_count == 550 + 102
 

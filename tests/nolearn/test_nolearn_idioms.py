@@ -26,7 +26,11 @@ def test_every_spelling_of_the_float32_helper_is_unwrapped():
     assert net.document["layers"][1]["num_units"] == 32  # T.cast(k, 'float32')
     assert net.document["layers"][2]["num_units"] == 10  # numpy.asarray(k, dtype='float32')
     train = net.document["train"]
-    assert (train["update_learning_rate"], train["update_momentum"], train["max_epochs"]) == (0.01, 0.9, 3)
+    assert (train["update_learning_rate"], train["update_momentum"], train["max_epochs"]) == (
+        0.01,
+        0.9,
+        3,
+    )
     assert net.param_count == 64 * 32 + 32 + 32 * 10 + 10
 
 
@@ -44,11 +48,17 @@ def test_older_lasagne_names_module_layer_lists_and_training_settings():
     assert "layer 'conv1d1': filter_length is older Lasagne's name for filter_size" in notes
     assert "layer 'maxpool1d2': ds is older Lasagne's name for pool_size" in notes
     assert "layer 'conv2d1': border_mode is older Lasagne's name for pad" in notes
-    assert any(text.startswith("objective_loss_function=categorical_crossentropy dropped") for text in notes)
+    assert any(
+        text.startswith("objective_loss_function=categorical_crossentropy dropped")
+        for text in notes
+    )
     assert any(text.startswith("use_label_encoder dropped") for text in notes)
     # batch_norm(Conv1DLayer(...)) in the chain: conv without bias or nonlinearity, then BN, then ReLU
     assert [(layer["type"], layer.get("b", 0)) for layer in seq.document["layers"][3:6]] == [
-        ("Conv1DLayer", None), ("BatchNormLayer", 0), ("NonlinearityLayer", 0)]
+        ("Conv1DLayer", None),
+        ("BatchNormLayer", 0),
+        ("NonlinearityLayer", 0),
+    ]
     # 16x1 -> conv 3 (4 filters, 16 params) -> 14x4 -> pool 2 -> 7x4 -> conv 3 no bias (48) -> 5x4
     # -> batch norm (16, 8 trainable) -> dense 2 over 20 values (42)
     assert seq.param_count == 16 + 48 + 16 + 42
@@ -63,10 +73,16 @@ def test_run_time_sizes_become_auto_and_are_reported_as_notes():
     assert layers[1]["num_units"] == 64  # the function's default
     notes = [(line, text) for line, text in result.notes]
     assert (11, "build(): parameter hidden is taken at its default, 64") in notes
-    assert any(line == 15 and text.startswith("input_shape: 'num_features'") and "written as auto" in text
-               for line, text in notes)
-    assert any(line == 18 and text.startswith("output_num_units: a conditional expression")
-               and "written as auto" in text for line, text in notes)
+    assert any(
+        line == 15 and text.startswith("input_shape: 'num_features'") and "written as auto" in text
+        for line, text in notes
+    )
+    assert any(
+        line == 18
+        and text.startswith("output_num_units: a conditional expression")
+        and "written as auto" in text
+        for line, text in notes
+    )
     assert [n.name for n in load_spec(net.document).graph.unknown] == ["input", "hidden", "output"]
 
 
@@ -81,6 +97,9 @@ def test_a_net_with_run_time_sizes_trains_with_the_sizes_from_the_data(tmp_path)
     resolved = load_spec(tmp_path / "run" / "spec.yaml")
     assert resolved.autos == []
     assert [(n.name, n.shape) for n in resolved.graph.nodes] == [
-        ("input", (8, 8, 1)), ("hidden", (64,)), ("output", (10,))]
+        ("input", (8, 8, 1)),
+        ("hidden", (64,)),
+        ("output", (10,)),
+    ]
     assert resolved.graph.total_params == 64 * 64 + 64 + 64 * 10 + 10
     assert run.test_metrics["test_accuracy"] > 0.5

@@ -54,7 +54,12 @@ def test_untranslatable_parts_are_reported_at_their_lines():
 
 def test_the_rest_is_still_converted():
     net = from_nolearn(SCRIPT, "bad.py").nets[0]
-    assert [layer["name"] for layer in net.document["layers"]] == ["input", "hidden", "odd", "output"]
+    assert [layer["name"] for layer in net.document["layers"]] == [
+        "input",
+        "hidden",
+        "odd",
+        "output",
+    ]
     assert net.document["layers"][2] == {"name": "odd", "type": "MyCustomLayer"}
     assert net.document["layers"][3]["num_units"] == 10
     assert "num_units" not in net.document["layers"][1]
@@ -69,7 +74,8 @@ def test_the_rest_is_still_converted():
 
 
 def test_unknown_argument_and_unresolved_name():
-    result = from_nolearn(textwrap.dedent("""\
+    result = from_nolearn(
+        textwrap.dedent("""\
         from nolearn.lasagne import NeuralNet
         from lasagne.layers import InputLayer, DenseLayer
         net = NeuralNet(
@@ -78,14 +84,17 @@ def test_unknown_argument_and_unresolved_name():
             out_num_units=UNITS,
             hiden_num_units=3,
         )
-        """), "s.py")
+        """),
+        "s.py",
+    )
     problems = problems_by_line(result)
     assert "'UNITS' is a Python object kerasbuild cannot translate" in problems[6]
     assert "'hiden_num_units' is neither a NeuralNet setting" in problems[7]
 
 
 def test_nchw_only_parameters_are_reported():
-    result = from_nolearn(textwrap.dedent("""\
+    result = from_nolearn(
+        textwrap.dedent("""\
         from nolearn.lasagne import NeuralNet
         from lasagne.layers import InputLayer, DropoutLayer, DenseLayer, DimshuffleLayer
         l = InputLayer((None, 3, 8, 8))
@@ -93,10 +102,15 @@ def test_nchw_only_parameters_are_reported():
         l = DimshuffleLayer(l, (0, 2, 3, 1))
         l = DenseLayer(l, 5)
         net = NeuralNet(layers=l)
-        """), "s.py")
+        """),
+        "s.py",
+    )
     net = result.nets[0]
     assert net.document["layers"][1]["shared_axes"] == [0, 1]  # NCHW rows, columns -> NHWC 0, 1
-    assert "DimshuffleLayer pattern [0, 2, 3, 1] counts Lasagne's NCHW axes" in problems_by_line(result)[5]
+    assert (
+        "DimshuffleLayer pattern [0, 2, 3, 1] counts Lasagne's NCHW axes"
+        in problems_by_line(result)[5]
+    )
 
 
 def test_script_is_never_executed(tmp_path):
@@ -129,7 +143,8 @@ def test_syntax_error_is_a_located_problem():
 
 
 def test_sequence_nets_keep_their_layout_and_lstm_peepholes_are_reported():
-    result = from_nolearn(textwrap.dedent("""\
+    result = from_nolearn(
+        textwrap.dedent("""\
         from nolearn.lasagne import NeuralNet
         from lasagne.layers import InputLayer, LSTMLayer, DenseLayer, SliceLayer
         l = InputLayer((None, 20, 8))
@@ -137,7 +152,9 @@ def test_sequence_nets_keep_their_layout_and_lstm_peepholes_are_reported():
         l = SliceLayer(l, -1, axis=1)
         l = DenseLayer(l, 3)
         net = NeuralNet(layers=l)
-        """), "s.py")
+        """),
+        "s.py",
+    )
     net = result.nets[0]
     layers = net.document["layers"]
     # (batch, time, features) is Keras's layout too: only the batch axis goes
@@ -149,19 +166,28 @@ def test_sequence_nets_keep_their_layout_and_lstm_peepholes_are_reported():
 
 
 def test_slice_without_axis_on_images_is_reported():
-    result = from_nolearn(textwrap.dedent("""\
+    result = from_nolearn(
+        textwrap.dedent("""\
         from nolearn.lasagne import NeuralNet
         from lasagne.layers import InputLayer, SliceLayer
         l = InputLayer((None, 3, 8, 8))
         l = SliceLayer(l, 0)
         net = NeuralNet(layers=l)
-        """), "s.py")
-    assert result.problems == [(4, "layer 'slice1': Lasagne's default axis=-1 is the last NCHW axis "
-                                   "(columns) but kerasbuild's is the channel axis; give axis")]
+        """),
+        "s.py",
+    )
+    assert result.problems == [
+        (
+            4,
+            "layer 'slice1': Lasagne's default axis=-1 is the last NCHW axis "
+            "(columns) but kerasbuild's is the channel axis; give axis",
+        )
+    ]
 
 
 def test_python2_statements_are_read_and_noted():
-    result = from_nolearn(textwrap.dedent("""\
+    result = from_nolearn(
+        textwrap.dedent("""\
         import cPickle as pickle
         from lasagne.layers import InputLayer, DenseLayer
         from nolearn.lasagne import NeuralNet
@@ -174,7 +200,9 @@ def test_python2_statements_are_read_and_noted():
         print net
         if 0:
             raise ValueError, "never"
-        """), "old.py")
+        """),
+        "old.py",
+    )
     assert result.problems == []
     assert [line for line, _ in result.notes] == [6, 7, 10, 12]
     assert result.nets[0].param_count == 5 * 2 + 2

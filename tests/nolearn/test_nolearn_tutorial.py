@@ -13,8 +13,20 @@ from kerasbuild.spec.loader import load_spec
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
-FLIP_INDICES = [[0, 2], [1, 3], [4, 8], [5, 9], [6, 10], [7, 11],
-                [12, 16], [13, 17], [14, 18], [15, 19], [22, 24], [23, 25]]
+FLIP_INDICES = [
+    [0, 2],
+    [1, 3],
+    [4, 8],
+    [5, 9],
+    [6, 10],
+    [7, 11],
+    [12, 16],
+    [13, 17],
+    [14, 18],
+    [15, 19],
+    [22, 24],
+    [23, 25],
+]
 
 # net2/net3: 96x96x1 input.
 #   conv1 3x3x1 -> 32:   3*3*1*32 + 32   =       320, output 94x94x32, pool 2 -> 47x47x32
@@ -53,8 +65,14 @@ def test_net1_single_hidden_layer_regression():
         {"name": "output", "type": "DenseLayer", "num_units": 30, "nonlinearity": None},
     ]
     assert net1.document["train"] == {
-        "update": "nesterov_momentum", "update_learning_rate": 0.01, "update_momentum": 0.9,
-        "regression": True, "max_epochs": 400, "verbose": 1, "eval_size": 0.2}
+        "update": "nesterov_momentum",
+        "update_learning_rate": 0.01,
+        "update_momentum": 0.9,
+        "regression": True,
+        "max_epochs": 400,
+        "verbose": 1,
+        "eval_size": 0.2,
+    }
     assert net1.line == 35
 
 
@@ -64,8 +82,14 @@ def test_net2_convolutions_in_nhwc():
     layers = net2.document["layers"]
     assert layers[0] == {"name": "input", "type": "InputLayer", "shape": [96, 96, 1]}
     assert [layer["type"] for layer in layers] == (
-        ["InputLayer"] + ["Conv2DLayer", "MaxPool2DLayer"] * 3 + ["DenseLayer"] * 3)
-    assert layers[3] == {"name": "conv2", "type": "Conv2DLayer", "num_filters": 64, "filter_size": [2, 2]}
+        ["InputLayer"] + ["Conv2DLayer", "MaxPool2DLayer"] * 3 + ["DenseLayer"] * 3
+    )
+    assert layers[3] == {
+        "name": "conv2",
+        "type": "Conv2DLayer",
+        "num_filters": 64,
+        "filter_size": [2, 2],
+    }
     assert net2.document["train"]["max_epochs"] == 1000
 
 
@@ -74,10 +98,15 @@ def test_net3_adds_flips_adjusted_variables_and_early_stopping():
     assert net3.param_count == NET2_PARAMS
     train = net3.document["train"]
     # theano.shared(float32(0.03)) with the tutorial's own float32() -> a plain number
-    assert train["update_learning_rate"] == 0.03 and isinstance(train["update_learning_rate"], float)
+    assert train["update_learning_rate"] == 0.03 and isinstance(
+        train["update_learning_rate"], float
+    )
     assert train["update_momentum"] == 0.9
-    assert train["batch_iterator_train"] == {"type": "FlipBatchIterator", "batch_size": 128,
-                                             "flip_indices": FLIP_INDICES}
+    assert train["batch_iterator_train"] == {
+        "type": "FlipBatchIterator",
+        "batch_size": 128,
+        "flip_indices": FLIP_INDICES,
+    }
     assert train["on_epoch_finished"] == [
         {"type": "AdjustVariable", "name": "update_learning_rate", "start": 0.03, "stop": 0.0001},
         {"type": "AdjustVariable", "name": "update_momentum", "start": 0.9, "stop": 0.999},
@@ -86,7 +115,11 @@ def test_net3_adds_flips_adjusted_variables_and_early_stopping():
     assert train["max_epochs"] == 3000 and train["regression"] is True
     # Conv2DCCLayer (cuda-convnet) is written as the plain layer
     assert {layer["type"] for layer in net3.document["layers"]} == {
-        "InputLayer", "Conv2DLayer", "MaxPool2DLayer", "DenseLayer"}
+        "InputLayer",
+        "Conv2DLayer",
+        "MaxPool2DLayer",
+        "DenseLayer",
+    }
 
 
 def test_lecture_dropout_net_has_16_561_502_parameters():
@@ -104,9 +137,15 @@ def test_lecture_dropout_net_has_16_561_502_parameters():
     assert train["max_epochs"] == 10000
 
 
-@pytest.mark.parametrize("script,net,params", [("kfkd.py", "net1", 924_730), ("kfkd.py", "net2", NET2_PARAMS),
-                                               ("kfkd_net3.py", "net3", NET2_PARAMS),
-                                               ("lecture_dropout.py", "net", LECTURE_PARAMS)])
+@pytest.mark.parametrize(
+    "script,net,params",
+    [
+        ("kfkd.py", "net1", 924_730),
+        ("kfkd.py", "net2", NET2_PARAMS),
+        ("kfkd_net3.py", "net3", NET2_PARAMS),
+        ("lecture_dropout.py", "net", LECTURE_PARAMS),
+    ],
+)
 def test_written_yaml_loads_with_the_same_count(tmp_path, script, net, params):
     from kerasbuild.nolearn.output import spec_yaml
 

@@ -75,13 +75,20 @@ def write_dots_csv(path: Path, n: int = 120, side: int = 24, seed: int = 0) -> n
     left, ``right_eye`` at its right) on a dark noisy background; returns the ``(n, 4)``
     keypoints (x, y in pixels)."""
     rng = np.random.default_rng(seed)
-    points = np.stack([rng.uniform(3, 9, n), rng.uniform(3, 20, n),
-                       rng.uniform(14, 20, n), rng.uniform(3, 20, n)], axis=1)
+    points = np.stack(
+        [
+            rng.uniform(3, 9, n),
+            rng.uniform(3, 20, n),
+            rng.uniform(14, 20, n),
+            rng.uniform(3, 20, n),
+        ],
+        axis=1,
+    )
     lines = ["left_eye_center_x,left_eye_center_y,right_eye_center_x,right_eye_center_y,Image"]
     for row in points:
         image = rng.integers(0, 40, (side, side))
         for x, y in (row[:2], row[2:]):
-            image[int(y) - 1:int(y) + 2, int(x) - 1:int(x) + 2] = 255
+            image[int(y) - 1 : int(y) + 2, int(x) - 1 : int(x) + 2] = 255
         lines.append(",".join(f"{v:.2f}" for v in row) + "," + " ".join(map(str, image.ravel())))
     path.write_text("\n".join(lines) + "\n")
     return points

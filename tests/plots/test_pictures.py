@@ -32,14 +32,16 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_graph_is_drawn_without_tensorflow(tmp_path: Path) -> None:
-    code = ("import sys; from pathlib import Path; from kerasbuild.spec.loader import load_spec\n"
-            "from kerasbuild.runs.plots_graph import graph_dot, graph_png, has_graphviz\n"
-            f"loaded = load_spec({str(SPECS / 'small_resnet32.yaml')!r})\n"
-            f"Path({str(tmp_path / 'mpl.png')!r}).write_bytes(graph_png(loaded, use_graphviz=False))\n"
-            "if has_graphviz():\n"
-            f"    Path({str(tmp_path / 'dot.png')!r}).write_bytes(graph_png(loaded))\n"
-            f"    Path({str(tmp_path / 'g.dot')!r}).write_text(graph_dot(loaded).source)\n"
-            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
+    code = (
+        "import sys; from pathlib import Path; from kerasbuild.spec.loader import load_spec\n"
+        "from kerasbuild.runs.plots_graph import graph_dot, graph_png, has_graphviz\n"
+        f"loaded = load_spec({str(SPECS / 'small_resnet32.yaml')!r})\n"
+        f"Path({str(tmp_path / 'mpl.png')!r}).write_bytes(graph_png(loaded, use_graphviz=False))\n"
+        "if has_graphviz():\n"
+        f"    Path({str(tmp_path / 'dot.png')!r}).write_bytes(graph_png(loaded))\n"
+        f"    Path({str(tmp_path / 'g.dot')!r}).write_text(graph_dot(loaded).source)\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     width, height = png_size(tmp_path / "mpl.png")
     assert height > 2000 and width > 200  # 52 layers in rows
@@ -49,7 +51,9 @@ def test_graph_is_drawn_without_tensorflow(tmp_path: Path) -> None:
     source = (tmp_path / "g.dot").read_text()
     assert source.count("subgraph cluster_") == 7  # stem, stage1_1, stage1_2, stage2_1, ...
     loaded = load_spec(SPECS / "small_resnet32.yaml")
-    assert source.count("->") == sum(len(n.inputs) for n in loaded.graph.nodes) == 57  # chain + shortcuts
+    assert (
+        source.count("->") == sum(len(n.inputs) for n in loaded.graph.nodes) == 57
+    )  # chain + shortcuts
     assert 'stage1_1_add [label="stage1_1_add\nElemwiseSumLayer\n32x32x16 | no params"' in source
 
 
@@ -60,7 +64,9 @@ def test_loss_plot_has_plain_log_labels_and_whole_epochs(tmp_path: Path) -> None
     fig = loss_figure(history)
     ax = fig.axes[0]
     fig.canvas.draw()
-    labels = [t.get_text() for t in ax.get_yticklabels(minor=False) + ax.get_yticklabels(minor=True)]
+    labels = [
+        t.get_text() for t in ax.get_yticklabels(minor=False) + ax.get_yticklabels(minor=True)
+    ]
     assert labels and not any("10^" in t or "times" in t or "$" in t for t in labels), labels
     assert {"0.5", "1", "2"} <= set(labels)
     shown = [t for t in ax.get_xticks() if 1 <= t <= 5]
@@ -75,8 +81,14 @@ def test_classification_pictures_and_numbers(right_half_run: Path, tmp_path: Pat
 
     written = plot_paths([right_half_run], PictureOptions(errors=True, image=3), output=tmp_path)
     sizes = {p.name: png_size(p) for p in written}
-    assert sizes == {"loss.png": (600, 400), "confusion.png": (600, 560), "misclassified.png": (480, 530),
-                     "activations_conv1.png": (360, 250), "occlusion.png": (900, 320), "saliency.png": (900, 320)}
+    assert sizes == {
+        "loss.png": (600, 400),
+        "confusion.png": (600, 560),
+        "misclassified.png": (480, 530),
+        "activations_conv1.png": (360, 250),
+        "occlusion.png": (900, 320),
+        "saliency.png": (900, 320),
+    }
 
     model = load_run_model(right_half_run)
     preds = pe.predict_test_split(right_half_run, model)
@@ -87,11 +99,15 @@ def test_classification_pictures_and_numbers(right_half_run: Path, tmp_path: Pat
     worst = pe.worst_misclassified(preds)
     assert len(worst) == 16
     p_true = preds.outputs[worst, preds.y[worst].astype(int)]
-    assert (preds.outputs[worst].argmax(axis=1) != preds.y[worst]).all() and (np.diff(p_true) >= 0).all()
+    assert (preds.outputs[worst].argmax(axis=1) != preds.y[worst]).all() and (
+        np.diff(p_true) >= 0
+    ).all()
 
     image, target = preds.x[3], int(preds.y[3])
     occlusion = pi.occlusion_map(model, image, target, patch=7)
-    assert np.abs(occlusion[:, :14 - 7 + 1]).max() < 1e-6  # every patch covering these is in the left half
+    assert (
+        np.abs(occlusion[:, : 14 - 7 + 1]).max() < 1e-6
+    )  # every patch covering these is in the left half
     assert np.abs(occlusion[:, 14:]).max() > 1e-3
     saliency = pi.saliency_map(model, image, target)
     assert saliency.shape == (28, 28) and saliency[:, :14].max() == 0 and saliency[:, 14:].max() > 0
@@ -105,7 +121,10 @@ def test_keypoints_drawn_with_flip_pairs(keypoints_run: Path, tmp_path: Path) ->
     from kerasbuild.runs.rundir import load_run_model
 
     written = plot_paths([keypoints_run], PictureOptions(errors=True), output=tmp_path)
-    assert {p.name: png_size(p) for p in written} == {"loss.png": (600, 400), "keypoints.png": (480, 450)}
+    assert {p.name: png_size(p) for p in written} == {
+        "loss.png": (600, 400),
+        "keypoints.png": (480, 450),
+    }
     preds = pe.predict_test_split(keypoints_run, load_run_model(keypoints_run))
     names = pe.keypoint_names(preds.info["target_names"])
     assert names == ["left_eye_center", "right_eye_center"]
@@ -114,11 +133,14 @@ def test_keypoints_drawn_with_flip_pairs(keypoints_run: Path, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_compare_runs_and_ensemble_from_the_command_line(right_half_run: Path, dense_run: Path,
-                                                        tmp_path: Path) -> None:
+def test_compare_runs_and_ensemble_from_the_command_line(
+    right_half_run: Path, dense_run: Path, tmp_path: Path
+) -> None:
     from kerasbuild.runs.ensemble import ensemble_runs
 
-    result = CliRunner().invoke(app, ["plot", str(right_half_run), str(dense_run), "-o", str(tmp_path / "c.png")])
+    result = CliRunner().invoke(
+        app, ["plot", str(right_half_run), str(dense_run), "-o", str(tmp_path / "c.png")]
+    )
     assert result.exit_code == 0, result.output
     assert png_size(tmp_path / "c.png") == (1100, 420)
     ensemble_runs([right_half_run, dense_run], tmp_path / "ens")
@@ -133,8 +155,11 @@ def test_search_pictures(search_dir: Path, tmp_path: Path) -> None:
 
     written = plot_paths([search_dir], PictureOptions(), output=tmp_path)
     sizes = {p.name: png_size(p) for p in written}
-    assert sizes == {"search_objective.png": (720, 300), "search_parallel.png": (600, 420),
-                     "search_best_so_far.png": (600, 400)}
+    assert sizes == {
+        "search_objective.png": (720, 300),
+        "search_parallel.png": (600, 420),
+        "search_best_so_far.png": (600, 400),
+    }
     results = read_results(search_dir)
     scores = [t["score"] for t in completed_trials(results)]
     assert len(scores) == 3

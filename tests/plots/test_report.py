@@ -17,9 +17,19 @@ from kerasbuild.cli import app
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--enable-logging=stderr", "--v=0", "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--hide-scrollbars",
+]
 
 
 def chromium() -> str:
@@ -35,16 +45,30 @@ def _report(path: Path, output: Path, *extra: str):
 
 def _open_in_chromium(page: Path, tmp_path: Path) -> tuple[np.ndarray, str]:
     shot = tmp_path / "shot.png"
-    result = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                             f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri()],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1200,2400",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shot.is_file(), result.stderr[-2000:]
     with Image.open(shot) as image:
         return np.asarray(image.convert("L")), result.stderr
 
 
 def _console_errors(log: str) -> list[str]:
-    return [line for line in log.splitlines() if "CONSOLE" in line and ("ERROR" in line or "error" in line)]
+    return [
+        line
+        for line in log.splitlines()
+        if "CONSOLE" in line and ("ERROR" in line or "error" in line)
+    ]
 
 
 def test_run_report_opens_in_chromium(right_half_run: Path, tmp_path: Path) -> None:
@@ -54,8 +78,16 @@ def test_run_report_opens_in_chromium(right_half_run: Path, tmp_path: Path) -> N
     text = page.read_text()
     assert not re.search(r'(src|href)="(https?:|//)', text)  # nothing from the network
     images = re.findall(r'<img src="data:image/png;base64,', text)
-    assert len(images) == 7  # loss, confusion, misclassified, activations, occlusion, saliency, graph
-    for heading in ("Metrics", "Pictures", "Spec (as trained)", "Timings", "Environment (this report)"):
+    assert (
+        len(images) == 7
+    )  # loss, confusion, misclassified, activations, occlusion, saliency, graph
+    for heading in (
+        "Metrics",
+        "Pictures",
+        "Spec (as trained)",
+        "Timings",
+        "Environment (this report)",
+    ):
         assert f"<h2>{heading}</h2>" in text
     assert "<td>conv1</td><td>Conv2DLayer</td><td>10x24x6</td>" not in text  # shapes are H x W x C
     assert "<td>conv1</td><td>Conv2DLayer</td><td>24x10x6</td>" in text
@@ -65,7 +97,9 @@ def test_run_report_opens_in_chromium(right_half_run: Path, tmp_path: Path) -> N
 
     pixels, log = _open_in_chromium(page, tmp_path)
     assert pixels.shape == (2400, 1200)
-    assert pixels.std() > 20 and (pixels < 128).mean() > 0.01  # text, tables and the loss plot drawn
+    assert (
+        pixels.std() > 20 and (pixels < 128).mean() > 0.01
+    )  # text, tables and the loss plot drawn
     assert not _console_errors(log), _console_errors(log)
 
 
@@ -77,7 +111,7 @@ def test_search_report_opens_in_chromium(search_dir: Path, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     text = page.read_text()
     assert text.count("<img ") == 4  # three search pictures + the best spec's graph
-    assert text.count("<tr><td class=\"num\">") >= 4  # one row per trial
+    assert text.count('<tr><td class="num">') >= 4  # one row per trial
     pixels, log = _open_in_chromium(page, tmp_path)
     assert pixels.std() > 20
     assert not _console_errors(log), _console_errors(log)

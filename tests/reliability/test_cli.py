@@ -23,7 +23,9 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "COLUMNS": "80"}
 
 
 def run(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
-    return subprocess.run([*KERASBUILD, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
+    return subprocess.run(
+        [*KERASBUILD, *args], capture_output=True, text=True, timeout=timeout, env=ENV
+    )
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess) -> list[re.Match]:
@@ -53,10 +55,24 @@ def test_validate_reports_every_corpus_file_located():
     assert not SENTINEL.exists()
 
 
-SUBSET = ["python_object_apply.yaml", "python_name.yaml", "alias_bomb.yaml", "lambda_layer.yaml",
-          "tfsm_layer.yaml", "params_1e12.yaml", "giant_input.yaml", "duplicate_keys.json",
-          "trailing_garbage.json", "typo_layer_field.yaml", "cycle.yaml", "merge_mismatch.yaml",
-          "hp_min_gt_max.yaml", "non_utf8.yaml", "multi_document.yaml", "empty.yaml"]
+SUBSET = [
+    "python_object_apply.yaml",
+    "python_name.yaml",
+    "alias_bomb.yaml",
+    "lambda_layer.yaml",
+    "tfsm_layer.yaml",
+    "params_1e12.yaml",
+    "giant_input.yaml",
+    "duplicate_keys.json",
+    "trailing_garbage.json",
+    "typo_layer_field.yaml",
+    "cycle.yaml",
+    "merge_mismatch.yaml",
+    "hp_min_gt_max.yaml",
+    "non_utf8.yaml",
+    "multi_document.yaml",
+    "empty.yaml",
+]
 
 
 @pytest.mark.parametrize("name", SUBSET)
@@ -72,12 +88,16 @@ def test_validate_exits_1_with_located_first_line(name):
 
 
 @pytest.mark.parametrize("command", ["summary", "fmt"])
-@pytest.mark.parametrize("name", ["python_object_apply.yaml", "lambda_layer.yaml", "cycle.yaml", "non_utf8.yaml"])
+@pytest.mark.parametrize(
+    "name", ["python_object_apply.yaml", "lambda_layer.yaml", "cycle.yaml", "non_utf8.yaml"]
+)
 def test_summary_and_fmt_fail_cleanly(command, name):
     assert_clean_failure(run(command, str(CORPUS / name)))
 
 
-@pytest.mark.parametrize("name", ["deep_list.yaml", "deep_map.json", "huge_file.yaml", "layers_100k.json"])
+@pytest.mark.parametrize(
+    "name", ["deep_list.yaml", "deep_map.json", "huge_file.yaml", "layers_100k.json"]
+)
 def test_generated_cases_fail_cleanly_in_bounded_time(tmp_path, name):
     expected = write_generated(tmp_path)[name]
     matches = assert_clean_failure(run("validate", str(tmp_path / name)))
@@ -129,9 +149,16 @@ LOAD_ALL = textwrap.dedent("""
 
 def test_loading_every_case_imports_no_tensorflow_and_stays_small(tmp_path):
     write_generated(tmp_path)
-    files = [str(p) for p in sorted(CORPUS.iterdir())] + [str(p) for p in sorted(tmp_path.iterdir())]
-    result = subprocess.run([sys.executable, "-c", LOAD_ALL, *files], capture_output=True, text=True,
-                            timeout=300, env=ENV)
+    files = [str(p) for p in sorted(CORPUS.iterdir())] + [
+        str(p) for p in sorted(tmp_path.iterdir())
+    ]
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_ALL, *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report["results"].values()) == {"refused"}, report["results"]
@@ -140,25 +167,47 @@ def test_loading_every_case_imports_no_tensorflow_and_stays_small(tmp_path):
     assert report["slowest_s"] < 20, report
 
 
-BLOCKED = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
-           "from kerasbuild.cli import main; sys.argv = ['kerasbuild', *sys.argv[1:]]; main()")
+BLOCKED = (
+    "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
+    "from kerasbuild.cli import main; sys.argv = ['kerasbuild', *sys.argv[1:]]; main()"
+)
 """The CLI with TensorFlow and Keras made unimportable: any import of them is an ImportError."""
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["validate", *map(str, sorted(CORPUS.iterdir()))], 1),
-    (["summary", str(CORPUS / "lambda_layer.yaml")], 1),
-    (["fmt", str(CORPUS / "cycle.yaml")], 1),
-    (["validate", str(VALID / "bom.yaml")], 0),
-    (["summary", "--json", str(VALID / "bom.yaml")], 0),
-    (["fmt", str(VALID / "bom.json")], 0),
-    (["build", str(CORPUS / "params_1e12.yaml"), "-o", "/tmp/kerasbuild-never-written.keras"], 1),
-    (["train", str(CORPUS / "giant_input.yaml"), "--run-dir", "/tmp/kerasbuild-never-written"], 1),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["validate", *map(str, sorted(CORPUS.iterdir()))], 1),
+        (["summary", str(CORPUS / "lambda_layer.yaml")], 1),
+        (["fmt", str(CORPUS / "cycle.yaml")], 1),
+        (["validate", str(VALID / "bom.yaml")], 0),
+        (["summary", "--json", str(VALID / "bom.yaml")], 0),
+        (["fmt", str(VALID / "bom.json")], 0),
+        (
+            [
+                "build",
+                str(CORPUS / "params_1e12.yaml"),
+                "-o",
+                "/tmp/kerasbuild-never-written.keras",
+            ],
+            1,
+        ),
+        (
+            [
+                "train",
+                str(CORPUS / "giant_input.yaml"),
+                "--run-dir",
+                "/tmp/kerasbuild-never-written",
+            ],
+            1,
+        ),
+    ],
+)
 def test_validate_summary_fmt_never_import_tensorflow(args, code):
     """Also ``build`` and ``train`` of absurd sizes: refused before TensorFlow could allocate."""
-    result = subprocess.run([sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True,
-                            timeout=300, env=ENV)
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True, timeout=300, env=ENV
+    )
     assert result.returncode == code, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "ImportError" not in result.stderr
     assert not Path("/tmp/kerasbuild-never-written").exists()
@@ -166,7 +215,9 @@ def test_validate_summary_fmt_never_import_tensorflow(args, code):
 
 @pytest.mark.slow
 def test_unwritable_output_is_an_error_not_a_traceback():
-    result = run("build", str(VALID / "bom.yaml"), "-o", "/proc/kerasbuild-nowhere/model.keras", timeout=300)
+    result = run(
+        "build", str(VALID / "bom.yaml"), "-o", "/proc/kerasbuild-nowhere/model.keras", timeout=300
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: /proc/kerasbuild-nowhere")
@@ -176,8 +227,9 @@ def _refusal(args: list[str]) -> tuple[subprocess.CompletedProcess, float]:
     import time
 
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True,
-                            timeout=120, env=ENV)
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True, timeout=120, env=ENV
+    )
     return result, time.perf_counter() - start
 
 
@@ -197,22 +249,53 @@ def test_cheap_refusals_come_before_tensorflow(tmp_path):
     (tmp_path / "exists.csv").write_text("mine")
     (tmp_path / "exists.yaml").write_text("mine")
     script = tmp_path / "net.py"
-    script.write_text("net = NeuralNet(layers=[('input', InputLayer), ('output', DenseLayer)],\n"
-                      "                input_shape=(None, 4), output_num_units=2, update_learning_rate=0.1)\n")
+    script.write_text(
+        "net = NeuralNet(layers=[('input', InputLayer), ('output', DenseLayer)],\n"
+        "                input_shape=(None, 4), output_num_units=2, update_learning_rate=0.1)\n"
+    )
     cases = [
         (["train", str(spec), "--run-dir", str(run_dir)], 2, "already exists; pass --overwrite"),
-        (["train", str(npz_spec), "--run-dir", str(tmp_path / "new")], 1, "missing.npz does not exist"),
-        (["train", str(spec), "--set", "train.max_epochs", "--run-dir", str(tmp_path / "new")], 1,
-         "expected KEY=VALUE"),
+        (
+            ["train", str(npz_spec), "--run-dir", str(tmp_path / "new")],
+            1,
+            "missing.npz does not exist",
+        ),
+        (
+            ["train", str(spec), "--set", "train.max_epochs", "--run-dir", str(tmp_path / "new")],
+            1,
+            "expected KEY=VALUE",
+        ),
         (["train", "--resume", "--run-dir", str(tmp_path / "nothing")], 1, "file not found"),
-        (["predict", str(run_dir), str(tmp_path / "missing.png"), "-o", str(tmp_path / "p.csv")], 1,
-         "missing.png does not exist"),
-        (["predict", str(run_dir), str(image), "-o", str(tmp_path / "exists.csv")], 1,
-         "exists.csv already exists; pass --overwrite"),
-        (["predict", str(run_dir), str(image), "-o", str(tmp_path / "p.txt")], 1, "must end in .npz or .csv"),
-        (["build", str(spec), "-o", str(existing)], 1, "exists.keras already exists; pass --overwrite"),
-        (["from-nolearn", str(script), "-o", str(tmp_path / "exists.yaml")], 1, "already exists; pass --overwrite"),
-        (["ensemble", str(run_dir), str(run_dir), "-o", str(run_dir)], 2, "already exists; pass --overwrite"),
+        (
+            ["predict", str(run_dir), str(tmp_path / "missing.png"), "-o", str(tmp_path / "p.csv")],
+            1,
+            "missing.png does not exist",
+        ),
+        (
+            ["predict", str(run_dir), str(image), "-o", str(tmp_path / "exists.csv")],
+            1,
+            "exists.csv already exists; pass --overwrite",
+        ),
+        (
+            ["predict", str(run_dir), str(image), "-o", str(tmp_path / "p.txt")],
+            1,
+            "must end in .npz or .csv",
+        ),
+        (
+            ["build", str(spec), "-o", str(existing)],
+            1,
+            "exists.keras already exists; pass --overwrite",
+        ),
+        (
+            ["from-nolearn", str(script), "-o", str(tmp_path / "exists.yaml")],
+            1,
+            "already exists; pass --overwrite",
+        ),
+        (
+            ["ensemble", str(run_dir), str(run_dir), "-o", str(run_dir)],
+            2,
+            "already exists; pass --overwrite",
+        ),
     ]
     for args, code, message in cases:
         result, seconds = _refusal(args)

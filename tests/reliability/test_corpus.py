@@ -63,8 +63,18 @@ def generated(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     return directory, write_generated(directory)
 
 
-@pytest.mark.parametrize("name", ["huge_file.yaml", "deep_list.yaml", "deep_map.yaml", "deep_list.json",
-                                  "deep_map.json", "layers_100k.json", "layers_20k.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "huge_file.yaml",
+        "deep_list.yaml",
+        "deep_map.yaml",
+        "deep_list.json",
+        "deep_map.json",
+        "layers_100k.json",
+        "layers_20k.yaml",
+    ],
+)
 def test_generated_case_is_refused_quickly(generated, name):
     directory, expected = generated
     check_refused(directory / name, expected[name])
@@ -77,8 +87,14 @@ def test_huge_file_is_over_two_megabytes(generated):
 
 
 def test_code_loading_names_are_refused_by_name_not_as_unknown():
-    for name in ("lambda_layer.yaml", "tfsm_layer.yaml", "keras_lambda_layer.yaml", "lambda_in_block.yaml",
-                 "lambda_in_choice.yaml", "lambda_layer.json"):
+    for name in (
+        "lambda_layer.yaml",
+        "tfsm_layer.yaml",
+        "keras_lambda_layer.yaml",
+        "lambda_in_block.yaml",
+        "lambda_in_choice.yaml",
+        "lambda_layer.json",
+    ):
         with pytest.raises(SpecError) as info:
             load_spec(CORPUS / name)
         text = str(info.value)
@@ -95,7 +111,9 @@ def test_absurd_sizes_state_the_estimate():
     assert "3,000,000,000,003 activation values (11,175.9 GiB as float32)" in str(info.value)
 
 
-@pytest.mark.parametrize(("name", "params"), [("bom.yaml", 28 * 28 * 10 + 10), ("bom.json", 4 * 3 + 3)])
+@pytest.mark.parametrize(
+    ("name", "params"), [("bom.yaml", 28 * 28 * 10 + 10), ("bom.json", 4 * 3 + 3)]
+)
 def test_utf8_bom_loads(name, params):
     loaded = load_spec(VALID / name)
     assert loaded.graph.total_params == params

@@ -45,16 +45,32 @@ CHECK = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize(("data_line", "field", "message"), [
-    ("{source: no/such/file.npz}", "data.source", "no/such/file.npz does not exist (relative to "),
-    ("{source: ../../nowhere/training.csv}", "data.source", "nowhere/training.csv does not exist (relative to "),
-    ("{source: /nonexistent/images/}", "data.source", "/nonexistent/images does not exist"),
-    ("{source: 'tfds:mnist', data_dir: missing_tfds_dir}", "data.data_dir", "missing_tfds_dir does not exist"),
-])
+@pytest.mark.parametrize(
+    ("data_line", "field", "message"),
+    [
+        (
+            "{source: no/such/file.npz}",
+            "data.source",
+            "no/such/file.npz does not exist (relative to ",
+        ),
+        (
+            "{source: ../../nowhere/training.csv}",
+            "data.source",
+            "nowhere/training.csv does not exist (relative to ",
+        ),
+        ("{source: /nonexistent/images/}", "data.source", "/nonexistent/images does not exist"),
+        (
+            "{source: 'tfds:mnist', data_dir: missing_tfds_dir}",
+            "data.data_dir",
+            "missing_tfds_dir does not exist",
+        ),
+    ],
+)
 def test_missing_data_path_is_located_without_tensorflow(tmp_path, data_line, field, message):
     path = write(tmp_path, data_line)
-    result = subprocess.run([sys.executable, "-c", CHECK, str(path)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK, str(path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
     match = PROBLEM_RE.match(first)
@@ -78,9 +94,19 @@ def test_existing_relative_path_passes(tmp_path):
 def test_train_stops_before_writing_a_run_when_data_is_missing(tmp_path):
     spec = write(tmp_path, "{source: no/such/file.npz}")
     run_dir = tmp_path / "run"
-    result = subprocess.run([str(Path(sys.executable).parent / "kerasbuild"), "train", str(spec),
-                             "--run-dir", str(run_dir)], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "kerasbuild"),
+            "train",
+            str(spec),
+            "--run-dir",
+            str(run_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]

@@ -33,16 +33,51 @@ TEXTS = {p.name: p.read_text() for p in SPECS}
 SECONDS = 10.0
 """CPU seconds one example may take."""
 
-FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 NASTY_SCALARS = [
-    "-1", "0", "1.5", ".nan", "-.inf", "1e400", "99999999999999999999999", "[]", "{}", "null", "~",
-    "true", "''", "Lambda", "TFSMLayer", "os.system", "'lambda x: x'", "*anchor", "&anchor x",
-    "!!python/object/apply:os.system ['true']", "!!python/name:os.system ''", "!custom 1",
-    "{hp: int, min: 5, max: 1}", "{hp: choice, values: []}", "{hp: float, min: 0, max: 1, step: 0}",
-    "[1, [2, [3]]]", "{use: nowhere, name: x}", "'\\udc80'", "2001-12-14", "!!binary aGk=", "|\n  text",
-    "{module: os, class_name: X}", "[null, -5, 28]", "&r [*r]", "{<<: 5}", "&m {<<: *m}",
+    "-1",
+    "0",
+    "1.5",
+    ".nan",
+    "-.inf",
+    "1e400",
+    "99999999999999999999999",
+    "[]",
+    "{}",
+    "null",
+    "~",
+    "true",
+    "''",
+    "Lambda",
+    "TFSMLayer",
+    "os.system",
+    "'lambda x: x'",
+    "*anchor",
+    "&anchor x",
+    "!!python/object/apply:os.system ['true']",
+    "!!python/name:os.system ''",
+    "!custom 1",
+    "{hp: int, min: 5, max: 1}",
+    "{hp: choice, values: []}",
+    "{hp: float, min: 0, max: 1, step: 0}",
+    "[1, [2, [3]]]",
+    "{use: nowhere, name: x}",
+    "'\\udc80'",
+    "2001-12-14",
+    "!!binary aGk=",
+    "|\n  text",
+    "{module: os, class_name: X}",
+    "[null, -5, 28]",
+    "&r [*r]",
+    "{<<: 5}",
+    "&m {<<: *m}",
 ]
 """Replacement values chosen to reach error paths: code tags, non-finite and huge numbers,
 placeholders that are out of range, references to nothing."""
@@ -87,10 +122,47 @@ def test_random_bytes(data, suffix):
     check(lambda: load_from_source(parse_text(data, file)), file)
 
 
-LINE_OPS = ("delete", "duplicate", "swap", "tag", "replace_value", "typo_key", "indent", "truncate", "chars")
-SYNTAX_CHARS = ["[", "]", "{", "}", ":", ",", "-", "&a ", "*a", "!", "'", '"', "#", "|", ">", "\t", "%", "@", "`",
-                "%YAML 1.1\n---\n", "%TAG ! tag:yaml.org,2002:\n---\n",
-                "? ", "---", "...", "\\", "\x00", "\ufeff", "\u2028"]
+LINE_OPS = (
+    "delete",
+    "duplicate",
+    "swap",
+    "tag",
+    "replace_value",
+    "typo_key",
+    "indent",
+    "truncate",
+    "chars",
+)
+SYNTAX_CHARS = [
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    ",",
+    "-",
+    "&a ",
+    "*a",
+    "!",
+    "'",
+    '"',
+    "#",
+    "|",
+    ">",
+    "\t",
+    "%",
+    "@",
+    "`",
+    "%YAML 1.1\n---\n",
+    "%TAG ! tag:yaml.org,2002:\n---\n",
+    "? ",
+    "---",
+    "...",
+    "\\",
+    "\x00",
+    "\ufeff",
+    "\u2028",
+]
 
 
 @st.composite
@@ -112,7 +184,9 @@ def mutated_spec_text(draw) -> str:
             lines[i], lines[j] = lines[j], line
         elif op == "tag" and ": " in line:
             key, _, value = line.partition(": ")
-            lines[i] = f"{key}: {draw(st.sampled_from(['!!python/object/apply:os.system', '!x', '!!set']))} {value}"
+            lines[i] = (
+                f"{key}: {draw(st.sampled_from(['!!python/object/apply:os.system', '!x', '!!set']))} {value}"
+            )
         elif op == "replace_value" and ": " in line:
             key, _, value = line.partition(": ")
             if draw(st.booleans()) and "," in value:
@@ -126,7 +200,9 @@ def mutated_spec_text(draw) -> str:
         elif op == "typo_key" and ":" in line:
             key, sep, value = line.partition(":")
             pos = draw(st.integers(0, max(len(key) - 1, 0)))
-            lines[i] = key[:pos] + draw(st.sampled_from(["", "x", "_"])) + key[pos + 1:] + sep + value
+            lines[i] = (
+                key[:pos] + draw(st.sampled_from(["", "x", "_"])) + key[pos + 1 :] + sep + value
+            )
         elif op == "indent":
             lines[i] = draw(st.sampled_from(["", " ", "   ", "\t"])) + line.lstrip()
         elif op == "truncate":
@@ -144,11 +220,17 @@ def test_mutated_spec_files(text):
 
 
 VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=True, allow_infinity=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-10, 10**6)
+    | st.floats(allow_nan=True, allow_infinity=True)
     | st.sampled_from(["", "relu", "Lambda", "os.system", "DenseLayer", "input", "same", "$x"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["type", "name", "hp", "x"]),
-                                                                inner, max_size=3),
-    max_leaves=6)
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["type", "name", "hp", "x"]), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 TREES = {name: parse_text(text, name).data for name, text in TEXTS.items()}
 
@@ -199,7 +281,9 @@ def overrides(draw) -> tuple[str, dict[str, Any]]:
     for _ in range(draw(st.integers(1, 3))):
         parts = [str(p) for p in draw(st.sampled_from(paths))]
         if draw(st.booleans()):
-            parts.append(draw(st.sampled_from(["x", "0", "-1", "", "hp", "99999999999999999999", "name"])))
+            parts.append(
+                draw(st.sampled_from(["x", "0", "-1", "", "hp", "99999999999999999999", "name"]))
+            )
         if draw(st.booleans()):
             parts = parts[: draw(st.integers(1, len(parts)))]
         out[".".join(parts)] = draw(VALUES)
@@ -211,13 +295,35 @@ def overrides(draw) -> tuple[str, dict[str, Any]]:
 def test_random_overrides(case):
     name, values = case
     path = SPECS[[p.name for p in SPECS].index(name)]
-    arguments = [f"--set {k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in values.items()]
+    arguments = [
+        f"--set {k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in values.items()
+    ]
     check(lambda: load_spec(path, overrides=values), (str(path), *arguments))
 
 
-SCRIPTS = {p.name: p.read_text() for p in sorted((Path(__file__).parents[1] / "nolearn" / "scripts").glob("*.py"))}
-SCRIPT_JUNK = ["(", ")", "[", ",", ":", "=", "lambda x: x", "-1", "1e400", "**", "\\", "exec 'x'", "print x",
-               "NeuralNet(", "9" * 400, "import os", "os.system('touch /tmp/kerasbuild-corpus-pwned')"]
+SCRIPTS = {
+    p.name: p.read_text()
+    for p in sorted((Path(__file__).parents[1] / "nolearn" / "scripts").glob("*.py"))
+}
+SCRIPT_JUNK = [
+    "(",
+    ")",
+    "[",
+    ",",
+    ":",
+    "=",
+    "lambda x: x",
+    "-1",
+    "1e400",
+    "**",
+    "\\",
+    "exec 'x'",
+    "print x",
+    "NeuralNet(",
+    "9" * 400,
+    "import os",
+    "os.system('touch /tmp/kerasbuild-corpus-pwned')",
+]
 
 
 @settings(FUZZ, max_examples=30)
@@ -247,9 +353,11 @@ def test_mutated_nolearn_scripts(data):
     assert not SENTINEL.exists()
 
 
-
-JOBS = {p.name: p.read_text() for p in sorted((Path(__file__).parents[2] / "tuning").glob("*.yaml"))
-        if "\nspec:" in "\n" + p.read_text()}
+JOBS = {
+    p.name: p.read_text()
+    for p in sorted((Path(__file__).parents[2] / "tuning").glob("*.yaml"))
+    if "\nspec:" in "\n" + p.read_text()
+}
 SPACES = sorted((Path(__file__).parents[2] / "tuning").glob("*_space.yaml"))
 
 
@@ -264,7 +372,9 @@ def test_mutated_job_files(data, tmp_path_factory):
     for _ in range(data.draw(st.integers(1, 3))):
         i = data.draw(st.integers(0, len(lines) - 1))
         if data.draw(st.booleans()) and ": " in lines[i]:
-            lines[i] = lines[i].partition(": ")[0] + ": " + data.draw(st.sampled_from(NASTY_SCALARS))
+            lines[i] = (
+                lines[i].partition(": ")[0] + ": " + data.draw(st.sampled_from(NASTY_SCALARS))
+            )
         else:
             pos = data.draw(st.integers(0, len(lines[i])))
             lines[i] = lines[i][:pos] + data.draw(st.sampled_from(SYNTAX_CHARS)) + lines[i][pos:]
@@ -273,11 +383,45 @@ def test_mutated_job_files(data, tmp_path_factory):
         (directory / space.name).write_text(space.read_text())
     job = directory / name
     job.write_text("\n".join(lines) + "\n")
-    check(lambda: load_job(job), (str(job), *(str(directory / s.name) for s in SPACES)), printable=False)
+    check(
+        lambda: load_job(job),
+        (str(job), *(str(directory / s.name) for s in SPACES)),
+        printable=False,
+    )
 
 
-LAYER_VALUES = [None, 0, 1, 2, 3, -1, 5, 100, 0.0, 0.5, 1.5, -0.5, True, "same", "valid", "full", "x", "",
-                [], [1], [1, 2], [2, 2, 2], [0, 0], [-1, 3], [[1, 2]], {}, "relu", "max", [1, None], 10**12]
+LAYER_VALUES = [
+    None,
+    0,
+    1,
+    2,
+    3,
+    -1,
+    5,
+    100,
+    0.0,
+    0.5,
+    1.5,
+    -0.5,
+    True,
+    "same",
+    "valid",
+    "full",
+    "x",
+    "",
+    [],
+    [1],
+    [1, 2],
+    [2, 2, 2],
+    [0, 0],
+    [-1, 3],
+    [[1, 2]],
+    {},
+    "relu",
+    "max",
+    [1, None],
+    10**12,
+]
 
 
 @settings(FUZZ, max_examples=60)
@@ -294,6 +438,10 @@ def test_every_registered_layer_with_random_parameters(data):
     shape = data.draw(st.lists(st.sampled_from([1, 2, 3, 5, 8, None]), min_size=1, max_size=4))
     count = 1 if entry.max_inputs == 1 else data.draw(st.integers(1, 3))
     layers = [{"name": f"in{k}", "type": "InputLayer", "shape": shape} for k in range(count)]
-    wiring = {"incoming": "in0"} if entry.max_inputs == 1 else {"incomings": [f"in{k}" for k in range(count)]}
+    wiring = (
+        {"incoming": "in0"}
+        if entry.max_inputs == 1
+        else {"incomings": [f"in{k}" for k in range(count)]}
+    )
     layer = {"name": "x", "type": data.draw(st.sampled_from(entry.type_names)), **params, **wiring}
     check(lambda: load_spec({"layers": [*layers, layer], "outputs": ["x"]}), "<spec>")

@@ -30,7 +30,11 @@ def test_every_test_named_in_guarantees_exists():
         path = ROOT / file
         defined = set()
         if path.is_file():
-            defined = {n.name for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)}
+            defined = {
+                n.name
+                for n in ast.walk(ast.parse(path.read_text()))
+                if isinstance(n, ast.FunctionDef)
+            }
         if name not in defined:
             missing.append(f"{file}::{name}")
     assert missing == []

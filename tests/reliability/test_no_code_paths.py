@@ -10,8 +10,12 @@ PACKAGE = Path(__file__).parents[2] / "kerasbuild"
 FORBIDDEN_CALLS = {"exec", "eval", "compile", "__import__"}
 """Builtins that run code from strings (``re.compile`` and ``model.compile`` are attributes)."""
 FORBIDDEN_MODULES = {"pickle", "cPickle", "dill", "cloudpickle", "marshal", "shelve", "yaml"}
-FORBIDDEN_ATTRIBUTES = {"enable_unsafe_deserialization", "load_weights_from_hdf5_group", "unsafe_load",
-                        "full_load"}
+FORBIDDEN_ATTRIBUTES = {
+    "enable_unsafe_deserialization",
+    "load_weights_from_hdf5_group",
+    "unsafe_load",
+    "full_load",
+}
 
 
 def _violations(path: Path) -> list[str]:
@@ -21,8 +25,16 @@ def _violations(path: Path) -> list[str]:
         where = f"{path.name}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Call):
             func = node.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if (isinstance(func, ast.Name) and name in FORBIDDEN_CALLS) or name in FORBIDDEN_ATTRIBUTES:
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            if (
+                isinstance(func, ast.Name) and name in FORBIDDEN_CALLS
+            ) or name in FORBIDDEN_ATTRIBUTES:
                 found.append(f"{where}: calls {name}()")
             keywords = {k.arg: k.value for k in node.keywords}
             for key, bad in (("safe_mode", False), ("allow_pickle", True)):
@@ -38,7 +50,11 @@ def _violations(path: Path) -> list[str]:
                 if isinstance(typ, ast.Constant) and typ.value in ("unsafe", "full"):
                     found.append(f"{where}: YAML(typ={typ.value!r})")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
             for module in names:
                 if module.split(".")[0] in FORBIDDEN_MODULES:
                     found.append(f"{where}: imports {module}")
@@ -54,8 +70,10 @@ def test_package_has_no_code_execution_paths():
 
 def test_checker_finds_what_it_forbids(tmp_path):
     bad = tmp_path / "probe.py"
-    bad.write_text("import pickle\nimport keras\n"
-                   "keras.saving.load_model('m.keras')\nkeras.saving.load_model('m.keras', safe_mode=False)\n"
-                   "eval('1')\nkeras.config.enable_unsafe_deserialization()\n")
+    bad.write_text(
+        "import pickle\nimport keras\n"
+        "keras.saving.load_model('m.keras')\nkeras.saving.load_model('m.keras', safe_mode=False)\n"
+        "eval('1')\nkeras.config.enable_unsafe_deserialization()\n"
+    )
     found = _violations(bad)
     assert len(found) == 6, found

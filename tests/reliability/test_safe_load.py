@@ -17,9 +17,14 @@ from kerasbuild.safe_load import load_keras_model
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SPEC = {"name": "tiny", "input": {"shape": [6]},
-        "layers": [{"name": "hidden", "type": "DenseLayer", "num_units": 4, "nonlinearity": "scaled_tanh"},
-                   {"name": "out", "type": "DenseLayer", "num_units": 3, "nonlinearity": "softmax"}]}
+SPEC = {
+    "name": "tiny",
+    "input": {"shape": [6]},
+    "layers": [
+        {"name": "hidden", "type": "DenseLayer", "num_units": 4, "nonlinearity": "scaled_tanh"},
+        {"name": "out", "type": "DenseLayer", "num_units": 3, "nonlinearity": "softmax"},
+    ],
+}
 
 
 def test_lambda_model_is_refused_by_safe_mode(tmp_path):
@@ -71,8 +76,9 @@ REFUSALS = textwrap.dedent("""
 
 
 def test_refusals_happen_before_keras_is_imported(tmp_path):
-    result = subprocess.run([sys.executable, "-c", REFUSALS, str(tmp_path)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", REFUSALS, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(" | ", 1) for line in result.stdout.splitlines() if " | " in line)
     assert "HDF5 model files (.h5) are refused" in lines["model.h5"]
@@ -88,14 +94,28 @@ def test_export_refuses_lambda_and_h5_models_cleanly(tmp_path):
     import keras
 
     inputs = keras.Input((4,))
-    keras.Model(inputs, keras.layers.Lambda(lambda x: x + 1.0)(inputs)).save(tmp_path / "lambda.keras")
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x + 1.0)(inputs)).save(
+        tmp_path / "lambda.keras"
+    )
     (tmp_path / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    for name, message in (("lambda.keras", "refused by Keras safe mode"),
-                          ("model.h5", "HDF5 model files (.h5) are refused")):
-        result = subprocess.run([str(Path(sys.executable).parent / "kerasbuild"), "export", str(tmp_path / name),
-                                 "--out", str(tmp_path / "models")], capture_output=True, text=True,
-                                timeout=300, env=env)
+    for name, message in (
+        ("lambda.keras", "refused by Keras safe mode"),
+        ("model.h5", "HDF5 model files (.h5) are refused"),
+    ):
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "kerasbuild"),
+                "export",
+                str(tmp_path / name),
+                "--out",
+                str(tmp_path / "models"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr
         assert message in result.stderr

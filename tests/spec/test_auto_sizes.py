@@ -28,7 +28,8 @@ def test_summary_shows_auto_and_the_rest_is_checked():
     assert [a.kind for a in loaded.autos] == ["input_shape", "output_units"]
     table = summary_dict(loaded)
     assert [(row["name"], row["output_shape"], row["params"]) for row in table["layers"]] == [
-        (name, "auto", "auto") for name in ("input", "conv1", "pool1", "hidden", "output")]
+        (name, "auto", "auto") for name in ("input", "conv1", "pool1", "hidden", "output")
+    ]
     with pytest.raises(SpecError, match="unknown field 'num_filter'"):
         load_text(SPEC.replace("num_filters", "num_filter"))
 
@@ -36,8 +37,12 @@ def test_summary_shows_auto_and_the_rest_is_checked():
 def test_known_input_with_auto_output_keeps_every_other_shape():
     loaded = load_text(SPEC.replace("shape: auto", "shape: [8, 8, 1]"))
     assert [(n.name, n.shape, n.known) for n in loaded.graph.nodes] == [
-        ("input", (8, 8, 1), True), ("conv1", (6, 6, 8), True), ("pool1", (3, 3, 8), True),
-        ("hidden", (32,), True), ("output", (), False)]
+        ("input", (8, 8, 1), True),
+        ("conv1", (6, 6, 8), True),
+        ("pool1", (3, 3, 8), True),
+        ("hidden", (32,), True),
+        ("output", (), False),
+    ]
     assert loaded.graph.total_params == 80 + 72 * 32 + 32
 
 
@@ -52,7 +57,10 @@ def test_auto_on_a_hidden_layer_is_refused_where_it_stands():
 def test_building_without_data_names_each_auto():
     with pytest.raises(SpecError) as info:
         build_model(load_text(SPEC))
-    assert [(str(p.path[-1]), p.line) for p in info.value.problems] == [("shape", 3), ("num_units", 8)]
+    assert [(str(p.path[-1]), p.line) for p in info.value.problems] == [
+        ("shape", 3),
+        ("num_units", 8),
+    ]
 
 
 @pytest.mark.slow

@@ -31,10 +31,18 @@ def test_generated_names_are_deterministic():
     loaded = load_text(RESIDUAL)
     assert _names(loaded) == [
         "image",
-        "stem_conv_a", "stem_conv_b", "stem_add",
-        "body_1_conv_a", "body_1_conv_b", "body_1_add",
-        "body_2_conv_a", "body_2_conv_b", "body_2_add",
-        "body_3_conv_a", "body_3_conv_b", "body_3_add",
+        "stem_conv_a",
+        "stem_conv_b",
+        "stem_add",
+        "body_1_conv_a",
+        "body_1_conv_b",
+        "body_1_add",
+        "body_2_conv_a",
+        "body_2_conv_b",
+        "body_2_add",
+        "body_3_conv_a",
+        "body_3_conv_b",
+        "body_3_add",
         "pool",
     ]
     assert _names(load_text(RESIDUAL)) == _names(loaded)
@@ -75,8 +83,16 @@ layers:
   - {use: unit, name: u, repeat: 2}
 """)
     graph = loaded.graph
-    assert _names(loaded) == ["image", "p_proj", "p_main_conv", "p_main_add",
-                              "u_1_conv", "u_1_add", "u_2_conv", "u_2_add"]
+    assert _names(loaded) == [
+        "image",
+        "p_proj",
+        "p_main_conv",
+        "p_main_add",
+        "u_1_conv",
+        "u_1_add",
+        "u_2_conv",
+        "u_2_add",
+    ]
     assert graph.by_name["p_main_conv"].inputs == ["image"]
     assert graph.by_name["p_main_add"].inputs == ["p_proj", "p_main_conv"]
     assert graph.by_name["u_1_add"].inputs == ["p_main_add", "u_1_conv"]
@@ -97,30 +113,42 @@ def _error(text: str) -> str:
 
 def test_unknown_block_suggests_the_closest():
     text = RESIDUAL.replace("{use: res, name: stem}", "{use: rse, name: stem}")
-    assert _error(text) == ("net.yaml:11:6: layers.stem.use: unknown block 'rse' (did you mean 'res'?); "
-                            "defined blocks: res")
+    assert _error(text) == (
+        "net.yaml:11:6: layers.stem.use: unknown block 'rse' (did you mean 'res'?); "
+        "defined blocks: res"
+    )
 
 
 def test_unknown_block_parameter_suggests_the_closest():
     text = RESIDUAL.replace("with: {act: tanh}", "with: {atc: tanh}")
-    assert _error(text) == ("net.yaml:12:46: layers.body.with.atc: block 'res' has no parameter 'atc' "
-                            "(did you mean 'act'?); its parameters: filters, act")
+    assert _error(text) == (
+        "net.yaml:12:46: layers.body.with.atc: block 'res' has no parameter 'atc' "
+        "(did you mean 'act'?); its parameters: filters, act"
+    )
 
 
 def test_unknown_dollar_reference_in_a_block():
-    text = RESIDUAL.replace("num_filters: $filters, filter_size: 3, pad: same, nonlinearity: $act",
-                            "num_filters: $filter, filter_size: 3, pad: same, nonlinearity: $act")
-    assert _error(text) == ("net.yaml:7:43: blocks.res.layers.0.num_filters: '$filter' is not a "
-                            "parameter of this block (did you mean 'filters'?); its parameters: filters, act")
+    text = RESIDUAL.replace(
+        "num_filters: $filters, filter_size: 3, pad: same, nonlinearity: $act",
+        "num_filters: $filter, filter_size: 3, pad: same, nonlinearity: $act",
+    )
+    assert _error(text) == (
+        "net.yaml:7:43: blocks.res.layers.0.num_filters: '$filter' is not a "
+        "parameter of this block (did you mean 'filters'?); its parameters: filters, act"
+    )
 
 
 def test_required_block_parameter():
-    text = RESIDUAL.replace("params: {filters: 4, act: rectify}", "params: {filters: null, act: rectify}")
+    text = RESIDUAL.replace(
+        "params: {filters: 4, act: rectify}", "params: {filters: null, act: rectify}"
+    )
     assert "block 'res' needs a value for parameter 'filters' in 'with'" in _error(text)
 
 
 def test_bad_repeat():
-    assert "repeat must be an integer >= 1, got 0" in _error(RESIDUAL.replace("repeat: 3", "repeat: 0"))
+    assert "repeat must be an integer >= 1, got 0" in _error(
+        RESIDUAL.replace("repeat: 3", "repeat: 0")
+    )
 
 
 def test_blocks_using_themselves_are_refused():
@@ -145,8 +173,14 @@ def test_bad_parameter_value_is_located_at_the_use_that_gives_it():
 
 
 def test_error_in_a_template_value_is_located_in_the_block():
-    text = RESIDUAL.replace("filter_size: 3, pad: same, nonlinearity: $act", "filter_size: 3, pad: sane, nonlinearity: $act")
+    text = RESIDUAL.replace(
+        "filter_size: 3, pad: same, nonlinearity: $act",
+        "filter_size: 3, pad: sane, nonlinearity: $act",
+    )
     lines = _error(text).splitlines()
     assert len(lines) == 4  # stem and the three copies of body
-    assert lines[0] == "net.yaml:7:82: layers.stem_conv_a.pad: Input should be 'valid', 'same' or 'full', got 'sane'"
+    assert (
+        lines[0]
+        == "net.yaml:7:82: layers.stem_conv_a.pad: Input should be 'valid', 'same' or 'full', got 'sane'"
+    )
     assert lines[3].startswith("net.yaml:7:82: layers.body_3_conv_a.pad: ")

@@ -70,15 +70,25 @@ def test_summary_table_lists_layers_and_totals():
 
 def test_piped_summary_is_never_truncated():
     result = _run("summary", str(SPECS / "alexnet.yaml"))
-    assert "│ C1_lrn     │ LocalResponseNormalization2DLayer │ C1         │ 56x56x96     │" in result.stdout
+    assert (
+        "│ C1_lrn     │ LocalResponseNormalization2DLayer │ C1         │ 56x56x96     │"
+        in result.stdout
+    )
 
 
 def test_max_params_refusal_includes_the_estimate():
     result = _run("validate", str(SPECS / "vgg16.yaml"), "--max-params", "1000000")
     assert result.exit_code == 1
-    assert "the model would have 138,357,544 parameters (527.8 MiB as float32), over the limit of " \
-           "1,000,000; refused before allocating anything" in result.stderr
-    assert _run("build", str(SPECS / "vgg16.yaml"), "-o", "never.keras", "--max-params", "1000").exit_code == 1
+    assert (
+        "the model would have 138,357,544 parameters (527.8 MiB as float32), over the limit of "
+        "1,000,000; refused before allocating anything" in result.stderr
+    )
+    assert (
+        _run(
+            "build", str(SPECS / "vgg16.yaml"), "-o", "never.keras", "--max-params", "1000"
+        ).exit_code
+        == 1
+    )
     assert not Path("never.keras").exists()
 
 
@@ -127,15 +137,19 @@ layers:
 
 def test_fmt_prints_the_canonical_form(tmp_path):
     spec = tmp_path / "net.yaml"
-    spec.write_text("layers: [[input, InputLayer], [out, DenseLayer]]\ninput_shape: [null, 4]\n"
-                    "out_num_units: 3\nmax_epochs: 2\n")
+    spec.write_text(
+        "layers: [[input, InputLayer], [out, DenseLayer]]\ninput_shape: [null, 4]\n"
+        "out_num_units: 3\nmax_epochs: 2\n"
+    )
     result = _run("fmt", str(spec))
     assert result.exit_code == 0
-    assert result.stdout == ("layers:\n"
-                             "  - {name: input, type: InputLayer, shape: [null, 4]}\n"
-                             "  - {name: out, type: DenseLayer, num_units: 3}\n"
-                             "train:\n"
-                             "  max_epochs: 2\n")
+    assert result.stdout == (
+        "layers:\n"
+        "  - {name: input, type: InputLayer, shape: [null, 4]}\n"
+        "  - {name: out, type: DenseLayer, num_units: 3}\n"
+        "train:\n"
+        "  max_epochs: 2\n"
+    )
 
 
 def test_build_writes_a_keras_file_that_reloads_in_safe_mode(tmp_path):
@@ -177,7 +191,9 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"
 
 def test_validate_summary_and_fmt_do_not_import_tensorflow():
     specs = [str(p) for p in sorted(SPECS.glob("*.yaml"))]
-    probe = subprocess.run([sys.executable, "-c", PROBE, *specs], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, *specs], capture_output=True, text=True, check=True
+    )
     assert probe.stdout.strip() == "[]"
 
 
@@ -189,11 +205,25 @@ def test_validate_and_summary_are_fast(command):
     make it fail: measured 0.5 s (idle) to 1.9 s (4 other TensorFlow jobs on 2 cores) on the
     development machine, against 13 s for ``import tensorflow`` alone there."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run([sys.executable, "-X", "importtime", str(KERASBUILD), command,
-                             str(SPECS / "resnet50.yaml")], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            str(KERASBUILD),
+            command,
+            str(SPECS / "resnet50.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert result.returncode == 0, result.stderr
-    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    imported = {
+        line.split("|")[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "kerasbuild.spec.loader" in imported
     assert not {m for m in imported if m.split(".")[0] in ("tensorflow", "keras")}
     cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)

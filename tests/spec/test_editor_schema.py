@@ -41,8 +41,10 @@ def job_validator():
 
 
 def _errors(validator, text: str) -> list[str]:
-    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message[:80]}"
-            for e in validator.iter_errors(_plain(parse_text(text, "x.yaml").data))]
+    return [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message[:80]}"
+        for e in validator.iter_errors(_plain(parse_text(text, "x.yaml").data))
+    ]
 
 
 def test_every_authored_spec_and_job_file_is_accepted_as_written(spec_validator, job_validator):
@@ -57,7 +59,9 @@ def test_every_authored_spec_and_job_file_is_accepted_as_written(spec_validator,
         kinds[kind] += 1
     from tests.specs.test_library import EXPECTED_SPECS
 
-    assert kinds["spec"] >= len(EXPECTED_SPECS) + 2 and kinds["job"] == 2  # specs/ and tuning/'s spaces
+    assert (
+        kinds["spec"] >= len(EXPECTED_SPECS) + 2 and kinds["job"] == 2
+    )  # specs/ and tuning/'s spaces
 
 
 def test_the_readme_example_is_accepted(spec_validator):
@@ -69,14 +73,14 @@ def test_the_readme_example_is_accepted(spec_validator):
 
 FORMS = {
     "canonical": "input: {shape: [8, 8, 1]}\nlayers:\n"
-                 "  - {name: conv1, type: Conv2DLayer, num_filters: 4, filter_size: 3}\n"
-                 "  - {name: out, type: DenseLayer, num_units: 10}\n",
+    "  - {name: conv1, type: Conv2DLayer, num_filters: 4, filter_size: 3}\n"
+    "  - {name: out, type: DenseLayer, num_units: 10}\n",
     "tuple": "input: {shape: [8, 8, 1]}\nlayers:\n"
-             "  - [conv1, Conv2DLayer, {num_filters: 4, filter_size: 3}]\n"
-             "  - [DenseLayer, {name: out, num_units: 10}]\n",
+    "  - [conv1, Conv2DLayer, {num_filters: 4, filter_size: 3}]\n"
+    "  - [DenseLayer, {name: out, num_units: 10}]\n",
     "flat": "layers: [[input, InputLayer], [conv1, layers.Conv2DLayer], [out, DenseLayer]]\n"
-            "input_shape: [null, 1, 8, 8]\nconv1_num_filters: 4\nconv1_filter_size: 3\n"
-            "out_num_units: 10\nupdate_learning_rate: 0.01\nmax_epochs: 3\n",
+    "input_shape: [null, 1, 8, 8]\nconv1_num_filters: 4\nconv1_filter_size: 3\n"
+    "out_num_units: 10\nupdate_learning_rate: 0.01\nmax_epochs: 3\n",
 }
 
 
@@ -120,4 +124,5 @@ def test_a_misspelt_job_field_is_refused(job_validator):
     job = _plain(parse_file(ROOT / "tuning" / "fkp_random.yaml").data)
     job["max_trial"] = job.pop("max_trials")
     assert [e.message for e in job_validator.iter_errors(job)] == [
-        "Additional properties are not allowed ('max_trial' was unexpected)"]
+        "Additional properties are not allowed ('max_trial' was unexpected)"
+    ]

@@ -26,20 +26,35 @@ def sequential_nets(draw) -> tuple[list[int], list[tuple[str, str, dict]], dict]
         if kind == "conv" and size >= 3:
             k = draw(st.integers(1, 3))
             pad = draw(st.sampled_from(["valid", "same", 0, 1]))
-            layers.append((f"conv{i}", "Conv2DLayer", {"num_filters": draw(st.integers(1, 6)),
-                                                       "filter_size": [k, k], "pad": pad,
-                                                       "nonlinearity": draw(st.sampled_from(NONLINEARITIES))}))
-            size = size if pad == "same" else size + 2 * (pad if isinstance(pad, int) else 0) - k + 1
+            layers.append(
+                (
+                    f"conv{i}",
+                    "Conv2DLayer",
+                    {
+                        "num_filters": draw(st.integers(1, 6)),
+                        "filter_size": [k, k],
+                        "pad": pad,
+                        "nonlinearity": draw(st.sampled_from(NONLINEARITIES)),
+                    },
+                )
+            )
+            size = (
+                size if pad == "same" else size + 2 * (pad if isinstance(pad, int) else 0) - k + 1
+            )
         elif kind == "pool" and size >= 2:
             layers.append((f"pool{i}", "MaxPool2DLayer", {"pool_size": [2, 2]}))
             size //= 2
         else:
-            layers.append((f"drop{i}", "DropoutLayer", {"p": draw(st.sampled_from([0.1, 0.25, 0.5]))}))
+            layers.append(
+                (f"drop{i}", "DropoutLayer", {"p": draw(st.sampled_from([0.1, 0.25, 0.5]))})
+            )
     for i in range(draw(st.integers(1, 2))):
         layers.append((f"hidden{i}", "DenseLayer", {"num_units": draw(st.integers(1, 16))}))
     layers[-1][2]["nonlinearity"] = draw(st.sampled_from(["softmax", None]))
-    train = {"update_learning_rate": draw(st.sampled_from([0.01, 0.03])),
-             "max_epochs": draw(st.integers(1, 50))}
+    train = {
+        "update_learning_rate": draw(st.sampled_from([0.01, 0.03])),
+        "max_epochs": draw(st.integers(1, 50)),
+    }
     return [None, channels, side, side], layers, train
 
 
@@ -59,12 +74,16 @@ def _texts(input_shape: list, layers: list, train: dict) -> dict[str, str]:
         flat.append(f"  - [{name}, {kind}]")
         flat_params += [f"{name}_{k}: {_dump(v)}" for k, v in params.items()]
     train_lines = [f"{k}: {_dump(v)}" for k, v in train.items()]
-    return {"canonical": "\n".join([*canonical, "train:", *("  " + t for t in train_lines)]) + "\n",
-            "tuples": "\n".join([*tuples, f"train: {{{', '.join(train_lines)}}}"]) + "\n",
-            "flat": "\n".join([*flat, *flat_params, *train_lines]) + "\n"}
+    return {
+        "canonical": "\n".join([*canonical, "train:", *("  " + t for t in train_lines)]) + "\n",
+        "tuples": "\n".join([*tuples, f"train: {{{', '.join(train_lines)}}}"]) + "\n",
+        "flat": "\n".join([*flat, *flat_params, *train_lines]) + "\n",
+    }
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(net=sequential_nets())
 def test_three_forms_agree_on_any_sequential_net(net):
     texts = _texts(*net)

@@ -23,8 +23,12 @@ train:
 def test_placeholders_are_named_by_spec_path():
     loaded = load_text(NET)
     assert [p.name for p in loaded.placeholders] == [
-        "layers.fc1.num_units", "layers.drop.p", "layers.fc2.nonlinearity",
-        "train.update_learning_rate", "train.regression"]
+        "layers.fc1.num_units",
+        "layers.drop.p",
+        "layers.fc2.nonlinearity",
+        "train.update_learning_rate",
+        "train.regression",
+    ]
     assert loaded.placeholders[0].param.step == 16
 
 
@@ -32,7 +36,7 @@ def test_defaults_are_used_without_a_tuner():
     loaded = load_text(NET)
     layers = {layer.name: layer for layer in loaded.spec.layers}
     assert layers["fc1"].num_units == 32
-    assert layers["drop"].p == 0.0          # no default: float takes min
+    assert layers["drop"].p == 0.0  # no default: float takes min
     assert layers["fc2"].nonlinearity == "tanh"  # choice takes the first value
     assert loaded.spec.train.update_learning_rate == 0.01
     assert loaded.spec.train.regression is False
@@ -40,8 +44,14 @@ def test_defaults_are_used_without_a_tuner():
 
 
 def test_hp_values_are_substituted_by_name():
-    loaded = load_text(NET, hp_values={"layers.fc1.num_units": 64, "layers.fc2.nonlinearity": "rectify",
-                                       "train.update_learning_rate": 0.05})
+    loaded = load_text(
+        NET,
+        hp_values={
+            "layers.fc1.num_units": 64,
+            "layers.fc2.nonlinearity": "rectify",
+            "train.update_learning_rate": 0.05,
+        },
+    )
     layers = {layer.name: layer for layer in loaded.spec.layers}
     assert layers["fc1"].num_units == 64
     assert layers["fc2"].nonlinearity == "rectify"
@@ -51,43 +61,62 @@ def test_hp_values_are_substituted_by_name():
 
 def test_document_keeps_placeholders_for_the_tuner():
     loaded = load_text(NET, hp_values={"layers.fc1.num_units": 64})
-    assert loaded.document["layers"][1]["num_units"] == {"hp": "int", "min": 16, "max": 128, "step": 16,
-                                                         "default": 32}
+    assert loaded.document["layers"][1]["num_units"] == {
+        "hp": "int",
+        "min": 16,
+        "max": 128,
+        "step": 16,
+        "default": 32,
+    }
     assert "{hp: int, min: 16, max: 128, step: 16, default: 32}" in canonical_yaml(loaded)
 
 
 def test_unknown_hp_value_name_suggests_the_closest():
     with pytest.raises(SpecError) as info:
         load_text(NET, file="net.yaml", hp_values={"layers.fc1.num_unit": 64})
-    assert str(info.value) == ("net.yaml: <root>: no placeholder named 'layers.fc1.num_unit' "
-                               "(did you mean 'layers.fc1.num_units'?)")
+    assert str(info.value) == (
+        "net.yaml: <root>: no placeholder named 'layers.fc1.num_unit' "
+        "(did you mean 'layers.fc1.num_units'?)"
+    )
 
 
 def _errors(value: str) -> str:
-    text = f"input: {{shape: [8]}}\nlayers:\n  - {{name: fc, type: DenseLayer, num_units: {value}}}\n"
+    text = (
+        f"input: {{shape: [8]}}\nlayers:\n  - {{name: fc, type: DenseLayer, num_units: {value}}}\n"
+    )
     with pytest.raises(SpecError) as info:
         load_text(text, file="hp.yaml")
     return str(info.value)
 
 
-@pytest.mark.parametrize("value,message", [
-    ("{hp: int, min: 100, max: 10}", "min must be < max, got min=100, max=10"),
-    ("{hp: int, min: 10, max: 10}", "min must be < max, got min=10, max=10"),
-    ("{hp: choice, values: []}", "hp: choice needs a non-empty list of values"),
-    ("{hp: int, min: 10, max: 100, default: 200}", "default 200 is outside [10, 100]"),
-    ("{hp: int, min: 10, max: 100, step: 0}", "step must be > 0, got 0"),
-    ("{hp: choice, values: [8, 16], default: 32}", "default 32 is not one of the values [8, 16]"),
-    ("{hp: float, min: 0, max: 1, sampling: log}", "sampling: log needs min > 0, got min=0"),
-    ("{hp: int, min: 1, max: 8.5}", "hp: int needs integer min and max"),
-    ("{hp: int, max: 8}", "hp: int needs both min and max"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("{hp: int, min: 100, max: 10}", "min must be < max, got min=100, max=10"),
+        ("{hp: int, min: 10, max: 10}", "min must be < max, got min=10, max=10"),
+        ("{hp: choice, values: []}", "hp: choice needs a non-empty list of values"),
+        ("{hp: int, min: 10, max: 100, default: 200}", "default 200 is outside [10, 100]"),
+        ("{hp: int, min: 10, max: 100, step: 0}", "step must be > 0, got 0"),
+        (
+            "{hp: choice, values: [8, 16], default: 32}",
+            "default 32 is not one of the values [8, 16]",
+        ),
+        ("{hp: float, min: 0, max: 1, sampling: log}", "sampling: log needs min > 0, got min=0"),
+        ("{hp: int, min: 1, max: 8.5}", "hp: int needs integer min and max"),
+        ("{hp: int, max: 8}", "hp: int needs both min and max"),
+    ],
+)
 def test_invalid_placeholders_are_located(value, message):
-    assert _errors(value) == f"hp.yaml:3:34: layers.fc.num_units: search-space placeholder: {message}"
+    assert (
+        _errors(value) == f"hp.yaml:3:34: layers.fc.num_units: search-space placeholder: {message}"
+    )
 
 
 def test_unknown_placeholder_kind():
     error = _errors("{hp: integer, min: 1, max: 8}")
-    assert error.startswith("hp.yaml:3:46: layers.fc.num_units.hp: search-space placeholder: Input should be ")
+    assert error.startswith(
+        "hp.yaml:3:46: layers.fc.num_units.hp: search-space placeholder: Input should be "
+    )
 
 
 def test_several_placeholder_errors_at_once():
@@ -114,4 +143,6 @@ layers:
 """
     with pytest.raises(SpecError) as info:
         load_text(text, file="when.yaml")
-    assert "when.hp refers to 'layers.b.units', which is not a placeholder in this spec" in str(info.value)
+    assert "when.hp refers to 'layers.b.units', which is not a placeholder in this spec" in str(
+        info.value
+    )

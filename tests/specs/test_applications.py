@@ -71,10 +71,16 @@ def test_outputs_equal_keras_applications(name):
     from kerasbuild import build_model
 
     keras_name, count, side = APPLICATIONS[name]
-    loaded = load_spec(SPEC_DIR / f"{name}.yaml", overrides={
-        "layers.image.shape": [side, side, 3], "layers.predictions.nonlinearity": "linear"})
+    loaded = load_spec(
+        SPEC_DIR / f"{name}.yaml",
+        overrides={
+            "layers.image.shape": [side, side, 3],
+            "layers.predictions.nonlinearity": "linear",
+        },
+    )
     reference = getattr(keras.applications, keras_name)(
-        weights=None, input_shape=(side, side, 3), classifier_activation=None)
+        weights=None, input_shape=(side, side, 3), classifier_activation=None
+    )
     ours = build_model(loaded)
     try:
         assert ours.count_params() == reference.count_params() == loaded.graph.total_params

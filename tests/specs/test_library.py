@@ -40,10 +40,26 @@ EXACT_PARAMS = {
 LINE_LIMITS = {"vgg16": 60, "resnet50": 120}
 
 EXPECTED_SPECS = {
-    "nielsen_fc100", "nielsen_conv1", "nielsen_conv2", "nielsen_relu_l2", "nielsen_dropout",
-    "lenet5", "alexnet", "vgg16", "resnet50", "fkp_net1", "fkp_net3", "small_resnet32",
-    "mobilenet_v2", "densenet121", "xception", "efficientnet_b0",
-    "convnext_tiny", "vit_tiny", "unet_small", "inception_v3",
+    "nielsen_fc100",
+    "nielsen_conv1",
+    "nielsen_conv2",
+    "nielsen_relu_l2",
+    "nielsen_dropout",
+    "lenet5",
+    "alexnet",
+    "vgg16",
+    "resnet50",
+    "fkp_net1",
+    "fkp_net3",
+    "small_resnet32",
+    "mobilenet_v2",
+    "densenet121",
+    "xception",
+    "efficientnet_b0",
+    "convnext_tiny",
+    "vit_tiny",
+    "unet_small",
+    "inception_v3",
 }
 
 
@@ -107,7 +123,9 @@ def test_inference_equals_keras_model(path):
         for node in loaded.graph.nodes:
             keras_shape = tuple(model.get_layer(node.name).output.shape[1:])
             assert keras_shape == node.shape, node.name
-        assert [t.shape[1:] for t in model.outputs] == [loaded.graph.by_name[n].shape for n in loaded.graph.outputs]
+        assert [t.shape[1:] for t in model.outputs] == [
+            loaded.graph.by_name[n].shape for n in loaded.graph.outputs
+        ]
     finally:
         del model
         keras.backend.clear_session()
@@ -128,11 +146,15 @@ def test_matches_keras_applications(name):
 
     from kerasbuild import build_model
 
-    reference = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50}[name](weights=None)
+    reference = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50}[name](
+        weights=None
+    )
     ours = build_model(SPEC_DIR / f"{name}.yaml")
     try:
         assert ours.count_params() == reference.count_params() == EXACT_PARAMS[name]
-        assert sorted(tuple(w.shape) for w in ours.weights) == sorted(tuple(w.shape) for w in reference.weights)
+        assert sorted(tuple(w.shape) for w in ours.weights) == sorted(
+            tuple(w.shape) for w in reference.weights
+        )
         assert tuple(ours.output.shape) == tuple(reference.output.shape) == (None, 1000)
     finally:
         del ours, reference
@@ -164,17 +186,35 @@ def test_fkp_net3_is_the_pasted_nolearn_net():
     train = loaded.spec.train
     assert loaded.graph.by_name["input"].shape == (96, 96, 1)
     assert train.regression is True and train.max_epochs == 10_000
-    assert train.batch_iterator_train.type == "FlipBatchIterator" and train.batch_iterator_train.batch_size == 48
-    assert [h.type for h in train.on_epoch_finished] == ["AdjustVariable", "AdjustVariable", "EarlyStopping"]
+    assert (
+        train.batch_iterator_train.type == "FlipBatchIterator"
+        and train.batch_iterator_train.batch_size == 48
+    )
+    assert [h.type for h in train.on_epoch_finished] == [
+        "AdjustVariable",
+        "AdjustVariable",
+        "EarlyStopping",
+    ]
     assert train.on_epoch_finished[2].patience == 250
 
 
 def test_nielsen_specs_train_on_the_bundled_mnist_digits():
-    for name in ("nielsen_fc100", "nielsen_conv1", "nielsen_conv2", "nielsen_relu_l2", "nielsen_dropout"):
+    for name in (
+        "nielsen_fc100",
+        "nielsen_conv1",
+        "nielsen_conv2",
+        "nielsen_relu_l2",
+        "nielsen_dropout",
+    ):
         spec = load_spec(SPEC_DIR / f"{name}.yaml").spec
         assert spec.data.source == "builtin:mnist_5k", name
         assert spec.train.eval_size == 0.1 and spec.train.max_epochs >= 40, name
-        assert spec.layers[0].shape == (28, 28, 1) and spec.layers[-1].nonlinearity == "softmax", name
-    l2 = {layer.name: layer.l2 for layer in load_spec(SPEC_DIR / "nielsen_relu_l2.yaml").spec.layers
-          if hasattr(layer, "l2")}
+        assert spec.layers[0].shape == (28, 28, 1) and spec.layers[-1].nonlinearity == "softmax", (
+            name
+        )
+    l2 = {
+        layer.name: layer.l2
+        for layer in load_spec(SPEC_DIR / "nielsen_relu_l2.yaml").spec.layers
+        if hasattr(layer, "l2")
+    }
     assert l2 == {"conv1": 1.4e-4, "conv2": 1.4e-4, "hidden": 1.4e-4, "output": 1.4e-4}

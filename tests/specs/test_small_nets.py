@@ -88,10 +88,23 @@ def test_vit_tiny_learns_the_bundled_digits(tmp_path):
     """Two epochs of Adam (batches of 32) on 2,000 digits of builtin:mnist_5k (1,440 for
     training) reach well above chance (10 %) on the 400 held-out digits."""
     run = tmp_path / "vit"
-    result = CliRunner().invoke(app, [
-        "train", str(SPEC_DIR / "vit_tiny.yaml"), "--run-dir", str(run),
-        "--set", "train.max_epochs=2", "--set", "train.batch_size=32", "--set", "data.limit=2000",
-        "--set", "train.verbose=0"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(SPEC_DIR / "vit_tiny.yaml"),
+            "--run-dir",
+            str(run),
+            "--set",
+            "train.max_epochs=2",
+            "--set",
+            "train.batch_size=32",
+            "--set",
+            "data.limit=2000",
+            "--set",
+            "train.verbose=0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["n_test"] == 400
@@ -116,7 +129,11 @@ def test_unet_small_gives_a_class_distribution_per_pixel():
         assert model.count_params() == UNET_PARAMS
         images = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype("float32")
         probabilities = keras.ops.convert_to_numpy(model(images, training=False))
-        assert probabilities.shape == (3, 28, 28, 2) == (3, *loaded.graph.by_name["image"].shape[:2], 2)
+        assert (
+            probabilities.shape
+            == (3, 28, 28, 2)
+            == (3, *loaded.graph.by_name["image"].shape[:2], 2)
+        )
         assert np.allclose(probabilities.sum(axis=-1), 1.0, atol=1e-5)
         assert probabilities.min() >= 0 and np.ptp(probabilities[..., 1]) > 0
     finally:

@@ -29,8 +29,16 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path, Path]:
     spec = base / "digits.yaml"
     spec.write_text(DIGITS_SPEC)
     for name, seed in (("a", 1), ("b", 2)):
-        result = _invoke("train", spec, "--set", "train.max_epochs=5", "--set", f"train.seed={seed}",
-                         "--run-dir", base / name)
+        result = _invoke(
+            "train",
+            spec,
+            "--set",
+            "train.max_epochs=5",
+            "--set",
+            f"train.seed={seed}",
+            "--run-dir",
+            base / name,
+        )
         assert result.exit_code == 0, result.output
         assert "test accuracy" in result.output and "359 held-out examples" in result.output
     return spec, base / "a", base / "b"
@@ -41,7 +49,10 @@ def test_train_set_values_are_yaml_scalars(two_runs) -> None:
     info = json.loads((run / "run.json").read_text())
     assert info["epochs_completed"] == 5 and info["seed"] == 1
     assert parse_sets(["train.update=adam", "data.resize=[16, 16]", "train.objective_l2=1e-4"]) == {
-        "train.update": "adam", "data.resize": [16, 16], "train.objective_l2": 1e-4}
+        "train.update": "adam",
+        "data.resize": [16, 16],
+        "train.objective_l2": 1e-4,
+    }
     with pytest.raises(KerasbuildError, match="expected KEY=VALUE"):
         parse_sets(["train.max_epochs"])
 
@@ -57,8 +68,16 @@ def test_train_refuses_an_existing_run_dir_and_bad_sets(two_runs) -> None:
 
 def test_train_nan_exits_3(two_runs) -> None:
     spec, run, _ = two_runs
-    result = _invoke("train", spec, "--set", "train.update=sgd", "--set", "train.update_learning_rate=1e12",
-                     "--run-dir", run.parent / "nan")
+    result = _invoke(
+        "train",
+        spec,
+        "--set",
+        "train.update=sgd",
+        "--set",
+        "train.update_learning_rate=1e12",
+        "--run-dir",
+        run.parent / "nan",
+    )
     assert result.exit_code == 3, result.output
     assert "loss became NaN" in result.output and "Traceback" not in result.output
 
@@ -114,7 +133,9 @@ def test_ensemble_averages_members_into_a_run_directory(two_runs) -> None:
     assert metrics["test_accuracy"] >= min(members) - 0.01
     info = json.loads((out / "run.json").read_text())
     assert info["ensemble"]["combine"] == "mean" and len(info["ensemble"]["members"]) == 2
-    assert {"model_best.keras", "spec.yaml", "run.json", "metrics.json"} <= {p.name for p in out.iterdir()}
+    assert {"model_best.keras", "spec.yaml", "run.json", "metrics.json"} <= {
+        p.name for p in out.iterdir()
+    }
     evaluated = _invoke("evaluate", out)
     scores = dict(part.split("=") for part in evaluated.output.split())
     assert float(scores["accuracy"]) == pytest.approx(metrics["test_accuracy"], abs=1e-6)

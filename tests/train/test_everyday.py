@@ -55,7 +55,9 @@ def ones_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("pngs") / "digits"
     (folder / "1").mkdir(parents=True)
     for i, image in enumerate(x[y == 1][-60:]):
-        Image.fromarray(image.reshape(28, 28).astype(np.uint8), mode="L").save(folder / "1" / f"{i:02d}.png")
+        Image.fromarray(image.reshape(28, 28).astype(np.uint8), mode="L").save(
+            folder / "1" / f"{i:02d}.png"
+        )
     return folder
 
 
@@ -66,10 +68,15 @@ def test_evaluate_folder_of_one_class_uses_the_runs_labels(mnist_run, ones_folde
     scores = _scores(result.output)
     assert scores["n"] == 60 and scores["accuracy"] >= 0.9  # was 0.0: folder '1' became label 0
     (ones_folder.parent / "cats" / "cat").mkdir(parents=True)
-    Image.fromarray(np.zeros((28, 28), np.uint8)).save(ones_folder.parent / "cats" / "cat" / "a.png")
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(
+        ones_folder.parent / "cats" / "cat" / "a.png"
+    )
     result = _invoke("evaluate", mnist_run, "--data", ones_folder.parent / "cats")
     assert result.exit_code == 1
-    assert "class 'cat' is not one of the run's classes (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)" in result.output
+    assert (
+        "class 'cat' is not one of the run's classes (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)"
+        in result.output
+    )
 
 
 @pytest.mark.slow
@@ -80,15 +87,32 @@ def test_evaluate_npz_with_string_labels(mnist_run, tmp_path) -> None:
     pick = np.r_[np.flatnonzero(y == 7)[-40:], np.flatnonzero(y == 3)[-40:]]
     np.savez(tmp_path / "new.npz", images=x[pick].reshape(-1, 28, 28), names=y[pick].astype(str))
     result = _invoke("evaluate", mnist_run, "--data", tmp_path / "new.npz")
-    assert result.exit_code == 1 and "pass --x-key / --y-key" in result.output and "data.x_key" not in result.output
-    result = _invoke("evaluate", mnist_run, "--data", tmp_path / "new.npz", "--x-key", "images", "--y-key", "names")
+    assert (
+        result.exit_code == 1
+        and "pass --x-key / --y-key" in result.output
+        and "data.x_key" not in result.output
+    )
+    result = _invoke(
+        "evaluate",
+        mnist_run,
+        "--data",
+        tmp_path / "new.npz",
+        "--x-key",
+        "images",
+        "--y-key",
+        "names",
+    )
     assert result.exit_code == 0, result.output
     scores = _scores(result.output)
-    assert scores["n"] == 80 and scores["accuracy"] >= 0.85  # '3' and '7' were labels 0 and 1 before
+    assert (
+        scores["n"] == 80 and scores["accuracy"] >= 0.85
+    )  # '3' and '7' were labels 0 and 1 before
 
 
 @pytest.mark.slow
-def test_predict_reads_images_folders_and_npz_and_writes_csv(mnist_run, ones_folder, tmp_path) -> None:
+def test_predict_reads_images_folders_and_npz_and_writes_csv(
+    mnist_run, ones_folder, tmp_path
+) -> None:
     files = sorted((ones_folder / "1").iterdir())
     result = _invoke("predict", mnist_run, files[0], "-o", tmp_path / "one.npz")
     assert result.exit_code == 0, result.output
@@ -106,14 +130,24 @@ def test_predict_reads_images_folders_and_npz_and_writes_csv(mnist_run, ones_fol
     assert len(classes) == 60 and classes.count("1") >= 54
     pixels = np.stack([np.asarray(Image.open(f)) for f in files])
     np.savez(tmp_path / "in.npz", pixels=pixels)
-    result = _invoke("predict", mnist_run, tmp_path / "in.npz", "--x-key", "pixels", "-o", tmp_path / "npz.csv")
+    result = _invoke(
+        "predict", mnist_run, tmp_path / "in.npz", "--x-key", "pixels", "-o", tmp_path / "npz.csv"
+    )
     assert result.exit_code == 0, result.output
     assert [r[1] for r in list(csv.reader((tmp_path / "npz.csv").open()))[1:]] == classes
     result = _invoke("predict", mnist_run, tmp_path / "in.npz", "-o", tmp_path / "x.npz")
-    assert result.exit_code == 1 and "no array named 'x' (found: pixels); choose one with --x-key" in result.output
+    assert (
+        result.exit_code == 1
+        and "no array named 'x' (found: pixels); choose one with --x-key" in result.output
+    )
     result = _invoke("predict", mnist_run, ones_folder, "-o", tmp_path / "folder.csv")
     assert result.exit_code == 1 and "already exists; pass --overwrite" in result.output
-    assert _invoke("predict", mnist_run, files[0], "-o", tmp_path / "folder.csv", "--overwrite").exit_code == 0
+    assert (
+        _invoke(
+            "predict", mnist_run, files[0], "-o", tmp_path / "folder.csv", "--overwrite"
+        ).exit_code
+        == 0
+    )
     assert len((tmp_path / "folder.csv").read_text().splitlines()) == 2
 
 
@@ -121,16 +155,23 @@ def test_predict_reads_images_folders_and_npz_and_writes_csv(mnist_run, ones_fol
 def test_predict_with_an_exported_model_directory(mnist_run, ones_folder, tmp_path) -> None:
     result = _invoke("export", mnist_run, "--out", tmp_path / "models" / "mnist")
     assert result.exit_code == 0, result.output
-    result = _invoke("predict", tmp_path / "models" / "mnist", ones_folder, "-o", tmp_path / "exported.csv")
+    result = _invoke(
+        "predict", tmp_path / "models" / "mnist", ones_folder, "-o", tmp_path / "exported.csv"
+    )
     assert result.exit_code == 0, result.output
     _invoke("predict", mnist_run, ones_folder, "-o", tmp_path / "run.csv")
     exported = list(csv.reader((tmp_path / "exported.csv").open()))
     from_run = list(csv.reader((tmp_path / "run.csv").open()))
     assert exported[0] == from_run[0] and len(exported) == 61
     assert [r[1] for r in exported] == [r[1] for r in from_run]
-    np.testing.assert_allclose(np.array([r[2:] for r in exported[1:]], float),
-                               np.array([r[2:] for r in from_run[1:]], float), atol=1e-4)
-    assert json.loads((mnist_run / "run.json").read_text())["class_names"] == [str(d) for d in range(10)]
+    np.testing.assert_allclose(
+        np.array([r[2:] for r in exported[1:]], float),
+        np.array([r[2:] for r in from_run[1:]], float),
+        atol=1e-4,
+    )
+    assert json.loads((mnist_run / "run.json").read_text())["class_names"] == [
+        str(d) for d in range(10)
+    ]
 
 
 def _cli(*args) -> list[str]:
@@ -157,8 +198,13 @@ def test_the_printed_resume_hint_works(tmp_path) -> None:
     run = tmp_path / "my run"
     sets = ["--set", "train.max_epochs=6", "--set", "data.limit=800"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    proc = subprocess.Popen(_cli("train", spec, *sets, "--run-dir", run), env=env, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        _cli("train", spec, *sets, "--run-dir", run),
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     state = run / "backup" / "state.json"
     deadline = time.monotonic() + 300
     while not state.is_file() and proc.poll() is None and time.monotonic() < deadline:
@@ -170,18 +216,35 @@ def test_the_printed_resume_hint_works(tmp_path) -> None:
     assert hint.startswith("interrupted; continue with: kerasbuild train --resume --run-dir"), hint
     done = json.loads(state.read_text())["epochs_completed"]
     assert 1 <= done < 6
-    refused = subprocess.run(_cli("train", spec, "--run-dir", run, "--resume"), env=env, capture_output=True,
-                             text=True, timeout=120)
+    refused = subprocess.run(
+        _cli("train", spec, "--run-dir", run, "--resume"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2 and "kerasbuild train --resume --run-dir" in refused.stderr
     command = shlex.split(hint.removeprefix("interrupted; continue with: "))
-    resumed = subprocess.run([sys.executable, "-m", "kerasbuild.cli", *command[1:]], env=env,
-                             capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "kerasbuild.cli", *command[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "complete" and info["epochs_completed"] == 6 and info["resumed"]
-    again = subprocess.run(_cli("train", spec, *sets, "--run-dir", run, "--resume"), env=env,
-                           capture_output=True, text=True, timeout=120)
-    assert again.returncode == 2 and "has already finished" in again.stderr  # same spec + --set: accepted
+    again = subprocess.run(
+        _cli("train", spec, *sets, "--run-dir", run, "--resume"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        again.returncode == 2 and "has already finished" in again.stderr
+    )  # same spec + --set: accepted
 
 
 def test_update_params_that_do_not_fit_the_optimiser_are_located_at_validate_time() -> None:
@@ -199,4 +262,6 @@ train: {update: nesterov_momentum, update_params: {beta_1: 0.9}}
     problem = caught.value.problems[0]
     assert (problem.file, problem.line, problem.path) == ("nb.yaml", 5, ("train", "update_params"))
     assert "update: nesterov_momentum takes no 'beta_1' (set update_momentum" in problem.message
-    assert load_text(text.replace("nesterov_momentum", "adam"), "ok.yaml").spec.train.update_params == {"beta_1": 0.9}
+    assert load_text(
+        text.replace("nesterov_momentum", "adam"), "ok.yaml"
+    ).spec.train.update_params == {"beta_1": 0.9}

@@ -48,9 +48,13 @@ def _spec(tmp_path: Path, max_epochs: int = 3) -> Path:
 
 
 def _full_disk_train(spec: Path, run: Path, match: str, skip: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(HERE / "enospc_cli.py"), "train", str(spec), "--run-dir", str(run)],
-                          env=_env(ENOSPC_MATCH=match, ENOSPC_SKIP=str(skip)), capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, str(HERE / "enospc_cli.py"), "train", str(spec), "--run-dir", str(run)],
+        env=_env(ENOSPC_MATCH=match, ENOSPC_SKIP=str(skip)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _hidden_files(directory: Path) -> list[str]:
@@ -58,26 +62,39 @@ def _hidden_files(directory: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("match", "skip", "written"), [
-    (".epoch_0002.weights.h5.*", 0, "backup/epoch_0002.weights.h5"),
-    (".model_best.keras.*", 1, "model_best.keras"),
-])
-def test_disk_full_fails_in_one_line_and_resume_finishes(tmp_path: Path, match: str, skip: int,
-                                                          written: str) -> None:
+@pytest.mark.parametrize(
+    ("match", "skip", "written"),
+    [
+        (".epoch_0002.weights.h5.*", 0, "backup/epoch_0002.weights.h5"),
+        (".model_best.keras.*", 1, "model_best.keras"),
+    ],
+)
+def test_disk_full_fails_in_one_line_and_resume_finishes(
+    tmp_path: Path, match: str, skip: int, written: str
+) -> None:
     spec, run = _spec(tmp_path), tmp_path / "run"
     failed = _full_disk_train(spec, run, match, skip)
     assert failed.returncode == 2, failed.stderr[-2000:]
     lines = [line for line in failed.stderr.splitlines() if line.strip()]
-    assert lines[-1] == (f"error: no space left on device writing {run / written}; epoch 1 is saved; "
-                         "free space and run again with --resume")
+    assert lines[-1] == (
+        f"error: no space left on device writing {run / written}; epoch 1 is saved; "
+        "free space and run again with --resume"
+    )
     assert "Traceback" not in failed.stderr
     info = json.loads((run / "run.json").read_text())
-    assert info["status"] == "failed" and info["reason"].startswith("no space left on device writing")
+    assert info["status"] == "failed" and info["reason"].startswith(
+        "no space left on device writing"
+    )
     assert _hidden_files(run) == [], "temporary files or the lock were left behind"
     assert json.loads((run / "backup" / "state.json").read_text())["epochs_completed"] == 1
 
-    resumed = subprocess.run(_cli("train", spec, "--run-dir", run, "--resume"), env=_env(), capture_output=True,
-                             text=True, timeout=600)
+    resumed = subprocess.run(
+        _cli("train", spec, "--run-dir", run, "--resume"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "complete" and info["epochs_completed"] == 3 and "reason" not in info
@@ -93,19 +110,33 @@ def _wait(condition, timeout: float = 300.0) -> None:
 
 
 @pytest.mark.slow
-def test_second_train_is_refused_while_the_first_lives_and_resume_takes_a_stale_lock(tmp_path: Path) -> None:
+def test_second_train_is_refused_while_the_first_lives_and_resume_takes_a_stale_lock(
+    tmp_path: Path,
+) -> None:
     spec, run = _spec(tmp_path, max_epochs=3), tmp_path / "run"
-    first = subprocess.Popen(_cli("train", spec, "--run-dir", run), env=_env(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        _cli("train", spec, "--run-dir", run),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait(lambda: (run / "backup" / "state.json").is_file() or first.poll() is not None)
         first.send_signal(signal.SIGSTOP)  # a stopped process still holds its lock: a slow epoch
         assert first.poll() is None and lock.is_held(run)
         for extra in (["--overwrite"], ["--resume"]):
-            second = subprocess.run(_cli("train", spec, "--run-dir", run, *extra), env=_env(),
-                                    capture_output=True, text=True, timeout=300)
+            second = subprocess.run(
+                _cli("train", spec, "--run-dir", run, *extra),
+                env=_env(),
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert second.returncode == 2, second.stderr[-2000:]
-            assert f"{run} is in use by PID {first.pid} on {lock.host_name()} (kerasbuild train" in second.stderr
+            assert (
+                f"{run} is in use by PID {first.pid} on {lock.host_name()} (kerasbuild train"
+                in second.stderr
+            )
             assert f"kill {first.pid}" in second.stderr
         assert json.loads((run / "run.json").read_text())["status"] == "running"
     finally:
@@ -114,13 +145,20 @@ def test_second_train_is_refused_while_the_first_lives_and_resume_takes_a_stale_
     assert (run / lock.LOCK_NAME).is_file() and not lock.is_held(run)
     assert lock.state(run, json.loads((run / "run.json").read_text())["status"]) == "crashed"
 
-    evaluated = subprocess.run(_cli("evaluate", run), env=_env(), capture_output=True, text=True, timeout=300)
+    evaluated = subprocess.run(
+        _cli("evaluate", run), env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert f"the run in {run} crashed after epoch" in evaluated.stderr
     assert float(evaluated.stdout.split("accuracy=")[1].split()[0]) > 0.3
 
-    resumed = subprocess.run(_cli("train", spec, "--run-dir", run, "--resume"),
-                             env=_env(), capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        _cli("train", spec, "--run-dir", run, "--resume"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"took over the stale lock of PID {first.pid}" in resumed.stderr
     assert "crashed (run.json said running" in resumed.stderr
@@ -131,16 +169,25 @@ def test_second_train_is_refused_while_the_first_lives_and_resume_takes_a_stale_
 def test_lock_names_its_holder_and_is_taken_over_after_sigkill(tmp_path: Path) -> None:
     """The same rules without TensorFlow: a holder process, refused writers, the stale take-over."""
     directory = tmp_path / "search"
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from kerasbuild.runs.lock import acquire; "
-                               "acquire(sys.argv[1], 'kerasbuild tune'); print('held', flush=True); time.sleep(600)",
-                               str(directory)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from kerasbuild.runs.lock import acquire; "
+            "acquire(sys.argv[1], 'kerasbuild tune'); print('held', flush=True); time.sleep(600)",
+            str(directory),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(KerasbuildError) as refused:
             lock.acquire(directory, "kerasbuild tune")
         assert refused.value.exit_code == 2
-        assert f"in use by PID {holder.pid} on {lock.host_name()} (kerasbuild tune, since" in str(refused.value)
+        assert f"in use by PID {holder.pid} on {lock.host_name()} (kerasbuild tune, since" in str(
+            refused.value
+        )
         assert lock.state(directory, "running") == "running"
     finally:
         holder.send_signal(signal.SIGKILL)
@@ -153,8 +200,16 @@ def test_lock_names_its_holder_and_is_taken_over_after_sigkill(tmp_path: Path) -
 
 
 def test_a_lock_recorded_on_another_host_is_not_taken_over(tmp_path: Path) -> None:
-    (tmp_path / lock.LOCK_NAME).write_text(json.dumps(
-        {"host": "elsewhere", "pid": 4242, "command": "kerasbuild train", "since": "2026-01-01T00:00:00+00:00"}))
+    (tmp_path / lock.LOCK_NAME).write_text(
+        json.dumps(
+            {
+                "host": "elsewhere",
+                "pid": 4242,
+                "command": "kerasbuild train",
+                "since": "2026-01-01T00:00:00+00:00",
+            }
+        )
+    )
     with pytest.raises(KerasbuildError) as refused:
         lock.acquire(tmp_path, "kerasbuild train")
     assert "locked by PID 4242 on elsewhere" in str(refused.value)
@@ -163,11 +218,16 @@ def test_a_lock_recorded_on_another_host_is_not_taken_over(tmp_path: Path) -> No
 
 def _mount_tmpfs(directory: Path, size: str) -> None:
     directory.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a size-limited tmpfs here ({done.stderr.strip() or 'not permitted'}); "
-                    "the ENOSPC injection tests cover the training writers")
+        pytest.skip(
+            f"cannot mount a size-limited tmpfs here ({done.stderr.strip() or 'not permitted'}); "
+            "the ENOSPC injection tests cover the training writers"
+        )
 
 
 @pytest.mark.slow
@@ -183,18 +243,30 @@ def test_export_onto_a_full_disk_fails_in_one_line_and_publishes_nothing(tmp_pat
         free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
         (disk / "filler").write_bytes(b"\0" * (free - 8192))  # 8 KB left: less than a SavedModel
         (disk / "m").mkdir()
-        failed = subprocess.run(_cli("export", tmp_path / "run", "--out", disk / "m"), env=_env(),
-                                capture_output=True, text=True, timeout=600)
+        failed = subprocess.run(
+            _cli("export", tmp_path / "run", "--out", disk / "m"),
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert failed.returncode == 2, failed.stderr[-2000:]
         last = [line for line in failed.stderr.splitlines() if line.strip()][-1]
         assert last.startswith("error: no space left on device writing " + str(disk / "m"))
-        assert last.endswith(f"nothing was published and the versions in {disk / 'm'} are untouched; "
-                             "free space and export again")
+        assert last.endswith(
+            f"nothing was published and the versions in {disk / 'm'} are untouched; "
+            "free space and export again"
+        )
         assert "Traceback" not in failed.stderr
         assert list((disk / "m").iterdir()) == []
         (disk / "filler").unlink()
-        exported = subprocess.run(_cli("export", tmp_path / "run", "--out", disk / "m"), env=_env(),
-                                  capture_output=True, text=True, timeout=600)
+        exported = subprocess.run(
+            _cli("export", tmp_path / "run", "--out", disk / "m"),
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert exported.returncode == 0, exported.stderr[-2000:]
         assert (disk / "m" / "1" / "saved_model.pb").is_file()
     finally:
@@ -216,4 +288,6 @@ def test_free_space_check_uses_the_real_checkpoint_sizes(tmp_path: Path) -> None
     assert backup <= on_disk <= backup + 64 * 1024  # the h5 file: the variables plus its metadata
     assert space_warning(2 * backup + 3 * weights, backup, weights, tmp_path) is None
     warning = space_warning(backup, backup, weights, tmp_path)
-    assert warning is not None and warning.startswith(f"warning: {backup / 2**20:.1f} MB free on the file system")
+    assert warning is not None and warning.startswith(
+        f"warning: {backup / 2**20:.1f} MB free on the file system"
+    )

@@ -30,8 +30,13 @@ def test_mirrored_strategy_trains_over_two_logical_cpus(tmp_path: Path) -> None:
     spec = tmp_path / "digits.yaml"
     spec.write_text(DIGITS_SPEC)
     run = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(spec), str(run)], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(spec), str(run)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = json.loads((run / "run.json").read_text())
     assert info["replicas"] == 2 and info["status"] == "complete"

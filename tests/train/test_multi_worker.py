@@ -33,22 +33,41 @@ train:
   distribute: multi_worker
 """
 
-RUN_FILES = ("spec.yaml", "run.json", "history.csv", "history.json", "metrics.json", "model_best.keras",
-             "model_final.keras", "loss.png", "backup/state.json", "tensorboard")
+RUN_FILES = (
+    "spec.yaml",
+    "run.json",
+    "history.csv",
+    "history.json",
+    "metrics.json",
+    "model_best.keras",
+    "model_final.keras",
+    "loss.png",
+    "backup/state.json",
+    "tensorboard",
+)
 
 
-def _train(spec: Path, *args: str, index: int | None = None, addresses: list[str] | None = None,
-           **popen) -> subprocess.Popen:
+def _train(
+    spec: Path, *args: str, index: int | None = None, addresses: list[str] | None = None, **popen
+) -> subprocess.Popen:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     if index is not None:
         env["TF_CONFIG"] = tf_config(addresses, index)
-    return subprocess.Popen([sys.executable, "-m", "kerasbuild.cli", "train", str(spec), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kerasbuild.cli", "train", str(spec), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **popen,
+    )
 
 
 def _workers(spec: Path, run: Path, *args: str) -> list[subprocess.Popen]:
     addresses = [f"127.0.0.1:{p}" for p in free_ports(2)]
-    return [_train(spec, "--run-dir", str(run), *args, index=i, addresses=addresses) for i in range(2)]
+    return [
+        _train(spec, "--run-dir", str(run), *args, index=i, addresses=addresses) for i in range(2)
+    ]
 
 
 def _test_accuracy(run: Path) -> float:
@@ -63,9 +82,13 @@ def spec(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_two_workers_match_one_process_and_the_launcher_matches_tf_config(spec: Path, tmp_path: Path) -> None:
-    procs = [*_workers(spec, tmp_path / "mw"),
-             _train(spec, "--run-dir", str(tmp_path / "single"), "--set", "train.distribute=none")]
+def test_two_workers_match_one_process_and_the_launcher_matches_tf_config(
+    spec: Path, tmp_path: Path
+) -> None:
+    procs = [
+        *_workers(spec, tmp_path / "mw"),
+        _train(spec, "--run-dir", str(tmp_path / "single"), "--set", "train.distribute=none"),
+    ]
     outputs = [proc.communicate(timeout=600)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0], "\n".join(o[-2000:] for o in outputs)
     run = tmp_path / "mw"
@@ -73,14 +96,30 @@ def test_two_workers_match_one_process_and_the_launcher_matches_tf_config(spec: 
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "complete" and info["epochs_completed"] == 3
     assert info["replicas"] == 2 and info["execution"]["workers"] == 2
-    assert info["execution"]["strategy"] == "CollectiveAllReduceStrategy"  # MultiWorkerMirroredStrategy
+    assert (
+        info["execution"]["strategy"] == "CollectiveAllReduceStrategy"
+    )  # MultiWorkerMirroredStrategy
     assert len(json.loads((run / "history.json").read_text())) == 3
     multi, single = _test_accuracy(run), _test_accuracy(tmp_path / "single")
     assert single > 0.7 and abs(multi - single) <= 0.03, (multi, single)
 
-    launched = subprocess.run([sys.executable, "-m", "kerasbuild.cli", "train", str(spec), "--run-dir",
-                               str(tmp_path / "launched"), "--workers", "2"], capture_output=True, text=True,
-                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=600)
+    launched = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kerasbuild.cli",
+            "train",
+            str(spec),
+            "--run-dir",
+            str(tmp_path / "launched"),
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=600,
+    )
     assert launched.returncode == 0, launched.stderr[-3000:]
     assert "complete after 3 epochs" in launched.stdout
     assert _test_accuracy(tmp_path / "launched") == pytest.approx(multi, abs=0.005)
@@ -105,9 +144,23 @@ def test_a_killed_worker_stops_the_chief_and_resume_finishes(spec: Path, tmp_pat
     saved = json.loads(state.read_text())["epochs_completed"]
     assert 1 <= saved < 3
 
-    resumed = subprocess.run([sys.executable, "-m", "kerasbuild.cli", "train", "--resume", "--run-dir", str(run),
-                              "--workers", "2"], capture_output=True, text=True,
-                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=600)
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kerasbuild.cli",
+            "train",
+            "--resume",
+            "--run-dir",
+            str(run),
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "complete" and info["resumed"] and info["epochs_completed"] == 3

@@ -18,9 +18,21 @@ NOISE = ("oneDNN", "absl", "cpu_feature_guard", "This TensorFlow binary is optim
 def _train(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     spec = tmp_path / "digits.yaml"
     spec.write_text(DIGITS_SPEC)
-    return subprocess.run([str(KERASBUILD), "train", str(spec), "--set", "train.max_epochs=1",
-                           "--run-dir", str(tmp_path / "run")],
-                          capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(
+        [
+            str(KERASBUILD),
+            "train",
+            str(spec),
+            "--set",
+            "train.max_epochs=1",
+            "--run-dir",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
 @pytest.mark.slow
@@ -38,8 +50,12 @@ def test_a_level_the_user_chose_is_kept(tmp_path):
     (``build`` imports TensorFlow without training)."""
     spec = tmp_path / "digits.yaml"
     spec.write_text(DIGITS_SPEC)
-    result = subprocess.run([str(KERASBUILD), "build", str(spec), "-o", str(tmp_path / "m.keras")],
-                            capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    result = subprocess.run(
+        [str(KERASBUILD), "build", str(spec), "-o", str(tmp_path / "m.keras")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"},
+    )
     assert result.returncode == 0, result.stderr
     assert any(n in result.stderr for n in NOISE), result.stderr[-2000:]

@@ -76,25 +76,38 @@ def _uninterrupted(tmp_path_factory, precision: str) -> tuple[Path, Path]:
         tmp = tmp_path_factory.mktemp(f"uninterrupted_{precision}")
         spec, full = tmp / "resume.yaml", tmp / "full"
         spec.write_text(SPEC.replace("  seed: 3\n", f"  seed: 3\n  precision: {precision}\n"))
-        subprocess.run(_cli("train", str(spec), "--run-dir", str(full)), env=_env(), check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            _cli("train", str(spec), "--run-dir", str(full)),
+            env=_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _UNINTERRUPTED[precision] = spec, full
     return _UNINTERRUPTED[precision]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("precision", "sig", "exit_code", "status"), [
-    ("float32", signal.SIGKILL, -signal.SIGKILL, "running"),
-    ("float32", signal.SIGTERM, 143, "interrupted"),
-    ("mixed_float16", signal.SIGKILL, -signal.SIGKILL, "running"),
-])
-def test_resume_after_a_signal_matches_uninterrupted_run(tmp_path_factory, tmp_path: Path, precision: str,
-                                                         sig: int, exit_code: int, status: str) -> None:
+@pytest.mark.parametrize(
+    ("precision", "sig", "exit_code", "status"),
+    [
+        ("float32", signal.SIGKILL, -signal.SIGKILL, "running"),
+        ("float32", signal.SIGTERM, 143, "interrupted"),
+        ("mixed_float16", signal.SIGKILL, -signal.SIGKILL, "running"),
+    ],
+)
+def test_resume_after_a_signal_matches_uninterrupted_run(
+    tmp_path_factory, tmp_path: Path, precision: str, sig: int, exit_code: int, status: str
+) -> None:
     spec, full = _uninterrupted(tmp_path_factory, precision)
     killed = tmp_path / "killed"
 
-    proc = subprocess.Popen(_cli("train", str(spec), "--run-dir", str(killed)), env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _cli("train", str(spec), "--run-dir", str(killed)),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while _epochs_done(killed) < KILL_AFTER and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -106,8 +119,12 @@ def test_resume_after_a_signal_matches_uninterrupted_run(tmp_path_factory, tmp_p
     assert run_json["status"] == status
     assert len(json.loads((killed / "history.json").read_text())) >= done
 
-    resumed = subprocess.run(_cli("train", str(spec), "--run-dir", str(killed), "--resume"), env=_env(),
-                             capture_output=True, text=True)
+    resumed = subprocess.run(
+        _cli("train", str(spec), "--run-dir", str(killed), "--resume"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
 
     history_full = json.loads((full / "history.json").read_text())
@@ -116,12 +133,18 @@ def test_resume_after_a_signal_matches_uninterrupted_run(tmp_path_factory, tmp_p
     for a, b in zip(history_full, history_resumed, strict=True):
         for key in ("loss", "val_loss", "val_accuracy", "learning_rate", "momentum"):
             assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), (a["epoch"], key)
-    for a, b in zip(_weights(full / "model_final.keras"), _weights(killed / "model_final.keras"), strict=True):
+    for a, b in zip(
+        _weights(full / "model_final.keras"), _weights(killed / "model_final.keras"), strict=True
+    ):
         np.testing.assert_allclose(a, b, atol=1e-5)
-    for a, b in zip(_weights(full / "model_best.keras"), _weights(killed / "model_best.keras"), strict=True):
+    for a, b in zip(
+        _weights(full / "model_best.keras"), _weights(killed / "model_best.keras"), strict=True
+    ):
         np.testing.assert_allclose(a, b, atol=1e-5)
     info = json.loads((killed / "run.json").read_text())
-    assert info["status"] == "complete" and info["resumed"] is True and info["epochs_completed"] == 6
+    assert (
+        info["status"] == "complete" and info["resumed"] is True and info["epochs_completed"] == 6
+    )
     full_info = json.loads((full / "run.json").read_text())
     assert info["execution"]["dtype_policy"] == full_info["execution"]["dtype_policy"] == precision
     assert info["execution"]["loss_scale"] == full_info["execution"]["loss_scale"]
@@ -129,4 +152,5 @@ def test_resume_after_a_signal_matches_uninterrupted_run(tmp_path_factory, tmp_p
         steps = math.ceil(info["examples"]["train"] / 32)
         assert info["execution"]["loss_scale"] == {"scale": 32768.0, "good_steps": 6 * steps}
     assert json.loads((full / "metrics.json").read_text())["test_accuracy"] == pytest.approx(
-        json.loads((killed / "metrics.json").read_text())["test_accuracy"], abs=1e-6)
+        json.loads((killed / "metrics.json").read_text())["test_accuracy"], abs=1e-6
+    )

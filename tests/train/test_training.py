@@ -21,7 +21,9 @@ def _weights(path: Path) -> list[np.ndarray]:
     return keras.saving.load_model(path, safe_mode=True, compile=False).get_weights()
 
 
-def test_digits_run_reaches_accuracy_and_writes_the_run_directory(digits_spec: Path, tmp_path: Path) -> None:
+def test_digits_run_reaches_accuracy_and_writes_the_run_directory(
+    digits_spec: Path, tmp_path: Path
+) -> None:
     run = tmp_path / "run"
     result = train(load_spec(digits_spec), run)
     assert result.status == "complete" and result.epochs_completed == 8
@@ -29,8 +31,18 @@ def test_digits_run_reaches_accuracy_and_writes_the_run_directory(digits_spec: P
     assert result.test_metrics["n_test"] == 359
 
     names = {p.name for p in run.iterdir()}
-    assert {"spec.yaml", "run.json", "history.csv", "history.json", "metrics.json", "model_best.keras",
-            "model_final.keras", "tensorboard", "backup", "loss.png"} <= names
+    assert {
+        "spec.yaml",
+        "run.json",
+        "history.csv",
+        "history.json",
+        "metrics.json",
+        "model_best.keras",
+        "model_final.keras",
+        "tensorboard",
+        "backup",
+        "loss.png",
+    } <= names
     assert not [n for n in names if n.startswith(".")], "temporary files left behind"
     assert (run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
@@ -46,7 +58,15 @@ def test_digits_run_reaches_accuracy_and_writes_the_run_directory(digits_spec: P
 
     history = json.loads((run / "history.json").read_text())
     assert [row["epoch"] for row in history] == list(range(1, 9))
-    assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "momentum", "duration"} <= set(history[0])
+    assert {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "learning_rate",
+        "momentum",
+        "duration",
+    } <= set(history[0])
     assert history[-1]["loss"] < history[0]["loss"] / 2
     csv_lines = (run / "history.csv").read_text().splitlines()
     assert len(csv_lines) == 9 and csv_lines[0].startswith("epoch,")
@@ -85,11 +105,17 @@ def test_unwritable_run_directory_is_a_clear_error(digits_spec: Path, tmp_path: 
 
 def test_early_stopping_restores_the_best_weights(digits_spec: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    overrides = {"train.max_epochs": 20, "train.on_epoch_finished": [
-        {"type": "EarlyStopping", "patience": 3, "monitor": "val_accuracy", "min_delta": 0.5}]}
+    overrides = {
+        "train.max_epochs": 20,
+        "train.on_epoch_finished": [
+            {"type": "EarlyStopping", "patience": 3, "monitor": "val_accuracy", "min_delta": 0.5}
+        ],
+    }
     result = train(load_spec(digits_spec, overrides=overrides), run)
     # nothing can improve val_accuracy by 0.5, so epoch 1 stays best and training stops after 4
-    assert result.status == "early_stopped" and result.epochs_completed == 4 and result.best_epoch == 1
+    assert (
+        result.status == "early_stopped" and result.epochs_completed == 4 and result.best_epoch == 1
+    )
     best, final = _weights(run / "model_best.keras"), _weights(run / "model_final.keras")
     for a, b in zip(best, final, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -100,13 +126,20 @@ def test_early_stopping_restores_the_best_weights(digits_spec: Path, tmp_path: P
     last.load_weights(run / "backup" / "epoch_0004.weights.h5")
     assert any(not np.array_equal(a, b) for a, b in zip(best, last.get_weights(), strict=True))
     history = json.loads((run / "history.json").read_text())
-    assert result.test_metrics["test_accuracy"] == pytest.approx(history[0]["val_accuracy"], abs=0.05)
+    assert result.test_metrics["test_accuracy"] == pytest.approx(
+        history[0]["val_accuracy"], abs=0.05
+    )
 
 
-def test_nan_loss_stops_with_exit_code_and_keeps_the_last_good_checkpoint(digits_spec: Path, tmp_path: Path) -> None:
+def test_nan_loss_stops_with_exit_code_and_keeps_the_last_good_checkpoint(
+    digits_spec: Path, tmp_path: Path
+) -> None:
     run = tmp_path / "run"
-    overrides = {"train.max_epochs": 5, "train.update": "sgd",
-                 "train.schedules": [{"type": "exponential", "gamma": 1e12}]}  # lr 0.05, then 5e10
+    overrides = {
+        "train.max_epochs": 5,
+        "train.update": "sgd",
+        "train.schedules": [{"type": "exponential", "gamma": 1e12}],
+    }  # lr 0.05, then 5e10
     with pytest.raises(KerasbuildError, match="loss became NaN in epoch 2") as info:
         train(load_spec(digits_spec, overrides=overrides), run)
     assert info.value.exit_code == EXIT_DIVERGED == 3
@@ -122,18 +155,28 @@ def test_nan_loss_stops_with_exit_code_and_keeps_the_last_good_checkpoint(digits
 
 def test_objective_l2_penalises_kernels_not_biases(digits_spec: Path, tmp_path: Path) -> None:
     plain = train(load_spec(digits_spec, overrides={"train.max_epochs": 3}), tmp_path / "plain")
-    l2 = train(load_spec(digits_spec, overrides={"train.max_epochs": 3, "train.objective_l2": 0.01}),
-               tmp_path / "l2")
+    l2 = train(
+        load_spec(digits_spec, overrides={"train.max_epochs": 3, "train.objective_l2": 0.01}),
+        tmp_path / "l2",
+    )
     k_plain = [w for w in _weights(tmp_path / "plain" / "model_final.keras") if w.ndim > 1]
     k_l2 = [w for w in _weights(tmp_path / "l2" / "model_final.keras") if w.ndim > 1]
-    assert sum(float((w ** 2).sum()) for w in k_l2) < 0.7 * sum(float((w ** 2).sum()) for w in k_plain)
+    assert sum(float((w**2).sum()) for w in k_l2) < 0.7 * sum(float((w**2).sum()) for w in k_plain)
     assert l2.history[0]["loss"] > plain.history[0]["loss"]  # the penalty is part of the loss
 
 
-@pytest.mark.parametrize("setting", [{"train.precision": "mixed_bfloat16"}, {"train.precision": "mixed_float16"},
-                                     {"train.jit_compile": True, "train.deterministic": False}])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"train.precision": "mixed_bfloat16"},
+        {"train.precision": "mixed_float16"},
+        {"train.jit_compile": True, "train.deterministic": False},
+    ],
+)
 def test_precision_and_xla_settings_train(digits_spec: Path, tmp_path: Path, setting: dict) -> None:
-    result = train(load_spec(digits_spec, overrides={**setting, "train.max_epochs": 6}), tmp_path / "run")
+    result = train(
+        load_spec(digits_spec, overrides={**setting, "train.max_epochs": 6}), tmp_path / "run"
+    )
     assert result.test_metrics["test_accuracy"] >= 0.85
     assert keras.config.dtype_policy().name == "float32"  # restored after the run
     model = keras.saving.load_model(tmp_path / "run" / "model_best.keras", safe_mode=True)
@@ -143,10 +186,18 @@ def test_precision_and_xla_settings_train(digits_spec: Path, tmp_path: Path, set
     assert model.outputs[0].dtype == "float32"
 
     ran = json.loads((tmp_path / "run" / "run.json").read_text())["execution"]
-    assert ran["jit_compile"] is setting.get("train.jit_compile", False)  # read back from the compiled model
+    assert ran["jit_compile"] is setting.get(
+        "train.jit_compile", False
+    )  # read back from the compiled model
     assert ran["dtype_policy"] == expected
-    assert ran["layer_dtypes"] == {"image": expected, "conv1": expected, "pool1": expected,
-                                   "hidden_flatten": expected, "hidden": expected, "output": "float32"}
+    assert ran["layer_dtypes"] == {
+        "image": expected,
+        "conv1": expected,
+        "pool1": expected,
+        "hidden_flatten": expected,
+        "hidden": expected,
+        "output": "float32",
+    }
     assert ran["strategy"] == "DefaultDistributionStrategy" and ran["devices"][0].endswith("CPU:0")
     assert ran["steps_per_execution"] == 32
     if expected == "mixed_float16":  # the loss-scale optimizer: 36 steps per epoch, no overflow
@@ -173,7 +224,9 @@ def test_mnist_5k_small_net_reaches_accuracy(mnist_spec: Path, tmp_path: Path) -
     assert lrs[0] == pytest.approx(0.01) and lrs[1] == pytest.approx(0.05) and lrs[-1] < 0.01
 
 
-def test_resume_refuses_a_finished_run_and_a_changed_spec(digits_spec: Path, tmp_path: Path) -> None:
+def test_resume_refuses_a_finished_run_and_a_changed_spec(
+    digits_spec: Path, tmp_path: Path
+) -> None:
     run = tmp_path / "run"
     train(load_spec(digits_spec, overrides={"train.max_epochs": 2}), run)
     with pytest.raises(KerasbuildError, match="already finished"):
@@ -198,15 +251,22 @@ def test_epoch_table_rows_highlight_the_best_values() -> None:
 
 
 def test_regression_reports_rmse(digits_spec: Path, tmp_path: Path) -> None:
-    overrides = {"train.regression": True, "train.update": "adam", "train.update_learning_rate": 0.01,
-                 "layers.output.num_units": 1, "layers.output.nonlinearity": "linear"}
+    overrides = {
+        "train.regression": True,
+        "train.update": "adam",
+        "train.update_learning_rate": 0.01,
+        "layers.output.num_units": 1,
+        "layers.output.nonlinearity": "linear",
+    }
     result = train(load_spec(digits_spec, overrides=overrides), tmp_path / "run")
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["task"] == "regression" and info["class_names"] is None
     assert {"loss", "rmse", "val_rmse"} <= set(result.history[0])
     # predicting the digit's value: the labels' standard deviation is 2.87
     assert result.test_metrics["test_rmse"] < 1.5
-    assert result.test_metrics["test_loss"] == pytest.approx(result.test_metrics["test_rmse"] ** 2, rel=1e-3)
+    assert result.test_metrics["test_loss"] == pytest.approx(
+        result.test_metrics["test_rmse"] ** 2, rel=1e-3
+    )
     from sklearn.datasets import load_digits
 
     from kerasbuild.runs.predict import load_predictor
@@ -214,4 +274,6 @@ def test_regression_reports_rmse(digits_spec: Path, tmp_path: Path) -> None:
     digits = load_digits()
     predicted = load_predictor(tmp_path / "run")(digits.images[:300])  # raw 0..16 pixels
     assert predicted.shape == (300, 1)
-    assert float(np.sqrt(np.mean((predicted[:, 0] - digits.target[:300]) ** 2))) < 2.0  # labels: std 2.87
+    assert (
+        float(np.sqrt(np.mean((predicted[:, 0] - digits.target[:300]) ** 2))) < 2.0
+    )  # labels: std 2.87

@@ -34,8 +34,10 @@ def test_mobilenet_v2_weights_from_keras_applications_give_equal_outputs(tmp_pat
         for variable in ours.weights:  # start from zeros: the file must supply every value
             variable.assign(np.zeros(variable.shape, "float32"))
         report = load_initial_weights(ours, tmp_path / name)
-        assert report.startswith(f"loaded 105 of 105 layers from {tmp_path / name} ({105 - by_order} by name, "
-                                 f"{by_order} by order)"), report
+        assert report.startswith(
+            f"loaded 105 of 105 layers from {tmp_path / name} ({105 - by_order} by name, "
+            f"{by_order} by order)"
+        ), report
         actual = keras.ops.convert_to_numpy(ours(images, training=False))
         assert np.abs(actual - expected).max() < 1e-5 and expected.std() > 0
 
@@ -56,11 +58,17 @@ layers:
     source = build_model(load_text(spec % 10))
     source.save(tmp_path / "legacy.h5")  # Keras 2 HDF5: model_weights with layer_names
     target = build_model(load_text(spec % 3))
-    with pytest.raises(KerasbuildError, match="skipped 1: output .shapes 144x3, 3 here, 144x10, 10 in the file.; "
-                                              "set init.strict: false"):
+    with pytest.raises(
+        KerasbuildError,
+        match="skipped 1: output .shapes 144x3, 3 here, 144x10, 10 in the file.; "
+        "set init.strict: false",
+    ):
         load_initial_weights(target, tmp_path / "legacy.h5")
     report = load_initial_weights(target, tmp_path / "legacy.h5", strict=False)
     assert report.startswith("loaded 1 of 2 layers") and "skipped 1: output" in report
-    for ours, theirs in zip(target.get_layer("conv1").get_weights(), source.get_layer("conv1").get_weights(),
-                            strict=True):
+    for ours, theirs in zip(
+        target.get_layer("conv1").get_weights(),
+        source.get_layer("conv1").get_weights(),
+        strict=True,
+    ):
         np.testing.assert_array_equal(ours, theirs)

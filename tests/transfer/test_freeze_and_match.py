@@ -43,16 +43,39 @@ def test_frozen_parameters_are_non_trainable_in_summary_and_in_keras():
     trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
     assert trainable == summary["trainable_params"]
     assert model.count_params() == summary["total_params"]
-    assert {layer.name for layer in model.layers if not layer.trainable} >= {"stem_conv", "stem_bn", "conv2", "hidden"}
+    assert {layer.name for layer in model.layers if not layer.trainable} >= {
+        "stem_conv",
+        "stem_bn",
+        "conv2",
+        "hidden",
+    }
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ('freeze: ["conv?"]', 'freeze: ["convx"]', "train.freeze.0: 'convx' matches no layer (did you mean 'conv2'?)"),
-    ("max_epochs: 3", "max_epochs: 3, unfreeze_at: {epoch: 3}", "unfreeze_at.epoch (3) must be below max_epochs (3)"),
-    ("max_epochs: 3", "max_epochs: 3, unfreeze_at: {epoch: 1, layers: [head*]}",
-     "train.unfreeze_at.layers.0: 'head*' matches no layer"),
-    ("trainable: false}\n  - {name: conv2", "trainable: no}\n  - {name: conv2", "trainable must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'freeze: ["conv?"]',
+            'freeze: ["convx"]',
+            "train.freeze.0: 'convx' matches no layer (did you mean 'conv2'?)",
+        ),
+        (
+            "max_epochs: 3",
+            "max_epochs: 3, unfreeze_at: {epoch: 3}",
+            "unfreeze_at.epoch (3) must be below max_epochs (3)",
+        ),
+        (
+            "max_epochs: 3",
+            "max_epochs: 3, unfreeze_at: {epoch: 1, layers: [head*]}",
+            "train.unfreeze_at.layers.0: 'head*' matches no layer",
+        ),
+        (
+            "trainable: false}\n  - {name: conv2",
+            "trainable: no}\n  - {name: conv2",
+            "trainable must be true or false",
+        ),
+    ],
+)
 def test_bad_freeze_settings_are_located_errors(old, new, message):
     assert old in SPEC
     with pytest.raises(SpecError) as exc:
@@ -71,7 +94,9 @@ def test_init_weights_that_do_not_exist_are_located(tmp_path):
     with pytest.raises(SpecError) as exc:
         check_init(load_spec(spec))
     assert f"spec.yaml:{len(SPEC.splitlines()) + 1}:" in str(exc.value)
-    assert f"{tmp_path / 'missing.weights.h5'} does not exist (relative to {tmp_path})" in str(exc.value)
+    assert f"{tmp_path / 'missing.weights.h5'} does not exist (relative to {tmp_path})" in str(
+        exc.value
+    )
 
 
 def test_layers_match_by_name_then_by_order_while_shapes_agree():
@@ -83,4 +108,6 @@ def test_layers_match_by_name_then_by_order_while_shapes_agree():
     assert matching.skipped == [("head", "no layer of that name in the file")]
     assert matching.unused == ["out", "extra"]
     renamed = match_layers([("conv", [(3, 3, 1, 8), (8,)])], theirs)
-    assert renamed.pairs == [] and renamed.skipped == [("conv", "shapes 3x3x1x8, 8 here, 3x3x1x4, 4 in the file")]
+    assert renamed.pairs == [] and renamed.skipped == [
+        ("conv", "shapes 3x3x1x8, 8 here, 3x3x1x4, 4 in the file")
+    ]

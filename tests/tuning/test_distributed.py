@@ -37,11 +37,15 @@ def _workers_of_completed(project: Path) -> dict[str, str]:
     for trial in project.glob("trial_*/trial.json"):
         state = json.loads(trial.read_text())
         if state["status"] == "COMPLETED":
-            out[state["trial_id"]] = json.loads((trial.parent / "worker.json").read_text())["tuner_id"]
+            out[state["trial_id"]] = json.loads((trial.parent / "worker.json").read_text())[
+                "tuner_id"
+            ]
     return out
 
 
-def test_launcher_runs_two_workers_that_both_complete_trials_and_restarts_a_dead_one(make_job, tmp_path):
+def test_launcher_runs_two_workers_that_both_complete_trials_and_restarts_a_dead_one(
+    make_job, tmp_path
+):
     path = make_job(JOB.replace("max_trials: 4", "max_trials: 6"))
     project = tmp_path / "search" / "job"
     killed: list[str] = []
@@ -94,9 +98,12 @@ def _wait_for(path: Path, text: str, process: subprocess.Popen, timeout: float) 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "kerasbuild.cli", "tune", *args],
-                                stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        return subprocess.Popen(
+            [sys.executable, "-m", "kerasbuild.cli", "tune", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
 
 
 def test_a_worker_killed_mid_trial_does_not_stall_the_search(make_job, tmp_path):
@@ -105,7 +112,10 @@ def test_a_worker_killed_mid_trial_does_not_stall_the_search(make_job, tmp_path)
     oracle = f"127.0.0.1:{port}"
     processes: list[subprocess.Popen] = []
     try:
-        chief = _start([str(path), "--chief", "--port", str(port), "--host", "127.0.0.1"], tmp_path / "chief.log")
+        chief = _start(
+            [str(path), "--chief", "--port", str(port), "--host", "127.0.0.1"],
+            tmp_path / "chief.log",
+        )
         processes.append(chief)
         doomed = _start([str(path), "--worker", "w1", "--oracle", oracle], tmp_path / "w1.log")
         processes.append(doomed)
@@ -135,8 +145,12 @@ def test_a_worker_killed_mid_trial_does_not_stall_the_search(make_job, tmp_path)
 
 def test_heartbeats_keep_a_worker_whose_trial_outlasts_the_timeout(make_job, tmp_path):
     # trial_timeout 2 s, heartbeat every 0.5 s, one trial of 80 epochs: several times longer
-    path = make_job(JOB.replace("max_trials: 4", "max_trials: 1").replace("trial_timeout: 6", "trial_timeout: 2")
-                    + "overrides: {train.max_epochs: 80}\n")
+    path = make_job(
+        JOB.replace("max_trials: 4", "max_trials: 1").replace(
+            "trial_timeout: 6", "trial_timeout: 2"
+        )
+        + "overrides: {train.max_epochs: 80}\n"
+    )
     launched = launch(load_job(path), 1)
     project = tmp_path / "search" / "job"
     assert launched.restarts == {"worker0": 0} and launched.worker_exit_codes == {"worker0": 0}

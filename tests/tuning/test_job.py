@@ -32,17 +32,32 @@ def test_job_errors_are_located_with_line_column_and_path(make_job):
     ]
 
 
-@pytest.mark.parametrize(("job", "where", "message"), [
-    ("spec: space.yaml\nobjective: val_acuracy\n", "2:1: objective",
-     "'val_acuracy' is not logged by this spec's training (did you mean 'val_accuracy'?)"),
-    ("spec: missing.yaml\n", "1:1: spec", "spec file not found"),
-    ("spec: space.yaml\ntuner: hyperband\nmax_trials: 4\n", "1:1: <root>",
-     "hyperband sets its own number of trials"),
-    ("spec: space.yaml\nhyperband: {factor: 1}\n", "2:13: hyperband.factor",
-     "Input should be greater than or equal to 2, got 1"),
-    ("spec: space.yaml\nearly_stopping: {patience: 5}\n", "2:18: early_stopping.patience",
-     "patience 5 is not below the most epochs a trial trains (3)"),
-])
+@pytest.mark.parametrize(
+    ("job", "where", "message"),
+    [
+        (
+            "spec: space.yaml\nobjective: val_acuracy\n",
+            "2:1: objective",
+            "'val_acuracy' is not logged by this spec's training (did you mean 'val_accuracy'?)",
+        ),
+        ("spec: missing.yaml\n", "1:1: spec", "spec file not found"),
+        (
+            "spec: space.yaml\ntuner: hyperband\nmax_trials: 4\n",
+            "1:1: <root>",
+            "hyperband sets its own number of trials",
+        ),
+        (
+            "spec: space.yaml\nhyperband: {factor: 1}\n",
+            "2:13: hyperband.factor",
+            "Input should be greater than or equal to 2, got 1",
+        ),
+        (
+            "spec: space.yaml\nearly_stopping: {patience: 5}\n",
+            "2:18: early_stopping.patience",
+            "patience 5 is not below the most epochs a trial trains (3)",
+        ),
+    ],
+)
 def test_each_job_mistake_names_its_field(make_job, job, where, message):
     path = make_job(job)
     problems = _problems(path)
@@ -55,7 +70,9 @@ def test_a_spec_without_placeholders_is_refused(make_job, space_text):
     plain = space_text.replace("{hp: choice, values: [16, 32, 64], default: 32}", "32")
     for name in ("layers.drop.p", "update_learning_rate", "batch_size", "max_epochs"):
         assert name.split(".")[-1] in plain
-    plain = "\n".join(line for line in plain.splitlines() if "{hp:" not in line and "when" not in line)
+    plain = "\n".join(
+        line for line in plain.splitlines() if "{hp:" not in line and "when" not in line
+    )
     plain = plain.replace("  - {name: drop, type: DropoutLayer, p:", "")
     path = make_job("spec: space.yaml\n", space=plain)
     assert "has no {hp: ...} placeholders" in _problems(path)[0]
@@ -85,7 +102,11 @@ def test_nielsen_job_searches_the_published_space():
     assert params["train.update_learning_rate"].sampling == "log"
     # with every default the searched spec is the published net
     assert loaded.search_spec.graph.total_params == 1_672_570
-    assert (loaded.job.tuner, loaded.job.objective, loaded.job.hyperband.max_epochs) == ("hyperband", "val_accuracy", 9)
+    assert (loaded.job.tuner, loaded.job.objective, loaded.job.hyperband.max_epochs) == (
+        "hyperband",
+        "val_accuracy",
+        9,
+    )
 
 
 def test_fkp_job_without_the_kaggle_csv_stops_before_any_trial_naming_the_file():
@@ -102,14 +123,17 @@ def test_fkp_job_without_the_kaggle_csv_stops_before_any_trial_naming_the_file()
     assert not (loaded.project_dir / "oracle.json").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--chief"], "--chief needs --port"),
-    (["--worker", "w1"], "--worker ID and --oracle HOST:PORT go together"),
-    (["--chief", "--port", "1", "--workers", "2"], "choose one of --chief, --workers"),
-    (["--worker", "oracle", "--oracle", "127.0.0.1:1"], "'oracle' cannot be a worker id"),
-    (["--worker", "w-chief", "--oracle", "127.0.0.1:1"], "'w-chief' cannot be a worker id"),
-    (["--worker", "w1", "--oracle", "127.0.0.1"], "--oracle must be HOST:PORT"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--chief"], "--chief needs --port"),
+        (["--worker", "w1"], "--worker ID and --oracle HOST:PORT go together"),
+        (["--chief", "--port", "1", "--workers", "2"], "choose one of --chief, --workers"),
+        (["--worker", "oracle", "--oracle", "127.0.0.1:1"], "'oracle' cannot be a worker id"),
+        (["--worker", "w-chief", "--oracle", "127.0.0.1:1"], "'w-chief' cannot be a worker id"),
+        (["--worker", "w1", "--oracle", "127.0.0.1"], "--oracle must be HOST:PORT"),
+    ],
+)
 def test_contradictory_modes_exit_2(make_job, args, message):
     path = make_job("spec: space.yaml\n")
     result = runner.invoke(app, ["tune", str(path), *args])
@@ -121,9 +145,13 @@ def test_loading_a_job_imports_neither_tensorflow_nor_keras() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from kerasbuild.tuning.job import load_job; "
-            "load_job('tuning/nielsen_hyperband.yaml'); "
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    code = (
+        "import sys; from kerasbuild.tuning.job import load_job; "
+        "load_job('tuning/nielsen_hyperband.yaml'); "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
     root = __import__("pathlib").Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"

@@ -44,16 +44,22 @@ def _epochs_logged(run_dir) -> int:
     """How many epochs TensorBoard logged a loss for in ``run_dir``."""
     import tensorflow as tf
 
-    return sum(1 for events in run_dir.glob("events.out.tfevents.*")
-               for event in tf.compat.v1.train.summary_iterator(str(events))
-               for value in event.summary.value if value.tag == "epoch_loss")
+    return sum(
+        1
+        for events in run_dir.glob("events.out.tfevents.*")
+        for event in tf.compat.v1.train.summary_iterator(str(events))
+        for value in event.summary.value
+        if value.tag == "epoch_loss"
+    )
 
 
 def _trial_files(project):
     return {p.parent.name: p.stat().st_mtime_ns for p in project.glob("trial_*/trial.json")}
 
 
-def test_hyperband_search_writes_ranked_results_and_a_plain_best_spec_that_trains(make_job, tmp_path):
+def test_hyperband_search_writes_ranked_results_and_a_plain_best_spec_that_trains(
+    make_job, tmp_path
+):
     job = load_job(make_job(HYPERBAND))
     results = run_search(job)
     project = tmp_path / "search" / "job"
@@ -81,7 +87,9 @@ def test_hyperband_search_writes_ranked_results_and_a_plain_best_spec_that_train
     assert best.placeholders == []
     values = results.best.values
     assert best.spec.train.batch_size == values["train.batch_size"]
-    assert best.spec.train.update_learning_rate == pytest.approx(values["train.update_learning_rate"])
+    assert best.spec.train.update_learning_rate == pytest.approx(
+        values["train.update_learning_rate"]
+    )
     hidden = values["layers.hidden.num_units"]
     assert best.graph.total_params == 64 * hidden + hidden + hidden * 10 + 10
 
@@ -107,7 +115,9 @@ def test_running_the_same_job_again_resumes_without_repeating_trials(make_job, t
     again = run_search(load_job(path))
     again_s = time.perf_counter() - started
     assert _trial_files(project) == done  # not one trial file rewritten
-    assert [(t.trial_id, t.score) for t in again.trials] == [(t.trial_id, t.score) for t in first.trials]
+    assert [(t.trial_id, t.score) for t in again.trials] == [
+        (t.trial_id, t.score) for t in first.trials
+    ]
     assert again_s < first_s
 
     path.write_text(job_text.replace("max_trials: 2", "max_trials: 3"))
@@ -126,12 +136,19 @@ def test_running_the_same_job_again_resumes_without_repeating_trials(make_job, t
         assert _epochs_logged(run) == trial.values["train.max_epochs"] == trial.epochs
 
 
-def test_a_trial_that_always_raises_ends_the_search_with_a_clear_report(make_job, space_text, tmp_path):
+def test_a_trial_that_always_raises_ends_the_search_with_a_clear_report(
+    make_job, space_text, tmp_path
+):
     # SGD has no 'amsgrad': every trial fails when Keras builds the optimiser
-    space = space_text.replace("  update_momentum: 0.9\n",
-                               "  update_momentum: 0.9\n  update_params: {amsgrad: {hp: bool}}\n")
-    path = make_job("spec: space.yaml\nmax_trials: 6\nmax_consecutive_failed_trials: 2\n"
-                    "max_retries_per_trial: 1\ndirectory: search\n", space=space)
+    space = space_text.replace(
+        "  update_momentum: 0.9\n",
+        "  update_momentum: 0.9\n  update_params: {amsgrad: {hp: bool}}\n",
+    )
+    path = make_job(
+        "spec: space.yaml\nmax_trials: 6\nmax_consecutive_failed_trials: 2\n"
+        "max_retries_per_trial: 1\ndirectory: search\n",
+        space=space,
+    )
     result = runner.invoke(app, ["tune", str(path)])
     assert result.exit_code == 1
     assert "no trial completed" in result.output

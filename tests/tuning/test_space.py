@@ -34,15 +34,25 @@ def test_each_kind_becomes_the_matching_keras_tuner_hyperparameter(space_text):
     hp = kt.HyperParameters()
     values = space.declare(hp)
     by_name = {p.name: p for p in hp.space}
-    assert list(by_name) == ["layers.hidden.num_units", "layers.drop.p", "train.update_learning_rate",
-                             "train.batch_size", "train.max_epochs"]
+    assert list(by_name) == [
+        "layers.hidden.num_units",
+        "layers.drop.p",
+        "train.update_learning_rate",
+        "train.batch_size",
+        "train.max_epochs",
+    ]
     assert isinstance(by_name["layers.hidden.num_units"], kt.engine.hyperparameters.Choice)
     assert by_name["layers.hidden.num_units"].values == [16, 32, 64]
     lr = by_name["train.update_learning_rate"]
     assert (lr.min_value, lr.max_value, lr.sampling) == (0.03, 0.3, "log")
     assert (by_name["layers.drop.p"].step, by_name["train.max_epochs"].step) == (0.2, 1)
-    assert values == {"layers.hidden.num_units": 32, "layers.drop.p": 0.2, "train.update_learning_rate": 0.1,
-                      "train.batch_size": 32, "train.max_epochs": 2}
+    assert values == {
+        "layers.hidden.num_units": 32,
+        "layers.drop.p": 0.2,
+        "train.update_learning_rate": 0.1,
+        "train.batch_size": 32,
+        "train.max_epochs": 2,
+    }
 
 
 def test_values_round_trip_into_load_spec(space_text):
@@ -61,8 +71,12 @@ def test_values_round_trip_into_load_spec(space_text):
 def test_conditions_nest_and_inactive_values_fall_back_to_defaults():
     space = SearchSpace.from_loaded(load_text(CONDITIONAL))
     # parents are declared before their children, whatever the document order
-    assert space.names == ["train.update", "layers.drop.p", "layers.output.W",
-                           "train.update_momentum"]
+    assert space.names == [
+        "train.update",
+        "layers.drop.p",
+        "layers.output.W",
+        "train.update_momentum",
+    ]
     hp = kt.HyperParameters()
     assert space.declare(hp) == {"train.update": "adam", "layers.output.W": "glorot_uniform"}
     hp.values["train.update"] = "momentum"
@@ -94,7 +108,10 @@ def test_grid_search_needs_a_step_on_every_float():
     with pytest.raises(SpecError) as caught:
         space.check_finite()
     problems = caught.value.problems
-    assert [p.path for p in problems] == [("train", "update_learning_rate"), ("train", "update_momentum")]
+    assert [p.path for p in problems] == [
+        ("train", "update_learning_rate"),
+        ("train", "update_momentum"),
+    ]
     lines = (REPO / "tuning" / "nielsen_dropout_space.yaml").read_text().splitlines()
     expected = next(i for i, line in enumerate(lines, 1) if "update_learning_rate:" in line)
     assert problems[0].file.endswith("nielsen_dropout_space.yaml") and problems[0].line == expected

@@ -21,11 +21,14 @@ pytestmark = pytest.mark.slow
 KERAS_WARNINGS = ("Your input ran out of data", "Skipping variable loading for optimizer")
 
 
-def test_a_diverging_trial_fails_with_its_reason_is_never_best_and_keras_does_not_warn(make_job, space_text,
-                                                                                          tmp_path):
+def test_a_diverging_trial_fails_with_its_reason_is_never_best_and_keras_does_not_warn(
+    make_job, space_text, tmp_path
+):
     # a learning rate of 10^30 makes the loss NaN in the first epoch (weights overflow to inf)
-    space = space_text.replace("{hp: float, min: 0.03, max: 0.3, sampling: log, default: 0.1}",
-                               "{hp: choice, values: [0.1, 1.0e+30]}")
+    space = space_text.replace(
+        "{hp: float, min: 0.03, max: 0.3, sampling: log, default: 0.1}",
+        "{hp: choice, values: [0.1, 1.0e+30]}",
+    )
     job = load_job(make_job(HYPERBAND.replace("seed: 0", "seed: 3"), space=space))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -38,7 +41,9 @@ def test_a_diverging_trial_fails_with_its_reason_is_never_best_and_keras_does_no
     assert diverging and sane
     assert {t.status for t in diverging} == {"FAILED"}
     assert all(t.score is None for t in diverging)
-    assert all("training diverged: the training loss became NaN in epoch 1" in t.error for t in diverging)
+    assert all(
+        "training diverged: the training loss became NaN in epoch 1" in t.error for t in diverging
+    )
     assert {t.status for t in sane} == {"COMPLETED"}
     assert results.best.values["train.update_learning_rate"] == 0.1
     assert results.best.score > 0.5  # 10 classes: chance is 0.1
@@ -52,10 +57,16 @@ def test_a_diverging_trial_fails_with_its_reason_is_never_best_and_keras_does_no
     assert all("became NaN" in t["error"] for t in failed)
 
 
-def test_a_trial_scores_what_kerasbuild_train_measures_for_its_values(make_job, space_text, tmp_path):
-    job = load_job(make_job("spec: space.yaml\ntuner: random\nmax_trials: 1\nobjective: val_accuracy\n"
-                            "directory: search\nseed: 0\n",
-                            space=space_text.replace("  seed: 0\n", "  seed: 0\n  deterministic: true\n")))
+def test_a_trial_scores_what_kerasbuild_train_measures_for_its_values(
+    make_job, space_text, tmp_path
+):
+    job = load_job(
+        make_job(
+            "spec: space.yaml\ntuner: random\nmax_trials: 1\nobjective: val_accuracy\n"
+            "directory: search\nseed: 0\n",
+            space=space_text.replace("  seed: 0\n", "  seed: 0\n  deterministic: true\n"),
+        )
+    )
     results = run_search(job)
     (trial,) = results.trials
     assert trial.status == "COMPLETED"
