@@ -26,7 +26,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m 'not slow'
 
 lint: $(STAMP)
-	$(BIN)/ruff check kerasbuild tests bench
+	$(BIN)/ruff check kerasbuild tests bench tools
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
