@@ -48,7 +48,8 @@ def main() -> None:
         )
         worst = max(worst, t_validate, t_summary)
         print(
-            f"{spec.name:28s} validate {t_validate:.3f} s  summary {t_summary:.3f} s  (TensorFlow not imported)"
+            f"{spec.name:28s} validate {t_validate:.3f} s  summary {t_summary:.3f} s  (TensorFlow "
+            "not imported)"
         )
     print(f"worst: {worst:.3f} s (target < 1 s)")
 

@@ -73,7 +73,8 @@ def report(
     ratio = m_ours / m_base if m_base else float("nan")
     better = "higher" if higher_is_better else "lower"
     print(
-        f"{name}: kerasbuild {m_ours:.4g} {unit} vs baseline {m_base:.4g} {unit} -> ratio {ratio:.3f} "
+        f"{name}: kerasbuild {m_ours:.4g} {unit} vs baseline {m_base:.4g} {unit} -> ratio "
+        f"{ratio:.3f} "
         f"({better} is better; target {target})",
         flush=True,
     )

@@ -37,7 +37,8 @@ def build_model(spec: LoadedSpec | str | Path | dict[str, Any], **load_kwargs: A
         raise SpecError(
             [
                 loaded.source.problem(
-                    f"{a.field}: auto is known only from the data; train the spec (the run's spec.yaml has "
+                    f"{a.field}: auto is known only from the data; train the spec (the run's "
+                    "spec.yaml has "
                     f"the numbers) or write the size",
                     ("layers", a.index, a.field),
                 )

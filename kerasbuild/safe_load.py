@@ -66,7 +66,8 @@ def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
         if "safe_mode" in str(exc) or "arbitrary code" in str(exc):
             raise KerasbuildError(
                 f"{path}: refused by Keras safe mode, the model holds code (e.g. a Lambda layer) "
-                f"that would run when loaded; kerasbuild never loads such models. Keras said: {first}"
+                "that would run when loaded; kerasbuild never loads such models. Keras said: "
+                f"{first}"
             ) from None
         raise KerasbuildError(f"{path}: cannot load the model: {first}") from None
     except (TypeError, KeyError, OSError, zipfile.BadZipFile) as exc:

@@ -107,7 +107,8 @@ def test_guide_error_example_is_what_validate_prints():
 
     text = GUIDE.read_text()
     spec, output = re.findall(
-        r"For this file:\n\n```text\n(.*?)```\n\n```text\n\$ kerasbuild validate bad.yaml\n(.*?)```",
+        r"For this file:\n\n```text\n(.*?)```\n\n```text\n\$ kerasbuild validate "
+        r"bad.yaml\n(.*?)```",
         text,
         re.S,
     )[0]

@@ -96,7 +96,8 @@ def predict(
 
         summary_ = predict_file(model, inputs, output, x_key=x_key)
         out.print(
-            f"wrote {summary_['output']} ({summary_['n']} predictions, y shape {summary_['shape']})",
+            f"wrote {summary_['output']} ({summary_['n']} predictions, y shape "
+            f"{summary_['shape']})",
             highlight=False,
         )
 

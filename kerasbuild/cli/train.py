@@ -140,7 +140,8 @@ def train(
             from ..fit.signals import exit_code
 
             err.print(
-                f"interrupted; continue with: kerasbuild train --resume --run-dir {shlex.quote(str(directory))}",
+                "interrupted; continue with: kerasbuild train --resume --run-dir "
+                f"{shlex.quote(str(directory))}",
                 highlight=False,
             )
             raise typer.Exit(exit_code(exc)) from None

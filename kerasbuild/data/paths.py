@@ -97,7 +97,8 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
             if units is not None and units != classes and not (units == 1 and classes == 2):
                 problems.append(
                     loaded.source.problem(
-                        f"the data has {classes} classes but output layer '{name}' has {units} units",
+                        f"the data has {classes} classes but output layer '{name}' has {units} "
+                        "units",
                         ("layers", node.index),
                     )
                 )
@@ -106,7 +107,8 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
             if units is not None and units != columns:
                 problems.append(
                     loaded.source.problem(
-                        f"the data has {columns} target columns but output layer '{name}' has {units} units",
+                        f"the data has {columns} target columns but output layer '{name}' has "
+                        f"{units} units",
                         ("layers", node.index),
                     )
                 )

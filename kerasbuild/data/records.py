@@ -165,7 +165,8 @@ def tfds_source(data: DataConfig, data_dir: str | None) -> RecordSource:
         ) from None
     if not tf.io.gfile.exists(str(builder.data_dir)) or not builder.info.splits:
         raise KerasbuildError(
-            f"data.source: tfds data set '{name}' is not prepared in {data_dir or 'the default data_dir'}; "
+            f"data.source: tfds data set '{name}' is not prepared in "
+            f"{data_dir or 'the default data_dir'}; "
             f"kerasbuild never downloads: run 'tfds build {name} --data_dir DIR' first and "
             "set data.data_dir: DIR"
         )

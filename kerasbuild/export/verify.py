@@ -148,7 +148,8 @@ def compare(
         have = np.asarray(got[name])
         if have.shape != want.shape:
             raise KerasbuildError(
-                f"{what}: output '{name}' has shape {have.shape}, the Keras model gives {want.shape}"
+                f"{what}: output '{name}' has shape {have.shape}, the Keras model gives "
+                f"{want.shape}"
             )
         if name == "classes" and "probabilities" in expected:
             probs = np.sort(expected["probabilities"], axis=-1)

@@ -36,9 +36,12 @@ def space_warning(free: int, backup: int, model: int, where: Path) -> str | None
     if free >= needed:
         return None
     return (
-        f"warning: {free / MB:.1f} MB free on the file system of {where}, but the checkpoints need about "
-        f"{needed / MB:.1f} MB (backup {backup / MB:.1f} MB and model {model / MB:.1f} MB, each written beside "
-        "the previous copy); the run will likely stop with 'no space left on device' in its first epochs"
+        f"warning: {free / MB:.1f} MB free on the file system of {where}, but the checkpoints need "
+        "about "
+        f"{needed / MB:.1f} MB (backup {backup / MB:.1f} MB and model {model / MB:.1f} MB, each "
+        "written beside "
+        "the previous copy); the run will likely stop with 'no space left on device' in its first "
+        "epochs"
     )
 
 

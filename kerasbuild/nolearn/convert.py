@@ -175,7 +175,8 @@ class _Walker:
                         Failed(
                             Untranslatable(
                                 node.lineno,
-                                f"it is a parameter of {node.name}(), known only when the script runs",
+                                f"it is a parameter of {node.name}(), known only when the script "
+                                "runs",
                             )
                         ),
                     )

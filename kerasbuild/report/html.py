@@ -111,7 +111,8 @@ def spec_section(spec_path: Path, title: str) -> str:
     graph = "data:image/png;base64," + base64.b64encode(graph_png(loaded)).decode("ascii")
     return (
         f"<h2>{html.escape(title)}</h2><pre>{html.escape(spec_path.read_text(encoding='utf-8'))}</pre>"
-        f"<h3>Layers: {data['total_params']:,} parameters ({data['trainable_params']:,} trainable)</h3>"
+        f"<h3>Layers: {data['total_params']:,} parameters ({data['trainable_params']:,} "
+        "trainable)</h3>"
         + table_html(["#", "name", "type", "output shape", "params"], rows)
         + "<details><summary>layer graph</summary>"
         + _figure_html(graph, "layer graph")

@@ -140,7 +140,8 @@ def acquire(directory: Path, command: str) -> DirectoryLock:
     if previous is not None and previous.host != host_name():
         os.close(fd)
         raise KerasbuildError(
-            f"{directory} is locked by {previous.describe()}; from {host_name()} kerasbuild cannot tell "
+            f"{directory} is locked by {previous.describe()}; from {host_name()} kerasbuild cannot "
+            "tell "
             f"whether that process still runs. If it has ended, delete {path} and run again",
             exit_code=EXIT_LOCKED,
         )
@@ -184,8 +185,10 @@ def state_note(run_dir: Path, info: dict[str, Any]) -> str | None:
     epochs = info.get("epochs_completed")
     if status == "crashed":
         return (
-            f"note: the run in {run_dir} crashed after epoch {epochs} (run.json says running but no process "
-            "holds it); using the models it saved; continue it with 'kerasbuild train --resume --run-dir "
+            f"note: the run in {run_dir} crashed after epoch {epochs} (run.json says running but "
+            "no process "
+            "holds it); using the models it saved; continue it with 'kerasbuild train --resume "
+            "--run-dir "
             f"{run_dir}'"
         )
     if status == "running":

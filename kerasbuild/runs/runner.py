@@ -323,7 +323,8 @@ def _initial_info(
 
 def _diverged(epoch: int, good: int, run_dir: Path) -> KerasbuildError:
     kept = (
-        f"The last good checkpoint (epoch {good}) is kept in {run_dir / 'backup'} and the best model in "
+        f"The last good checkpoint (epoch {good}) is kept in {run_dir / 'backup'} and the best "
+        "model in "
         f"{run_dir / 'model_best.keras'}. "
         if good
         else "No epoch completed. "

@@ -409,7 +409,8 @@ def augmentations_for(data: DataConfig, train: TrainConfig) -> list[Augmentation
                 )
         if any(isinstance(a, FlipHorizontal) for a in augment) and data.target_scale is None:
             raise SpecError.single(
-                "flip_horizontal negates keypoint x coordinates, which needs targets centred on the "
+                "flip_horizontal negates keypoint x coordinates, which needs targets centred on "
+                "the "
                 "image: set target_scale (e.g. {center: 48, scale: 48} for 96-pixel images)",
                 ("data", "target_scale"),
             )

@@ -388,7 +388,8 @@ class TrainConfig(StrictModel):
             if getattr(self, name) not in (None, False, 1):
                 raise ValueError(
                     f"distribute: multi_worker runs kerasbuild's own training step "
-                    f"(Keras fit() fails under MultiWorkerMirroredStrategy, keras-team/keras#20585), "
+                    "(Keras fit() fails under MultiWorkerMirroredStrategy, "
+                    "keras-team/keras#20585), "
                     f"which does not apply {name}; leave it unset"
                 )
 

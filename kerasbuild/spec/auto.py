@@ -92,7 +92,8 @@ def find(source: Source) -> list[AutoSize]:
             else:
                 problems.append(
                     source.problem(
-                        f"{field}: auto takes the number of classes or targets from the data, so only an "
+                        f"{field}: auto takes the number of classes or targets from the data, so "
+                        "only an "
                         f"output layer may use it; give layer '{layer.get('name')}' a number",
                         ("layers", i, field),
                     )

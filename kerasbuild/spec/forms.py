@@ -207,8 +207,10 @@ def normalise(source: Source) -> Source:
         if owner is None and key == "input_shape":
             problems.append(
                 source.problem(
-                    "input_shape sets the shape of a layer named 'input', and there is none; the spec "
-                    "already has an input layer: give its shape there, or write input: {shape: [...]}",
+                    "input_shape sets the shape of a layer named 'input', and there is none; the "
+                    "spec "
+                    "already has an input layer: give its shape there, or write input: {shape: "
+                    "[...]}",
                     (key,),
                 )
             )
@@ -217,8 +219,11 @@ def normalise(source: Source) -> Source:
             known = [*TOP_LEVEL_KEYS, *INPUT_KEYS, *NOLEARN_TRAIN_KEYS]
             problems.append(
                 source.problem(
-                    f"unknown top-level key '{key}'{did_you_mean(key, known) or _flat_key_hint(key, layer_names)}; expected one of "
-                    f"{', '.join(TOP_LEVEL_KEYS)}, a nolearn training key, or '<layer>_<param>' for a "
+                    "unknown top-level key "
+                    f"'{key}'{did_you_mean(key, known) or _flat_key_hint(key, layer_names)}; "
+                    "expected one of "
+                    f"{', '.join(TOP_LEVEL_KEYS)}, a nolearn training key, or '<layer>_<param>' "
+                    "for a "
                     f"layer named in 'layers'",
                     (key,),
                 )

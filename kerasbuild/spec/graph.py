@@ -281,7 +281,8 @@ def _check_reachable(
         raise SpecError(
             [
                 source.problem(
-                    f"layer '{n.name}' does not lead to any output ({', '.join(outputs)}); remove it, wire it in, "
+                    f"layer '{n.name}' does not lead to any output ({', '.join(outputs)}); remove "
+                    "it, wire it in, "
                     "or list it under 'outputs'",
                     ("layers", n.index),
                 )

@@ -159,7 +159,8 @@ def find_placeholders(source: Source, data: Any | None = None) -> list[Placehold
         if ph.param.when is not None and ph.param.when.hp not in names:
             problems.append(
                 source.problem(
-                    f"when.hp refers to {ph.param.when.hp!r}, which is not a placeholder in this spec",
+                    f"when.hp refers to {ph.param.when.hp!r}, which is not a placeholder in this "
+                    "spec",
                     ph.path + ("when", "hp"),
                 )
             )

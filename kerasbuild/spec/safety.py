@@ -121,7 +121,8 @@ def _walk(node: Any, path: FieldPath, source: Source, problems: list[Problem]) -
             if isinstance(key, str) and key.lower() in CODE_FIELDS:
                 problems.append(
                     source.problem(
-                        f"field '{key}' would load code by name; code-loading fields are not allowed "
+                        f"field '{key}' would load code by name; code-loading fields are not "
+                        "allowed "
                         "in spec files (spec files are plain data: use a registered layer type "
                         "and its parameters)",
                         where,

@@ -248,7 +248,8 @@ def _scan_events(text: str, file: str) -> None:
                     raise SpecError(
                         [
                             Problem(
-                                f"YAML tag '{event.tag}' is not allowed: spec files are plain data and never "
+                                f"YAML tag '{event.tag}' is not allowed: spec files are plain data "
+                                "and never "
                                 "construct objects or run code",
                                 tuple(level[2] for level in stack),
                                 file,
@@ -262,7 +263,8 @@ def _scan_events(text: str, file: str) -> None:
                         raise SpecError(
                             [
                                 Problem(
-                                    f"anchor '&{anchor}' is defined twice (first on line {anchors[anchor]}); "
+                                    f"anchor '&{anchor}' is defined twice (first on line "
+                                    f"{anchors[anchor]}); "
                                     "give each anchor its own name",
                                     tuple(level[2] for level in stack),
                                     file,
@@ -275,7 +277,8 @@ def _scan_events(text: str, file: str) -> None:
                     raise SpecError(
                         [
                             Problem(
-                                f"recursive alias '*{event.anchor}': it refers to a node that contains it",
+                                f"recursive alias '*{event.anchor}': it refers to a node that "
+                                "contains it",
                                 tuple(level[2] for level in stack),
                                 file,
                                 *where,

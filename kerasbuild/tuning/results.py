@@ -172,7 +172,8 @@ def write_results(loaded_job: LoadedJob, results: SearchResults) -> None:
     if best is not None:
         header = (
             f"# Best trial {best.trial_id} of {loaded_job.path.name} ({results.objective} "
-            f"{best.score:.6g}), from {loaded_job.spec_path.name} with every placeholder replaced.\n"
+            f"{best.score:.6g}), from {loaded_job.spec_path.name} with every placeholder "
+            "replaced.\n"
         )
         atomic_write_text(project / BEST_SPEC, header + best_spec_yaml(loaded_job, best.values))
 

@@ -28,7 +28,8 @@ def test_cli_export_reports_version_signature_and_verification(mnist_run, tmp_pa
         result = invoke("export", mnist_run, "--out", out)
         assert result.exit_code == 0, result.output
         assert re.search(
-            rf"wrote \S+/mnist/{version} \(savedmodel, version {version}\): serving_default\(image\) "
+            rf"wrote \S+/mnist/{version} \(savedmodel, version {version}\): "
+            r"serving_default\(image\) "
             r"-> probabilities, classes; preprocessing baked in: scale=0\.003922; verified on 8 "
             r"samples, max \|difference\| \S+ \(tolerance 1e-05 \+ 1e-05 \* \|value\|\)",
             result.output.replace("\n", " "),

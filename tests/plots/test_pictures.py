@@ -40,7 +40,8 @@ def test_graph_is_drawn_without_tensorflow(tmp_path: Path) -> None:
         "if has_graphviz():\n"
         f"    Path({str(tmp_path / 'dot.png')!r}).write_bytes(graph_png(loaded))\n"
         f"    Path({str(tmp_path / 'g.dot')!r}).write_text(graph_dot(loaded).source)\n"
-        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was "
+        "imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     width, height = png_size(tmp_path / "mpl.png")

@@ -36,8 +36,8 @@ def _deep(opening: str, closing: str, leaf: str = "") -> str:
 GENERATED: dict[str, tuple[Callable[[], str], dict]] = {
     "huge_file.yaml": (
         lambda: (
-            "name: big\ninput: {shape: [4]}\nlayers:\n  - {name: out, type: DenseLayer, num_units: 3}\n"
-            + "# padding\n" * 220_000
+            "name: big\ninput: {shape: [4]}\n"
+            "layers:\n  - {name: out, type: DenseLayer, num_units: 3}\n" + "# padding\n" * 220_000
         ),
         {"line": None, "path": "<root>", "message": "spec files are limited to 2,000,000 bytes"},
     ),

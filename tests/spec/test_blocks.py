@@ -167,8 +167,10 @@ layers:
 def test_bad_parameter_value_is_located_at_the_use_that_gives_it():
     text = RESIDUAL.replace("{use: res, name: stem}", "{use: res, name: stem, with: {filters: -4}}")
     assert _error(text).splitlines() == [
-        "net.yaml:11:35: layers.stem_conv_a.num_filters: Input should be greater than or equal to 1, got -4",
-        "net.yaml:11:35: layers.stem_conv_b.num_filters: Input should be greater than or equal to 1, got -4",
+        "net.yaml:11:35: layers.stem_conv_a.num_filters: Input should be greater than or equal to "
+        "1, got -4",
+        "net.yaml:11:35: layers.stem_conv_b.num_filters: Input should be greater than or equal to "
+        "1, got -4",
     ]
 
 

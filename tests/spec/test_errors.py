@@ -26,7 +26,8 @@ layers:
   - {name: fc, type: DenseLayer, num_unit: 10}
 """,
         [
-            f"bad.yaml:4:34: layers.fc.num_unit: unknown field 'num_unit' (did you mean 'num_units'?); "
+            "bad.yaml:4:34: layers.fc.num_unit: unknown field 'num_unit' (did you mean "
+            "'num_units'?); "
             f"expected one of: {DENSE_FIELDS}"
         ],
     ),
@@ -38,7 +39,8 @@ layers:
 """,
         [
             "bad.yaml:4:19: layers.pool1.type: unknown layer type 'MaxPool2DLyer' (did you mean "
-            "'MaxPool2DLayer'?); run 'kerasbuild schema' or see docs/spec-reference.md for the layer types"
+            "'MaxPool2DLayer'?); run 'kerasbuild schema' or see docs/spec-reference.md for the "
+            "layer types"
         ],
     ),
     "bad_nonlinearity": (
@@ -48,7 +50,8 @@ layers:
   - {name: fc, type: DenseLayer, num_units: 10, nonlinearity: sigmod}
 """,
         [
-            "bad.yaml:4:49: layers.fc.nonlinearity: unknown nonlinearity 'sigmod' (did you mean 'sigmoid'?); "
+            "bad.yaml:4:49: layers.fc.nonlinearity: unknown nonlinearity 'sigmod' (did you mean "
+            "'sigmoid'?); "
             f"expected one of {NONLINEARITY_NAMES}"
         ],
     ),
@@ -79,7 +82,8 @@ layers:
   - {name: sum, type: ElemwiseSumLayer, incomings: [a, b]}
 """,
         [
-            "bad.yaml:6:5: layers.sum: an element-wise sum needs inputs of the same shape, got [6, 6, 4], "
+            "bad.yaml:6:5: layers.sum: an element-wise sum needs inputs of the same shape, got [6, "
+            "6, 4], "
             "[6, 6, 5] (input shapes [6, 6, 4], [6, 6, 5])"
         ],
     ),
@@ -90,8 +94,10 @@ layers:
   - {name: conv, type: Conv2DLayer, num_filters: 4, filter_size: 5}
 """,
         [
-            "bad.yaml:4:5: layers.conv: kernel [5, 5] (dilation [1, 1]) is larger than the padded input "
-            "along spatial axis 0 (size 4, pad 0); use a smaller filter_size or pad: same (input shape [4, 4, 1])"
+            "bad.yaml:4:5: layers.conv: kernel [5, 5] (dilation [1, 1]) is larger than the padded "
+            "input "
+            "along spatial axis 0 (size 4, pad 0); use a smaller filter_size or pad: same (input "
+            "shape [4, 4, 1])"
         ],
     ),
     "pool_below_one": (
@@ -102,7 +108,8 @@ layers:
   - {name: p2, type: MaxPool2DLayer, pool_size: 2}
 """,
         [
-            "bad.yaml:5:5: layers.p2: pool_size [2, 2] is larger than the input along spatial axis 0 "
+            "bad.yaml:5:5: layers.p2: pool_size [2, 2] is larger than the input along spatial axis "
+            "0 "
             "(size 1); it would shrink that side below 1 (input shape [1, 1, 1])"
         ],
     ),
@@ -114,7 +121,8 @@ layers:
   - {name: fc, type: DenseLayer, num_units: 2}
 """,
         [
-            "bad.yaml:5:6: layers.2.name: duplicate layer name 'fc' (first used at line 4); layer names "
+            "bad.yaml:5:6: layers.2.name: duplicate layer name 'fc' (first used at line 4); layer "
+            "names "
             "must be unique"
         ],
     ),
@@ -125,7 +133,8 @@ layers:
   - {name: fc, type: DenseLayer, num_units: 4}
 """,
         [
-            "bad.yaml:4:5: layers.fc: cannot flatten an input of unknown size [None, 8] into a dense layer "
+            "bad.yaml:4:5: layers.fc: cannot flatten an input of unknown size [None, 8] into a "
+            "dense layer "
             "(input shape [null, 8])"
         ],
     ),
@@ -136,7 +145,8 @@ layers:
   - {name: conv, type: Conv2DLayer, num_filters: 4, filter_size: 3}
 """,
         [
-            "bad.yaml:2:1: <root>: one example needs 2,799,680,016 activation values (10.4 GiB as float32), "
+            "bad.yaml:2:1: <root>: one example needs 2,799,680,016 activation values (10.4 GiB as "
+            "float32), "
             "over the limit of 500,000,000; refused before allocating anything"
         ],
     ),
@@ -161,7 +171,8 @@ layers:
 optimiser: adam
 """,
         [
-            f"bad.yaml:5:1: optimiser: unknown top-level key 'optimiser'; expected one of {TOP_LEVEL}"
+            "bad.yaml:5:1: optimiser: unknown top-level key 'optimiser'; expected one of "
+            f"{TOP_LEVEL}"
         ],
     ),
     "misspelt_top_level_key": (
@@ -171,7 +182,8 @@ layer:
 """,
         [
             "bad.yaml:2:1: <root>: missing 'layers': a list of layers is required",
-            f"bad.yaml:2:1: layer: unknown top-level key 'layer' (did you mean 'layers'?); expected one of {TOP_LEVEL}",
+            "bad.yaml:2:1: layer: unknown top-level key 'layer' (did you mean 'layers'?); "
+            f"expected one of {TOP_LEVEL}",
         ],
     ),
     "nolearn_key_for_missing_layer": (
@@ -202,12 +214,16 @@ layers:
   - {name: fc, type: DenseLayer, num_units: -3, nonlinearity: sigmod}
 """,
         [
-            "bad.yaml:4:38: layers.conv1.num_filter: unknown field 'num_filter' (did you mean 'num_filters'?); "
+            "bad.yaml:4:38: layers.conv1.num_filter: unknown field 'num_filter' (did you mean "
+            "'num_filters'?); "
             "expected one of: " + ", ".join(lookup("Conv2DLayer").schema.model_fields),
             "bad.yaml:5:19: layers.pool1.type: unknown layer type 'MaxPool2DLyer' (did you mean "
-            "'MaxPool2DLayer'?); run 'kerasbuild schema' or see docs/spec-reference.md for the layer types",
-            "bad.yaml:6:34: layers.fc.num_units: Input should be greater than or equal to 1, got -3",
-            "bad.yaml:6:49: layers.fc.nonlinearity: unknown nonlinearity 'sigmod' (did you mean 'sigmoid'?); "
+            "'MaxPool2DLayer'?); run 'kerasbuild schema' or see docs/spec-reference.md for the "
+            "layer types",
+            "bad.yaml:6:34: layers.fc.num_units: Input should be greater than or equal to 1, got "
+            "-3",
+            "bad.yaml:6:49: layers.fc.nonlinearity: unknown nonlinearity 'sigmod' (did you mean "
+            "'sigmoid'?); "
             f"expected one of {NONLINEARITY_NAMES}",
         ],
     ),
@@ -220,8 +236,10 @@ layers:
 """,
         [
             "bad.yaml:4:32: layers.conv.filters: Input should be greater than or equal to 1, got 0",
-            "bad.yaml:5:29: layers.fc.unit: unknown field 'unit' (did you mean 'units'?); expected one of: "
-            "l1, l2, max_norm, name, incoming, incomings, trainable, units, activation, kernel_initializer, "
+            "bad.yaml:5:29: layers.fc.unit: unknown field 'unit' (did you mean 'units'?); expected "
+            "one of: "
+            "l1, l2, max_norm, name, incoming, incomings, trainable, units, activation, "
+            "kernel_initializer, "
             "bias_initializer, num_leading_axes, use_bias, type",
         ],
     ),
@@ -264,7 +282,8 @@ def test_json_specs_get_line_numbers():
 }
 """
     assert _problems(text, file="bad.json") == [
-        "bad.json:5:20: layers.fc.type: unknown layer type 'DenseLayr' (did you mean 'DenseLayer'?); "
+        "bad.json:5:20: layers.fc.type: unknown layer type 'DenseLayr' (did you mean "
+        "'DenseLayer'?); "
         "run 'kerasbuild schema' or see docs/spec-reference.md for the layer types",
         "bad.json:6:43: layers.out.num_unit: unknown field 'num_unit' (did you mean 'num_units'?); "
         f"expected one of: {DENSE_FIELDS}",

@@ -278,11 +278,14 @@ def test_top_level_input_shape_without_an_input_layer_is_lasagne_nchw():
     ]
     with pytest.raises(SpecError) as info:
         load_text(
-            "input_shape: [null, 4]\nlayers:\n  - {name: out, type: DenseLayer, num_units: 2, num_unit: 3}\n"
+            "input_shape: [null, 4]\nlayers:\n  - {name: out, type: DenseLayer, num_units: 2, "
+            "num_unit: 3}\n"
         )
     assert [str(p) for p in info.value.problems] == [
-        "<string>.yaml:3:49: layers.out.num_unit: unknown field 'num_unit' (did you mean 'num_units'?); "
-        "expected one of: l1, l2, max_norm, name, type, incoming, incomings, trainable, num_units, nonlinearity, W, b, "
+        "<string>.yaml:3:49: layers.out.num_unit: unknown field 'num_unit' (did you mean "
+        "'num_units'?); "
+        "expected one of: l1, l2, max_norm, name, type, incoming, incomings, trainable, num_units, "
+        "nonlinearity, W, b, "
         "num_leading_axes"
     ]
 

@@ -129,8 +129,10 @@ layers:
     with pytest.raises(SpecError) as info:
         load_text(text, file="two.yaml")
     assert [str(p) for p in info.value.problems] == [
-        "two.yaml:4:33: layers.a.num_units: search-space placeholder: min must be < max, got min=9, max=1",
-        "two.yaml:5:33: layers.b.num_units: search-space placeholder: hp: choice needs a non-empty list of values",
+        "two.yaml:4:33: layers.a.num_units: search-space placeholder: min must be < max, got "
+        "min=9, max=1",
+        "two.yaml:5:33: layers.b.num_units: search-space placeholder: hp: choice needs a "
+        "non-empty list of values",
     ]
 
 

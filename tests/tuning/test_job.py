@@ -24,10 +24,14 @@ def _problems(path: Path) -> list[str]:
 def test_job_errors_are_located_with_line_column_and_path(make_job):
     path = make_job("spec: space.yaml\ntuner: hyperbnd\nobjective: val_accuracy\nmax_trial: 3\n")
     assert _problems(path) == [
-        f"{path}:2:1: tuner: Input should be 'random', 'bayesian', 'hyperband' or 'grid', got 'hyperbnd'",
-        f"{path}:4:1: max_trial: unknown field 'max_trial' (did you mean 'max_trials'?); expected one of: "
-        "spec, tuner, objective, direction, max_trials, executions_per_trial, hyperband, early_stopping, "
-        "max_retries_per_trial, max_consecutive_failed_trials, trial_timeout, directory, project_name, "
+        f"{path}:2:1: tuner: Input should be 'random', 'bayesian', 'hyperband' or 'grid', got "
+        "'hyperbnd'",
+        f"{path}:4:1: max_trial: unknown field 'max_trial' (did you mean 'max_trials'?); expected "
+        "one of: "
+        "spec, tuner, objective, direction, max_trials, executions_per_trial, hyperband, "
+        "early_stopping, "
+        "max_retries_per_trial, max_consecutive_failed_trials, trial_timeout, directory, "
+        "project_name, "
         "seed, overrides",
     ]
 
