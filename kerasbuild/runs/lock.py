@@ -194,9 +194,15 @@ def state_note(run_dir: Path, info: dict[str, Any]) -> str | None:
     if status == "running":
         holder = read_holder(run_dir)
         who = f" by {holder.describe()}" if holder else ""
-        return f"note: the run in {run_dir} is still training{who}; using the models of epoch {epochs} so far"
+        return (
+            f"note: the run in {run_dir} is still training{who}; using the models of epoch "
+            f"{epochs} so far"
+        )
     if status in ("interrupted", "failed", "diverged"):
-        return f"note: the run in {run_dir} is {status} after epoch {epochs}; using the models it saved"
+        return (
+            f"note: the run in {run_dir} is {status} after epoch {epochs}; using the models it "
+            "saved"
+        )
     return None
 
 

@@ -221,7 +221,11 @@ def _message(err: dict[str, Any], path: tuple, source: Source) -> str:
         if kind == "union_tag_not_found":
             return f"missing 'type'{'; expected one of: ' + tags if tags else ''}"
         given = str((err.get("ctx") or {}).get("tag"))
-        return f"unknown type '{given}'{did_you_mean(given, [t.strip(chr(39) + ' ') for t in tags.split(',')])}; expected one of: {tags}"
+        return (
+            f"unknown type '{given}'"
+            f"{did_you_mean(given, [t.strip(chr(39) + ' ') for t in tags.split(',')])}; "
+            f"expected one of: {tags}"
+        )
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         given = layer.get("type") if layer else None
         if given is None:

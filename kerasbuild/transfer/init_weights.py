@@ -109,7 +109,10 @@ def load_initial_weights(model: Any, path: Path, *, strict: bool = True) -> str:
 def _report(path: Path, matching: Matching, total: int) -> str:
     by_name = sum(1 for *_, how in matching.pairs if how == "name")
     by_order = len(matching.pairs) - by_name
-    text = f"loaded {len(matching.pairs)} of {total} layers from {path} ({by_name} by name, {by_order} by order)"
+    text = (
+        f"loaded {len(matching.pairs)} of {total} layers from {path} ({by_name} by name, "
+        f"{by_order} by order)"
+    )
     if matching.skipped:
         text += f"; skipped {len(matching.skipped)}: " + ", ".join(
             f"{name} ({why})" for name, why in matching.skipped

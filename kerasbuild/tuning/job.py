@@ -130,7 +130,10 @@ def _message(err: dict[str, Any], source: Source) -> str:
     if err["type"] == "extra_forbidden":
         field = str(loc[-1])
         allowed = list(_fields_at(loc))
-        return f"unknown field '{field}'{did_you_mean(field, allowed)}; expected one of: {', '.join(allowed)}"
+        return (
+            f"unknown field '{field}'{did_you_mean(field, allowed)}; expected one of: "
+            f"{', '.join(allowed)}"
+        )
     if err["type"] == "missing":
         return f"missing required field '{loc[-1]}'"
     if (

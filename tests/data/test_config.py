@@ -186,6 +186,9 @@ def test_no_data_section_is_a_clear_error(tmp_path):
 def test_config_module_does_not_import_tensorflow():
     import subprocess
 
-    code = "import kerasbuild.schema.data, kerasbuild.data.paths, sys; print('tensorflow' in sys.modules)"
+    code = (
+        "import kerasbuild.schema.data, kerasbuild.data.paths, sys; "
+        "print('tensorflow' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

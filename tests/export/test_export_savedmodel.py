@@ -27,7 +27,8 @@ out = fn(**{name: tf.constant(inputs[name]) for name in specs})
 result = {
     "signatures": sorted(loaded.signatures.keys()),
     "inputs": {k: [list(s.shape.as_list()), s.dtype.name] for k, s in specs.items()},
-    "outputs": {k: [list(s.shape.as_list()), s.dtype.name] for k, s in fn.structured_outputs.items()},
+    "outputs": {k: [list(s.shape.as_list()), s.dtype.name] for k, s in \
+fn.structured_outputs.items()},
     "values": {k: v.numpy().tolist() for k, v in out.items()},
     "spec_asset": open(VERSION + "/assets/spec.yaml").read(),
 }

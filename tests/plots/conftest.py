@@ -21,7 +21,8 @@ layers:
   - {name: pool1, type: MaxPool2DLayer, pool_size: 2}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
 data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 600, seed: 0}
-train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, verbose: 0}
+train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, \
+verbose: 0}
 """
 """Only columns 14..27 reach the rest of the net: the left half of the image cannot matter."""
 
@@ -32,7 +33,8 @@ layers:
   - {name: hidden, type: DenseLayer, num_units: 32}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
 data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 600, seed: 0}
-train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, verbose: 0}
+train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, \
+verbose: 0}
 """
 
 KEYPOINTS_SPEC = """
@@ -67,7 +69,10 @@ train:
   seed: 0
 """
 
-SEARCH_JOB = "spec: space.yaml\ntuner: random\nobjective: val_accuracy\nmax_trials: 3\ndirectory: search\nseed: 1\n"
+SEARCH_JOB = (
+    "spec: space.yaml\ntuner: random\nobjective: val_accuracy\n"
+    "max_trials: 3\ndirectory: search\nseed: 1\n"
+)
 
 
 def write_dots_csv(path: Path, n: int = 120, side: int = 24, seed: int = 0) -> np.ndarray:

@@ -102,7 +102,10 @@ def test_hyperband_search_writes_ranked_results_and_a_plain_best_spec_that_train
 
 
 def test_running_the_same_job_again_resumes_without_repeating_trials(make_job, tmp_path):
-    job_text = "spec: space.yaml\ntuner: random\nobjective: val_loss\nmax_trials: 2\ndirectory: search\nseed: 1\n"
+    job_text = (
+        "spec: space.yaml\ntuner: random\nobjective: val_loss\n"
+        "max_trials: 2\ndirectory: search\nseed: 1\n"
+    )
     path = make_job(job_text)
     project = tmp_path / "search" / "job"
     started = time.perf_counter()
