@@ -100,7 +100,8 @@ def _measure(keras, make_model, data, images: int):
 
 
 def _export(model) -> None:
-    """Export the trained mixed-precision model to a verified SavedModel and say how close it was."""
+    """Export the trained mixed-precision model to a verified SavedModel and say how close it
+    was."""
     from kerasbuild.export import export
     from kerasbuild.export.report import describe_export
 

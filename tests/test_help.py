@@ -1,4 +1,5 @@
-"""Every ``--help`` screen: no Python type names (``<bool>``, ``<list[Path]>``...), exit codes listed."""
+"""Every ``--help`` screen: no Python type names (``<bool>``, ``<list[Path]>``...), exit codes
+listed."""
 
 from __future__ import annotations
 

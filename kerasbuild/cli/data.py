@@ -27,7 +27,8 @@ def data(
     ] = 20,
     overwrite: Overwrite = False,
 ) -> None:
-    """Look at a spec's data: examples per split and class, shapes, the input pipeline's images/s."""
+    """Look at a spec's data: examples per split and class, shapes, the input pipeline's
+    images/s."""
     from ..outputs import check_output_file
     from ..spec.loader import load_spec
 

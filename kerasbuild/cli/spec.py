@@ -1,4 +1,5 @@
-"""Commands on spec files (no TensorFlow but ``build``): validate, summary, fmt, schema, build, from-nolearn."""
+"""Commands on spec files (no TensorFlow but ``build``): validate, summary, fmt, schema, build,
+from-nolearn."""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def schema(
         bool, typer.Option("--job", help="The schema of search-job files instead.")
     ] = False,
 ) -> None:
-    """Print the JSON Schema of spec files, every form the loader accepts (for editors: docs/editors.md)."""
+    """Print the JSON Schema of spec files, every form the loader accepts (for editors:
+    docs/editors.md)."""
     from ..spec.editor_schema import job_schema, spec_schema
 
     print(json.dumps(job_schema() if job else spec_schema(), indent=1))

@@ -166,9 +166,9 @@ def random_resized_crop(
     images: tf.Tensor, seed: tf.Tensor, scale: Sequence[float], ratio: Sequence[float]
 ) -> tf.Tensor:
     """Per image, a box of area ``s * H * W`` (``s`` uniform in ``scale``) and aspect ratio
-    width/height ``r`` (log-uniform in ``ratio``), clipped to [1 pixel, the image], at a uniform random
-    position, resized back to ``(H, W)`` (bilinear, one batched ``tf.image.crop_and_resize``).
-    Returns ``(B, H, W, C)`` float32."""
+    width/height ``r`` (log-uniform in ``ratio``), clipped to [1 pixel, the image], at a uniform
+    random position, resized back to ``(H, W)`` (bilinear, one batched
+    ``tf.image.crop_and_resize``). Returns ``(B, H, W, C)`` float32."""
     shape = tf.shape(images)
     batch = shape[0]
     size = tf.cast(shape[1:3], tf.float32)

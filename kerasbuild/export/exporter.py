@@ -40,7 +40,8 @@ from .versions import clean_stale_temp_dirs, make_temp_dir, publish, version_num
 
 FORMATS = {"savedmodel": to_savedmodel, "onnx": to_onnx, "tflite": to_tflite}
 FLOAT32_FORMATS = ("onnx", "tflite")
-"""Formats written from the model's float32 twin (their runtimes lack bfloat16 / float16 kernels)."""
+"""Formats written from the model's float32 twin (their runtimes lack bfloat16 / float16
+kernels)."""
 QUANTIZE = {"tflite": ("float16",)}
 """Format -> the ``quantize`` values it accepts."""
 PAUSE_ENV = "KERASBUILD_EXPORT_PAUSE_S"

@@ -1,11 +1,11 @@
 """The ``serving_default`` signature: named inputs, dynamic batch axis, named outputs.
 
-Inputs are named after the spec's input layers (``image``) with shape ``(None, *shape)``
-(NHWC); the preprocessing is applied inside the graph when baked in, so clients send raw
-values (e.g. pixels 0..255) and a regressor answers in the target's units. Outputs: a classifier gives ``probabilities`` (float32,
-``(None, K)``) and ``classes`` (int64 argmax, ``(None,)``); a regressor gives
-``predictions``; a model with several outputs gives one output per output layer, named after
-the layer.
+Inputs are named after the spec's input layers (``image``) with shape ``(None, *shape)`` (NHWC); the
+preprocessing is applied inside the graph when baked in, so clients send raw values (e.g. pixels
+0..255) and a regressor answers in the target's units. Outputs: a classifier gives ``probabilities``
+(float32, ``(None, K)``) and ``classes`` (int64 argmax, ``(None,)``); a regressor gives
+``predictions``; a model with several outputs gives one output per output layer, named after the
+layer.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""ONNX format (``N/model.onnx`` + ``N/assets/``), converted with tf2onnx from the serving
-function and run with onnxruntime. Needs the ``export`` extra: ``pip install 'kerasbuild[export]'``."""
+"""ONNX format (``N/model.onnx`` + ``N/assets/``), converted with tf2onnx from the serving function
+and run with onnxruntime. Needs the ``export`` extra: ``pip install 'kerasbuild[export]'``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""TFLite format (``N/model.tflite`` + ``N/assets/``): float32 (optionally float16 weights), converted
-from a SavedModel of the serving module and run with the LiteRT interpreter
+"""TFLite format (``N/model.tflite`` + ``N/assets/``): float32 (optionally float16 weights),
+converted from a SavedModel of the serving module and run with the LiteRT interpreter
 (``ai_edge_litert``; TensorFlow's deprecated ``tf.lite.Interpreter`` when it is missing)."""
 
 from __future__ import annotations

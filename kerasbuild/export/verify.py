@@ -1,11 +1,11 @@
 """Check an exported artifact against the Keras model before it is published.
 
 The reference is what ``kerasbuild predict`` does with the run directory: training's own
-preprocessing, the Keras model, regression targets mapped back. Sample inputs are drawn in
-the raw input domain the export accepts (0..255 pixels when a 1/255 scaling is baked in), for two batch sizes (1 and 7, which also exercises the dynamic
-batch axis). Every float output must satisfy ``|exported - keras| <= ATOL + RTOL * |keras|``
-(float32: ATOL = RTOL = 1e-5), and ``classes`` must equal the Keras argmax wherever the
-Keras top two probabilities differ by more than the tolerance.
+preprocessing, the Keras model, regression targets mapped back. Sample inputs are drawn in the raw
+input domain the export accepts (0..255 pixels when a 1/255 scaling is baked in), for two batch
+sizes (1 and 7, which also exercises the dynamic batch axis). Every float output must satisfy
+``|exported - keras| <= ATOL + RTOL * |keras|`` (float32: ATOL = RTOL = 1e-5), and ``classes`` must
+equal the Keras argmax wherever the Keras top two probabilities differ by more than the tolerance.
 
 When the model computes in float16 or bfloat16 (mixed precision), or the artifact stores
 float16 weights (TFLite ``--quantize float16``), the low precision is a real difference from
@@ -107,8 +107,9 @@ def sample_inputs(
 def keras_outputs(
     model: Any, source: ExportSource, preprocessing: Preprocessing, inputs: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """The reference: training's own preprocessing (:func:`kerasbuild.data.splits.preprocess_inputs`)
-    -> ``model`` -> :func:`~kerasbuild.data.splits.restore_targets`, named like the signature."""
+    """The reference: training's own preprocessing
+    (:func:`kerasbuild.data.splits.preprocess_inputs`) -> ``model`` ->
+    :func:`~kerasbuild.data.splits.restore_targets`, named like the signature."""
     from ..data.splits import preprocess_inputs, restore_targets
 
     steps = preprocessing.as_dict()

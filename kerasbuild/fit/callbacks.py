@@ -132,10 +132,10 @@ class NanGuard(keras.callbacks.Callback):
 
 
 class BestModel(keras.callbacks.Callback):
-    """Keeps the best epoch by ``monitor``: writes ``path`` (``model_best.keras``, atomically;
-    None: weights kept in memory only) whenever it improves by more than ``min_delta``; with ``patience`` it stops training after that many
-    epochs without improvement (nolearn's EarlyStopping) and, with ``restore_best_weights``,
-    puts the best weights back when training ends."""
+    """Keeps the best epoch by ``monitor``: writes ``path`` (``model_best.keras``, atomically; None:
+    weights kept in memory only) whenever it improves by more than ``min_delta``; with ``patience``
+    it stops training after that many epochs without improvement (nolearn's EarlyStopping) and, with
+    ``restore_best_weights``, puts the best weights back when training ends."""
 
     def __init__(
         self,

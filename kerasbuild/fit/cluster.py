@@ -41,7 +41,8 @@ class Task:
 
 
 def tf_config(addresses: list[str], index: int) -> str:
-    """The ``TF_CONFIG`` value for worker ``index`` of a cluster of ``addresses`` (``HOST:PORT``)."""
+    """The ``TF_CONFIG`` value for worker ``index`` of a cluster of ``addresses``
+    (``HOST:PORT``)."""
     return json.dumps(
         {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
     )

@@ -68,7 +68,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def read_json(path: Path) -> Any:
-    """Parse a run-directory JSON file; a damaged one is a :class:`KerasbuildError`, not a traceback."""
+    """Parse a run-directory JSON file; a damaged one is a :class:`KerasbuildError`, not a
+    traceback."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -84,9 +84,10 @@ def fit(
     callbacks: list[keras.callbacks.Callback],
 ) -> None:
     """Train ``model`` (built and compiled under ``strategy.scope()``, optimiser built) on
-    ``train_ds`` (global batches; each iteration is one epoch) from epoch ``initial_epoch``
-    (this process's; the chief's wins) to ``epochs``, calling ``callbacks`` as Keras ``fit``
-    does (``config``: the loss and metrics). Afterwards the model evaluates and predicts locally (plain ``evaluate``)."""
+    ``train_ds`` (global batches; each iteration is one epoch) from epoch ``initial_epoch`` (this
+    process's; the chief's wins) to ``epochs``, calling ``callbacks`` as Keras ``fit`` does
+    (``config``: the loss and metrics). Afterwards the model evaluates and predicts locally (plain
+    ``evaluate``)."""
     model._distribute_strategy = (
         None  # keras#20585: evaluate()/predict() run locally, on identical weights
     )

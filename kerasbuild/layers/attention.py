@@ -1,9 +1,10 @@
 """Multi-head attention (Keras ``MultiHeadAttention``; Vaswani et al. 2017), for self-attention
 (one input) and cross-attention (``incomings: [query, value]`` or ``[query, value, key]``).
 
-Inputs ``(..., T, D)``: the query's last axis ``D`` is the width, the axes between the batch
-axis and the last one are attended over. Output: the query's shape.
-Parameters: query, key and value projections ``D_in * H * k + H * k`` each (``v`` for the value), output projection ``H * v * Dq + Dq``.
+Inputs ``(..., T, D)``: the query's last axis ``D`` is the width, the axes between the batch axis
+and the last one are attended over. Output: the query's shape. Parameters: query, key and value
+projections ``D_in * H * k + H * k`` each (``v`` for the value), output projection
+``H * v * Dq + Dq``.
 """
 
 from __future__ import annotations

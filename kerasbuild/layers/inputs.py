@@ -12,7 +12,8 @@ from .registry import Inferred, KerasForm, Shapes, register
 
 
 def lasagne_to_nhwc(shape: list[Any]) -> tuple[int | None, ...]:
-    """``[null, C, H, W]`` -> ``(H, W, C)``; ``[null, C, L]`` -> ``(L, C)``; ``[null, F]`` -> ``(F,)``."""
+    """``[null, C, H, W]`` -> ``(H, W, C)``; ``[null, C, L]`` -> ``(L, C)``; ``[null, F]`` ->
+    ``(F,)``."""
     dims = list(shape[1:])
     if len(dims) >= 2:
         dims = dims[1:] + dims[:1]

@@ -124,7 +124,8 @@ class _Broadcast(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="kerasbuild")
 class Bias(_Broadcast):
-    """``x + b`` with ``b`` shared along ``shared_axes`` (Lasagne ``BiasLayer``). Shape unchanged."""
+    """``x + b`` with ``b`` shared along ``shared_axes`` (Lasagne ``BiasLayer``). Shape
+    unchanged."""
 
     default_initializer = "zeros"
 

@@ -122,9 +122,9 @@ def register(
     """Add a layer type; its family is the module that defines ``schema``.
 
     ``positional``: Lasagne's positional parameters after ``incoming``, in order (for nolearn
-    scripts; Lasagne's names, which the converter maps). ``aliases``: other names for the same layer. ``variants``: backend variants
-    (cuDNN, cuda-convnet) -> the type name they stand for (``Conv2DDNNLayer`` ->
-    ``Conv2DLayer``). ``fixed`` maps extra type names to parameters they pin
+    scripts; Lasagne's names, which the converter maps). ``aliases``: other names for the same
+    layer. ``variants``: backend variants (cuDNN, cuda-convnet) -> the type name they stand for
+    (``Conv2DDNNLayer`` -> ``Conv2DLayer``). ``fixed`` maps extra type names to parameters they pin
     (``MaxPool2DLayer`` is ``Pool2DLayer`` with ``mode: max``)."""
     entry = LayerEntry(
         name=name,

@@ -253,10 +253,10 @@ PadWidth = int | tuple[int | tuple[int, int], ...]
 class PadParams(LayerBase):
     """PadLayer(width, val=0, batch_ndim=2): pads the spatial axes with zeros.
 
-    ``width``: one integer for every side, one per spatial axis, or ``[before, after]`` pairs
-    per axis. Input ``(*spatial, C)`` with 1 to 3 spatial axes; the channel axis is never
-    padded (Lasagne's ``batch_ndim: 2`` skipped batch and channels in NCHW). Only ``val: 0``
-    is supported (Keras ``ZeroPadding1D/2D/3D``). Example: ``{name: pad1, type: PadLayer, width: 2}``.
+    ``width``: one integer for every side, one per spatial axis, or ``[before, after]`` pairs per
+    axis. Input ``(*spatial, C)`` with 1 to 3 spatial axes; the channel axis is never padded
+    (Lasagne's ``batch_ndim: 2`` skipped batch and channels in NCHW). Only ``val: 0`` is supported
+    (Keras ``ZeroPadding1D/2D/3D``). Example: ``{name: pad1, type: PadLayer, width: 2}``.
     """
 
     width: PadWidth = Field(

@@ -1,13 +1,13 @@
 """Convert a nolearn script's ``NeuralNet(...)`` calls into kerasbuild spec documents.
 
 The script is parsed with :mod:`ast` and read statement by statement, in order, through every
-function, ``if``, ``for``, ``with`` and ``try`` body; it is never executed and nothing it
-imports is imported. Names bound so far (imports, ``Conv2DLayer = layers.cuda_convnet.Conv2DCCLayer``
-aliases, literal constants such as ``N = 1000``, Lasagne layers built with
-``l = DenseLayer(l, ...)``, classes and functions defined in the script) resolve the arguments
-of each ``NeuralNet`` call. What cannot be translated is reported with its source line and
-left out; the rest of the spec is still written. Unknown (custom) layer classes are kept under
-their own name and reported, so the spec keeps its shape and validation names the layer.
+function, ``if``, ``for``, ``with`` and ``try`` body; it is never executed and nothing it imports is
+imported. Names bound so far (imports, ``Conv2DLayer = layers.cuda_convnet.Conv2DCCLayer`` aliases,
+literal constants such as ``N = 1000``, Lasagne layers built with ``l = DenseLayer(l, ...)``,
+classes and functions defined in the script) resolve the arguments of each ``NeuralNet`` call. What
+cannot be translated is reported with its source line and left out; the rest of the spec is still
+written. Unknown (custom) layer classes are kept under their own name and reported, so the spec
+keeps its shape and validation names the layer.
 """
 
 from __future__ import annotations

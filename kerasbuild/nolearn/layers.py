@@ -227,7 +227,8 @@ class LayerTranslator:
         self.layers.append(_ordered(out))
 
     def _current_name(self, type_name: str, layer: str, key: str, line: int) -> str:
-        """An older Lasagne parameter name (``filter_length``, ``ds``, ``border_mode``) -> today's."""
+        """An older Lasagne parameter name (``filter_length``, ``ds``, ``border_mode``) ->
+        today's."""
         entry = lookup(type_name)
         new, owners = OLD_NAMES.get(key, (key, ()))
         if entry is None or entry.name not in owners:

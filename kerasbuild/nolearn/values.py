@@ -124,7 +124,8 @@ class LayerRef:
 
 @dataclass(frozen=True)
 class Call:
-    """A call to a translated helper class (``AdjustVariable(...)``, ``lasagne.init.HeNormal(...)``)."""
+    """A call to a translated helper class (``AdjustVariable(...)``,
+    ``lasagne.init.HeNormal(...)``)."""
 
     name: str
     args: tuple[Any, ...]
@@ -523,7 +524,8 @@ def _number(value: Any, node: ast.Call) -> Any:
 
 
 def nonlinearity_name(value: Any) -> str | None:
-    """``lasagne.nonlinearities.rectify`` -> ``'rectify'``; ``LeakyRectify(0.1)`` -> a name or None."""
+    """``lasagne.nonlinearities.rectify`` -> ``'rectify'``; ``LeakyRectify(0.1)`` -> a name or
+    None."""
     if isinstance(value, Symbol) and value.last in NONLINEARITIES:
         return value.last
     if isinstance(value, Call) and value.name == "LeakyRectify":
@@ -540,7 +542,8 @@ def nonlinearity_name(value: Any) -> str | None:
 
 
 def init_data(value: Call) -> Any:
-    """``HeNormal(gain='relu')`` -> ``{type: HeNormal, gain: relu}``; ``Constant(0.1)`` -> ``0.1``."""
+    """``HeNormal(gain='relu')`` -> ``{type: HeNormal, gain: relu}``; ``Constant(0.1)`` ->
+    ``0.1``."""
     names = INIT_ARGUMENTS[value.name]
     given = dict(zip(names, value.args))
     given.update(value.kwargs)

@@ -78,7 +78,8 @@ def read_holder(directory: Path) -> Holder | None:
 
 
 def is_held(directory: Path) -> bool:
-    """Whether a live process holds ``directory``'s lock (probes the ``flock`` without keeping it)."""
+    """Whether a live process holds ``directory``'s lock (probes the ``flock`` without keeping
+    it)."""
     try:
         fd = os.open(lock_path(directory), os.O_RDWR)
     except OSError:

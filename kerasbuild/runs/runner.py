@@ -258,7 +258,8 @@ def _final_status(run_dir: Path, info: dict[str, Any]) -> Iterator[None]:
 
 
 def _record_status(run_dir: Path, info: dict[str, Any]) -> None:
-    """Write run.json on the way out; a disk too full even for that must not hide the first error."""
+    """Write run.json on the way out; a disk too full even for that must not hide the first
+    error."""
     with contextlib.suppress(WriteError):
         write_run_json(run_dir, info)
 

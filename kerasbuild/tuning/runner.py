@@ -79,9 +79,9 @@ def make_oracle(loaded_job: LoadedJob) -> keras_tuner.Oracle:
 
 
 class SpecTuner(keras_tuner.Tuner):
-    """Keras Tuner's ``Tuner`` over a :class:`SpecHyperModel`; records which worker ran each
-    trial, and for how long, in ``trial_ID/worker.json`` and, as a distributed worker, keeps the chief informed
-    that it is alive (:mod:`kerasbuild.tuning.distributed`)."""
+    """Keras Tuner's ``Tuner`` over a :class:`SpecHyperModel`; records which worker ran each trial,
+    and for how long, in ``trial_ID/worker.json`` and, as a distributed worker, keeps the chief
+    informed that it is alive (:mod:`kerasbuild.tuning.distributed`)."""
 
     def __init__(
         self, oracle: keras_tuner.Oracle, hypermodel: SpecHyperModel, **kwargs: Any

@@ -76,7 +76,8 @@ def test_folder_index_splits_stratified_and_batches_are_uint8_decoded_then_scale
 
 def passes(ds, count: int, skip: int = 0, part: int = 0) -> list[np.ndarray]:
     """``count`` passes (epochs) over a re-iterable training dataset, after ``skip`` iterators
-    created and dropped (how a resumed run advances to its epoch); ``part`` 0: images, 1: targets."""
+    created and dropped (how a resumed run advances to its epoch); ``part`` 0: images, 1:
+    targets."""
     for _ in range(skip):
         iter(ds)
     return [np.concatenate([batch[part].numpy() for batch in ds]) for _ in range(count)]

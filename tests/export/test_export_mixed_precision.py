@@ -53,7 +53,8 @@ def runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def real_digits():
-    """The last 200 scikit-learn digits (some were trained on) as raw pixels (0..16, NHWC float32) and labels."""
+    """The last 200 scikit-learn digits (some were trained on) as raw pixels (0..16, NHWC float32)
+    and labels."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()

@@ -1,7 +1,8 @@
 """Weights saved from a randomly initialised keras.applications.MobileNetV2 load into
 specs/mobilenet_v2.yaml and give the same outputs: from a Keras 3 ``.weights.h5`` (Keras'
-class-and-counter keys) and from a ``.keras`` model (layer names, then order for the layers the
-spec names differently: 99 of its 105 layers); a Keras 2 style ``.h5`` (layer names in its attributes) loads too."""
+class-and-counter keys) and from a ``.keras`` model (layer names, then order for the layers the spec
+names differently: 99 of its 105 layers); a Keras 2 style ``.h5`` (layer names in its attributes)
+loads too."""
 
 from __future__ import annotations
 
