@@ -116,7 +116,8 @@ import tensorflow as tf
 loaded = tf.saved_model.load({str(path)!r})
 as_float = loaded.signatures["serving_default"](image=tf.constant(inputs["x"].astype("float32")))
 as_uint8 = loaded.signatures["serving_uint8"](image=tf.constant(inputs["x"].astype("uint8")))
-result = {{"float": as_float["probabilities"].numpy().tolist(), "uint8": as_uint8["probabilities"].numpy().tolist()}}
+result = {{"float": as_float["probabilities"].numpy().tolist(), "uint8": \
+as_uint8["probabilities"].numpy().tolist()}}
 """,
         x=x_raw,
     )
