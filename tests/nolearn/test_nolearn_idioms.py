@@ -53,7 +53,8 @@ def test_older_lasagne_names_module_layer_lists_and_training_settings():
         for text in notes
     )
     assert any(text.startswith("use_label_encoder dropped") for text in notes)
-    # batch_norm(Conv1DLayer(...)) in the chain: conv without bias or nonlinearity, then BN, then ReLU
+    # batch_norm(Conv1DLayer(...)) in the chain: conv without bias or nonlinearity, then BN,
+    # then ReLU
     assert [(layer["type"], layer.get("b", 0)) for layer in seq.document["layers"][3:6]] == [
         ("Conv1DLayer", None),
         ("BatchNormLayer", 0),

@@ -185,7 +185,9 @@ def mutated_spec_text(draw) -> str:
         elif op == "tag" and ": " in line:
             key, _, value = line.partition(": ")
             lines[i] = (
-                f"{key}: {draw(st.sampled_from(['!!python/object/apply:os.system', '!x', '!!set']))} {value}"
+                f"{key}: "
+                f"{draw(st.sampled_from(['!!python/object/apply:os.system', '!x', '!!set']))} "
+                f"{value}"
             )
         elif op == "replace_value" and ": " in line:
             key, _, value = line.partition(": ")

@@ -185,6 +185,7 @@ def test_error_in_a_template_value_is_located_in_the_block():
     assert len(lines) == 4  # stem and the three copies of body
     assert (
         lines[0]
-        == "net.yaml:7:82: layers.stem_conv_a.pad: Input should be 'valid', 'same' or 'full', got 'sane'"
+        == "net.yaml:7:82: layers.stem_conv_a.pad: Input should be 'valid', 'same' or 'full', "
+        "got 'sane'"
     )
     assert lines[3].startswith("net.yaml:7:82: layers.body_3_conv_a.pad: ")
