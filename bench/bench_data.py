@@ -34,9 +34,8 @@ layers:
   - {{name: pool1, type: MaxPool2DLayer, pool_size: 4}}
   - {{name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}}
 data: {{source: "{folder}", test_size: 0, valid_size: 0.2, seed: 0}}
-train: {{max_epochs: {epochs}, batch_size: 32, seed: 0, update: adam, update_learning_rate: 0.001, \
-verbose: 0}}
-"""
+train: {{max_epochs: {epochs}, batch_size: 32, seed: 0, update: adam, update_learning_rate: 0.001, verbose: 0}}
+"""  # noqa: E501
 
 KERAS_CHILD = """
 import json, sys, time
@@ -51,12 +50,11 @@ scale = keras.layers.Rescaling(1 / 255)
 train = train.map(lambda x, y: (scale(x), y))
 valid = valid.map(lambda x, y: (scale(x), y))
 model = build_model(load_spec(spec))
-model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"], \
-steps_per_execution=32)
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"], steps_per_execution=32)
 start = time.perf_counter()
 model.fit(train, validation_data=valid, epochs=epochs, verbose=0)
 print(json.dumps({"train_s": time.perf_counter() - start}))
-"""
+"""  # noqa: E501
 
 MEASURE = """
 import resource, subprocess, sys

@@ -19,15 +19,14 @@ from ..errors import KerasbuildError
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: \
-1.6em; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: .5em 0; font-size: .9em; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f6f8fa; padding: .8em; overflow-x: auto; font-size: .85em; }
 figure { margin: 1em 0; } figcaption { color: #555; font-size: .9em; }
 img { max-width: 100%; border: 1px solid #eee; }
-"""
+"""  # noqa: E501
 
 
 def png_data_uri(figure: Any) -> str:

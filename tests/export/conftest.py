@@ -25,9 +25,8 @@ layers:
   - {name: hidden, type: DenseLayer, num_units: 32}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
 data: {source: "builtin:mnist_5k", test_size: 300, limit: 1500, seed: 0}
-train: {update: adam, update_learning_rate: 0.01, batch_size: 64, max_epochs: 4, seed: 0, \
-verbose: 0}
-"""
+train: {update: adam, update_learning_rate: 0.01, batch_size: 64, max_epochs: 4, seed: 0, verbose: 0}
+"""  # noqa: E501
 
 DIGITS_RESIZE_SPEC = """\
 name: digits_resized
@@ -36,9 +35,8 @@ layers:
   - {name: conv1, type: Conv2DLayer, num_filters: 6, filter_size: 3}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
 data: {source: "builtin:digits", test_size: 0.2, resize: [12, 12], seed: 0}
-train: {update: adam, update_learning_rate: 0.01, batch_size: 64, max_epochs: 3, seed: 0, \
-verbose: 0}
-"""
+train: {update: adam, update_learning_rate: 0.01, batch_size: 64, max_epochs: 3, seed: 0, verbose: 0}
+"""  # noqa: E501
 
 DIABETES_SPEC = """\
 name: diabetes_mlp

@@ -36,17 +36,15 @@ def test_onnx_export_runs_in_onnxruntime_with_matching_outputs(
     got = fresh_python(
         f"""
 import onnxruntime as ort
-session = ort.InferenceSession({str(result.path / "model.onnx")!r}, \
-providers=["CPUExecutionProvider"])
+session = ort.InferenceSession({str(result.path / "model.onnx")!r}, providers=["CPUExecutionProvider"])
 names = [o.name for o in session.get_outputs()]
 values = session.run(names, {{"image": inputs["image"]}})
 result = {{
-    "inputs": [[i.name, [d if isinstance(d, int) else None for d in i.shape], i.type] for i in \
-session.get_inputs()],
+    "inputs": [[i.name, [d if isinstance(d, int) else None for d in i.shape], i.type] for i in session.get_inputs()],
     "outputs": {{o.name: o.type for o in session.get_outputs()}},
     "values": {{n: v.tolist() for n, v in zip(names, values)}},
 }}
-""",
+""",  # noqa: E501
         image=x_raw,
     )
     assert got["inputs"] == [["image", [None, 28, 28, 1], "tensor(float)"]]  # dynamic batch axis

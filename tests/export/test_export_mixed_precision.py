@@ -30,9 +30,8 @@ layers:
   - {name: flat, type: Flatten}
   - {name: output, type: Dense, units: 10, activation: softmax}
 data: {source: "builtin:digits", test_size: 0.2, seed: 0}
-train: {update: adam, update_learning_rate: 0.01, batch_size: 32, max_epochs: 6, seed: 0, \
-verbose: 0}
-"""
+train: {update: adam, update_learning_rate: 0.01, batch_size: 32, max_epochs: 6, seed: 0, verbose: 0}
+"""  # noqa: E501
 EXPORTS = [("savedmodel", None), ("onnx", None), ("tflite", None), ("tflite", "float16")]
 
 

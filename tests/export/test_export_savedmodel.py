@@ -27,14 +27,13 @@ out = fn(**{name: tf.constant(inputs[name]) for name in specs})
 result = {
     "signatures": sorted(loaded.signatures.keys()),
     "inputs": {k: [list(s.shape.as_list()), s.dtype.name] for k, s in specs.items()},
-    "outputs": {k: [list(s.shape.as_list()), s.dtype.name] for k, s in \
-fn.structured_outputs.items()},
+    "outputs": {k: [list(s.shape.as_list()), s.dtype.name] for k, s in fn.structured_outputs.items()},
     "values": {k: v.numpy().tolist() for k, v in out.items()},
     "spec_asset": open(VERSION + "/assets/spec.yaml").read(),
 }
 if tf.io.gfile.exists(VERSION + "/assets/labels.txt"):
     result["labels"] = open(VERSION + "/assets/labels.txt").read().splitlines()
-"""
+"""  # noqa: E501
 
 
 def test_versions_increment_and_carry_spec_and_labels(mnist_run, tmp_path):
@@ -116,9 +115,8 @@ import tensorflow as tf
 loaded = tf.saved_model.load({str(path)!r})
 as_float = loaded.signatures["serving_default"](image=tf.constant(inputs["x"].astype("float32")))
 as_uint8 = loaded.signatures["serving_uint8"](image=tf.constant(inputs["x"].astype("uint8")))
-result = {{"float": as_float["probabilities"].numpy().tolist(), "uint8": \
-as_uint8["probabilities"].numpy().tolist()}}
-""",
+result = {{"float": as_float["probabilities"].numpy().tolist(), "uint8": as_uint8["probabilities"].numpy().tolist()}}
+""",  # noqa: E501
         x=x_raw,
     )
     np.testing.assert_allclose(np.asarray(got["uint8"]), np.asarray(got["float"]), atol=1e-6)

@@ -29,14 +29,13 @@ SMALL_CONV_PARAMS = 208 + 11_530
 
 FORM_1 = """
 net = NeuralNet(
-    layers=[('input', InputLayer), ('conv', Conv2DLayer), ('pool', MaxPool2DLayer), ('out', \
-DenseLayer)],
+    layers=[('input', InputLayer), ('conv', Conv2DLayer), ('pool', MaxPool2DLayer), ('out', DenseLayer)],
     input_shape=(None, 1, 28, 28),
     conv_num_filters=8, conv_filter_size=5,
     pool_pool_size=2,
     out_num_units=10, out_nonlinearity=softmax,
 )
-"""
+"""  # noqa: E501
 FORM_2 = """
 net = NeuralNet(
     layers=[
@@ -99,11 +98,10 @@ def test_nested_graph_with_branches_concat_and_batch_norm():
         a = Conv2DLayer(l_in, 16, 3, pad='same', name='a')
         b = Conv2DLayer(l_in, 16, 1, name='b')
         cat = lasagne.layers.ConcatLayer([a, b], axis=1, name='cat')
-        c = batch_norm(Conv2DLayer(cat, 32, 3, pad=1, name='c', \
-W=lasagne.init.HeNormal(gain='relu')))
+        c = batch_norm(Conv2DLayer(cat, 32, 3, pad=1, name='c', W=lasagne.init.HeNormal(gain='relu')))
         out = DenseLayer(lasagne.layers.GlobalPoolLayer(c), 10, nonlinearity=softmax, name='out')
         net = NeuralNet(layers=out, update=lasagne.updates.adam, update_learning_rate=0.001)
-    """)
+    """)  # noqa: E501
     assert result.problems == []
     layers = {layer["name"]: layer for layer in net.document["layers"]}
     assert list(layers) == [

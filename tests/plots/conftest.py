@@ -21,9 +21,8 @@ layers:
   - {name: pool1, type: MaxPool2DLayer, pool_size: 2}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
 data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 600, seed: 0}
-train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, \
-verbose: 0}
-"""
+train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, verbose: 0}
+"""  # noqa: E501
 """Only columns 14..27 reach the rest of the net: the left half of the image cannot matter."""
 
 DENSE_SPEC = """
@@ -33,9 +32,8 @@ layers:
   - {name: hidden, type: DenseLayer, num_units: 32}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
 data: {source: "builtin:mnist_5k", test_size: 0.2, limit: 600, seed: 0}
-train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, \
-verbose: 0}
-"""
+train: {update: adam, update_learning_rate: 0.003, batch_size: 32, max_epochs: 2, seed: 0, verbose: 0}
+"""  # noqa: E501
 
 KEYPOINTS_SPEC = """
 name: dots

@@ -13,16 +13,14 @@ blocks:
   res:
     params: {filters: 4, act: rectify}
     layers:
-      - {name: conv_a, type: Conv2DLayer, num_filters: $filters, filter_size: 3, pad: same, \
-nonlinearity: $act}
-      - {name: conv_b, type: Conv2DLayer, num_filters: $filters, filter_size: 3, pad: same, \
-nonlinearity: linear}
+      - {name: conv_a, type: Conv2DLayer, num_filters: $filters, filter_size: 3, pad: same, nonlinearity: $act}
+      - {name: conv_b, type: Conv2DLayer, num_filters: $filters, filter_size: 3, pad: same, nonlinearity: linear}
       - {name: add, type: ElemwiseSumLayer, incomings: [$input, conv_b]}
 layers:
   - {use: res, name: stem}
   - {use: res, name: body, repeat: 3, with: {act: tanh}}
   - {name: pool, type: GlobalPoolLayer, incoming: body}
-"""
+"""  # noqa: E501
 
 
 def _names(loaded):

@@ -185,9 +185,8 @@ t = time.perf_counter()
 for args in (["validate", *sys.argv[1:]], ["summary", "--json", sys.argv[1]], ["fmt", sys.argv[1]]):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", \
-"jax", "torch")))
-"""
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "jax", "torch")))
+"""  # noqa: E501
 
 
 def test_validate_summary_and_fmt_do_not_import_tensorflow():

@@ -154,14 +154,13 @@ outputs: [cat, fb]
 LASAGNE_NET = """
 input: {shape: [16, 16, 3], name: image}
 layers:
-  - {name: conv, type: Conv2DLayer, num_filters: 8, filter_size: 3, pad: same, nonlinearity: \
-rectify}
+  - {name: conv, type: Conv2DLayer, num_filters: 8, filter_size: 3, pad: same, nonlinearity: rectify}
   - {name: bn, type: BatchNormLayer, epsilon: 0.001, alpha: 0.01}
   - {name: pool, type: MaxPool2DLayer, pool_size: 2}
   - {name: drop, type: DropoutLayer, p: 0.3}
   - {name: flat, type: FlattenLayer}
   - {name: fc, type: DenseLayer, num_units: 10, nonlinearity: softmax, b: null}
-"""
+"""  # noqa: E501
 
 KERAS_NET = """
 input: {shape: [16, 16, 3], name: image}

@@ -140,10 +140,9 @@ def test_conditional_placeholder_must_name_a_placeholder():
     text = """
 input: {shape: [8]}
 layers:
-  - {name: a, type: DenseLayer, num_units: {hp: int, min: 1, max: 9, when: {hp: layers.b.units, \
-values: [1]}}}
+  - {name: a, type: DenseLayer, num_units: {hp: int, min: 1, max: 9, when: {hp: layers.b.units, values: [1]}}}
   - {name: b, type: DenseLayer, num_units: {hp: int, min: 1, max: 9}}
-"""
+"""  # noqa: E501
     with pytest.raises(SpecError) as info:
         load_text(text, file="when.yaml")
     assert "when.hp refers to 'layers.b.units', which is not a placeholder in this spec" in str(

@@ -28,10 +28,9 @@ layers:
   - {name: hidden, type: DenseLayer, num_units: 16}
   - {name: output, type: DenseLayer, num_units: 10, nonlinearity: softmax}
 data: {source: "builtin:digits", test_size: 0.2}
-train: {update: nesterov_momentum, update_learning_rate: 0.05, batch_size: 32, max_epochs: 3, \
-seed: 1,
+train: {update: nesterov_momentum, update_learning_rate: 0.05, batch_size: 32, max_epochs: 3, seed: 1,
         deterministic: true, verbose: 0}
-"""
+"""  # noqa: E501
 
 
 def _env(**extra: str) -> dict[str, str]:
