@@ -22,21 +22,75 @@ from .plots import image_grid, pyplot
 @dataclass
 class SplitPredictions:
     """The test split and the model's outputs on it: ``x`` ``(N, H, W, C)`` preprocessed
-    inputs; ``y`` ``(N,)`` labels or ``(N, K)`` targets in training units; ``outputs``
+    inputs (a :class:`StreamedImages` for a streamed source: read on demand, never whole);
+    ``y`` ``(N,)`` labels or ``(N, K)`` targets in training units; ``outputs``
     ``(N, classes)`` probabilities or ``(N, K)`` targets in training units."""
 
-    x: np.ndarray
+    x: Any
     y: np.ndarray
     outputs: np.ndarray
     info: dict[str, Any]
     loaded: Any
 
 
-def predict_test_split(run_dir: Path, model: Any) -> SplitPredictions:
-    """Predict the run's test split with ``model`` (batches of 256)."""
-    from .evaluate import evaluation_arrays
-    from .rundir import read_run
+class StreamedImages:
+    """A streamed test split's preprocessed images as an array that reads only what is asked:
+    ``len``, ``ndim`` and ``x[i]``, ``x[a:b]``, ``x[indices]`` (one pass over the split's
+    batches per access, keeping just the requested images)."""
 
+    def __init__(self, dataset: Any, count: int, shape: tuple[int, ...]) -> None:
+        self.dataset, self.count, self.shape = dataset, count, tuple(shape)
+
+    @property
+    def ndim(self) -> int:
+        return 1 + len(self.shape)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        wanted = np.arange(self.count)[key]
+        single = np.ndim(wanted) == 0
+        wanted = np.atleast_1d(wanted)
+        if not len(wanted):
+            return np.zeros((0, *self.shape), np.float32)
+        found: dict[int, np.ndarray] = {}
+        start = 0
+        for batch, _ in self.dataset:
+            end = start + len(batch)
+            inside = wanted[(wanted >= start) & (wanted < end)]
+            if len(inside):
+                images = batch.numpy()
+                found.update({int(i): images[i - start] for i in inside})
+            start = end
+            if len(found) == len(set(wanted.tolist())):
+                break
+        images = np.stack([found[int(i)] for i in wanted])
+        return images[0] if single else images
+
+
+def predict_test_split(run_dir: Path, model: Any) -> SplitPredictions:
+    """Predict the run's test split with ``model`` (batches of 256; a streamed source batch by
+    batch, its images left on disk)."""
+    from ..spec.loader import load_spec
+    from .evaluate import evaluation_arrays, streamed_evaluation
+    from .rundir import SPEC, read_run
+
+    loaded = load_spec(Path(run_dir) / SPEC)
+    streamed = streamed_evaluation(Path(run_dir), None, loaded.spec.train.effective_batch_size)
+    if streamed is not None:
+        dataset, count, shape = streamed
+        outputs, labels = [], []
+        for batch, y in dataset:
+            outputs.append(np.asarray(model.predict_on_batch(batch)))
+            labels.append(y.numpy())
+        return SplitPredictions(
+            StreamedImages(dataset, count, shape),
+            np.concatenate(labels),
+            np.concatenate(outputs),
+            read_run(run_dir),
+            loaded,
+        )
     x, y, loaded = evaluation_arrays(run_dir)
     outputs = np.asarray(model.predict(x, batch_size=256, verbose=0))
     return SplitPredictions(x, np.asarray(y), outputs, read_run(run_dir), loaded)

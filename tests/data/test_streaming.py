@@ -274,6 +274,16 @@ def test_image_folder_train_evaluate_predict_export(tmp_path):
     exported = export(tmp_path / "run", tmp_path / "models")
     assert exported.report.samples > 0 and exported.preprocessing.mean is not None
 
+    # pictures of where it fails read the recorded test split batch by batch
+    from kerasbuild.runs.plots_errors import StreamedImages, confusion, predict_test_split
+    from kerasbuild.runs.rundir import load_run_model
+
+    preds = predict_test_split(tmp_path / "run", load_run_model(tmp_path / "run", "best"))
+    assert isinstance(preds.x, StreamedImages) and len(preds.x) == 32 and preds.x.ndim == 4
+    assert confusion(preds).sum() == 32
+    assert np.trace(confusion(preds)) / 32 == pytest.approx(result.test_metrics["test_accuracy"])
+    assert preds.x[[3, 30]].shape == (2, 16, 16, 3) and preds.x[5].shape == (16, 16, 3)
+
 
 @pytest.mark.slow
 def test_tfrecord_and_tfds_train_and_evaluate_from_the_command_line(tmp_path):
