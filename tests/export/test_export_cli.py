@@ -53,11 +53,12 @@ def test_cli_predict_on_exported_version_matches_the_run_directory(
     from_run = invoke("predict", mnist_run, tmp_path / "x.npz", "-o", tmp_path / "run.npz")
     assert from_run.exit_code == 0, from_run.output
     # models/NAME means its latest version; models/NAME/1 names one.
-    for target in (out, out / "1"):
-        result = invoke("predict", target, tmp_path / "x.npz", "-o", tmp_path / "exported.npz")
+    for i, target in enumerate((out, out / "1")):
+        written = tmp_path / f"exported{i}.npz"  # predict never overwrites without --overwrite
+        result = invoke("predict", target, tmp_path / "x.npz", "-o", written)
         assert result.exit_code == 0, result.output
         assert "wrote" in result.output and "60 predictions, y shape [60, 10]" in result.output
-        with np.load(tmp_path / "exported.npz") as got, np.load(tmp_path / "run.npz") as want:
+        with np.load(written) as got, np.load(tmp_path / "run.npz") as want:
             np.testing.assert_allclose(got["y"], want["y"], atol=1e-5, rtol=1e-5)
             np.testing.assert_array_equal(got["labels"], want["labels"])
             assert list(got["class_names"]) == [str(i) for i in range(10)]
