@@ -246,6 +246,10 @@ def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndar
     if len(x) != len(y):
         raise KerasbuildError(f"data: {len(x)} inputs but {len(y)} targets")
     if task == "classification":
+        if y.size != len(y):
+            raise KerasbuildError(f"data: integer targets of shape {y.shape} for inputs of shape {x.shape}; "
+                                  "expected labels (N,) or segmentation masks (N, H, W) with the images' "
+                                  "height and width")
         y = y.reshape(len(y)).astype(np.int64)
     elif task == "segmentation":
         y = y.reshape(y.shape[:3]).astype(np.int64)
