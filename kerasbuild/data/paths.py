@@ -136,10 +136,14 @@ def _mask_problems(loaded: Any, splits: Splits, name: str, node: Any) -> list[An
     """A problem when output ``name`` is not ``(H, W, classes)`` for the data's ``(H, W)`` masks."""
     masks = tuple(splits.y_train.shape[1:3])
     if node.known and node.shape and tuple(node.shape[:-1]) != masks:
-        return [loaded.source.problem(
-            f"the data's masks are {_dims(masks)} but output layer '{name}' is {_dims(tuple(node.shape))}; "
-            "a segmentation output is (height, width, classes) with the masks' height and width",
-            ("layers", node.index))]
+        return [
+            loaded.source.problem(
+                f"the data's masks are {_dims(masks)} but output layer '{name}' is "
+                f"{_dims(tuple(node.shape))}; a segmentation output is (height, width, classes) "
+                "with the masks' height and width",
+                ("layers", node.index),
+            )
+        ]
     return []
 
 

@@ -123,8 +123,9 @@ def load_npz(
     labels -> classification, integer masks ``(N, H, W)`` or ``(N, H, W, 1)`` of the images'
     height and width -> segmentation (:func:`is_mask`), floats -> regression, strings ->
     classification with the sorted distinct strings as class names); optional explicit splits
-    under ``{x_key}_valid``/``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class names under
-    ``class_names``. ``key_hint``: how the caller chooses other keys (for the error message)."""
+    under ``{x_key}_valid``/``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class
+    names under ``class_names``. ``key_hint``: how the caller chooses other keys (for the
+    error message)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -227,7 +228,8 @@ def load_keypoints_csv(path: Path, *, dropna: bool = True, image_column: str = "
 
 def is_mask(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether integer targets ``y`` are per-pixel class masks for images ``x``: ``(N, H, W)``
-    or ``(N, H, W, 1)`` with the images' ``H`` and ``W`` (``x``: ``(N, H, W)`` or ``(N, H, W, C)``)."""
+    or ``(N, H, W, 1)`` with the images' ``H`` and ``W`` (``x``: ``(N, H, W)`` or
+    ``(N, H, W, C)``)."""
     spatial = y.shape[1:3] == x.shape[1:3] and x.ndim in (3, 4)
     return spatial and (y.ndim == 3 or (y.ndim == 4 and y.shape[3] == 1))
 
@@ -247,9 +249,11 @@ def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndar
         raise KerasbuildError(f"data: {len(x)} inputs but {len(y)} targets")
     if task == "classification":
         if y.size != len(y):
-            raise KerasbuildError(f"data: integer targets of shape {y.shape} for inputs of shape {x.shape}; "
-                                  "expected labels (N,) or segmentation masks (N, H, W) with the images' "
-                                  "height and width")
+            raise KerasbuildError(
+                f"data: integer targets of shape {y.shape} for inputs of shape {x.shape}; "
+                "expected labels (N,) or segmentation masks (N, H, W) with the images' "
+                "height and width"
+            )
         y = y.reshape(len(y)).astype(np.int64)
     elif task == "segmentation":
         y = y.reshape(y.shape[:3]).astype(np.int64)

@@ -25,10 +25,10 @@ MODEL_FILE = "model_best.keras"
 class ExportSource:
     """A loaded Keras model plus what serving needs to know about it.
 
-    ``task``: ``"classification"``, ``"segmentation"`` (per-pixel classes) or ``"regression"``. ``input_names``: the model's input
-    names in order (the spec's input layer names, e.g. ``["image"]``). ``output_names``: the
-    model's output layer names. ``class_names``: one per class (indices as strings when the
-    run did not record names). ``spec_text``: the resolved spec YAML, or ``None``.
+    ``task``: ``"classification"``, ``"segmentation"`` (per-pixel classes) or
+    ``"regression"``. ``input_names``: the model's input names in order (the spec's input
+    layer names, e.g. ``["image"]``). ``output_names``: the model's output layer names.
+    ``class_names``: one per class (indices as strings when the run did not record names). ``spec_text``: the resolved spec YAML, or ``None``.
     """
 
     model: Any

@@ -22,7 +22,9 @@ from .segmentation import mean_iou, pixel_accuracy
 
 _METRICS = {  # name -> factory of the model (a metric may need its output shape)
     "accuracy": lambda model: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-    "top5_accuracy": lambda model: keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
+    "top5_accuracy": lambda model: keras.metrics.SparseTopKCategoricalAccuracy(
+        k=5, name="top5_accuracy"
+    ),
     "mae": lambda model: keras.metrics.MeanAbsoluteError(name="mae"),
     "mse": lambda model: keras.metrics.MeanSquaredError(name="mse"),
     "rmse": lambda model: keras.metrics.RootMeanSquaredError(name="rmse"),

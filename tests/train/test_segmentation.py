@@ -19,8 +19,9 @@ KERASBUILD = Path(sys.executable).parent / "kerasbuild"
 
 
 def _kerasbuild(*args: object, cwd: Path) -> str:
-    result = subprocess.run([str(KERASBUILD), *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [str(KERASBUILD), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -43,7 +44,11 @@ def test_integer_masks_of_the_images_size_are_a_segmentation_task(masks_npz, tmp
     masks kept per pixel; (N, 28, 28, 1) masks too; (N,) labels stay classification."""
     raw = load_npz(masks_npz)
     assert raw.task == "segmentation"
-    assert raw.x.shape == (1000, 28, 28, 1) and raw.y.shape == (1000, 28, 28) and raw.y.dtype == np.int64
+    assert (
+        raw.x.shape == (1000, 28, 28, 1)
+        and raw.y.shape == (1000, 28, 28)
+        and raw.y.dtype == np.int64
+    )
     assert 0.05 < raw.y.mean() < 0.3  # the digit covers about an eighth of the image
     with np.load(masks_npz) as npz:
         x, y = npz["x"], npz["y"]
@@ -57,7 +62,8 @@ TOO_SMALL = """
 name: too_small
 input: {shape: [28, 28, 1], name: image}
 layers:
-  - {name: classes, type: Conv2DLayer, num_filters: 2, filter_size: 2, stride: 2, nonlinearity: softmax}
+  - {name: classes, type: Conv2DLayer, num_filters: 2, filter_size: 2, stride: 2,
+     nonlinearity: softmax}
 """
 
 
@@ -65,8 +71,12 @@ def _train_fails(tmp_path: Path, spec_text: str, *sets: str) -> str:
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text)
     args = [arg for value in sets for arg in ("--set", value)]
-    result = subprocess.run([str(KERASBUILD), "train", str(spec), *args, "--run-dir", str(tmp_path / "run")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(KERASBUILD), "train", str(spec), *args, "--run-dir", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
     return result.stdout + result.stderr
 
@@ -77,21 +87,39 @@ def test_bad_segmentation_settings_are_located_errors(masks_npz, tmp_path):
     source = f"data.source={masks_npz}"
     text = _train_fails(tmp_path, TOO_SMALL, source)
     assert "masks are 28x28 but output layer 'classes' is 14x14x2" in text
-    text = _train_fails(tmp_path, SPEC.read_text(), source, "data.augment=[{type: flip_horizontal}]")
+    text = _train_fails(
+        tmp_path, SPEC.read_text(), source, "data.augment=[{type: flip_horizontal}]"
+    )
     assert "segmentation masks" in text and "data.augment" in text
     with np.load(masks_npz) as npz:
         np.savez(tmp_path / "half.npz", x=npz["x"], y=npz["y"][:, ::2, ::2])
     text = _train_fails(tmp_path, SPEC.read_text(), f"data.source={tmp_path / 'half.npz'}")
-    assert "segmentation masks (N, H, W) with the images' height and width" in " ".join(text.split())
+    assert "segmentation masks (N, H, W) with the images' height and width" in " ".join(
+        text.split()
+    )
 
 
 @pytest.fixture(scope="module")
 def unet_run(masks_npz) -> Path:
     """specs/unet_small.yaml trained 4 epochs (Adam, 3e-3) on 800 train / 100 valid / 100 test."""
     run = masks_npz.parent / "run"
-    _kerasbuild("train", SPEC, "--set", f"data.source={masks_npz}", "--set", "data.test_size=0.1",
-                "--set", "train.max_epochs=4", "--set", "train.update=adam",
-                "--set", "train.update_learning_rate=0.003", "--run-dir", run, cwd=masks_npz.parent)
+    _kerasbuild(
+        "train",
+        SPEC,
+        "--set",
+        f"data.source={masks_npz}",
+        "--set",
+        "data.test_size=0.1",
+        "--set",
+        "train.max_epochs=4",
+        "--set",
+        "train.update=adam",
+        "--set",
+        "train.update_learning_rate=0.003",
+        "--run-dir",
+        run,
+        cwd=masks_npz.parent,
+    )
     return run
 
 
@@ -112,7 +140,9 @@ def test_unet_learns_digit_masks(unet_run):
     printed = _kerasbuild("evaluate", unet_run, cwd=unet_run.parent)
     values = dict(item.split("=") for item in printed.split() if "=" in item)
     assert values["n"] == "100"
-    assert float(values["pixel_accuracy"]) == pytest.approx(metrics["test_pixel_accuracy"], abs=1e-4)
+    assert float(values["pixel_accuracy"]) == pytest.approx(
+        metrics["test_pixel_accuracy"], abs=1e-4
+    )
     assert float(values["mean_iou"]) == pytest.approx(metrics["test_mean_iou"], abs=1e-4)
 
 
@@ -127,7 +157,9 @@ def test_unet_export_gives_probabilities_and_classes_per_pixel(unet_run, masks_n
     with np.load(masks_npz) as npz:
         images, masks = npz["x"][:16, ..., None].astype(np.float32), npz["y"][:16]
     out = serve(image=tf.constant(images))
-    assert out["probabilities"].shape == (16, 28, 28, 2) and out["probabilities"].dtype == tf.float32
+    assert (
+        out["probabilities"].shape == (16, 28, 28, 2) and out["probabilities"].dtype == tf.float32
+    )
     assert out["classes"].shape == (16, 28, 28) and out["classes"].dtype == tf.int64
     np.testing.assert_allclose(out["probabilities"].numpy().sum(axis=-1), 1.0, atol=1e-5)
     assert (out["classes"].numpy() == masks).mean() > 0.95
