@@ -28,7 +28,8 @@ class ExportSource:
     ``task``: ``"classification"``, ``"segmentation"`` (per-pixel classes) or
     ``"regression"``. ``input_names``: the model's input names in order (the spec's input
     layer names, e.g. ``["image"]``). ``output_names``: the model's output layer names.
-    ``class_names``: one per class (indices as strings when the run did not record names). ``spec_text``: the resolved spec YAML, or ``None``.
+    ``class_names``: one per class (indices as strings when the run did not record names).
+    ``spec_text``: the resolved spec YAML, or ``None``.
     """
 
     model: Any
