@@ -92,7 +92,9 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
     for name in graph.outputs:
         node = graph.by_name[name]
         units = node.shape[-1] if node.shape and node.known else None
-        if splits.task == "classification":
+        if splits.task == "segmentation":
+            problems.extend(_mask_problems(loaded, splits, name, node))
+        if splits.task != "regression":
             classes = splits.num_classes
             if units is not None and units != classes and not (units == 1 and classes == 2):
                 problems.append(
@@ -124,10 +126,25 @@ def resolve_auto_sizes(loaded: Any, splits: Splits) -> Any:
         return loaded
     from ..spec.auto import resolve
 
-    units = splits.num_classes if splits.task == "classification" else splits.y_train.shape[1]
+    units = splits.y_train.shape[1] if splits.task == "regression" else splits.num_classes
     resolved = resolve(loaded, tuple(splits.input_shape), units)
     check_shapes(resolved, splits)
     return resolved
+
+
+def _mask_problems(loaded: Any, splits: Splits, name: str, node: Any) -> list[Any]:
+    """A problem when output ``name`` is not ``(H, W, classes)`` for the data's ``(H, W)`` masks."""
+    masks = tuple(splits.y_train.shape[1:3])
+    if node.known and node.shape and tuple(node.shape[:-1]) != masks:
+        return [
+            loaded.source.problem(
+                f"the data's masks are {_dims(masks)} but output layer '{name}' is "
+                f"{_dims(tuple(node.shape))}; a segmentation output is (height, width, classes) "
+                "with the masks' height and width",
+                ("layers", node.index),
+            )
+        ]
+    return []
 
 
 def _dims(shape: tuple) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import KerasbuildError
 from ..schema.data import STREAMED, DataConfig
 
-Task = Literal["classification", "regression"]
+Task = Literal["classification", "regression", "segmentation"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -30,7 +30,8 @@ class RawData:
     """Everything a source provides before splitting.
 
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)`` feature vectors from an npz file).
-    ``y``: ``(N,)`` int64 class indices or ``(N, K)`` float32 regression targets.
+    ``y``: ``(N,)`` int64 class indices, ``(N, K)`` float32 regression targets or ``(N, H, W)``
+    int64 per-pixel class indices (segmentation masks).
     ``explicit``: splits the source defines itself (``"valid"``, ``"test"`` -> ``(x, y)``).
     """
 
@@ -119,10 +120,12 @@ def load_npz(
     path: Path, x_key: str = "x", y_key: str = "y", key_hint: str = "set data.x_key / data.y_key"
 ) -> RawData:
     """Arrays ``x_key`` (``(N, H, W)``, ``(N, H, W, C)`` or ``(N, D)``) and ``y_key`` (integer
-    labels -> classification, floats -> regression, strings -> classification with the sorted
-    distinct strings as class names); optional explicit splits under ``{x_key}_valid``/
-    ``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class names under
-    ``class_names``. ``key_hint``: how the caller chooses other keys (for the error message)."""
+    labels -> classification, integer masks ``(N, H, W)`` or ``(N, H, W, 1)`` of the images'
+    height and width -> segmentation (:func:`is_mask`), floats -> regression, strings ->
+    classification with the sorted distinct strings as class names); optional explicit splits
+    under ``{x_key}_valid``/``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class
+    names under ``class_names``. ``key_hint``: how the caller chooses other keys (for the
+    error message)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -139,6 +142,8 @@ def load_npz(
     task: Task = (
         "classification" if string_names or np.issubdtype(y.dtype, np.integer) else "regression"
     )
+    if task == "classification" and string_names is None and is_mask(arrays[x_key], y):
+        task = "segmentation"
     natural_max = 255.0 if arrays[x_key].dtype == np.uint8 else None
     explicit = {}
     for part in ("valid", "test"):
@@ -221,8 +226,17 @@ def load_keypoints_csv(path: Path, *, dropna: bool = True, image_column: str = "
     return RawData(x, y, "regression", target_names=target_names, natural_max=255.0)
 
 
+def is_mask(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether integer targets ``y`` are per-pixel class masks for images ``x``: ``(N, H, W)``
+    or ``(N, H, W, 1)`` with the images' ``H`` and ``W`` (``x``: ``(N, H, W)`` or
+    ``(N, H, W, C)``)."""
+    spatial = y.shape[1:3] == x.shape[1:3] and x.ndim in (3, 4)
+    return spatial and (y.ndim == 3 or (y.ndim == 4 and y.shape[3] == 1))
+
+
 def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndarray]:
-    """Images to ``(N, H, W, C)`` float32; targets to int64 ``(N,)`` or float32 ``(N, K)``."""
+    """Images to ``(N, H, W, C)`` float32; targets to int64 ``(N,)`` (classification),
+    int64 ``(N, H, W)`` (segmentation) or float32 ``(N, K)``."""
     x = np.asarray(x)
     if x.ndim == 3:
         x = x[..., None]
@@ -234,7 +248,15 @@ def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndar
     if len(x) != len(y):
         raise KerasbuildError(f"data: {len(x)} inputs but {len(y)} targets")
     if task == "classification":
+        if y.size != len(y):
+            raise KerasbuildError(
+                f"data: integer targets of shape {y.shape} for inputs of shape {x.shape}; "
+                "expected labels (N,) or segmentation masks (N, H, W) with the images' "
+                "height and width"
+            )
         y = y.reshape(len(y)).astype(np.int64)
+    elif task == "segmentation":
+        y = y.reshape(y.shape[:3]).astype(np.int64)
     else:
         y = y.reshape(len(y), -1).astype(np.float32)
     return x.astype(np.float32), y

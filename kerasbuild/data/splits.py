@@ -53,8 +53,8 @@ class Splits:
 
     @property
     def num_classes(self) -> int | None:
-        """Number of classes (classification), else None."""
-        if self.task != "classification":
+        """Number of classes (classification, segmentation), else None."""
+        if self.task == "regression":
             return None
         if self.class_names:
             return len(self.class_names)
@@ -103,6 +103,8 @@ def load_arrays(
     augment = augmentations_for(data, train)
     raw = load_source(data, base_dir)
     task = task_of(raw, train)
+    if task == "segmentation":
+        refuse_mask_augmentation(data, augment)
     y = raw.y.reshape(len(raw.y), -1).astype(np.float32) if task != raw.task else raw.y
     order = np.random.default_rng(seed).permutation(len(raw.x))
     if data.limit is not None:
@@ -277,7 +279,22 @@ def task_of(raw: Any, train: TrainConfig) -> Task:
             "train.regression is false; set 'regression: true'",
             ("train", "regression"),
         )
-    return "classification"
+    return raw.task
+
+
+def refuse_mask_augmentation(data: DataConfig, augment: list[Any]) -> None:
+    """Segmentation masks do not follow shifted or flipped pixels yet: raise a located
+    :class:`~kerasbuild.errors.SpecError` for ``data.expand`` or any augmentation."""
+    if data.expand is not None:
+        raise SpecError.single(
+            "expand shifts images but not segmentation masks; remove it", ("data", "expand")
+        )
+    if augment:
+        raise SpecError.single(
+            "augmentations move pixels but not segmentation masks; remove data.augment "
+            "(and train.batch_iterator_train)",
+            ("data", "augment"),
+        )
 
 
 def hold_out(

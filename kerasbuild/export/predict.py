@@ -74,7 +74,11 @@ def exported_loader(path: Path) -> Predictor | None:
     name = metadata["inputs"][0]["name"]
     client = metadata.get("client_preprocessing") or {}
     run = FORMATS[export_format(version_dir)].runner(version_dir)
-    output = "probabilities" if metadata.get("task") == "classification" else metadata["outputs"][0]
+    output = (
+        "probabilities"
+        if metadata.get("task") in ("classification", "segmentation")
+        else metadata["outputs"][0]
+    )
 
     def predict(x: np.ndarray) -> np.ndarray:
         from ..data.splits import preprocess_inputs, restore_targets

@@ -1,11 +1,12 @@
 """The ``serving_default`` signature: named inputs, dynamic batch axis, named outputs.
 
-Inputs are named after the spec's input layers (``image``) with shape ``(None, *shape)`` (NHWC); the
-preprocessing is applied inside the graph when baked in, so clients send raw values (e.g. pixels
-0..255) and a regressor answers in the target's units. Outputs: a classifier gives ``probabilities``
-(float32, ``(None, K)``) and ``classes`` (int64 argmax, ``(None,)``); a regressor gives
-``predictions``; a model with several outputs gives one output per output layer, named after the
-layer.
+Inputs are named after the spec's input layers (``image``) with shape ``(None, *shape)``
+(NHWC); the preprocessing is applied inside the graph when baked in, so clients send raw
+values (e.g. pixels 0..255) and a regressor answers in the target's units. Outputs: a
+classifier gives ``probabilities`` (float32, ``(None, K)``) and ``classes`` (int64 argmax,
+``(None,)``); a segmentation model gives ``probabilities`` ``(None, H, W, K)`` and ``classes``
+``(None, H, W)`` (int64 argmax per pixel); a regressor gives ``predictions``; a model with
+several outputs gives one output per output layer, named after the layer.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def output_names(source: ExportSource) -> list[str]:
     """The signature's output names for ``source`` (see the module docstring)."""
     if len(source.output_names) > 1:
         return list(source.output_names)
-    return ["probabilities", "classes"] if source.task == "classification" else ["predictions"]
+    return ["predictions"] if source.task == "regression" else ["probabilities", "classes"]
 
 
 def name_outputs(source: ExportSource, raw: Any, argmax: Any) -> dict[str, Any]:
@@ -62,11 +63,12 @@ def input_specs(
 
 
 def tf_argmax(p: Any) -> Any:
-    """int64 class indices ``(N,)`` from probabilities ``(N, K)`` (``K == 1``: threshold 0.5)."""
+    """int64 class indices ``(N,)`` from probabilities ``(N, K)``, or ``(N, H, W)`` from
+    ``(N, H, W, K)`` (``K == 1``: threshold 0.5)."""
     import tensorflow as tf
 
     if p.shape[-1] == 1:
-        return tf.cast(p[:, 0] > 0.5, tf.int64)
+        return tf.cast(p[..., 0] > 0.5, tf.int64)
     return tf.argmax(p, axis=-1, output_type=tf.int64)
 
 

@@ -25,10 +25,11 @@ MODEL_FILE = "model_best.keras"
 class ExportSource:
     """A loaded Keras model plus what serving needs to know about it.
 
-    ``task``: ``"classification"`` or ``"regression"``. ``input_names``: the model's input
-    names in order (the spec's input layer names, e.g. ``["image"]``). ``output_names``: the
-    model's output layer names. ``class_names``: one per class (indices as strings when the
-    run did not record names). ``spec_text``: the resolved spec YAML, or ``None``.
+    ``task``: ``"classification"``, ``"segmentation"`` (per-pixel classes) or
+    ``"regression"``. ``input_names``: the model's input names in order (the spec's input
+    layer names, e.g. ``["image"]``). ``output_names``: the model's output layer names.
+    ``class_names``: one per class (indices as strings when the run did not record names).
+    ``spec_text``: the resolved spec YAML, or ``None``.
     """
 
     model: Any
@@ -62,12 +63,13 @@ def read_source(path: str | Path) -> ExportSource:
     spec_text = spec_file.read_text() if spec_file.is_file() else None
     output_names = list(model.output_names)
     task = run_info.get("task") or _task_from_spec(spec_text) or _task_from_model(model)
-    if task not in ("classification", "regression"):
+    if task not in ("classification", "segmentation", "regression"):
         raise KerasbuildError(
-            f"{run_dir / 'run.json'}: task must be 'classification' or 'regression', got {task!r}"
+            f"{run_dir / 'run.json'}: task must be 'classification', 'segmentation' "
+            f"or 'regression', got {task!r}"
         )
     class_names = [str(c) for c in run_info.get("class_names") or []]
-    if task == "classification" and not class_names:
+    if task != "regression" and not class_names:
         class_names = [str(i) for i in range(_class_count(model))]
     return ExportSource(
         model=model,

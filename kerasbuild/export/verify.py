@@ -128,7 +128,7 @@ def keras_outputs(
 
 def _np_argmax(p: np.ndarray) -> np.ndarray:
     if p.shape[-1] == 1:
-        return (p[:, 0] > 0.5).astype(np.int64)
+        return (p[..., 0] > 0.5).astype(np.int64)
     return np.argmax(p, axis=-1).astype(np.int64)
 
 
@@ -155,13 +155,15 @@ def compare(
         if name == "classes" and "probabilities" in expected:
             probs = np.sort(expected["probabilities"], axis=-1)
             margin = (
-                probs[:, -1] - probs[:, -2] if probs.shape[-1] > 1 else np.abs(probs[:, 0] - 0.5)
+                probs[..., -1] - probs[..., -2]
+                if probs.shape[-1] > 1
+                else np.abs(probs[..., 0] - 0.5)
             )
             clear = margin > 2 * (tolerance.atol + tolerance.rtol)
-            if np.any(have[clear] != want[clear]):
-                bad = int(np.argmax((have != want) & clear))
+            if np.any(have[clear] != want[clear]):  # per sample, or per pixel (segmentation)
+                bad = np.unravel_index(np.argmax((have != want) & clear), have.shape)
                 raise KerasbuildError(
-                    f"{what}: output 'classes' is {int(have[bad])} for sample {bad}, "
+                    f"{what}: output 'classes' is {int(have[bad])} for sample {int(bad[0])}, "
                     f"the Keras model gives {int(want[bad])}; the export was not published"
                 )
             continue

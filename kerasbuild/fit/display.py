@@ -73,7 +73,7 @@ class EpochTable(keras.callbacks.Callback):
     def row(self, epoch: int, logs: dict, duration: float) -> str:
         """One table row as rich markup; updates the running bests."""
         loss, val_loss = logs.get("loss"), logs.get("val_loss")
-        acc = logs.get("val_accuracy", logs.get("val_acc"))
+        acc = logs.get("val_accuracy", logs.get("val_acc", logs.get("val_pixel_accuracy")))
         cells = [str(epoch).rjust(_WIDTHS[0])]
         cells.append(self._cell(loss, "loss", "blue", 5, _WIDTHS[1], lower=True))
         cells.append(self._cell(val_loss, "val_loss", "green", 5, _WIDTHS[2], lower=True))

@@ -98,7 +98,9 @@ def fit(
 
 
 def _fit(model, strategy, train_ds, valid_ds, config, epochs, initial_epoch, callbacks) -> None:
-    metrics = make_metrics(config)  # plain (not distributed) variables: updated with global batches
+    metrics = make_metrics(
+        config, model
+    )  # plain (not distributed) variables: updated with global batches
     variables = [*model.weights, *model.optimizer.variables]
     for variable, value in zip(
         variables, from_chief(strategy, [v.value for v in variables]), strict=True

@@ -2,6 +2,8 @@
 
 - Classification: integer labels, sparse categorical cross-entropy (on probabilities when the
   output layer ends in softmax, on logits otherwise); metric ``accuracy``.
+- Segmentation (``(H, W)`` integer masks, ``(H, W, C)`` outputs): the same loss per pixel;
+  metrics ``pixel_accuracy`` and ``mean_iou`` (:mod:`kerasbuild.fit.segmentation`).
 - Regression (``regression: true``): mean squared error; metric ``rmse``.
 - ``objective_l2`` / ``objective_l1``: nolearn's ``objective(..., l2=...)``: ``lambda * sum(W**2)``
   (or ``sum |W|``) over the weight kernels of every layer, never biases or batch-norm
@@ -16,13 +18,18 @@ import keras
 
 from ..schema.train import TrainConfig, metric_names
 from .optimizers import make_optimizer
+from .segmentation import mean_iou, pixel_accuracy
 
-_METRICS = {
-    "accuracy": lambda: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-    "top5_accuracy": lambda: keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
-    "mae": lambda: keras.metrics.MeanAbsoluteError(name="mae"),
-    "mse": lambda: keras.metrics.MeanSquaredError(name="mse"),
-    "rmse": lambda: keras.metrics.RootMeanSquaredError(name="rmse"),
+_METRICS = {  # name -> factory of the model (a metric may need its output shape)
+    "accuracy": lambda model: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+    "top5_accuracy": lambda model: keras.metrics.SparseTopKCategoricalAccuracy(
+        k=5, name="top5_accuracy"
+    ),
+    "mae": lambda model: keras.metrics.MeanAbsoluteError(name="mae"),
+    "mse": lambda model: keras.metrics.MeanSquaredError(name="mse"),
+    "rmse": lambda model: keras.metrics.RootMeanSquaredError(name="rmse"),
+    "pixel_accuracy": lambda model: pixel_accuracy(),
+    "mean_iou": mean_iou,
 }
 
 
@@ -91,9 +98,10 @@ def make_loss(model: keras.Model, config: TrainConfig):
     return loss
 
 
-def make_metrics(config: TrainConfig) -> list[keras.metrics.Metric]:
-    """Fresh metric objects for ``config`` (``accuracy``, ``rmse``... by :func:`metric_names`)."""
-    return [_METRICS[name]() for name in metric_names(config)]
+def make_metrics(config: TrainConfig, model: keras.Model) -> list[keras.metrics.Metric]:
+    """Fresh metric objects for ``config`` (``accuracy``, ``rmse``... by :func:`metric_names`)
+    and ``model``."""
+    return [_METRICS[name](model) for name in metric_names(config)]
 
 
 def compile_model(
@@ -108,7 +116,7 @@ def compile_model(
     model.compile(
         optimizer=optimizer or make_optimizer(config),
         loss=make_loss(model, config),
-        metrics=make_metrics(config),
+        metrics=make_metrics(config, model),
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution or steps_per_execution or 1,
     )

@@ -64,7 +64,7 @@ UPDATE_PARAMS = {
 """Optimisers whose momentum lives in a variable that a schedule can move."""
 
 Variable = Literal["learning_rate", "momentum"]
-METRICS = ("accuracy", "top5_accuracy", "mae", "mse", "rmse")
+METRICS = ("accuracy", "top5_accuracy", "mae", "mse", "rmse", "pixel_accuracy", "mean_iou")
 
 
 class AdjustVariable(StrictModel):
