@@ -82,7 +82,8 @@ def find(source: Source) -> list[AutoSize]:
     for i, layer in enumerate(layers):
         if not isinstance(layer, dict):
             continue
-        for field in AUTO_FIELDS.get(layer.get("type"), ()):  # type: ignore[arg-type]
+        kind = layer.get("type")
+        for field in AUTO_FIELDS.get(kind, ()) if isinstance(kind, str) else ():
             if layer.get(field) != AUTO:
                 continue
             if field == "shape":
