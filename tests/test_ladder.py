@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -59,7 +59,7 @@ ROW = re.compile(
 def test_quick_ladder_writes_one_measured_row_per_rung(tmp_path):
     doc = tmp_path / "ladder.md"
     doc.write_text(BEFORE + "| stale | table |\n" + AFTER, encoding="utf-8")
-    started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [
             sys.executable,
@@ -76,9 +76,11 @@ def test_quick_ladder_writes_one_measured_row_per_rung(tmp_path):
         cwd=ROOT,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
-    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert elapsed < 90, f"--quick took {elapsed:.0f} s"
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    # CPU seconds, not wall time: the bound holds on a loaded machine (a full run is ~10x this)
+    assert cpu < 300, f"--quick used {cpu:.0f} CPU seconds"
 
     text = doc.read_text(encoding="utf-8")
     assert text.startswith(BEFORE) and text.endswith(AFTER)
