@@ -9,19 +9,19 @@ from nolearn.lasagne import NeuralNet
 
 
 def float32(k):
-    return np.cast["float32"](k)
+    return np.cast['float32'](k)
 
 
 def cast_theano(k):
-    return theano.tensor.cast(k, "float32")
+    return theano.tensor.cast(k, 'float32')
 
 
 def cast_t(k):
-    return T.cast(k, "float32")
+    return T.cast(k, 'float32')
 
 
 def as_array(k):
-    return numpy.asarray(k, dtype="float32")
+    return numpy.asarray(k, dtype='float32')
 
 
 def np_float(k):
@@ -29,11 +29,7 @@ def np_float(k):
 
 
 net = NeuralNet(
-    layers=[
-        ("input", layers.InputLayer),
-        ("hidden", layers.DenseLayer),
-        ("output", layers.DenseLayer),
-    ],
+    layers=[('input', layers.InputLayer), ('hidden', layers.DenseLayer), ('output', layers.DenseLayer)],
     input_shape=(None, 64),
     hidden_num_units=cast_t(32),
     output_num_units=as_array(10),

@@ -16,10 +16,10 @@ from lasagne.objectives import categorical_crossentropy
 from nolearn.lasagne import NeuralNet, TrainSplit
 
 LAYERS = [
-    (InputLayer, {"shape": (None, 1, 8, 8)}),
-    (Conv2DLayer, {"num_filters": 8, "filter_size": 3, "border_mode": "same"}),
-    (MaxPool2DLayer, {"ds": 2}),
-    (DenseLayer, {"num_units": 10, "nonlinearity": softmax}),
+    (InputLayer, {'shape': (None, 1, 8, 8)}),
+    (Conv2DLayer, {'num_filters': 8, 'filter_size': 3, 'border_mode': 'same'}),
+    (MaxPool2DLayer, {'ds': 2}),
+    (DenseLayer, {'num_units': 10, 'nonlinearity': softmax}),
 ]
 
 net = NeuralNet(
@@ -34,6 +34,6 @@ net = NeuralNet(
 layer = InputLayer((None, 1, 16))
 layer = Conv1DLayer(layer, num_filters=4, filter_length=3)
 layer = MaxPool1DLayer(layer, ds=2)
-layer = batch_norm(Conv1DLayer(layer, num_filters=4, filter_length=3, border_mode="valid"))
+layer = batch_norm(Conv1DLayer(layer, num_filters=4, filter_length=3, border_mode='valid'))
 layer = DenseLayer(layer, num_units=2, nonlinearity=softmax)
 seq = NeuralNet(layers=layer, update=updates.adam, max_epochs=1)

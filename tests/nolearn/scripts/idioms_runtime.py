@@ -10,11 +10,8 @@ ALPHABET = load_alphabet()
 
 def build(num_features, num_classes, hidden=64):
     return NeuralNet(
-        layers=[
-            ("input", layers.InputLayer),
-            ("hidden", layers.DenseLayer),
-            ("output", layers.DenseLayer),
-        ],
+        layers=[('input', layers.InputLayer), ('hidden', layers.DenseLayer),
+                ('output', layers.DenseLayer)],
         input_shape=(None, num_features),
         hidden_num_units=hidden,
         hidden_nonlinearity=rectify,

@@ -18,24 +18,16 @@ except ImportError:
 
 
 def float32(k):
-    return np.cast["float32"](k)
+    return np.cast['float32'](k)
 
 
 class FlipBatchIterator(BatchIterator):
     flip_indices = [
-        (0, 2),
-        (1, 3),
-        (4, 8),
-        (5, 9),
-        (6, 10),
-        (7, 11),
-        (12, 16),
-        (13, 17),
-        (14, 18),
-        (15, 19),
-        (22, 24),
-        (23, 25),
-    ]
+        (0, 2), (1, 3),
+        (4, 8), (5, 9), (6, 10), (7, 11),
+        (12, 16), (13, 17), (14, 18), (15, 19),
+        (22, 24), (23, 25),
+        ]
 
     def transform(self, Xb, yb):
         Xb, yb = super(FlipBatchIterator, self).transform(Xb, yb)
@@ -51,7 +43,8 @@ class FlipBatchIterator(BatchIterator):
 
             # Swap places, e.g. left_eye_center_x -> right_eye_center_x
             for a, b in self.flip_indices:
-                yb[indices, a], yb[indices, b] = (yb[indices, b], yb[indices, a])
+                yb[indices, a], yb[indices, b] = (
+                    yb[indices, b], yb[indices, a])
 
         return Xb, yb
 
@@ -66,7 +59,7 @@ class AdjustVariable(object):
         if self.ls is None:
             self.ls = np.linspace(self.start, self.stop, nn.max_epochs)
 
-        epoch = train_history[-1]["epoch"]
+        epoch = train_history[-1]['epoch']
         new_value = float32(self.ls[epoch - 1])
         getattr(nn, self.name).set_value(new_value)
 
@@ -79,8 +72,8 @@ class EarlyStopping(object):
         self.best_weights = None
 
     def __call__(self, nn, train_history):
-        current_valid = train_history[-1]["valid_loss"]
-        current_epoch = train_history[-1]["epoch"]
+        current_valid = train_history[-1]['valid_loss']
+        current_epoch = train_history[-1]['epoch']
         if current_valid < self.best_valid:
             self.best_valid = current_valid
             self.best_valid_epoch = current_epoch
@@ -92,40 +85,34 @@ class EarlyStopping(object):
 
 net3 = NeuralNet(
     layers=[
-        ("input", layers.InputLayer),
-        ("conv1", Conv2DLayer),
-        ("pool1", MaxPool2DLayer),
-        ("conv2", Conv2DLayer),
-        ("pool2", MaxPool2DLayer),
-        ("conv3", Conv2DLayer),
-        ("pool3", MaxPool2DLayer),
-        ("hidden4", layers.DenseLayer),
-        ("hidden5", layers.DenseLayer),
-        ("output", layers.DenseLayer),
-    ],
+        ('input', layers.InputLayer),
+        ('conv1', Conv2DLayer),
+        ('pool1', MaxPool2DLayer),
+        ('conv2', Conv2DLayer),
+        ('pool2', MaxPool2DLayer),
+        ('conv3', Conv2DLayer),
+        ('pool3', MaxPool2DLayer),
+        ('hidden4', layers.DenseLayer),
+        ('hidden5', layers.DenseLayer),
+        ('output', layers.DenseLayer),
+        ],
     input_shape=(None, 1, 96, 96),
-    conv1_num_filters=32,
-    conv1_filter_size=(3, 3),
-    pool1_pool_size=(2, 2),
-    conv2_num_filters=64,
-    conv2_filter_size=(2, 2),
-    pool2_pool_size=(2, 2),
-    conv3_num_filters=128,
-    conv3_filter_size=(2, 2),
-    pool3_pool_size=(2, 2),
-    hidden4_num_units=500,
-    hidden5_num_units=500,
-    output_num_units=30,
-    output_nonlinearity=None,
+    conv1_num_filters=32, conv1_filter_size=(3, 3), pool1_pool_size=(2, 2),
+    conv2_num_filters=64, conv2_filter_size=(2, 2), pool2_pool_size=(2, 2),
+    conv3_num_filters=128, conv3_filter_size=(2, 2), pool3_pool_size=(2, 2),
+    hidden4_num_units=500, hidden5_num_units=500,
+    output_num_units=30, output_nonlinearity=None,
+
     update_learning_rate=theano.shared(float32(0.03)),
     update_momentum=theano.shared(float32(0.9)),
+
     regression=True,
     batch_iterator_train=FlipBatchIterator(batch_size=128),
     on_epoch_finished=[
-        AdjustVariable("update_learning_rate", start=0.03, stop=0.0001),
-        AdjustVariable("update_momentum", start=0.9, stop=0.999),
+        AdjustVariable('update_learning_rate', start=0.03, stop=0.0001),
+        AdjustVariable('update_momentum', start=0.9, stop=0.999),
         EarlyStopping(patience=200),
-    ],
+        ],
     max_epochs=3000,
     verbose=1,
-)
+    )
