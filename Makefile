@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/kerasbuild export runs/demo --out models/nielsen_dropout
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=40
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m 'not slow'

@@ -23,6 +23,15 @@ def tune(
     host: Annotated[
         str, typer.Option("--host", metavar="HOST", help="--chief: address to listen on.")
     ] = "0.0.0.0",
+    until_stopped: Annotated[
+        bool,
+        typer.Option(
+            "--until-stopped",
+            hidden=True,
+            help="--chief: serve until SIGTERM, not only until the search is over (the "
+            "launcher's chief).",
+        ),
+    ] = False,
     worker: Annotated[
         str | None,
         typer.Option("--worker", metavar="ID", help="Run as the worker with this unique id."),
@@ -57,6 +66,7 @@ def tune(
             chief=chief,
             port=port,
             host=host,
+            until_stopped=until_stopped,
             worker=worker,
             oracle=oracle,
             workers=workers,

@@ -55,6 +55,7 @@ def tune(
     chief: bool = False,
     port: int | None = None,
     host: str = "0.0.0.0",
+    until_stopped: bool = False,
     worker: str | None = None,
     oracle: str | None = None,
     workers: int | None = None,
@@ -102,7 +103,7 @@ def tune(
         from .distributed import run_chief
 
         with _search_lock(loaded_job, "kerasbuild tune --chief"):
-            results = run_chief(loaded_job, int(port or 0), host=host)
+            results = run_chief(loaded_job, int(port or 0), host=host, until_stopped=until_stopped)
     elif workers is not None:
         from .distributed import launch
 

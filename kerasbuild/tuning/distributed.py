@@ -12,8 +12,10 @@ that dies mid-trial: its trial stays "ongoing" for ever and the chief never fini
 - :func:`launch` (``kerasbuild tune JOB --workers N``) restarts a worker process that died,
   under the same tuner id; Keras Tuner then hands it the trial it was running.
 
-The chief exits once the oracle has stopped and every worker has been told so; the launcher
-stops it in any case when its workers are done.
+A chief on its own exits once the oracle has stopped and every worker has been told so. Under
+the launcher it serves until the launcher stops it (SIGTERM), so that a worker restarted late
+still hears "no more trials" instead of waiting for a chief that has gone. A worker gives up on
+a chief that does not answer for :data:`CHIEF_TIMEOUT_S` seconds with a located error.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ from .results import SearchResults, collect_results, write_results
 
 WORKER_RESTARTS = 2
 """How many times :func:`launch` restarts one worker process that died."""
+
+CHIEF_TIMEOUT_S = 300.0
+"""Seconds a worker waits for the chief to answer one request (at start, the chief may still be
+starting) before it stops with an error instead of waiting for ever."""
 
 
 def _set_env(tuner_id: str, host: str, port: int) -> None:
@@ -177,9 +183,18 @@ def end_silent_workers(
     return _end(oracle)
 
 
-def serve(oracle: Any, host: str, port: int, trial_timeout: float, *, poll: float = 0.5) -> None:
+def serve(
+    oracle: Any,
+    host: str,
+    port: int,
+    trial_timeout: float,
+    *,
+    poll: float = 0.5,
+    until_stopped: bool = False,
+) -> None:
     """Serve ``oracle`` to workers on ``host:port`` until the search is over (the oracle has
-    stopped and every worker has been told), ending silent workers' trials meanwhile."""
+    stopped and every worker has been told), ending silent workers' trials meanwhile. With
+    ``until_stopped``, serve on after that until SIGTERM or SIGINT (the launcher's stop)."""
     import grpc
     from keras_tuner.src import protos
     from keras_tuner.src.distribute.oracle_chief import exit_chief
@@ -191,30 +206,42 @@ def serve(oracle: Any, host: str, port: int, trial_timeout: float, *, poll: floa
         raise KerasbuildError(
             f"the chief cannot listen on {host}:{port} (port in use?)", exit_code=2
         )
+    stopped = threading.Event()
+    previous = (
+        {
+            signum: signal.signal(signum, lambda *_: stopped.set())
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        if until_stopped
+        else {}
+    )
     server.start()
     print(f"chief: serving the oracle on {host}:{port}", flush=True)
     try:
-        while True:
-            time.sleep(poll)
+        while not stopped.wait(poll):
             for message in end_silent_workers(
                 oracle, servicer.contact, trial_timeout, time.monotonic()
             ):
                 print(f"chief: {message}", flush=True)
-            if servicer.stop_triggered and exit_chief(oracle):
+            if not until_stopped and servicer.stop_triggered and exit_chief(oracle):
                 break
     finally:
         server.stop(grace=1)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def run_chief(loaded_job: LoadedJob, port: int, *, host: str = "0.0.0.0") -> SearchResults:
+def run_chief(
+    loaded_job: LoadedJob, port: int, *, host: str = "0.0.0.0", until_stopped: bool = False
+) -> SearchResults:
     """``kerasbuild tune JOB --chief --port P``: hold the oracle, serve workers until the
-    search is over, then write the results."""
+    search is over (``until_stopped``: until SIGTERM), then write the results."""
     from .runner import build_tuner
 
     _set_env("chief", host, port)
     tuner = build_tuner(loaded_job)
     tuner.save()
-    serve(tuner.oracle, host, port, loaded_job.job.trial_timeout)
+    serve(tuner.oracle, host, port, loaded_job.job.trial_timeout, until_stopped=until_stopped)
     results = collect_results(loaded_job)
     write_results(loaded_job, results)
     return results
@@ -250,14 +277,60 @@ def check_worker_id(tuner_id: str) -> None:
 def run_worker(loaded_job: LoadedJob, tuner_id: str, oracle_address: str) -> None:
     """``kerasbuild tune JOB --worker ID --oracle HOST:PORT``: run trials the chief hands out
     until it says stop. ``ID`` must be unique per worker (and not contain 'chief')."""
+    import grpc
+
     from .runner import build_tuner, search
 
     check_worker_id(tuner_id)
     host, port = parse_address(oracle_address)
+    wait_for_chief(host, port, CHIEF_TIMEOUT_S)
     _set_env(tuner_id, host, port)
-    tuner = build_tuner(loaded_job)
-    tuner.heartbeat_interval = heartbeat_interval(loaded_job.job.trial_timeout)
-    search(tuner, loaded_job)
+    try:
+        tuner = build_tuner(loaded_job)
+        tuner.oracle.stub = _WithDeadline(tuner.oracle.stub, CHIEF_TIMEOUT_S)
+        tuner.heartbeat_interval = heartbeat_interval(loaded_job.job.trial_timeout)
+        search(tuner, loaded_job)
+    except grpc.RpcError as exc:
+        raise _chief_gone(host, port, CHIEF_TIMEOUT_S, exc.code().name) from None
+
+
+def wait_for_chief(host: str, port: int, timeout: float) -> None:
+    """Return once the chief at ``host:port`` accepts connections; raise KerasbuildError
+    (exit 1) after ``timeout`` seconds."""
+    import grpc
+
+    with grpc.insecure_channel(f"{host}:{port}") as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise _chief_gone(host, port, timeout, "no connection") from None
+
+
+def _chief_gone(host: str, port: int, timeout: float, why: str) -> KerasbuildError:
+    return KerasbuildError(
+        f"the chief at {host}:{port} did not answer within {timeout:g} s ({why}): it has "
+        "not started, has finished the search or has died. Start the chief (or check the "
+        "address), then run this worker again: finished trials are kept",
+        exit_code=1,
+    )
+
+
+class _WithDeadline:
+    """Keras Tuner's OracleStub, each call given ``timeout`` seconds (Keras Tuner waits for
+    ever: ``wait_for_ready=True`` and no deadline)."""
+
+    def __init__(self, stub: Any, timeout: float) -> None:
+        self._stub = stub
+        self._timeout = timeout
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._stub, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("timeout", self._timeout)
+            return method(*args, **kwargs)
+
+        return call
 
 
 # --------------------------------------------------------------------------------- launcher
@@ -312,7 +385,9 @@ def launch(loaded_job: LoadedJob, workers: int, *, poll: float = 0.5) -> Launche
     log_dir.mkdir(parents=True, exist_ok=True)
     job_path = loaded_job.path.resolve()
     chief = _start(
-        _tune_command(job_path, "--chief", "--port", str(port), "--host", "127.0.0.1"),
+        _tune_command(
+            job_path, "--chief", "--port", str(port), "--host", "127.0.0.1", "--until-stopped"
+        ),
         log_dir / "chief.log",
     )
     names = [f"worker{i}" for i in range(workers)]
