@@ -99,6 +99,7 @@ def make_dataset(
         return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints))
 
     ds = epoch_ids(seed).flat_map(one_epoch)
-    return ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
-        tf.data.AUTOTUNE
-    )
+    ds = ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    # flat_map hides the length; state it so that Keras knows the epoch ends after ``steps``
+    # batches (an unknown length makes it warn "Your input ran out of data" every fit)
+    return ds.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)

@@ -34,7 +34,13 @@ def test_training_pipeline_batches_indices_maps_in_parallel_and_prefetches(digit
     ds = make_dataset(
         digits.x_train, digits.y_train, batch_size=64, training=True, augment=SHIFT, seed=1
     )
-    assert _stages(ds)[:3] == ["_PrefetchDataset", "_ParallelMapDataset", "_FlatMapDataset"]
+    assert _stages(ds)[:4] == [
+        "_PrefetchDataset",
+        "_AssertCardinalityDataset",
+        "_ParallelMapDataset",
+        "_FlatMapDataset",
+    ]
+    assert int(ds.cardinality()) == -(-len(digits.x_train) // 64)
     shapes = [(tuple(x.shape), tuple(y.shape)) for x, y in ds]
     n = len(digits.x_train)
     assert shapes[0] == ((64, 8, 8, 1), (64,))
