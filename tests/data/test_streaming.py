@@ -286,7 +286,7 @@ def test_image_folder_train_evaluate_predict_export(tmp_path):
 
 
 @pytest.mark.slow
-def test_tfrecord_and_tfds_train_and_evaluate_from_the_command_line(tmp_path):
+def test_tfrecord_and_tfds_train_evaluate_predict_export_from_the_command_line(tmp_path):
     write_tfrecords(tmp_path / "shard", 2, 60)
     data_dir = tmp_path / "tfds"
     prepare_tfds(data_dir)
@@ -309,6 +309,17 @@ def test_tfrecord_and_tfds_train_and_evaluate_from_the_command_line(tmp_path):
             _cli("evaluate", str(run)), env=_env(), capture_output=True, text=True
         )
         assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+        x = np.stack([class_image(k % 4, np.random.default_rng(k), 16) for k in range(8)])
+        np.savez(tmp_path / "x.npz", x=x.astype(np.float32))
+        predicted = subprocess.run(
+            _cli("predict", str(run), str(tmp_path / "x.npz"), "-o", str(tmp_path / f"{name}.npz")),
+            env=_env(),
+            capture_output=True,
+            text=True,
+        )
+        assert predicted.returncode == 0, predicted.stderr[-2000:]
+        labels = np.load(tmp_path / f"{name}.npz")["labels"]
+        assert (labels == np.arange(8) % 4).mean() >= 0.75, (name, labels)
         exported = subprocess.run(
             _cli("export", str(run), "--out", str(tmp_path / f"m_{name}")),
             env=_env(),
@@ -319,9 +330,19 @@ def test_tfrecord_and_tfds_train_and_evaluate_from_the_command_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_tune_from_an_image_folder(tmp_path):
-    write_image_folder(tmp_path / "imgs", 30)
-    spec = _spec(tmp_path, "{source: imgs, seed: 0}", epochs=2).read_text()
+@pytest.mark.parametrize("source", ["folder", "tfrecord", "tfds"])
+def test_tune_from_each_streamed_source(tmp_path, source):
+    """Every trial streams the source (Keras Tuner re-runs the same prepared fit)."""
+    if source == "folder":
+        write_image_folder(tmp_path / "imgs", 30)
+        data = "{source: imgs, seed: 0}"
+    elif source == "tfrecord":
+        write_tfrecords(tmp_path / "shard", 2, 60)
+        data = "{source: 'shard-*.tfrecord', seed: 0, test_size: 24}"
+    else:
+        prepare_tfds(tmp_path / "tfds")
+        data = f"{{source: 'tfds:kb_bands', data_dir: '{tmp_path / 'tfds'}', test_split: test}}"
+    spec = _spec(tmp_path, data, epochs=2).read_text()
     (tmp_path / "space.yaml").write_text(
         spec.replace("num_filters: 4", "num_filters: {hp: int, min: 2, max: 6}")
     )
@@ -335,6 +356,8 @@ def test_tune_from_an_image_folder(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     trials = [json.loads(p.read_text()) for p in (tmp_path / "search").glob("*/trial_*/trial.json")]
     assert sum(t["status"] == "COMPLETED" for t in trials) == 2
+    best = max(t["score"] for t in trials)
+    assert best >= 0.6, trials  # 4 classes of banded images: chance is 0.25
 
 
 def _epochs_done(run: Path) -> int:
