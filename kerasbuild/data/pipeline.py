@@ -62,8 +62,9 @@ def make_dataset(
     """A dataset of ``(images, targets)`` batches (``images`` only when ``y`` is None).
 
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y``: ``(N,)`` labels or ``(N, K)``
-    targets, or ``{output: targets}`` for a model with several outputs (never keypoints). Evaluation datasets (``training=False``) keep their order and are never
-    augmented. Training datasets shuffle every epoch and apply ``augment`` (see
+    targets, or ``{output: targets}`` for a model with several outputs (never keypoints).
+    Evaluation datasets (``training=False``) keep their order and are never augmented.
+    Training datasets shuffle every epoch and apply ``augment`` (see
     :func:`kerasbuild.schema.data.augmentations_for`) to whole batches in a ``map`` with
     ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image: the dataset is
     re-iterable and each pass over it is a new, seeded epoch.

@@ -105,9 +105,9 @@ def test_evaluate_reports_each_output(multi_run):
 
 @pytest.mark.slow
 def test_savedmodel_signature_names_each_output(multi_run, tmp_path):
-    from kerasbuild.export import export
-
     from export.conftest import fresh_python  # tests/export, as pytest imports it
+
+    from kerasbuild.export import export
 
     folder, _ = multi_run
     result = export(folder / "run", tmp_path / "served")
