@@ -104,6 +104,16 @@ def test_evaluate_reports_each_output(multi_run):
 
 
 @pytest.mark.slow
+def test_predict_on_a_multi_output_run_says_what_to_use_instead(multi_run):
+    from kerasbuild.errors import KerasbuildError
+    from kerasbuild.runs.predict import load_predictor
+
+    folder, _ = multi_run
+    with pytest.raises(KerasbuildError, match=r"has 2 \(digit, ink\).*predict_exported"):
+        load_predictor(folder / "run")
+
+
+@pytest.mark.slow
 def test_savedmodel_signature_names_each_output(multi_run, tmp_path):
     from export.conftest import fresh_python  # tests/export, as pytest imports it
 
