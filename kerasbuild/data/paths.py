@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..schema.data import DataConfig, augmentations_for
+from ..spec.outputs import data_problems, train_problems
 from .sources import glob_matches, resolve_path
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ def check_data(loaded: Any, data: DataConfig | None = None) -> None:
         augmentations_for(data, loaded.spec.train)
     except SpecError as exc:
         problems += [loaded.source.problem(p.message, p.path) for p in exc.problems]
+    outputs = loaded.graph.outputs
+    problems += train_problems(loaded.spec.train, outputs, loaded.source)
+    problems += data_problems(data, outputs, loaded.source)
     checks = [("source", data.source)] if data.is_path else []
     if data.data_dir:
         checks.append(("data_dir", data.data_dir))
@@ -92,10 +96,10 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
     for name in graph.outputs:
         node = graph.by_name[name]
         units = node.shape[-1] if node.shape and node.known else None
-        if splits.task == "segmentation":
-            problems.extend(_mask_problems(loaded, splits, name, node))
-        if splits.task != "regression":
-            classes = splits.num_classes
+        task, classes, y_train = output_targets(splits, name)
+        if task == "segmentation":
+            problems.extend(_mask_problems(loaded, y_train, name, node))
+        if task != "regression":
             if units is not None and units != classes and not (units == 1 and classes == 2):
                 problems.append(
                     loaded.source.problem(
@@ -105,7 +109,7 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
                     )
                 )
         else:
-            columns = splits.y_train.shape[1]
+            columns = y_train.shape[1]
             if units is not None and units != columns:
                 problems.append(
                     loaded.source.problem(
@@ -126,15 +130,35 @@ def resolve_auto_sizes(loaded: Any, splits: Splits) -> Any:
         return loaded
     from ..spec.auto import resolve
 
-    units = splits.y_train.shape[1] if splits.task == "regression" else splits.num_classes
+    if getattr(splits, "outputs", None) is not None:
+        sized = [a for a in loaded.autos if a.kind == "output_units"]
+        if sized:
+            raise loaded.source.error(
+                "num_units: auto needs a model with one output; with several outputs give "
+                "each output layer its number of units",
+                ("layers", sized[0].index),
+            )
+        units = 0  # no output is auto: only the input shape is filled in
+    else:
+        units = splits.y_train.shape[1] if splits.task == "regression" else splits.num_classes
     resolved = resolve(loaded, tuple(splits.input_shape), units)
     check_shapes(resolved, splits)
     return resolved
 
 
-def _mask_problems(loaded: Any, splits: Splits, name: str, node: Any) -> list[Any]:
-    """A problem when output ``name`` is not ``(H, W, classes)`` for the data's ``(H, W)`` masks."""
-    masks = tuple(splits.y_train.shape[1:3])
+def output_targets(splits: Any, name: str) -> tuple[str, int | None, Any]:
+    """``(task, number of classes or None, training targets)`` of output ``name``: the
+    splits' own for a single output, the output's for several."""
+    outputs = getattr(splits, "outputs", None)
+    if outputs is None:
+        return splits.task, splits.num_classes, splits.y_train
+    return outputs[name].task, splits.output_classes(name), splits.y_train[name]
+
+
+def _mask_problems(loaded: Any, y_train: Any, name: str, node: Any) -> list[Any]:
+    """A problem when output ``name`` is not ``(H, W, classes)`` for the ``(N, H, W)`` masks
+    ``y_train``."""
+    masks = tuple(y_train.shape[1:3])
     if node.known and node.shape and tuple(node.shape[:-1]) != masks:
         return [
             loaded.source.problem(

@@ -62,8 +62,9 @@ def make_dataset(
     """A dataset of ``(images, targets)`` batches (``images`` only when ``y`` is None).
 
     ``x``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y``: ``(N,)`` labels or ``(N, K)``
-    targets. Evaluation datasets (``training=False``) keep their order and are never
-    augmented. Training datasets shuffle every epoch and apply ``augment`` (see
+    targets, or ``{output: targets}`` for a model with several outputs (never keypoints).
+    Evaluation datasets (``training=False``) keep their order and are never augmented.
+    Training datasets shuffle every epoch and apply ``augment`` (see
     :func:`kerasbuild.schema.data.augmentations_for`) to whole batches in a ``map`` with
     ``num_parallel_calls=AUTOTUNE``, fresh parameters per epoch and per image: the dataset is
     re-iterable and each pass over it is a new, seeded epoch.
@@ -76,7 +77,7 @@ def make_dataset(
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     count = len(x)
     steps = steps_per_epoch(count, batch_size)
-    images, targets = tf.constant(x), tf.constant(y)
+    images, targets = tf.constant(x), tf.nest.map_structure(tf.constant, y)
 
     def one_epoch(epoch: tf.Tensor) -> tf.data.Dataset:
         """Batches of example indices (a seeded permutation) with a random key per batch."""
@@ -88,12 +89,18 @@ def make_dataset(
 
     if keypoints is None:
         keypoints = bool(
-            y.ndim == 2 and np.issubdtype(y.dtype, np.floating) and y.shape[1] % 2 == 0
+            not isinstance(y, dict)
+            and y.ndim == 2
+            and np.issubdtype(y.dtype, np.floating)
+            and y.shape[1] % 2 == 0
         )
     augment = list(augment)
 
     def load_batch(index: tf.Tensor, key: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        batch = tf.gather(images, index), tf.gather(targets, index)
+        batch = (
+            tf.gather(images, index),
+            tf.nest.map_structure(lambda t: tf.gather(t, index), targets),
+        )
         if not augment:
             return batch
         return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints))

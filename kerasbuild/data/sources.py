@@ -14,7 +14,7 @@ import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,6 +26,14 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 @dataclass
+class Target:
+    """One output's targets in a source with several (``RawData.outputs``)."""
+
+    task: Task
+    class_names: list[str] | None = None
+
+
+@dataclass
 class RawData:
     """Everything a source provides before splitting.
 
@@ -33,6 +41,8 @@ class RawData:
     ``y``: ``(N,)`` int64 class indices, ``(N, K)`` float32 regression targets or ``(N, H, W)``
     int64 per-pixel class indices (segmentation masks).
     ``explicit``: splits the source defines itself (``"valid"``, ``"test"`` -> ``(x, y)``).
+    ``outputs``: for a model with several outputs, each output's :class:`Target`; ``y`` is
+    then ``{output: targets}`` and ``task`` the first output's.
     """
 
     x: np.ndarray
@@ -41,7 +51,8 @@ class RawData:
     class_names: list[str] | None = None
     target_names: list[str] | None = None
     natural_max: float | None = None
-    explicit: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    explicit: dict[str, tuple[np.ndarray, Any]] = field(default_factory=dict)
+    outputs: dict[str, Target] | None = None
 
 
 def resolve_path(source: str, base_dir: Path | None) -> Path:
@@ -117,33 +128,24 @@ BUILTIN_LOADERS = {"mnist_5k": load_mnist_5k, "digits": load_digits}
 
 # ----------------------------------------------------------------------------------- npz
 def load_npz(
-    path: Path, x_key: str = "x", y_key: str = "y", key_hint: str = "set data.x_key / data.y_key"
+    path: Path,
+    x_key: str = "x",
+    y_key: str | dict[str, str] = "y",
+    key_hint: str = "set data.x_key / data.y_key",
 ) -> RawData:
     """Arrays ``x_key`` (``(N, H, W)``, ``(N, H, W, C)`` or ``(N, D)``) and ``y_key`` (integer
     labels -> classification, integer masks ``(N, H, W)`` or ``(N, H, W, 1)`` of the images'
     height and width -> segmentation (:func:`is_mask`), floats -> regression, strings ->
     classification with the sorted distinct strings as class names); optional explicit splits
     under ``{x_key}_valid``/``{y_key}_valid`` and ``{x_key}_test``/``{y_key}_test`` and class
-    names under ``class_names``. ``key_hint``: how the caller chooses other keys (for the
-    error message)."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as exc:
-        raise KerasbuildError(f"data.source: cannot read {path} as .npz: {exc}") from None
-    for key in (x_key, y_key):
-        if key not in arrays:
-            raise KerasbuildError(
-                f"data.source: {path} has no array '{key}'; it has: "
-                f"{', '.join(sorted(arrays)) or 'nothing'} ({key_hint})"
-            )
-    y = arrays[y_key]
-    string_names = sorted({str(v) for v in y.reshape(-1)}) if y.dtype.kind in "US" else None
-    task: Task = (
-        "classification" if string_names or np.issubdtype(y.dtype, np.integer) else "regression"
-    )
-    if task == "classification" and string_names is None and is_mask(arrays[x_key], y):
-        task = "segmentation"
+    names under ``class_names``. ``y_key`` as ``{output: array}``: one target array per output
+    of a model with several outputs (:func:`load_npz_outputs`). ``key_hint``: how the caller
+    chooses other keys (for the error message)."""
+    keys = [x_key, *(y_key.values() if isinstance(y_key, dict) else [y_key])]
+    arrays = _read_npz(path, keys, key_hint)
+    if isinstance(y_key, dict):
+        return load_npz_outputs(arrays, path, x_key, y_key)
+    y, task, string_names = _npz_targets(arrays, x_key, y_key)
     natural_max = 255.0 if arrays[x_key].dtype == np.uint8 else None
     explicit = {}
     for part in ("valid", "test"):
@@ -155,6 +157,70 @@ def load_npz(
     names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else string_names
     x, y = _tidy(arrays[x_key], _string_labels(y, string_names, path, y_key), task)
     return RawData(x, y, task, names, natural_max=natural_max, explicit=explicit)
+
+
+def load_npz_outputs(
+    arrays: dict[str, np.ndarray], path: Path, x_key: str, y_keys: dict[str, str]
+) -> RawData:
+    """Inputs ``x_key`` and one target array per output (``y_keys``: output layer -> array),
+    each read as :func:`load_npz` reads ``y_key``; explicit splits where ``{x_key}_valid``
+    and every ``{array}_valid`` exist (``test`` likewise). ``y`` is ``{output: targets}``,
+    ``task`` the first output's, ``outputs`` each output's :class:`Target`."""
+    outputs: dict[str, Target] = {}
+    ys: dict[str, np.ndarray] = {}
+    explicit_y: dict[str, dict[str, np.ndarray]] = {"valid": {}, "test": {}}
+    present = {
+        part: f"{x_key}_{part}" in arrays and all(f"{k}_{part}" in arrays for k in y_keys.values())
+        for part in explicit_y
+    }
+    for output, key in y_keys.items():
+        y, task, names = _npz_targets(arrays, x_key, key)
+        outputs[output] = Target(task, names)
+        x, ys[output] = _tidy(arrays[x_key], _string_labels(y, names, path, key), task)
+        for part in explicit_y:
+            if present[part]:
+                yk = f"{key}_{part}"
+                labels = _string_labels(arrays[yk], names, path, yk)
+                explicit_y[part][output] = _tidy(arrays[f"{x_key}_{part}"], labels, task)[1]
+    explicit = {
+        part: (_tidy_inputs(arrays[f"{x_key}_{part}"]), y)
+        for part, y in explicit_y.items()
+        if present[part]
+    }
+    first = next(iter(outputs.values()))
+    natural_max = 255.0 if arrays[x_key].dtype == np.uint8 else None
+    return RawData(x, ys, first.task, natural_max=natural_max, explicit=explicit, outputs=outputs)
+
+
+def _read_npz(path: Path, keys: list[str], key_hint: str) -> dict[str, np.ndarray]:
+    """Every array of the npz file ``path``; KerasbuildError when one of ``keys`` is missing."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        raise KerasbuildError(f"data.source: cannot read {path} as .npz: {exc}") from None
+    for key in keys:
+        if key not in arrays:
+            raise KerasbuildError(
+                f"data.source: {path} has no array '{key}'; it has: "
+                f"{', '.join(sorted(arrays)) or 'nothing'} ({key_hint})"
+            )
+    return arrays
+
+
+def _npz_targets(
+    arrays: dict[str, np.ndarray], x_key: str, y_key: str
+) -> tuple[np.ndarray, Task, list[str] | None]:
+    """Targets ``y_key`` as read, their task (by dtype and shape) and, for string labels, the
+    sorted distinct strings (the class names)."""
+    y = arrays[y_key]
+    string_names = sorted({str(v) for v in y.reshape(-1)}) if y.dtype.kind in "US" else None
+    task: Task = (
+        "classification" if string_names or np.issubdtype(y.dtype, np.integer) else "regression"
+    )
+    if task == "classification" and string_names is None and is_mask(arrays[x_key], y):
+        task = "segmentation"
+    return y, task, string_names
 
 
 def _string_labels(y: np.ndarray, names: list[str] | None, path: Path, key: str) -> np.ndarray:
@@ -237,13 +303,7 @@ def is_mask(x: np.ndarray, y: np.ndarray) -> bool:
 def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndarray]:
     """Images to ``(N, H, W, C)`` float32; targets to int64 ``(N,)`` (classification),
     int64 ``(N, H, W)`` (segmentation) or float32 ``(N, K)``."""
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim not in (2, 4):
-        raise KerasbuildError(
-            f"data: inputs must be (N, H, W), (N, H, W, C) or (N, D), got shape {x.shape}"
-        )
+    x = _tidy_inputs(x)
     y = np.asarray(y)
     if len(x) != len(y):
         raise KerasbuildError(f"data: {len(x)} inputs but {len(y)} targets")
@@ -259,4 +319,17 @@ def _tidy(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndar
         y = y.reshape(y.shape[:3]).astype(np.int64)
     else:
         y = y.reshape(len(y), -1).astype(np.float32)
-    return x.astype(np.float32), y
+    return x, y
+
+
+def _tidy_inputs(x: np.ndarray) -> np.ndarray:
+    """Images to ``(N, H, W, C)`` float32 (``(N, H, W)`` gains a channel axis); ``(N, D)``
+    feature vectors stay."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim not in (2, 4):
+        raise KerasbuildError(
+            f"data: inputs must be (N, H, W), (N, H, W, C) or (N, D), got shape {x.shape}"
+        )
+    return x.astype(np.float32)

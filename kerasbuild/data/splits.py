@@ -18,7 +18,7 @@ from ..errors import KerasbuildError, SpecError
 from ..schema.data import STREAMED, Augmentation, DataConfig, TargetScale, augmentations_for
 from ..schema.train import TrainConfig
 from .expand import expand_shifts
-from .sources import RawData, Task, load_source
+from .sources import RawData, Target, Task, load_source
 
 if TYPE_CHECKING:
     from .stream import StreamSplits
@@ -32,7 +32,9 @@ class Splits:
     """Arrays ready for :func:`kerasbuild.data.pipeline.make_dataset`.
 
     ``x_*``: ``(N, H, W, C)`` float32 (or ``(N, D)``); ``y_*``: ``(N,)`` int64 labels or
-    ``(N, K)`` float32 targets; empty (``N = 0``) when a split is not used.
+    ``(N, K)`` float32 targets; empty (``N = 0``) when a split is not used. With several
+    outputs, ``y_*`` is ``{output: targets}``, ``outputs`` each output's task and class names
+    and ``task`` the first output's.
     ``input_shape``: one example's shape (no batch axis). ``augment``: the resolved
     augmentations for the training split; ``seed``: the data seed.
     """
@@ -50,11 +52,13 @@ class Splits:
     target_names: list[str] | None = None
     augment: list[Augmentation] = field(default_factory=list)
     seed: int = 0
+    outputs: dict[str, Target] | None = None
 
     @property
     def num_classes(self) -> int | None:
-        """Number of classes (classification, segmentation), else None."""
-        if self.task == "regression":
+        """Number of classes (classification, segmentation), else None (and None with several
+        outputs: see :meth:`output_classes`)."""
+        if self.task == "regression" or self.outputs is not None:
             return None
         if self.class_names:
             return len(self.class_names)
@@ -68,6 +72,16 @@ class Splits:
             )
             + 1
         )
+
+    def output_classes(self, name: str) -> int | None:
+        """Number of classes of output ``name`` (several outputs), None for a regression one."""
+        target = self.outputs[name]
+        if target.task == "regression":
+            return None
+        if target.class_names:
+            return len(target.class_names)
+        parts = (self.y_train, self.y_valid, self.y_test)
+        return int(max(p[name].max(initial=-1) for p in parts)) + 1
 
     def size(self, part: str) -> int:
         """Examples in ``part`` (``train``, ``valid`` or ``test``)."""
@@ -102,15 +116,21 @@ def load_arrays(
     seed = data.seed if data.seed is not None else (train.seed if train.seed is not None else 0)
     augment = augmentations_for(data, train)
     raw = load_source(data, base_dir)
-    task = task_of(raw, train)
-    if task == "segmentation":
-        refuse_mask_augmentation(data, augment)
-    y = raw.y.reshape(len(raw.y), -1).astype(np.float32) if task != raw.task else raw.y
+    if raw.outputs is not None:
+        raw = with_output_tasks(raw, data, train, augment)
+        task, y = raw.task, raw.y
+    else:
+        task = task_of(raw, train)
+        if task == "segmentation":
+            refuse_mask_augmentation(data, augment)
+        y = raw.y.reshape(len(raw.y), -1).astype(np.float32) if task != raw.task else raw.y
     order = np.random.default_rng(seed).permutation(len(raw.x))
     if data.limit is not None:
         order = order[: data.limit]
-    x, y = raw.x[order], y[order]
+    x, y = raw.x[order], take(y, order)
     stratify = data.stratify if data.stratify is not None else task == "classification"
+    if raw.outputs is not None and data.stratify is not False:
+        stratify = any(t.task == "classification" for t in raw.outputs.values())
 
     if "test" in raw.explicit:
         x_test, y_test = raw.explicit["test"]
@@ -145,7 +165,7 @@ def load_arrays(
         preprocessing["mean"] = [float(m) for m in np.atleast_1d(mean)]
         preprocessing["std"] = [float(s) for s in np.atleast_1d(std)]
     targets = [y, y_valid, y_test]
-    if task == "regression":
+    if task == "regression" and raw.outputs is None:
         target = _target_scale(data, raw)
         if target is not None:
             targets = [((t - target.center) / target.scale).astype(np.float32) for t in targets]
@@ -182,7 +202,75 @@ def load_arrays(
         raw.target_names,
         augment,
         seed,
+        raw.outputs,
     )
+
+
+def with_output_tasks(
+    raw: RawData, data: DataConfig, train: TrainConfig, augment: list[Augmentation]
+) -> RawData:
+    """``raw`` (several outputs) with each output's task set by ``train.outputs`` (regression
+    targets as float32 ``(N, K)``), each checked against its data as :func:`task_of` checks
+    one; located SpecErrors for what several outputs do not support (``expand``, an explicit
+    ``target_scale``, augmenting segmentation masks)."""
+    from ..schema.train import output_is_regression
+
+    if data.expand is not None:
+        raise SpecError.single(
+            "expand is not supported for a model with several outputs; remove it",
+            ("data", "expand"),
+        )
+    if isinstance(data.target_scale, TargetScale):
+        raise SpecError.single(
+            "target_scale is not supported for a model with several outputs; scale the "
+            "targets in the npz file",
+            ("data", "target_scale"),
+        )
+    outputs = {}
+    for name, target in raw.outputs.items():
+        regression = output_is_regression(train, name)
+        if target.task == "regression" and not regression:
+            raise SpecError.single(
+                f"the targets of output '{name}' are real numbers but it is not a regression "
+                "output; set 'regression: true' on it",
+                ("train", "outputs", name),
+            )
+        task: Task = "regression" if regression else target.task
+        if task == "segmentation":
+            refuse_mask_augmentation(data, augment)
+        outputs[name] = Target(task, None if regression else target.class_names)
+
+    def as_task(name: str, y: np.ndarray) -> np.ndarray:
+        """Integer targets of a regression output as float32 ``(N, K)``."""
+        if outputs[name].task == raw.outputs[name].task:
+            return y
+        return y.reshape(len(y), -1).astype(np.float32)
+
+    ys = {name: as_task(name, y) for name, y in raw.y.items()}
+    explicit = {
+        part: (x, {name: as_task(name, y) for name, y in y_part.items()})
+        for part, (x, y_part) in raw.explicit.items()
+    }
+    first = next(iter(outputs.values()))
+    return RawData(
+        raw.x, ys, first.task, natural_max=raw.natural_max, explicit=explicit, outputs=outputs
+    )
+
+
+def take(y: Any, index: np.ndarray) -> Any:
+    """Rows ``index`` of targets ``y``: an array or ``{output: array}``."""
+    if isinstance(y, dict):
+        return {name: values[index] for name, values in y.items()}
+    return y[index]
+
+
+def stratify_labels(y: Any) -> np.ndarray:
+    """The labels a stratified split keeps in proportion: ``y`` itself, or with several
+    outputs the first classification output's labels (the first output's when none is)."""
+    if not isinstance(y, dict):
+        return y
+    labels = [v for v in y.values() if v.ndim == 1 and np.issubdtype(v.dtype, np.integer)]
+    return (labels or list(y.values()))[0]
 
 
 def load_for_spec(
@@ -304,15 +392,18 @@ def hold_out(
     from sklearn.model_selection import train_test_split
 
     if not size:
-        return x, y, x[:0], y[:0]
+        return x, y, x[:0], take(y, np.arange(0))
     count = size if isinstance(size, int) else int(round(size * len(x)))
     if count >= len(x):
         raise SpecError.single(
             f"{name} {size} leaves no examples to train on ({len(x)} available)", ("data", name)
         )
     try:
-        x_rest, x_held, y_rest, y_held = train_test_split(
-            x, y, test_size=count, random_state=seed, stratify=y if stratify else None
+        rest, held = train_test_split(
+            np.arange(len(x)),
+            test_size=count,
+            random_state=seed,
+            stratify=stratify_labels(y) if stratify else None,
         )
     except ValueError as exc:
         raise SpecError.single(
@@ -320,7 +411,7 @@ def hold_out(
             "or set 'stratify: false'",
             ("data", name),
         ) from None
-    return x_rest, y_rest, x_held, y_held
+    return x[rest], take(y, rest), x[held], take(y, held)
 
 
 def _resize(x: np.ndarray, size: Any) -> np.ndarray:

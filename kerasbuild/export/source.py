@@ -27,7 +27,8 @@ class ExportSource:
 
     ``task``: ``"classification"``, ``"segmentation"`` (per-pixel classes) or
     ``"regression"``. ``input_names``: the model's input names in order (the spec's input
-    layer names, e.g. ``["image"]``). ``output_names``: the model's output layer names.
+    layer names, e.g. ``["image"]``). ``output_names``: the model's output layer names (as
+    the run recorded them for a model with several outputs).
     ``class_names``: one per class (indices as strings when the run did not record names).
     ``spec_text``: the resolved spec YAML, or ``None``.
     """
@@ -62,6 +63,9 @@ def read_source(path: str | Path) -> ExportSource:
     spec_file = run_dir / "spec.yaml"
     spec_text = spec_file.read_text() if spec_file.is_file() else None
     output_names = list(model.output_names)
+    recorded = run_info.get("outputs")
+    if isinstance(recorded, list) and len(recorded) == len(output_names) > 1:
+        output_names = [str(name) for name in recorded]  # the spec's names, as trained
     task = run_info.get("task") or _task_from_spec(spec_text) or _task_from_model(model)
     if task not in ("classification", "segmentation", "regression"):
         raise KerasbuildError(

@@ -8,6 +8,10 @@
 - ``objective_l2`` / ``objective_l1``: nolearn's ``objective(..., l2=...)``: ``lambda * sum(W**2)``
   (or ``sum |W|``) over the weight kernels of every layer, never biases or batch-norm
   parameters, added to the mean loss of each batch.
+- Several outputs (``train.outputs``): each output layer gets its own data term (by its
+  ``regression``) and metrics, keyed by the layer's name; the total loss is
+  ``sum(loss_weight * output loss)`` (Keras' ``loss_weights``) and the logs carry Keras'
+  per-output names (``digit_loss``, ``val_digit_accuracy``).
 """
 
 from __future__ import annotations
@@ -16,19 +20,21 @@ from typing import Any
 
 import keras
 
-from ..schema.train import TrainConfig, metric_names
+from ..errors import KerasbuildError
+from ..schema.train import TrainConfig, metric_names, output_is_regression, output_metrics
+from ..spec.freeze import owner
 from .optimizers import make_optimizer
 from .segmentation import mean_iou, pixel_accuracy
 
-_METRICS = {  # name -> factory of the model (a metric may need its output shape)
-    "accuracy": lambda model: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-    "top5_accuracy": lambda model: keras.metrics.SparseTopKCategoricalAccuracy(
+_METRICS = {  # name -> factory of (model, output index) (a metric may need the output's shape)
+    "accuracy": lambda model, output: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+    "top5_accuracy": lambda model, output: keras.metrics.SparseTopKCategoricalAccuracy(
         k=5, name="top5_accuracy"
     ),
-    "mae": lambda model: keras.metrics.MeanAbsoluteError(name="mae"),
-    "mse": lambda model: keras.metrics.MeanSquaredError(name="mse"),
-    "rmse": lambda model: keras.metrics.RootMeanSquaredError(name="rmse"),
-    "pixel_accuracy": lambda model: pixel_accuracy(),
+    "mae": lambda model, output: keras.metrics.MeanAbsoluteError(name="mae"),
+    "mse": lambda model, output: keras.metrics.MeanSquaredError(name="mse"),
+    "rmse": lambda model, output: keras.metrics.RootMeanSquaredError(name="rmse"),
+    "pixel_accuracy": lambda model, output: pixel_accuracy(),
     "mean_iou": mean_iou,
 }
 
@@ -38,10 +44,11 @@ def penalised_variables(model: keras.Model) -> list[Any]:
     return [v for v in model.trainable_weights if v.name.endswith("kernel")]
 
 
-def ends_in_softmax(model: keras.Model) -> bool:
-    """Whether the (single) output is already a probability distribution: the output layer's
-    activation is softmax, or it averages outputs that are (an ensemble)."""
-    return _is_softmax(model.outputs[0]._keras_history.operation)
+def ends_in_softmax(model: keras.Model, output: int = 0) -> bool:
+    """Whether output ``output`` (the first by default) is already a probability
+    distribution: the output layer's activation is softmax, or it averages outputs that are
+    (an ensemble)."""
+    return _is_softmax(model.outputs[output]._keras_history.operation)
 
 
 def _is_softmax(layer: Any) -> bool:
@@ -101,7 +108,33 @@ def make_loss(model: keras.Model, config: TrainConfig):
 def make_metrics(config: TrainConfig, model: keras.Model) -> list[keras.metrics.Metric]:
     """Fresh metric objects for ``config`` (``accuracy``, ``rmse``... by :func:`metric_names`)
     and ``model``."""
-    return [_METRICS[name](model) for name in metric_names(config)]
+    return [_METRICS[name](model, 0) for name in metric_names(config)]
+
+
+def per_output(model: keras.Model, config: TrainConfig) -> dict[str, dict[str, Any]]:
+    """``compile`` arguments for ``train.outputs``: ``loss``, ``loss_weights`` and ``metrics``,
+    each a dict keyed by output layer name. Sets ``model.output_names`` to the spec's output
+    layer names (an output whose last Keras layer is a helper, ``a_act``, is named ``a``), so
+    the targets and the logs go by those names."""
+    names = set(config.outputs)
+    model.output_names = [owner(name, names) or name for name in model.output_names]
+    unknown = [name for name in model.output_names if name not in names]
+    if unknown:
+        raise KerasbuildError(
+            f"the model's output '{unknown[0]}' has no entry in train.outputs "
+            f"({', '.join(config.outputs)})"
+        )
+    losses, metrics = {}, {}
+    for index, name in enumerate(model.output_names):
+        if output_is_regression(config, name):
+            losses[name] = keras.losses.MeanSquaredError()
+        else:
+            losses[name] = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=not ends_in_softmax(model, index)
+            )
+        metrics[name] = [_METRICS[metric](model, index) for metric in output_metrics(config, name)]
+    weights = {name: config.outputs[name].loss_weight for name in model.output_names}
+    return {"loss": losses, "loss_weights": weights, "metrics": metrics}
 
 
 def compile_model(
@@ -113,10 +146,14 @@ def compile_model(
 ) -> keras.Model:
     """Compile ``model`` in place for ``config`` (optimiser, loss, metrics, jit, steps per
     execution: ``config.steps_per_execution``, else ``steps_per_execution``, else 1)."""
+    objective = (
+        per_output(model, config)
+        if config.outputs is not None
+        else {"loss": make_loss(model, config), "metrics": make_metrics(config, model)}
+    )
     model.compile(
         optimizer=optimizer or make_optimizer(config),
-        loss=make_loss(model, config),
-        metrics=make_metrics(config, model),
+        **objective,
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution or steps_per_execution or 1,
     )

@@ -17,10 +17,10 @@ def pixel_accuracy() -> keras.metrics.Metric:
     return keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy")
 
 
-def mean_iou(model: keras.Model) -> keras.metrics.Metric:
-    """Mean IoU over the classes of ``model``'s output (its last axis: ``C`` classes);
-    integer masks against probabilities (argmax taken inside the metric)."""
-    num_classes = int(model.outputs[0].shape[-1])
+def mean_iou(model: keras.Model, output: int = 0) -> keras.metrics.Metric:
+    """Mean IoU over the classes of ``model``'s output number ``output`` (its last axis: ``C``
+    classes); integer masks against probabilities (argmax taken inside the metric)."""
+    num_classes = int(model.outputs[output].shape[-1])
     return keras.metrics.MeanIoU(
         num_classes=num_classes, name="mean_iou", sparse_y_true=True, sparse_y_pred=False
     )

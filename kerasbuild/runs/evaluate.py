@@ -22,7 +22,7 @@ def evaluation_arrays(
     class labels are indices into the run's ``class_names``, matched by name).
     ``x_key``/``y_key``: the arrays of an npz ``data`` (default: the spec's)."""
     from ..data.sources import load_npz, load_source, resolve_path
-    from ..data.splits import load_for_spec, preprocess_inputs
+    from ..data.splits import load_for_spec, preprocess_inputs, with_output_tasks
     from ..schema.data import DataConfig
     from ..spec.loader import load_spec
     from .rundir import SPEC, read_run
@@ -53,6 +53,8 @@ def evaluation_arrays(
         raw = load_source(config, Path.cwd())
     preprocessing = info.get("preprocessing") or {}
     x = preprocess_inputs(raw.x, preprocessing)
+    if raw.outputs is not None:  # several outputs: {output: targets}, as the run trained them
+        return x, with_output_tasks(raw, config, loaded.spec.train, []).y, loaded
     y = raw.y
     if info.get("task") == "classification":
         y = run_labels(y, raw.class_names, info.get("class_names"), data)
@@ -141,7 +143,8 @@ def evaluate_run(
     x_key: str | None = None,
     y_key: str | None = None,
 ) -> dict[str, Any]:
-    """``{"n": examples, "loss": ..., "accuracy" | "rmse": ...}`` of ``model_<which>.keras``."""
+    """``{"n": examples, "loss": ..., "accuracy" | "rmse": ...}`` of ``model_<which>.keras``;
+    with several outputs, Keras' per-output values too (``digit_loss``, ``digit_accuracy``)."""
     from ..spec.loader import load_spec
     from .rundir import SPEC
 

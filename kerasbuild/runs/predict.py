@@ -51,6 +51,13 @@ def run_dir_loader(path: Path) -> Predictor | None:
     from .rundir import load_run_model, read_run
 
     info = read_run(path)
+    if len(info.get("outputs") or []) > 1:
+        raise KerasbuildError(
+            f"{path}: kerasbuild predict writes one output, but the run's model has "
+            f"{len(info['outputs'])} ({', '.join(info['outputs'])}); run 'kerasbuild evaluate' "
+            "for their metrics, or export the run and call kerasbuild.export.predict_exported, "
+            "which returns one array per output"
+        )
     model = load_run_model(path)
     preprocessing = info.get("preprocessing") or {}
 

@@ -292,6 +292,10 @@ def _initial_info(
 
     config = loaded.spec.train
     classification = splits.task == "classification"
+    outputs = getattr(splits, "outputs", None)
+    targets = (
+        {"targets": {name: vars(target) for name, target in outputs.items()}} if outputs else {}
+    )
     return {
         "status": "running",
         "spec": str(loaded.path) if loaded.path else None,
@@ -303,6 +307,7 @@ def _initial_info(
         "preprocessing": splits.preprocessing,
         "inputs": [{"name": n.name, "shape": list(n.shape)} for n in loaded.graph.inputs],
         "outputs": list(loaded.graph.outputs),
+        **targets,
         "monitor": monitor,
         "seed": seed,
         "examples": {part: splits.size(part) for part in ("train", "valid", "test")},

@@ -214,7 +214,11 @@ class DataConfig(StrictModel):
     data_dir: str | None = Field(None, description="tfds data directory.")
     # npz
     x_key: str = Field("x", description="npz array of inputs (explicit splits: x_valid, x_test).")
-    y_key: str = Field("y", description="npz array of targets (explicit splits: y_valid, y_test).")
+    y_key: str | dict[str, str] = Field(
+        "y",
+        description="npz array of targets (explicit splits: y_valid, y_test); for a model "
+        "with several outputs, one array per output layer: {digit: y, size: y_size}.",
+    )
     # keypoints CSV / image folders
     dropna: bool = Field(
         True,

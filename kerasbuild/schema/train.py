@@ -65,6 +65,8 @@ UPDATE_PARAMS = {
 
 Variable = Literal["learning_rate", "momentum"]
 METRICS = ("accuracy", "top5_accuracy", "mae", "mse", "rmse", "pixel_accuracy", "mean_iou")
+REGRESSION_METRICS = ("mae", "mse", "rmse")
+"""Metrics of real-valued targets; the others compare class indices with probabilities."""
 
 
 class AdjustVariable(StrictModel):
@@ -261,6 +263,25 @@ class UnfreezeAt(StrictModel):
     )
 
 
+class OutputTraining(StrictModel):
+    """``train.outputs.NAME``: the loss and metrics of one output layer of a model with several
+    outputs. ``regression`` and ``metrics`` mean what they mean at the top of ``train:`` (whose
+    values an output takes when it leaves them out); ``loss_weight`` multiplies the output's
+    loss in the total that training minimises (Keras' ``loss_weights``)."""
+
+    regression: bool | None = Field(
+        None,
+        description="true: mean squared error on real targets; false: cross-entropy on class "
+        "indices (default: train.regression).",
+    )
+    metrics: list[Literal[METRICS]] | None = Field(  # type: ignore[valid-type]
+        None, description="Metrics of this output (default: train.metrics, else by its task)."
+    )
+    loss_weight: float = Field(
+        1.0, ge=0, description="Factor of this output's loss in the total loss."
+    )
+
+
 class TrainConfig(StrictModel):
     """Training settings; every field has a nolearn-compatible default."""
 
@@ -306,6 +327,12 @@ class TrainConfig(StrictModel):
         "whose weights training leaves unchanged, as trainable: false on the layer.",
     )
     unfreeze_at: UnfreezeAt | None = None
+    outputs: dict[str, OutputTraining] | None = Field(
+        None,
+        description="Per output layer of a model with several outputs: its regression, "
+        "metrics and loss_weight, e.g. {digit: {metrics: [accuracy]}, size: {regression: "
+        "true, loss_weight: 0.5}}.",
+    )
 
     @field_validator("update_params")
     @classmethod
@@ -445,7 +472,33 @@ class TrainConfig(StrictModel):
 
 
 def metric_names(config: TrainConfig) -> list[str]:
-    """Metrics that training logs besides the loss (``val_`` + name on the validation split)."""
+    """Metrics that training logs besides the loss (``val_`` + name on the validation split).
+    With ``train.outputs``: one ``OUTPUT_loss`` and ``OUTPUT_METRIC`` per output, as Keras names
+    them."""
+    if config.outputs is not None:
+        return [
+            logged
+            for name in config.outputs
+            for logged in (f"{name}_loss", *(f"{name}_{m}" for m in output_metrics(config, name)))
+        ]
     if config.metrics is not None:
         return list(config.metrics)
     return ["rmse"] if config.regression else ["accuracy"]
+
+
+def output_is_regression(config: TrainConfig, name: str) -> bool:
+    """Whether output ``name`` of ``train.outputs`` regresses (its own setting, else the
+    top-level ``regression``)."""
+    own = config.outputs[name].regression if config.outputs else None
+    return config.regression if own is None else own
+
+
+def output_metrics(config: TrainConfig, name: str) -> list[str]:
+    """The metrics of output ``name`` of ``train.outputs``: its own, else ``train.metrics``,
+    else ``rmse`` (regression) or ``accuracy``."""
+    own = config.outputs[name].metrics if config.outputs else None
+    if own is not None:
+        return list(own)
+    if config.metrics is not None:
+        return list(config.metrics)
+    return ["rmse"] if output_is_regression(config, name) else ["accuracy"]

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import OverrideError, Problem, SpecError, did_you_mean
 from ..layers import all_type_names, lookup
-from . import auto, blocks, forms, freeze, placeholders, safety
+from . import auto, blocks, forms, freeze, outputs, placeholders, safety
 from .graph import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, Graph, analyse
 from .model import keras_form_models, spec_model
 from .source import Source, from_mapping, parse_file, parse_text
@@ -123,6 +123,7 @@ def load_from_source(
         unknown={a.name for a in autos},
     )
     freeze.mark_frozen(spec, graph, expanded)
+    outputs.check_outputs(spec, graph, expanded)
     return LoadedSpec(spec, document, found, graph, expanded, raw.file, autos)
 
 
