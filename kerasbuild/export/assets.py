@@ -39,6 +39,7 @@ def metadata(source: ExportSource, fmt: str, preprocessing: Preprocessing) -> di
         if preprocessing != source.preprocessing
         else None,
         "class_names": source.class_names,
+        **({"targets": source.targets} if source.targets else {}),
         "source": str(source.origin),
         "kerasbuild_version": __version__,
     }

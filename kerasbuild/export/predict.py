@@ -74,16 +74,23 @@ def exported_loader(path: Path) -> Predictor | None:
     name = metadata["inputs"][0]["name"]
     client = metadata.get("client_preprocessing") or {}
     run = FORMATS[export_format(version_dir)].runner(version_dir)
+    several = bool(metadata.get("targets")) or metadata["outputs"] not in (
+        ["probabilities", "classes"],
+        ["predictions"],
+    )  # a model with several outputs: the signature names its output layers
     output = (
         "probabilities"
         if metadata.get("task") in ("classification", "segmentation")
         else metadata["outputs"][0]
     )
 
-    def predict(x: np.ndarray) -> np.ndarray:
+    def predict(x: np.ndarray) -> np.ndarray | dict[str, np.ndarray]:
         from ..data.splits import preprocess_inputs, restore_targets
 
-        y = np.asarray(run({name: preprocess_inputs(x, client) if client else x})[output])
+        got = run({name: preprocess_inputs(x, client) if client else x})
+        if several:  # one array per output, by the signature's (the layers') names
+            return {key: np.asarray(got[key]) for key in metadata["outputs"]}
+        y = np.asarray(got[output])
         return restore_targets(y, client) if metadata.get("task") == "regression" else y
 
     info: dict[str, Any] = {

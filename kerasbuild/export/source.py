@@ -30,7 +30,8 @@ class ExportSource:
     layer names, e.g. ``["image"]``). ``output_names``: the model's output layer names (as
     the run recorded them for a model with several outputs).
     ``class_names``: one per class (indices as strings when the run did not record names).
-    ``spec_text``: the resolved spec YAML, or ``None``.
+    ``spec_text``: the resolved spec YAML, or ``None``. ``targets``: for a model with several
+    outputs, each output's ``{"task", "class_names"}`` as the run recorded them.
     """
 
     model: Any
@@ -41,6 +42,7 @@ class ExportSource:
     class_names: list[str] = field(default_factory=list)
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     spec_text: str | None = None
+    targets: dict[str, Any] = field(default_factory=dict)
 
 
 def read_source(path: str | Path) -> ExportSource:
@@ -84,6 +86,7 @@ def read_source(path: str | Path) -> ExportSource:
         class_names=class_names,
         preprocessing=parse_preprocessing(run_info.get("preprocessing"), run_dir / "run.json"),
         spec_text=spec_text,
+        targets=dict(run_info.get("targets") or {}),
     )
 
 

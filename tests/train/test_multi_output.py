@@ -104,13 +104,31 @@ def test_evaluate_reports_each_output(multi_run):
 
 
 @pytest.mark.slow
-def test_predict_on_a_multi_output_run_says_what_to_use_instead(multi_run):
-    from kerasbuild.errors import KerasbuildError
-    from kerasbuild.runs.predict import load_predictor
+def test_predict_writes_each_output_from_the_run_and_from_its_export(multi_run, tmp_path):
+    import csv
+
+    from kerasbuild.export import export
+    from kerasbuild.export import predict as _exported  # noqa: F401  (registers exports)
+    from kerasbuild.runs.predict import predict_file
 
     folder, _ = multi_run
-    with pytest.raises(KerasbuildError, match=r"has 2 \(digit, ink\).*predict_exported"):
-        load_predictor(folder / "run")
+    data = np.load(folder / "digits.npz")
+    np.savez(tmp_path / "x.npz", x=data["x"][:40, :, :, None])
+    exported = export(folder / "run", tmp_path / "served")
+    for model in (folder / "run", exported.path):
+        summary = predict_file(model, [tmp_path / "x.npz"], tmp_path / "p.npz")
+        assert summary["shape"] == {"digit": [40, 10], "ink": [40, 1]}
+        got = np.load(tmp_path / "p.npz")
+        assert sorted(got.files) == ["digit/labels", "digit/y", "files", "ink/y"]
+        assert (got["digit/labels"] == data["y"][:40]).mean() >= 0.8, model
+        assert np.abs(got["ink/y"][:, 0] - data["y_ink"][:40]).mean() < 0.5, model
+        (tmp_path / "p.npz").unlink()
+    predict_file(folder / "run", [tmp_path / "x.npz"], tmp_path / "p.csv")
+    with open(tmp_path / "p.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["file", "digit", *(f"digit_p_{d}" for d in range(10)), "ink_target_0"]
+    assert len(rows) == 41
+    assert np.mean([int(r[1]) == d for r, d in zip(rows[1:], data["y"][:40])]) >= 0.8
 
 
 @pytest.mark.slow
