@@ -43,6 +43,8 @@ def check_data(loaded: Any, data: DataConfig | None = None) -> None:
     except SpecError as exc:
         problems += [loaded.source.problem(p.message, p.path) for p in exc.problems]
     checks = [("source", data.source)] if data.is_path else []
+    if data.masks:
+        checks.append(("masks", data.masks))
     if data.data_dir:
         checks.append(("data_dir", data.data_dir))
     for field, value in checks:
@@ -94,7 +96,8 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
         units = node.shape[-1] if node.shape and node.known else None
         if splits.task == "segmentation":
             problems.extend(_mask_problems(loaded, splits, name, node))
-        if splits.task != "regression":
+            problems.extend(_class_id_problems(loaded, splits, name, node))
+        elif splits.task != "regression":
             classes = splits.num_classes
             if units is not None and units != classes and not (units == 1 and classes == 2):
                 problems.append(
@@ -134,7 +137,7 @@ def resolve_auto_sizes(loaded: Any, splits: Splits) -> Any:
 
 def _mask_problems(loaded: Any, splits: Splits, name: str, node: Any) -> list[Any]:
     """A problem when output ``name`` is not ``(H, W, classes)`` for the data's ``(H, W)`` masks."""
-    masks = tuple(splits.y_train.shape[1:3])
+    masks = tuple(splits.mask_size)
     if node.known and node.shape and tuple(node.shape[:-1]) != masks:
         return [
             loaded.source.problem(
@@ -145,6 +148,25 @@ def _mask_problems(loaded: Any, splits: Splits, name: str, node: Any) -> list[An
             )
         ]
     return []
+
+
+def _class_id_problems(loaded: Any, splits: Any, name: str, node: Any) -> list[Any]:
+    """A problem when a mask holds a class id the output ``name`` has no channel for (an
+    output with more channels than the masks' largest id + 1 is fine: a class may be
+    absent)."""
+    units = node.shape[-1] if node.shape and node.known else None
+    classes = splits.num_classes
+    if units is None or classes <= units:
+        return []
+    where = splits.largest_class_at() if hasattr(splits, "largest_class_at") else "the masks"
+    return [
+        loaded.source.problem(
+            f"the masks hold class ids up to {classes - 1} (e.g. {where}) but output layer "
+            f"'{name}' has {units} channels, one per class id 0..{units - 1}; give it "
+            f"{classes} channels or fix the masks",
+            ("layers", node.index),
+        )
+    ]
 
 
 def _dims(shape: tuple) -> str:
