@@ -242,20 +242,21 @@ def test_class_ids_beyond_the_output_and_bad_settings_are_located(tmp_path):
     assert "flip_indices swaps keypoint target columns" in str(err.value)
 
 
-def test_data_command_reports_pixels_per_class(pairs, tmp_path):
-    """``kerasbuild data`` on a mask folder: the splits, the share of each class id's pixels
-    and (28, 28) int32 targets."""
+def test_data_overview_reports_pixels_per_class(pairs, tmp_path):
+    """What ``kerasbuild data`` prints for a mask folder: the splits, the share of each class
+    id's pixels (the digit: 5-30%) and (28, 28) int32 targets."""
+    from kerasbuild.data.overview import overview, render
+
     spec = _spec(tmp_path, f"{{source: {pairs[0]}, masks: {pairs[1]}}}")
-    result = subprocess.run(
-        [str(KERASBUILD), "data", str(spec)], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = render(overview(load_for_spec(load_spec(spec)), str(pairs[0]), 16, max_batches=2))
     assert "task: segmentation" in out and "examples: train 160, valid 20, test 20" in out
     assert "pixels per class id" in out and "targets: [28, 28] int32" in out
-    row = next(line for line in out.splitlines() if line.startswith("1 "))
-    share = float(row.split()[1].rstrip("%"))
-    assert 5 < share < 30
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line[:2] in "0 1 "}
+    shares = [float(v.rstrip("%")) for v in rows["1"]]
+    assert all(5 < share < 30 for share in shares)
+    assert [float(v.rstrip("%")) + share for v, share in zip(rows["0"], shares)] == pytest.approx(
+        [100.0] * 3, abs=0.2
+    )
 
 
 # ------------------------------------------------------------------------ end to end
@@ -303,3 +304,23 @@ def test_unet_trains_from_tfrecord_masks(records, tmp_path):
     )
     assert metrics["n_test"] == 40
     assert metrics["test_pixel_accuracy"] > 0.94 and metrics["test_mean_iou"] > 0.8
+
+
+def test_npz_masks_flip_with_their_images_in_memory(tmp_path):
+    """The in-memory pipeline (npz masks) moves masks with flips too."""
+    from kerasbuild.data.splits import load_arrays
+
+    images = digits(64)
+    np.savez(tmp_path / "m.npz", x=images, y=threshold(images).astype(np.int64))
+    data = DataConfig(
+        source=str(tmp_path / "m.npz"),
+        test_size=0,
+        valid_size=0,
+        augment=[{"type": "flip_horizontal"}, {"type": "flip_vertical"}],
+    )
+    splits = load_arrays(data, TrainConfig())
+    flipped, masks = _batch(splits)
+    np.testing.assert_array_equal(masks, threshold(flipped))
+    originals = {image.tobytes() for image in images}
+    unflipped = np.mean([image.tobytes() in originals for image in flipped])
+    assert 0.05 < unflipped < 0.5  # both flips at p = 0.5: a quarter stay as they were
