@@ -88,10 +88,13 @@ def random_shift(images: tf.Tensor, seed: tf.Tensor, max_pixels: int) -> tf.Tens
     return translate(images, d[0], d[1])
 
 
-def affine_about_centre(images: tf.Tensor, angle: tf.Tensor, zoom: tf.Tensor) -> tf.Tensor:
+def affine_about_centre(
+    images: tf.Tensor, angle: tf.Tensor, zoom: tf.Tensor, interpolation: str = "BILINEAR"
+) -> tf.Tensor:
     """Rotate image ``i`` by ``angle[i]`` radians and scale it by ``zoom[i]`` (> 1 magnifies)
-    about its centre; bilinear, zero fill. Runs as one batched
-    ``ImageProjectiveTransformV3`` (the kernel behind Keras' RandomRotation), whose
+    about its centre; ``interpolation`` BILINEAR (images) or NEAREST (masks), zero fill.
+    Runs as one batched ``ImageProjectiveTransformV3`` (the kernel behind Keras'
+    RandomRotation), whose
     transform maps each output pixel back to its source point."""
     shape = tf.shape(images)
     cy = (tf.cast(shape[1], tf.float32) - 1) / 2
@@ -109,22 +112,26 @@ def affine_about_centre(images: tf.Tensor, angle: tf.Tensor, zoom: tf.Tensor) ->
         transforms=transforms,
         output_shape=shape[1:3],
         fill_value=0.0,
-        interpolation="BILINEAR",
+        interpolation=interpolation,
         fill_mode="CONSTANT",
     )
 
 
-def random_rotation(images: tf.Tensor, seed: tf.Tensor, degrees: float) -> tf.Tensor:
+def random_rotation(
+    images: tf.Tensor, seed: tf.Tensor, degrees: float, interpolation: str = "BILINEAR"
+) -> tf.Tensor:
     """Rotate each image by an angle drawn uniformly from ``[-degrees, degrees]``."""
     limit = degrees * math.pi / 180
     angle = tf.random.stateless_uniform(tf.shape(images)[:1], seed, -limit, limit)
-    return affine_about_centre(images, angle, tf.ones_like(angle))
+    return affine_about_centre(images, angle, tf.ones_like(angle), interpolation)
 
 
-def random_zoom(images: tf.Tensor, seed: tf.Tensor, factor: float) -> tf.Tensor:
+def random_zoom(
+    images: tf.Tensor, seed: tf.Tensor, factor: float, interpolation: str = "BILINEAR"
+) -> tf.Tensor:
     """Scale each image by a factor drawn uniformly from ``[1 - factor, 1 + factor]``."""
     zoom = tf.random.stateless_uniform(tf.shape(images)[:1], seed, 1 - factor, 1 + factor)
-    return affine_about_centre(images, tf.zeros_like(zoom), zoom)
+    return affine_about_centre(images, tf.zeros_like(zoom), zoom, interpolation)
 
 
 def gaussian_kernel(sigma: float) -> tf.Tensor:
@@ -146,15 +153,23 @@ def smooth(fields: tf.Tensor, sigma: float) -> tf.Tensor:
     return tf.nn.depthwise_conv2d(out, horizontal, [1, 1, 1, 1], "SAME")
 
 
-def elastic_distort(images: tf.Tensor, seed: tf.Tensor, alpha: float, sigma: float) -> tf.Tensor:
+def elastic_distort(
+    images: tf.Tensor, seed: tf.Tensor, alpha: float, sigma: float, nearest: bool = False
+) -> tf.Tensor:
     """Simard et al. (2003): displacement fields uniform in [-1, 1] per pixel, smoothed by a
     Gaussian of ``sigma`` pixels, scaled by ``alpha`` pixels; each output pixel reads the
-    input at its displaced position (bilinear). ``alpha = 0`` returns the images unchanged."""
+    input at its displaced position (bilinear; ``nearest``: the nearest pixel, for masks).
+    ``alpha = 0`` returns the images unchanged."""
     shape = tf.shape(images)
     fields = tf.random.stateless_uniform(tf.concat([shape[:3], [2]], 0), seed, -1.0, 1.0)
     d = smooth(fields, sigma) * alpha
     r, c = _grid(images)
-    return bilinear_sample(images, r + d[..., 0], c + d[..., 1])
+    rows, cols = r + d[..., 0], c + d[..., 1]
+    if nearest:
+        return gather_pixels(
+            images, tf.cast(tf.round(rows), tf.int32), tf.cast(tf.round(cols), tf.int32)
+        )
+    return bilinear_sample(images, rows, cols)
 
 
 def gaussian_noise(images: tf.Tensor, seed: tf.Tensor, sigma: float) -> tf.Tensor:
@@ -163,12 +178,16 @@ def gaussian_noise(images: tf.Tensor, seed: tf.Tensor, sigma: float) -> tf.Tenso
 
 
 def random_resized_crop(
-    images: tf.Tensor, seed: tf.Tensor, scale: Sequence[float], ratio: Sequence[float]
+    images: tf.Tensor,
+    seed: tf.Tensor,
+    scale: Sequence[float],
+    ratio: Sequence[float],
+    method: str = "bilinear",
 ) -> tf.Tensor:
     """Per image, a box of area ``s * H * W`` (``s`` uniform in ``scale``) and aspect ratio
     width/height ``r`` (log-uniform in ``ratio``), clipped to [1 pixel, the image], at a uniform
-    random position, resized back to ``(H, W)`` (bilinear, one batched
-    ``tf.image.crop_and_resize``). Returns ``(B, H, W, C)`` float32."""
+    random position, resized back to ``(H, W)`` (``method`` bilinear, or nearest for masks;
+    one batched ``tf.image.crop_and_resize``). Returns ``(B, H, W, C)`` float32."""
     shape = tf.shape(images)
     batch = shape[0]
     size = tf.cast(shape[1:3], tf.float32)
@@ -190,7 +209,7 @@ def random_resized_crop(
         ],
         axis=1,
     )
-    return tf.image.crop_and_resize(images, boxes, tf.range(batch), shape[1:3], method="bilinear")
+    return tf.image.crop_and_resize(images, boxes, tf.range(batch), shape[1:3], method=method)
 
 
 def random_vertical_flip(images: tf.Tensor, seed: tf.Tensor, p: float) -> tf.Tensor:
@@ -230,30 +249,49 @@ def apply_augmentations(
     augment: Sequence[Augmentation],
     *,
     keypoints: bool,
+    masks: bool = False,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Apply ``augment`` in order to one batch; ``keypoints``: targets are keypoint columns
-    that flips must move. Each augmentation draws from its own split of ``seed``."""
+    that flips must move; ``masks``: targets are ``(B, H, W)`` segmentation masks that every
+    geometric augmentation moves exactly as it moves the images (the same random draws, by
+    nearest neighbour; uncovered pixels become class 0), while noise leaves them alone. Each
+    augmentation draws from its own split of ``seed``."""
     seeds = tf.random.experimental.stateless_split(
         tf.cast(seed, tf.int64), num=max(1, len(augment))
     )
+    labels = tf.cast(targets, tf.float32)[..., None] if masks else None
     for aug, s in zip(augment, tf.unstack(seeds, num=max(1, len(augment)))):
         if isinstance(aug, FlipHorizontal):
             images, moved = random_flip(
                 images, targets if keypoints else None, s, aug.p, aug.swap_columns()
             )
             targets = moved if keypoints else targets
-        elif isinstance(aug, FlipVertical):
-            images = random_vertical_flip(images, s, aug.p)
-        elif isinstance(aug, RandomResizedCrop):
-            images = random_resized_crop(images, s, aug.scale, aug.ratio)
-        elif isinstance(aug, Shift):
-            images = random_shift(images, s, aug.max_pixels)
-        elif isinstance(aug, Rotation):
-            images = random_rotation(images, s, aug.degrees)
-        elif isinstance(aug, Zoom):
-            images = random_zoom(images, s, aug.factor)
-        elif isinstance(aug, Elastic):
-            images = elastic_distort(images, s, aug.alpha, aug.sigma)
+            labels = None if labels is None else random_flip(labels, None, s, aug.p)[0]
         elif isinstance(aug, GaussianNoise):
             images = gaussian_noise(images, s, aug.sigma)
+        else:
+            images = _move(images, aug, s, nearest=False)
+            labels = None if labels is None else _move(labels, aug, s, nearest=True)
+    if labels is not None:
+        targets = tf.cast(tf.round(labels[..., 0]), targets.dtype)
     return images, targets
+
+
+def _move(images: tf.Tensor, aug: Augmentation, seed: tf.Tensor, *, nearest: bool) -> tf.Tensor:
+    """Apply the geometric augmentation ``aug`` (not a horizontal flip) to a batch, bilinear
+    or (``nearest``) by nearest neighbour; the random draws depend on ``seed`` and the batch's
+    ``(B, H, W)`` only, so images and their masks move alike."""
+    if isinstance(aug, FlipVertical):
+        return random_vertical_flip(images, seed, aug.p)
+    if isinstance(aug, RandomResizedCrop):
+        method = "nearest" if nearest else "bilinear"
+        return random_resized_crop(images, seed, aug.scale, aug.ratio, method)
+    if isinstance(aug, Shift):
+        return random_shift(images, seed, aug.max_pixels)
+    if isinstance(aug, Rotation):
+        return random_rotation(images, seed, aug.degrees, "NEAREST" if nearest else "BILINEAR")
+    if isinstance(aug, Zoom):
+        return random_zoom(images, seed, aug.factor, "NEAREST" if nearest else "BILINEAR")
+    if isinstance(aug, Elastic):
+        return elastic_distort(images, seed, aug.alpha, aug.sigma, nearest)
+    raise TypeError(f"not a geometric augmentation: {aug!r}")

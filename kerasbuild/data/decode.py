@@ -4,7 +4,8 @@
 becomes RGB and back). ``resize`` fits ``(height, width)``: ``stretch`` scales each axis
 (bilinear), ``crop`` scales to cover and cuts the centre (the aspect ratio kept), ``pad``
 scales to fit and pads with zeros. Images stay uint8 (rounded) so batches are 4x smaller
-than float32 until :func:`to_model_input` converts them, last.
+than float32 until :func:`to_model_input` converts them, last. Segmentation masks
+(:func:`decode_mask`) follow their image's resize by nearest neighbour.
 """
 
 from __future__ import annotations
@@ -22,6 +23,26 @@ def decode(
     image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
     if not resize:
         return tf.ensure_shape(image, [size[0], size[1], channels])
+    resized = fit(image, size, mode, "bilinear")
+    out = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
+    return tf.ensure_shape(out, [size[0], size[1], channels])
+
+
+def decode_mask(
+    data: tf.Tensor, size: Sequence[int], mode: str = "stretch", resize: bool = True
+) -> tf.Tensor:
+    """An encoded single-channel PNG of class ids -> uint8 ``(height, width)``, fitted to
+    ``size`` as :func:`decode` fits its image but by nearest neighbour (class ids are never
+    blended); ``pad`` fills with class 0."""
+    mask = tf.io.decode_png(data, channels=1, dtype=tf.uint8)
+    if resize:
+        mask = tf.cast(fit(mask, size, mode, "nearest"), tf.uint8)
+    return tf.ensure_shape(mask[..., 0], [size[0], size[1]])
+
+
+def fit(image: tf.Tensor, size: Sequence[int], mode: str, method: str) -> tf.Tensor:
+    """``(H, W, C)`` -> ``(height, width, C)`` by ``mode`` (stretch, crop, pad) with the
+    resize ``method`` (``bilinear`` for images, ``nearest`` for masks)."""
     height, width = size
     if mode == "crop":
         shape = tf.cast(tf.shape(image)[:2], tf.float32)
@@ -34,11 +55,8 @@ def decode(
             image, top, left, tf.cast(crop_h, tf.int32), tf.cast(crop_w, tf.int32)
         )
     if mode == "pad":
-        resized = tf.image.resize_with_pad(image, height, width, method="bilinear")
-    else:
-        resized = tf.image.resize(image, (height, width), method="bilinear")
-    out = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
-    return tf.ensure_shape(out, [height, width, channels])
+        return tf.image.resize_with_pad(image, height, width, method=method)
+    return tf.image.resize(image, (height, width), method=method)
 
 
 def to_model_input(

@@ -26,8 +26,10 @@ DECODABLE = ("JPEG", "PNG", "BMP", "GIF")
 
 @dataclass
 class FileIndex:
-    """``paths``: ``(N,)`` str; ``y``: ``(N,)`` int64 class indices or ``(N, K)`` float32
-    targets. ``explicit``: splits the source defines (``"valid"``/``"test"`` -> FileIndex)."""
+    """``paths``: ``(N,)`` str; ``y``: ``(N,)`` int64 class indices, ``(N, K)`` float32
+    targets, or (segmentation) each mask's largest class id; ``masks``: ``(N,)`` str mask
+    paths (segmentation, else None). ``explicit``: splits the source defines
+    (``"valid"``/``"test"`` -> FileIndex)."""
 
     paths: np.ndarray
     y: np.ndarray
@@ -35,6 +37,7 @@ class FileIndex:
     class_names: list[str] | None = None
     target_names: list[str] | None = None
     explicit: dict[str, FileIndex] = field(default_factory=dict)
+    masks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -42,8 +45,18 @@ class FileIndex:
     def take(self, keep: np.ndarray) -> FileIndex:
         """The rows selected by ``keep`` (a boolean mask or indices)."""
         return FileIndex(
-            self.paths[keep], self.y[keep], self.task, self.class_names, self.target_names
+            self.paths[keep],
+            self.y[keep],
+            self.task,
+            self.class_names,
+            self.target_names,
+            masks=None if self.masks is None else self.masks[keep],
         )
+
+    @property
+    def targets(self) -> np.ndarray:
+        """What each row streams as its target: the mask's path (segmentation) or ``y``."""
+        return self.y if self.masks is None else self.masks
 
 
 @dataclass

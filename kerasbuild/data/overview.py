@@ -1,8 +1,10 @@
 """``kerasbuild data SPEC``: what a spec's data section yields, without training (TensorFlow).
 
 Counts per split and per class come from the index (streamed sources) or the arrays (small
-sources); the input pipeline's own speed is timed on augmented training batches; a PNG grid
-shows augmented training samples as the model sees them, preprocessing undone for display.
+sources); for segmentation, pixels per class id from the first ``MASK_SAMPLE`` masks of each
+split (streamed masks are decoded for it, batch by batch); the input pipeline's own speed is
+timed on augmented training batches; a PNG grid shows augmented training samples as the model
+sees them, preprocessing undone for display.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import numpy as np
 PARTS = ("train", "valid", "test")
 GAP = 2
 """Pixels between the cells of the sample grid."""
+MASK_SAMPLE = 1000
+"""Masks per split whose pixels ``kerasbuild data`` counts per class id (segmentation)."""
 
 
 @dataclass
 class DataOverview:
     """``counts``: examples per split; ``per_class``: class name -> examples per split
-    (classification only); ``input_shape``: one example's shape (no batch axis);
+    (classification), or class id -> pixels per split in the first ``MASK_SAMPLE`` masks
+    (segmentation); ``input_shape``: one example's shape (no batch axis);
     ``images_per_s``: training batches (shuffled, augmented) the pipeline made per second,
     ``timed``: the images that figure counts."""
 
@@ -71,7 +76,12 @@ def overview(splits: Any, source: str, batch_size: int, max_batches: int = 20) -
             found = np.bincount(targets_of(splits, part).astype(np.int64), minlength=len(names))
             for name, n in zip(names, found, strict=False):
                 per_class.setdefault(str(name), {})[part] = int(n)
+    if splits.task == "segmentation":
+        per_class = mask_pixels(splits, batch_size)
     y = targets_of(splits, "train")
+    target_shape, target_dtype = tuple(y.shape[1:]), str(y.dtype)
+    if splits.task == "segmentation" and hasattr(splits, "parts"):
+        target_shape, target_dtype = tuple(splits.mask_size), "int32"
     speed, timed = time_pipeline(splits, batch_size, max_batches)
     return DataOverview(
         source,
@@ -80,8 +90,8 @@ def overview(splits: Any, source: str, batch_size: int, max_batches: int = 20) -
         counts,
         per_class,
         tuple(splits.input_shape),
-        tuple(y.shape[1:]),
-        str(y.dtype),
+        target_shape,
+        target_dtype,
         speed,
         timed,
         len(getattr(splits, "skipped", [])),
@@ -98,7 +108,9 @@ def render(view: DataOverview) -> str:
     ]
     if view.skipped:
         lines.append(f"skipped bad files: {view.skipped}")
-    if view.per_class:
+    if view.per_class and view.task == "segmentation":
+        lines += _pixel_table(view.per_class)
+    elif view.per_class:
         width = max(5, *(len(name) for name in view.per_class))
         lines.append(f"{'class':<{width}}  " + "  ".join(f"{part:>6}" for part in PARTS))
         lines += [
@@ -115,6 +127,36 @@ def render(view: DataOverview) -> str:
         f"augmented, {view.timed} images timed)"
     )
     return "\n".join(lines)
+
+
+def mask_pixels(splits: Any, batch_size: int) -> dict[str, dict[str, int]]:
+    """Class id -> pixels per split in the first ``MASK_SAMPLE`` masks of each split."""
+    counts: dict[str, dict[str, int]] = {}
+    for part in PARTS:
+        if not splits.size(part):
+            continue
+        batches = math.ceil(min(MASK_SAMPLE, splits.size(part)) / batch_size)
+        found = np.zeros(0, np.int64)
+        for _, y in splits.dataset(part, batch_size).take(batches):
+            seen = np.bincount(np.asarray(y).reshape(-1).astype(np.int64))
+            found = np.pad(found, (0, max(0, len(seen) - len(found))))
+            found[: len(seen)] += seen
+        for k, n in enumerate(found):
+            counts.setdefault(str(k), {})[part] = int(n)
+    return counts
+
+
+def _pixel_table(per_class: dict[str, dict[str, int]]) -> list[str]:
+    """Lines of the share of pixels per class id and split (segmentation)."""
+    totals = {p: sum(n.get(p, 0) for n in per_class.values()) for p in PARTS}
+    lines = [
+        f"pixels per class id (% of the first {MASK_SAMPLE} masks of each split):",
+        f"{'class':<5}  " + "  ".join(f"{part:>6}" for part in PARTS),
+    ]
+    for name, n in sorted(per_class.items(), key=lambda item: int(item[0])):
+        shares = [100 * n.get(p, 0) / totals[p] if totals[p] else 0.0 for p in PARTS]
+        lines.append(f"{name:<5}  " + "  ".join(f"{v:>5.1f}%" for v in shares))
+    return lines
 
 
 def display_pixels(x: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:

@@ -47,6 +47,8 @@ def check_data(loaded: Any, data: DataConfig | None = None) -> None:
     problems += train_problems(loaded.spec.train, outputs, loaded.source)
     problems += data_problems(data, outputs, loaded.source)
     checks = [("source", data.source)] if data.is_path else []
+    if data.masks:
+        checks.append(("masks", data.masks))
     if data.data_dir:
         checks.append(("data_dir", data.data_dir))
     for field, value in checks:
@@ -96,10 +98,11 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
     for name in graph.outputs:
         node = graph.by_name[name]
         units = node.shape[-1] if node.shape and node.known else None
-        task, classes, y_train = output_targets(splits, name)
+        task, classes = output_task(splits, name)
         if task == "segmentation":
-            problems.extend(_mask_problems(loaded, y_train, name, node))
-        if task != "regression":
+            problems.extend(_mask_problems(loaded, splits, name, node))
+            problems.extend(_class_id_problems(loaded, splits, name, node))
+        elif task != "regression":
             if units is not None and units != classes and not (units == 1 and classes == 2):
                 problems.append(
                     loaded.source.problem(
@@ -146,19 +149,18 @@ def resolve_auto_sizes(loaded: Any, splits: Splits) -> Any:
     return resolved
 
 
-def output_targets(splits: Any, name: str) -> tuple[str, int | None, Any]:
-    """``(task, number of classes or None, training targets)`` of output ``name``: the
-    splits' own for a single output, the output's for several."""
+def output_task(splits: Any, name: str) -> tuple[str, int | None]:
+    """``(task, number of classes or None)`` of output ``name``: the splits' own for a single
+    output, the output's for several."""
     outputs = getattr(splits, "outputs", None)
     if outputs is None:
-        return splits.task, splits.num_classes, splits.y_train
-    return outputs[name].task, splits.output_classes(name), splits.y_train[name]
+        return splits.task, splits.num_classes
+    return outputs[name].task, splits.output_classes(name)
 
 
-def _mask_problems(loaded: Any, y_train: Any, name: str, node: Any) -> list[Any]:
-    """A problem when output ``name`` is not ``(H, W, classes)`` for the ``(N, H, W)`` masks
-    ``y_train``."""
-    masks = tuple(y_train.shape[1:3])
+def _mask_problems(loaded: Any, splits: Splits, name: str, node: Any) -> list[Any]:
+    """A problem when output ``name`` is not ``(H, W, classes)`` for the data's ``(H, W)`` masks."""
+    masks = tuple(splits.mask_size)
     if node.known and node.shape and tuple(node.shape[:-1]) != masks:
         return [
             loaded.source.problem(
@@ -169,6 +171,25 @@ def _mask_problems(loaded: Any, y_train: Any, name: str, node: Any) -> list[Any]
             )
         ]
     return []
+
+
+def _class_id_problems(loaded: Any, splits: Any, name: str, node: Any) -> list[Any]:
+    """A problem when a mask holds a class id the output ``name`` has no channel for (an
+    output with more channels than the masks' largest id + 1 is fine: a class may be
+    absent)."""
+    units = node.shape[-1] if node.shape and node.known else None
+    classes = splits.num_classes
+    if units is None or classes <= units:
+        return []
+    where = splits.largest_class_at() if hasattr(splits, "largest_class_at") else "the masks"
+    return [
+        loaded.source.problem(
+            f"the masks hold class ids up to {classes - 1} (e.g. {where}) but output layer "
+            f"'{name}' has {units} channels, one per class id 0..{units - 1}; give it "
+            f"{classes} channels or fix the masks",
+            ("layers", node.index),
+        )
+    ]
 
 
 def _dims(shape: tuple) -> str:

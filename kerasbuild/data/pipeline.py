@@ -58,6 +58,7 @@ def make_dataset(
     augment: Sequence[Augmentation] = (),
     seed: int = 0,
     keypoints: bool | None = None,
+    masks: bool = False,
 ) -> tf.data.Dataset:
     """A dataset of ``(images, targets)`` batches (``images`` only when ``y`` is None).
 
@@ -70,7 +71,8 @@ def make_dataset(
     re-iterable and each pass over it is a new, seeded epoch.
 
     ``keypoints``: whether flips move the targets (default: ``y`` is 2-D floating with an
-    even number of columns, i.e. interleaved x, y keypoint coordinates).
+    even number of columns, i.e. interleaved x, y keypoint coordinates). ``masks``: ``y``
+    holds ``(N, H, W)`` segmentation masks that geometric augmentations move with the images.
     """
     if not training or y is None:
         ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).cache()
@@ -103,7 +105,7 @@ def make_dataset(
         )
         if not augment:
             return batch
-        return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints))
+        return apply_augmentations(*batch, key, augment, keypoints=bool(keypoints), masks=masks)
 
     ds = epoch_ids(seed).flat_map(one_epoch)
     ds = ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

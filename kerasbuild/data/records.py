@@ -5,6 +5,9 @@ Both become a :class:`RecordSource`: the index (one int64 key and one target per
 read in one streaming pass that parses only the targets) and ``read()``, a dataset of
 ``(key, encoded image bytes, target)`` in a fixed order. TFRecord keys are ``shard << 32 |
 record``, stable whatever the reading parallelism; tfds keys are positions in the split.
+A segmentation record's target is its encoded mask (``mask_key``); its index pass checks
+every image and mask pair (:func:`kerasbuild.data.masks.check_pair`) and keeps each mask's
+largest class id.
 """
 
 from __future__ import annotations
@@ -58,11 +61,13 @@ def _index(read: Callable[[], tf.data.Dataset]) -> tuple[np.ndarray, np.ndarray]
 # ---------------------------------------------------------------------------- TFRecord
 def tfrecord_source(files: list[Path], data: DataConfig) -> RecordSource:
     """Shards matched by ``data.source``; features ``image_key`` (bytes) and ``label_key``
-    (int64) or ``target_keys`` (float). A shard whose first record lacks a feature is an
-    error naming the shard (``on_bad_image: skip`` leaves the shard out)."""
+    (int64), ``target_keys`` (float) or ``mask_key`` (an encoded PNG mask). A shard whose
+    first record lacks a feature is an error naming the shard (``on_bad_image: skip`` leaves
+    the shard out); a bad mask is an error naming the shard and the record."""
     image_key = data.image_key or TFRECORD_IMAGE
     label_key = data.label_key or TFRECORD_LABEL
-    wanted = [image_key, *(data.target_keys or [label_key])]
+    targets = [data.mask_key] if data.mask_key else data.target_keys or [label_key]
+    wanted = [image_key, *targets]
     good, skipped, first = [], [], b""
     for f in files:
         problem, image = _check_shard(f, wanted)
@@ -80,7 +85,9 @@ def tfrecord_source(files: list[Path], data: DataConfig) -> RecordSource:
     if not good:
         raise KerasbuildError(f"data.source: no readable TFRecord shards in {data.source}")
     features = {image_key: tf.io.FixedLenFeature([], tf.string)}
-    if data.target_keys:
+    if data.mask_key:
+        features[data.mask_key] = tf.io.FixedLenFeature([], tf.string)
+    elif data.target_keys:
         features.update({k: tf.io.FixedLenFeature([], tf.float32) for k in data.target_keys})
     else:
         features[label_key] = tf.io.FixedLenFeature([], tf.int64)
@@ -88,8 +95,9 @@ def tfrecord_source(files: list[Path], data: DataConfig) -> RecordSource:
 
     def parse(key: tf.Tensor, record: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         ex = tf.io.parse_single_example(record, features)
-        y = tf.stack([ex[k] for k in data.target_keys]) if data.target_keys else ex[label_key]
-        return key, ex[image_key], y
+        if data.target_keys:
+            return key, ex[image_key], tf.stack([ex[k] for k in data.target_keys])
+        return key, ex[image_key], ex[targets[0]]
 
     def read() -> tf.data.Dataset:
         shards = tf.constant(names)
@@ -108,7 +116,7 @@ def tfrecord_source(files: list[Path], data: DataConfig) -> RecordSource:
         return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
     try:
-        keys, y = _index(read)
+        keys, y = _mask_index(read, names, data.mask_key) if data.mask_key else _index(read)
     except tf.errors.InvalidArgumentError as exc:
         raise KerasbuildError(
             f"data.source: a record in {data.source} lacks a feature of {wanted}: "
@@ -124,7 +132,34 @@ def tfrecord_source(files: list[Path], data: DataConfig) -> RecordSource:
             target_names=list(data.target_keys),
             skipped=skipped,
         )
-    return RecordSource(keys, y.astype(np.int64), "classification", read, first, skipped=skipped)
+    task: Task = "segmentation" if data.mask_key else "classification"
+    return RecordSource(keys, y.astype(np.int64), task, read, first, skipped=skipped)
+
+
+def _mask_index(
+    read: Callable[[], tf.data.Dataset], shards: list[str], mask_key: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and each mask's largest class id, every image and mask pair checked (one pass,
+    batched; Pillow in threads). A bad pair is an error naming its shard and record."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .masks import check_pair
+
+    keys, largest = [], []
+    name = f"('{mask_key}')"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for k, images, masks in read().batch(256).as_numpy_iterator():
+            results = pool.map(check_pair, images, masks, [name] * len(k))
+            for key, result in zip(k, results, strict=True):
+                if isinstance(result, str):
+                    raise KerasbuildError(
+                        f"data.source: {shards[key >> 32]}: record {key & 0xFFFFFFFF}: {result}"
+                    )
+                largest.append(result[1].largest)
+            keys.append(k)
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(keys), np.array(largest, np.int64)
 
 
 def _check_shard(path: Path, wanted: list[str]) -> tuple[str | None, bytes]:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import KerasbuildError, SpecError
-from ..schema.data import STREAMED, Augmentation, DataConfig, TargetScale, augmentations_for
+from ..schema.data import (
+    STREAMED,
+    Augmentation,
+    DataConfig,
+    FlipHorizontal,
+    TargetScale,
+    augmentations_for,
+)
 from ..schema.train import TrainConfig
 from .expand import expand_shifts
 from .sources import RawData, Target, Task, load_source
@@ -87,6 +94,11 @@ class Splits:
         """Examples in ``part`` (``train``, ``valid`` or ``test``)."""
         return len(getattr(self, f"x_{part}"))
 
+    @property
+    def mask_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the segmentation masks."""
+        return self.y_train.shape[1], self.y_train.shape[2]
+
     def dataset(self, part: str, batch_size: int, *, training: bool = False):
         """Batches of ``part`` (:func:`kerasbuild.data.pipeline.make_dataset`); ``training``:
         shuffled and augmented per epoch."""
@@ -99,6 +111,7 @@ class Splits:
             training=training,
             augment=self.augment if training else (),
             seed=self.seed,
+            masks=self.task == "segmentation",
         )
 
 
@@ -122,7 +135,7 @@ def load_arrays(
     else:
         task = task_of(raw, train)
         if task == "segmentation":
-            refuse_mask_augmentation(data, augment)
+            refuse_mask_augmentation(data, train)
         y = raw.y.reshape(len(raw.y), -1).astype(np.float32) if task != raw.task else raw.y
     order = np.random.default_rng(seed).permutation(len(raw.x))
     if data.limit is not None:
@@ -236,8 +249,12 @@ def with_output_tasks(
                 ("train", "outputs", name),
             )
         task: Task = "regression" if regression else target.task
-        if task == "segmentation":
-            refuse_mask_augmentation(data, augment)
+        if task == "segmentation" and augment:
+            raise SpecError.single(
+                f"output '{name}' takes segmentation masks, and on-line augmentation does not "
+                "move the masks of a model with several outputs; remove data.augment",
+                ("data", "augment"),
+            )
         outputs[name] = Target(task, None if regression else target.class_names)
 
     def as_task(name: str, y: np.ndarray) -> np.ndarray:
@@ -359,6 +376,12 @@ def restore_targets(y: np.ndarray, preprocessing: dict[str, Any]) -> np.ndarray:
 
 
 def task_of(raw: Any, train: TrainConfig) -> Task:
+    if train.regression and raw.task == "segmentation":
+        raise SpecError.single(
+            "the data's targets are segmentation masks (per-pixel class ids) but "
+            "train.regression is true; remove 'regression: true'",
+            ("train", "regression"),
+        )
     if train.regression:
         return "regression"
     if raw.task == "regression":
@@ -370,18 +393,26 @@ def task_of(raw: Any, train: TrainConfig) -> Task:
     return raw.task
 
 
-def refuse_mask_augmentation(data: DataConfig, augment: list[Any]) -> None:
-    """Segmentation masks do not follow shifted or flipped pixels yet: raise a located
-    :class:`~kerasbuild.errors.SpecError` for ``data.expand`` or any augmentation."""
+def refuse_mask_augmentation(data: DataConfig, train: TrainConfig) -> None:
+    """Raise a located :class:`~kerasbuild.errors.SpecError` for what cannot move
+    segmentation masks with their images: ``data.expand`` and flips that swap keypoint target
+    columns. Every other augmentation moves masks as it moves pixels."""
     if data.expand is not None:
         raise SpecError.single(
-            "expand shifts images but not segmentation masks; remove it", ("data", "expand")
+            "expand shifts images but not segmentation masks; remove it and use "
+            "data.augment: [{type: shift}] instead",
+            ("data", "expand"),
         )
-    if augment:
+    swap = "swaps keypoint target columns, but the targets are segmentation masks; remove it"
+    for i, aug in enumerate(data.augment):
+        if isinstance(aug, FlipHorizontal) and aug.swap_columns():
+            raise SpecError.single(
+                f"a flip with flip_indices / keypoint_pairs {swap}", ("data", "augment", i)
+            )
+    iterator = train.batch_iterator_train
+    if iterator is not None and iterator.flip_indices:
         raise SpecError.single(
-            "augmentations move pixels but not segmentation masks; remove data.augment "
-            "(and train.batch_iterator_train)",
-            ("data", "augment"),
+            f"flip_indices {swap}", ("train", "batch_iterator_train", "flip_indices")
         )
 
 

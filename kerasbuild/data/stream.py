@@ -13,6 +13,10 @@ a run resumed at epoch ``e`` sees what an uninterrupted run sees):
 
 Evaluation pipelines keep the index order. ``cache: memory | PATH`` caches decoded uint8
 images (memory: everything; PATH: a file cache on disk).
+
+Segmentation (``masks:`` folders or a TFRecord ``mask_key``): each example's target is its
+mask, decoded to uint8 ``(H, W)`` beside its image, resized by nearest neighbour, batched as
+int32 ``(B, H, W)`` and moved by every geometric augmentation as its image is.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ import tensorflow as tf
 from ..errors import KerasbuildError
 from ..schema.data import Augmentation, DataConfig, augmentations_for
 from ..schema.train import TrainConfig
-from .decode import decode, to_model_input
-from .index import FileIndex, csv_index, folder_index, scan_files
+from .decode import decode, decode_mask, to_model_input
+from .index import FileIndex, ScanResult, csv_index, folder_index, scan_files
 from .pipeline import batch_keys, epoch_ids, epoch_key, epoch_order, steps_per_epoch
 from .records import RecordSource, tfds_source, tfrecord_source
 from .sources import glob_matches, resolve_path
@@ -47,6 +51,11 @@ class Part:
     @property
     def y(self) -> np.ndarray:
         return self.source.y[self.rows]
+
+    @property
+    def targets(self) -> np.ndarray:
+        """What a file index streams as targets (mask paths for segmentation)."""
+        return self.source.targets[self.rows]
 
     @property
     def keys(self) -> list:
@@ -80,9 +89,24 @@ class StreamSplits:
 
     @property
     def num_classes(self) -> int | None:
+        """Classes (classification), or the largest mask class id of any split + 1
+        (segmentation); None for regression."""
+        if self.task == "segmentation":
+            return max(int(p.y.max(initial=-1)) for p in self.parts.values()) + 1
         if self.task != "classification":
             return None
         return len(self.class_names) if self.class_names else int(self.y_train.max(initial=-1)) + 1
+
+    @property
+    def mask_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the batched masks (the images' size)."""
+        return self.input_shape[0], self.input_shape[1]
+
+    def largest_class_at(self) -> str:
+        """Where the largest mask class id is (a mask file or a record key), for messages."""
+        part = max(self.parts.values(), key=lambda p: p.y.max(initial=-1))
+        row = int(np.argmax(part.y))
+        return str(part.targets[row] if isinstance(part.source, FileIndex) else part.keys[row])
 
     def size(self, part: str) -> int:
         """Examples in ``part`` (``train``, ``valid`` or ``test``)."""
@@ -93,16 +117,26 @@ class StreamSplits:
         return {name: part.keys for name, part in self.parts.items()}
 
     # ------------------------------------------------------------------------- datasets
-    def _decode(self, data: tf.Tensor) -> tf.Tensor:
+    def _decode(self, data: tf.Tensor, target: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Encoded image (and, segmentation, encoded mask) -> uint8 image and target."""
         h, w, c = self.input_shape
-        return decode(data, c, (h, w), self.data.resize_mode, self.resize)
+        image = decode(data, c, (h, w), self.data.resize_mode, self.resize)
+        if self.task == "segmentation":
+            target = decode_mask(target, (h, w), self.data.resize_mode, self.resize)
+        return image, target
+
+    def _read(self, path: tf.Tensor, target: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """A file row -> its encoded image and target (the mask file's bytes, segmentation)."""
+        if self.task == "segmentation":
+            return tf.io.read_file(path), tf.io.read_file(target)
+        return tf.io.read_file(path), target
 
     def _examples(self, part: str) -> tf.data.Dataset:
         """Decoded ``(uint8 image, target)`` examples of ``part`` in index order."""
         p = self.parts[part]
         if isinstance(p.source, FileIndex):
-            ds = tf.data.Dataset.from_tensor_slices((p.source.paths[p.rows], p.y))
-            ds = ds.map(lambda path, y: (tf.io.read_file(path), y))
+            ds = tf.data.Dataset.from_tensor_slices((p.source.paths[p.rows], p.targets))
+            ds = ds.map(self._read)
         else:
             ds = p.source.read()
             if len(p.rows) != len(p.source):
@@ -114,11 +148,7 @@ class StreamSplits:
                 )
                 ds = ds.filter(lambda k, _, y: table.lookup(k) > 0)
             ds = ds.map(lambda k, data, y: (data, y))
-        return ds.map(
-            lambda data, y: (self._decode(data), y),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
+        return ds.map(self._decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
     def cache_file(self, part: str) -> str:
         """The file prefix ``part``'s decoded images are cached under with ``cache: PATH``:
@@ -128,7 +158,14 @@ class StreamSplits:
         import hashlib
 
         facts = json.dumps(
-            [self.parts[part].keys, list(self.input_shape), self.data.resize_mode, self.resize],
+            [
+                self.parts[part].keys,
+                list(self.input_shape),
+                self.data.resize_mode,
+                self.resize,
+                self.data.masks,
+                self.data.mask_key,
+            ],
             default=str,
         )
         return f"{self.data.cache}-{part}-{hashlib.sha256(facts.encode()).hexdigest()[:12]}"
@@ -140,10 +177,14 @@ class StreamSplits:
         )
 
     def _finish(self, ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-        """uint8 examples -> float model-input batches."""
+        """uint8 examples -> float model-input batches (masks: int32 ``(B, H, W)``)."""
         pre = self.preprocessing
+        masks = self.task == "segmentation"
         return ds.batch(batch_size).map(
-            lambda x, y: (to_model_input(x, pre.get("scale"), pre.get("mean"), pre.get("std")), y),
+            lambda x, y: (
+                to_model_input(x, pre.get("scale"), pre.get("mean"), pre.get("std")),
+                tf.cast(y, tf.int32) if masks else y,
+            ),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
@@ -163,6 +204,7 @@ class StreamSplits:
         examples = None if by_permutation else self._cached(self._examples("train"), "train")
         buffer = count if self.data.cache == "memory" else min(count, self.data.shuffle_buffer)
         keypoints = self.task == "regression" and self.y_train.shape[1] % 2 == 0
+        masks = self.task == "segmentation"
         augment = self.augment
 
         def one_epoch(epoch: tf.Tensor) -> tf.data.Dataset:
@@ -170,9 +212,8 @@ class StreamSplits:
             if by_permutation:
                 rows = tf.gather(tf.constant(p.rows), epoch_order(key, count))
                 ds = tf.data.Dataset.from_tensor_slices(rows).map(
-                    lambda i: (
-                        self._decode(tf.io.read_file(tf.gather(p.source.paths, i))),
-                        tf.gather(p.source.y, i),
+                    lambda i: self._decode(
+                        *self._read(tf.gather(p.source.paths, i), tf.gather(p.source.targets, i))
                     ),
                     num_parallel_calls=tf.data.AUTOTUNE,
                     deterministic=True,
@@ -188,7 +229,7 @@ class StreamSplits:
                 return batch
             from .augment import apply_augmentations
 
-            return apply_augmentations(*batch, key, augment, keypoints=keypoints)
+            return apply_augmentations(*batch, key, augment, keypoints=keypoints, masks=masks)
 
         ds = epoch_ids(self.seed).flat_map(one_epoch)
         return ds.map(augmented, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
@@ -230,6 +271,10 @@ def open_source(data: DataConfig, base_dir: Path | None) -> tuple[FileIndex | Re
         source = tfrecord_source(files, data)
         return source, source.skipped
     skip = data.on_bad_image == "skip"
+    if data.masks is not None:
+        from .masks import mask_folder_index
+
+        return mask_folder_index(path, resolve_path(data.masks, base_dir)), []
     index = (
         csv_index(path, data.path_column, data.label_column)
         if data.kind == "csv"
@@ -243,14 +288,15 @@ def _scan(index: FileIndex, data: DataConfig) -> tuple[FileIndex, list[tuple[str
     files, and the header facts (size, channels) of the good ones."""
     skipped, infos = [], []
     for part in [index, *index.explicit.values()]:
-        result = scan_files(part.paths)
+        result = scan_files(part.paths) if part.masks is None else _scan_masks(part)
         skipped += result.bad
         infos += list(result.good.values())
         if result.bad and data.on_bad_image == "error":
             path, problem = result.bad[0]
             more = f" (and {len(result.bad) - 1} more)" if len(result.bad) > 1 else ""
+            what = "image" if part.masks is None else "example: image"
             raise KerasbuildError(
-                f"data.source: bad image {path}: {problem}{more}; fix or remove it, or "
+                f"data.source: bad {what} {path}: {problem}{more}; fix or remove it, or "
                 "set data.on_bad_image: skip to leave bad files out"
             )
     if skipped:
@@ -261,6 +307,18 @@ def _scan(index: FileIndex, data: DataConfig) -> tuple[FileIndex, list[tuple[str
         index = index.take(np.array([p not in bad for p in index.paths]))
         index.explicit = explicit
     return index, skipped, infos
+
+
+def _scan_masks(part: FileIndex) -> ScanResult:
+    """Scan ``part``'s images and masks (:func:`kerasbuild.data.masks.scan_pairs`); each good
+    row's ``y`` becomes its mask's largest class id."""
+    from .masks import scan_pairs
+
+    result = scan_pairs(part.paths, part.masks)
+    part.y = np.array(
+        [result.good[p][1].largest if p in result.good else 0 for p in part.paths], np.int64
+    )
+    return ScanResult({p: info for p, (info, _) in result.good.items()}, result.bad)
 
 
 def _image_shape(
@@ -304,7 +362,13 @@ def load_stream(
 ) -> StreamSplits:
     """Index, scan, split (seeded, stratified over the index) and describe a streamed source.
     ``recorded``: a run's ``splits.json`` (the same files as when the run started)."""
-    from .splits import DEFAULT_VALID_SIZE, hold_out, normalization_stats, task_of
+    from .splits import (
+        DEFAULT_VALID_SIZE,
+        hold_out,
+        normalization_stats,
+        refuse_mask_augmentation,
+        task_of,
+    )
 
     seed = data.seed if data.seed is not None else (train.seed if train.seed is not None else 0)
     if data.cache not in ("none", "memory"):
@@ -317,6 +381,8 @@ def load_stream(
         source, bad, infos = _scan(source, data)
         skipped += bad
     task = task_of(source, train)
+    if task == "segmentation":
+        refuse_mask_augmentation(data, train)
     if task != source.task:
         source.y = source.y.reshape(len(source.y), -1).astype(np.float32)
     sources = {"train": source, **source.explicit}

@@ -12,7 +12,9 @@
     path/to/*.tfrecord      TFRecord shards of tf.train.Example (``image_key``, ``label_key``
                             or ``target_keys``), streamed
     path/to/folder/         an image folder with one sub-folder per class, or ``train/``,
-                            ``valid/``, ``test/`` split folders each holding class folders, streamed
+                            ``valid/``, ``test/`` split folders each holding class folders,
+                            streamed; with ``masks: path/to/masks/`` a folder of images (any
+                            depth) whose segmentation masks lie at the same places under it
 
 Relative paths are relative to the spec file's directory. Splits are seeded and stratified
 for classification; ``valid_size`` falls back to nolearn's ``train.eval_size``.
@@ -250,6 +252,18 @@ class DataConfig(StrictModel):
         description="Integer class feature: TFRecord default "
         "image/class/label; tfds default its supervised label.",
     )
+    masks: str | None = Field(
+        None,
+        description="Image folder: the folder of segmentation masks, one 8-bit "
+        "single-channel PNG of class ids per image at the same relative path and stem "
+        "(images/a/x.jpg -> masks/a/x.png); makes the task segmentation.",
+    )
+    mask_key: str | None = Field(
+        None,
+        description="TFRecord: the feature holding each record's segmentation mask "
+        "(an encoded 8-bit single-channel PNG of class ids, e.g. "
+        "image/segmentation/class/encoded), used instead of label_key.",
+    )
     target_keys: list[str] = Field(
         default_factory=list,
         description="TFRecord: float features "
@@ -358,6 +372,24 @@ class DataConfig(StrictModel):
         return value
 
     @model_validator(mode="after")
+    def _check_masks(self) -> DataConfig:
+        if self.masks is not None and self.kind != "folder":
+            raise ValueError(
+                f"masks pairs an image folder with a mask folder, but source is a {self.kind} "
+                "source; for TFRecord shards name the mask feature with mask_key"
+            )
+        if self.mask_key is not None and self.kind != "tfrecord":
+            raise ValueError(
+                f"mask_key names a TFRecord feature, but source is a {self.kind} source; "
+                "for an image folder give the mask folder as masks"
+            )
+        if self.mask_key is not None and self.target_keys:
+            raise ValueError(
+                "mask_key (segmentation) and target_keys (regression) exclude each other"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_sizes(self) -> DataConfig:
         for name in ("test_size", "valid_size"):
             value = getattr(self, name)
@@ -377,6 +409,11 @@ class DataConfig(StrictModel):
     def is_path(self) -> bool:
         """Whether ``source`` names a file or folder (resolved against the spec's directory)."""
         return self.kind in ("npz", "csv", "tfrecord", "folder")
+
+    @property
+    def segmentation(self) -> bool:
+        """Whether the source streams segmentation masks (``masks`` or ``mask_key``)."""
+        return self.masks is not None or self.mask_key is not None
 
 
 def augmentations_for(data: DataConfig, train: TrainConfig) -> list[Augmentation]:

@@ -82,13 +82,16 @@ def _train_fails(tmp_path: Path, spec_text: str, *sets: str) -> str:
 
 
 def test_bad_segmentation_settings_are_located_errors(masks_npz, tmp_path):
-    """A (14, 14, 2) output for 28x28 masks, masks of another size than the images, and an
-    augmentation (masks would not follow the pixels): clear errors, no traceback."""
+    """A (14, 14, 2) output for 28x28 masks, masks of another size than the images, and a
+    flip that swaps keypoint columns (masks have none): clear errors, no traceback."""
     source = f"data.source={masks_npz}"
     text = _train_fails(tmp_path, TOO_SMALL, source)
     assert "masks are 28x28 but output layer 'classes' is 14x14x2" in text
     text = _train_fails(
-        tmp_path, SPEC.read_text(), source, "data.augment=[{type: flip_horizontal}]"
+        tmp_path,
+        SPEC.read_text(),
+        source,
+        "data.augment=[{type: flip_horizontal, flip_indices: [[0, 2]]}]",
     )
     assert "segmentation masks" in text and "data.augment" in text
     with np.load(masks_npz) as npz:
