@@ -112,7 +112,7 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
                     )
                 )
         else:
-            columns = y_train.shape[1]
+            columns = output_targets(splits, name).shape[1]
             if units is not None and units != columns:
                 problems.append(
                     loaded.source.problem(
@@ -147,6 +147,13 @@ def resolve_auto_sizes(loaded: Any, splits: Splits) -> Any:
     resolved = resolve(loaded, tuple(splits.input_shape), units)
     check_shapes(resolved, splits)
     return resolved
+
+
+def output_targets(splits: Any, name: str) -> Any:
+    """The training targets of output ``name`` (``splits.y_train`` for a single output)."""
+    if getattr(splits, "outputs", None) is None:
+        return splits.y_train
+    return splits.y_train[name]
 
 
 def output_task(splits: Any, name: str) -> tuple[str, int | None]:
