@@ -194,9 +194,8 @@ class StreamSplits:
         and augmented per epoch, re-iterable (each pass is a new seeded epoch, as in
         :func:`kerasbuild.data.pipeline.make_dataset`)."""
         if not training:
-            return self._finish(self._cached(self._examples(part), part), batch_size).prefetch(
-                tf.data.AUTOTUNE
-            )
+            ds = self._finish(self._cached(self._examples(part), part), batch_size)
+            return _known_length(ds, steps_per_epoch(len(self.parts[part].rows), batch_size))
         p = self.parts["train"]
         count = len(p.rows)
         steps = steps_per_epoch(count, batch_size)
@@ -232,9 +231,8 @@ class StreamSplits:
             return apply_augmentations(*batch, key, augment, keypoints=keypoints, masks=masks)
 
         ds = epoch_ids(self.seed).flat_map(one_epoch)
-        return ds.map(augmented, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
-            tf.data.AUTOTUNE
-        )
+        ds = ds.map(augmented, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return _known_length(ds, steps)
 
     def raw_batches(self, part: str, batch_size: int, limit: int) -> tf.data.Dataset:
         """The first ``limit`` decoded uint8 images of ``part`` (for statistics and previews)."""
@@ -281,6 +279,12 @@ def open_source(data: DataConfig, base_dir: Path | None) -> tuple[FileIndex | Re
         else folder_index(path, skip_empty=skip)
     )
     return index, []
+
+
+def _known_length(ds: tf.data.Dataset, batches: int) -> tf.data.Dataset:
+    """``ds`` stating that it holds ``batches`` batches (a record filter or a per-epoch
+    ``flat_map`` hides it, and Keras then warns "Your input ran out of data"), prefetched."""
+    return ds.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE)
 
 
 def _scan(index: FileIndex, data: DataConfig) -> tuple[FileIndex, list[tuple[str, str]], list]:
