@@ -75,7 +75,7 @@ def hand_small_resnet(keras):
 
 def main() -> None:
     args = parse_args(__doc__)
-    rounds = 2 if args.quick else 5
+    rounds = 1 if args.quick else 5
     print(f"# training throughput, images/s ({machine()}); {rounds} alternating epochs per side")
     for spec_name, hand in (
         ("nielsen_dropout", hand_nielsen),
@@ -106,7 +106,7 @@ def bench_net(spec_name: str, hand, rounds: int, args) -> None:
         x = rng.random((2048, 32, 32, 3), dtype=np.float32)
         y = rng.integers(0, 10, 2048).astype("int32")
     if args.quick:
-        x, y = x[:512], y[:512]
+        x, y = x[:256], y[:256]
     n = len(x)
     spe = default_steps_per_execution(config)
     spec_model = compile_model(kerasbuild.build_model(loaded), config, steps_per_execution=spe)
