@@ -2,12 +2,12 @@
 folder: memory stays flat over a few hundred steps.
 
 Generates a folder of 224x224 RGB JPEGs (10 classes), then runs ``kerasbuild train`` on the
-ResNet-50 spec with that folder as its data (batch 8, one epoch, no validation or test split)
-(the 1,000-way head set to 10 units) in a child process, sampling the child's resident memory (VmRSS) every 2 seconds. Prints the
-peak (VmHWM), the RSS at each quarter of the run, and the growth from the first quarter to the
-end: with a streamed source the dataset never sits in memory, so the RSS after warm-up does
-not grow with the number of steps. For comparison, the folder as float32 arrays would take
-``images x 224 x 224 x 3 x 4`` bytes (602 KB per image).
+ResNet-50 spec with that folder as its data (batch 8, one epoch, no validation or test split,
+the 1,000-way head set to 10 units) in a child process, sampling the child's resident memory
+(VmRSS) every 2 seconds. Prints the peak (VmHWM), the RSS at each quarter of the run, and the
+growth from the first quarter to the end: with a streamed source the dataset never sits in
+memory, so the RSS after warm-up does not grow with the number of steps. For comparison, the
+folder as float32 arrays would take ``images x 224 x 224 x 3 x 4`` bytes (602 KB per image).
 
     PYTHONPATH=. python bench/bench_resnet_stream.py [--images 1600] [--batch 8]
 """
