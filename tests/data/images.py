@@ -118,3 +118,23 @@ def prepare_tfds(data_dir: Path, train: int = 120, test: int = 40, size: int = 1
 
     builder(data_dir=str(data_dir)).download_and_prepare()
     return "kb_bands"
+
+
+def write_path_csv(
+    csv_path: Path, per_class: int, size: int = 16, classes: int = 4, regression: bool = False
+) -> Path:
+    """Images in ``csv_path``'s folder under ``img/`` and a CSV listing them: ``path,label``
+    (class names ``band0``..) or, with ``regression``, ``path,top,bottom``: the lit band's
+    top and bottom edges as fractions of the height (two real-valued targets)."""
+    rng = np.random.default_rng(1)
+    (csv_path.parent / "img").mkdir(parents=True, exist_ok=True)
+    lines = ["path,top,bottom" if regression else "path,label"]
+    for i in range(per_class * classes):
+        label = i % classes
+        (csv_path.parent / "img" / f"{i:04d}.png").write_bytes(
+            encode(class_image(label, rng, size), "PNG")
+        )
+        row = f"{label / classes:.4f},{(label + 1) / classes:.4f}" if regression else f"band{label}"
+        lines.append(f"img/{i:04d}.png,{row}")
+    csv_path.write_text("\n".join(lines) + "\n")
+    return csv_path

@@ -20,7 +20,14 @@ from kerasbuild.errors import KerasbuildError
 from kerasbuild.schema.data import DataConfig
 from kerasbuild.schema.train import TrainConfig
 
-from .images import class_image, encode, prepare_tfds, write_image_folder, write_tfrecords
+from .images import (
+    class_image,
+    encode,
+    prepare_tfds,
+    write_image_folder,
+    write_path_csv,
+    write_tfrecords,
+)
 
 NET = """
 name: bands
@@ -232,6 +239,20 @@ def test_tfrecord_without_the_key_is_named(tmp_path):
     )
 
 
+def test_csv_of_paths_bad_rows_are_named(tmp_path):
+    write_path_csv(tmp_path / "photos.csv", 2)
+    lines = (tmp_path / "photos.csv").read_text().splitlines()
+    (tmp_path / "empty.csv").write_text("\n".join([*lines[:3], ",band1", *lines[3:]]) + "\n")
+    with pytest.raises(KerasbuildError, match=r"empty.csv:4: empty 'path'"):
+        _stream("empty.csv", tmp_path)
+    (tmp_path / "words.csv").write_text("path,top\nimg/0000.png,high\n")
+    with pytest.raises(KerasbuildError, match=r"words.csv:2: targets \(top\) must be numbers"):
+        _stream("words.csv", tmp_path)
+    (tmp_path / "gone.csv").write_text("\n".join([*lines, "img/missing.png,band0"]) + "\n")
+    with pytest.raises(KerasbuildError, match=r"missing.png"):
+        _stream("gone.csv", tmp_path)
+
+
 def test_tfds_not_prepared_is_a_clear_error(tmp_path):
     with pytest.raises(
         KerasbuildError, match=r"'mnist' is not prepared in .*never downloads.*tfds build mnist"
@@ -329,11 +350,64 @@ def test_tfrecord_and_tfds_train_evaluate_predict_export_from_the_command_line(t
         assert exported.returncode == 0, exported.stderr[-2000:]
 
 
+def test_csv_of_image_paths_train_evaluate_predict_export(tmp_path):
+    from kerasbuild.export.exporter import export
+    from kerasbuild.runs.evaluate import evaluate_run
+    from kerasbuild.runs.predict import predict_file
+    from kerasbuild.runs.runner import train
+    from kerasbuild.spec.loader import load_spec
+
+    write_path_csv(tmp_path / "photos.csv", 40)
+    result = train(load_spec(_spec(tmp_path, "{source: photos.csv, seed: 0}")), tmp_path / "run")
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["examples"] == {"train": 102, "valid": 26, "test": 32}
+    assert info["class_names"] == ["band0", "band1", "band2", "band3"]
+    recorded = json.loads((tmp_path / "run" / "splits.json").read_text())
+    assert len(recorded["test"]) == 32 and recorded["test"][0].endswith(".png")
+    assert result.test_metrics["test_accuracy"] >= 0.9
+    scores = evaluate_run(tmp_path / "run")
+    assert scores["n"] == 32 and scores["accuracy"] == pytest.approx(
+        result.test_metrics["test_accuracy"]
+    )
+    files = [tmp_path / "img" / f"{i:04d}.png" for i in range(8)]
+    predict_file(tmp_path / "run", files, tmp_path / "p.csv")
+    rows = (tmp_path / "p.csv").read_text().splitlines()
+    assert rows[0].startswith("file,class,p_band0")
+    assert sum(row.split(",")[1] == f"band{i % 4}" for i, row in enumerate(rows[1:])) >= 6
+    assert export(tmp_path / "run", tmp_path / "models").report.samples > 0
+
+
+def test_csv_of_image_paths_with_target_columns_trains_a_regression(tmp_path):
+    from kerasbuild.runs.predict import predict_file
+    from kerasbuild.runs.runner import train
+    from kerasbuild.spec.loader import load_spec
+
+    write_path_csv(tmp_path / "bands.csv", 40, regression=True)
+    spec = _spec(tmp_path, "{source: bands.csv, seed: 0}", epochs=8)
+    text = spec.read_text().replace(
+        "num_units: 4, nonlinearity: softmax", "num_units: 2, nonlinearity: linear"
+    )
+    spec.write_text(text.replace("verbose: 0}", "verbose: 0, regression: true}"))
+    result = train(load_spec(spec), tmp_path / "run")
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["task"] == "regression" and info["target_names"] == ["top", "bottom"]
+    # the band's edges are 0, 0.25, 0.5 or 0.75 (+ 0.25): always answering the mean errs by 0.28
+    assert result.test_metrics["test_rmse"] < 0.12, result.test_metrics
+    files = [tmp_path / "img" / f"{i:04d}.png" for i in range(8)]
+    predict_file(tmp_path / "run", files, tmp_path / "p.npz")
+    y = np.load(tmp_path / "p.npz")["y"]
+    truth = np.array([[(i % 4) / 4, (i % 4 + 1) / 4] for i in range(8)])
+    assert y.shape == (8, 2) and np.abs(y - truth).mean() < 0.12
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["folder", "tfrecord", "tfds"])
+@pytest.mark.parametrize("source", ["folder", "csv", "tfrecord", "tfds"])
 def test_tune_from_each_streamed_source(tmp_path, source):
     """Every trial streams the source (Keras Tuner re-runs the same prepared fit)."""
-    if source == "folder":
+    if source == "csv":
+        write_path_csv(tmp_path / "photos.csv", 30)
+        data = "{source: photos.csv, seed: 0}"
+    elif source == "folder":
         write_image_folder(tmp_path / "imgs", 30)
         data = "{source: imgs, seed: 0}"
     elif source == "tfrecord":
