@@ -98,7 +98,7 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
     for name in graph.outputs:
         node = graph.by_name[name]
         units = node.shape[-1] if node.shape and node.known else None
-        task, classes = output_task(splits, name)
+        task, classes, targets = output_target(splits, name)
         if task == "segmentation":
             problems.extend(_mask_problems(loaded, splits, name, node))
             problems.extend(_class_id_problems(loaded, splits, name, node))
@@ -112,7 +112,7 @@ def check_shapes(loaded: Any, splits: Splits) -> None:
                     )
                 )
         else:
-            columns = output_targets(splits, name).shape[1]
+            columns = targets.shape[1]
             if units is not None and units != columns:
                 problems.append(
                     loaded.source.problem(
@@ -149,20 +149,13 @@ def resolve_auto_sizes(loaded: Any, splits: Splits) -> Any:
     return resolved
 
 
-def output_targets(splits: Any, name: str) -> Any:
-    """The training targets of output ``name`` (``splits.y_train`` for a single output)."""
-    if getattr(splits, "outputs", None) is None:
-        return splits.y_train
-    return splits.y_train[name]
-
-
-def output_task(splits: Any, name: str) -> tuple[str, int | None]:
-    """``(task, number of classes or None)`` of output ``name``: the splits' own for a single
-    output, the output's for several."""
+def output_target(splits: Any, name: str) -> tuple[str, int | None, Any]:
+    """``(task, number of classes or None, training targets)`` of output ``name``: the
+    splits' own for a single output, the output's for several."""
     outputs = getattr(splits, "outputs", None)
     if outputs is None:
-        return splits.task, splits.num_classes
-    return outputs[name].task, splits.output_classes(name)
+        return splits.task, splits.num_classes, splits.y_train
+    return outputs[name].task, splits.output_classes(name), splits.y_train[name]
 
 
 def _mask_problems(loaded: Any, splits: Splits, name: str, node: Any) -> list[Any]:

@@ -109,6 +109,10 @@ def make_dataset(
 
     ds = epoch_ids(seed).flat_map(one_epoch)
     ds = ds.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    # flat_map hides the length; state it so that Keras knows the epoch ends after ``steps``
-    # batches (an unknown length makes it warn "Your input ran out of data" every fit)
-    return ds.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)
+    return known_length(ds, steps)
+
+
+def known_length(ds: tf.data.Dataset, batches: int) -> tf.data.Dataset:
+    """``ds`` stating that it holds ``batches`` batches (a per-epoch ``flat_map`` or a record
+    filter hides it, and Keras then warns "Your input ran out of data"), prefetched."""
+    return ds.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE)

@@ -34,7 +34,14 @@ from ..schema.data import Augmentation, DataConfig, augmentations_for
 from ..schema.train import TrainConfig
 from .decode import decode, decode_mask, to_model_input
 from .index import FileIndex, ScanResult, csv_index, folder_index, scan_files
-from .pipeline import batch_keys, epoch_ids, epoch_key, epoch_order, steps_per_epoch
+from .pipeline import (
+    batch_keys,
+    epoch_ids,
+    epoch_key,
+    epoch_order,
+    known_length,
+    steps_per_epoch,
+)
 from .records import RecordSource, tfds_source, tfrecord_source
 from .sources import glob_matches, resolve_path
 
@@ -195,7 +202,7 @@ class StreamSplits:
         :func:`kerasbuild.data.pipeline.make_dataset`)."""
         if not training:
             ds = self._finish(self._cached(self._examples(part), part), batch_size)
-            return _known_length(ds, steps_per_epoch(len(self.parts[part].rows), batch_size))
+            return known_length(ds, steps_per_epoch(len(self.parts[part].rows), batch_size))
         p = self.parts["train"]
         count = len(p.rows)
         steps = steps_per_epoch(count, batch_size)
@@ -232,7 +239,7 @@ class StreamSplits:
 
         ds = epoch_ids(self.seed).flat_map(one_epoch)
         ds = ds.map(augmented, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        return _known_length(ds, steps)
+        return known_length(ds, steps)
 
     def raw_batches(self, part: str, batch_size: int, limit: int) -> tf.data.Dataset:
         """The first ``limit`` decoded uint8 images of ``part`` (for statistics and previews)."""
@@ -279,12 +286,6 @@ def open_source(data: DataConfig, base_dir: Path | None) -> tuple[FileIndex | Re
         else folder_index(path, skip_empty=skip)
     )
     return index, []
-
-
-def _known_length(ds: tf.data.Dataset, batches: int) -> tf.data.Dataset:
-    """``ds`` stating that it holds ``batches`` batches (a record filter or a per-epoch
-    ``flat_map`` hides it, and Keras then warns "Your input ran out of data"), prefetched."""
-    return ds.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE)
 
 
 def _scan(index: FileIndex, data: DataConfig) -> tuple[FileIndex, list[tuple[str, str]], list]:
